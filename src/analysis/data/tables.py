@@ -1,0 +1,161 @@
+"""Tidy tables: ``load(name)`` returns a typed, schema-validated DataFrame.
+
+Each tidy table is a pure function of declared catalogue files. The first load
+builds it from the verified raw files, validates it and caches it as parquet
+(keyed by the raw files' sha256 and the transform version); later loads, in any
+process, read the parquet. A failed validation raises SchemaError listing the
+offending columns and first rows, and nothing is cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis import __version__, atomic, config, provenance
+from analysis.data import ascof, cqc, provision, staff_survey
+from analysis.data.catalogue import load_catalogue
+from analysis.data.fetch import fetch
+from analysis.errors import DataError, SchemaError
+
+log = logging.getLogger(__name__)
+
+# Bump when any transform's output changes, so old parquet caches are not reused.
+TRANSFORM_VERSION = "3"
+
+
+def read_raw(name: str) -> pd.DataFrame:
+    """Read one verified catalogue file as the publisher laid it out."""
+    dataset = load_catalogue()[name]
+    path = fetch(name)
+    provenance.record_dataset(dataset.provenance())
+    try:
+        if name == "ascfr_2014_15_council_expenditure":
+            return pd.read_csv(path, header=1, encoding="latin1", low_memory=False)
+        if dataset.format == "csv":
+            return pd.read_csv(path, low_memory=False)
+        return pd.read_excel(path)
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        raise DataError(f"Dataset {name!r} at {path} could not be parsed as {dataset.format}: {exc}") from None
+
+
+def _council_lookup(trend: pd.DataFrame, official: pd.DataFrame) -> pd.DataFrame:
+    councils = trend[trend["Geographical Level"].eq("Council")]
+    names = (councils.assign(year_end=councils["Year"].map(ascof.year_end))
+             .sort_values("year_end")
+             .groupby("ONS Code")
+             .agg(council=("Geographical Description", "last"),
+                  first_year=("year_end", "min"), last_year=("year_end", "max"))
+             .reset_index().rename(columns={"ONS Code": "ons_code"}))
+    off = official[official["Geographical Level"].eq("Council")][["Geographical Code", "ONS Code"]]
+    off = off.drop_duplicates().rename(columns={"Geographical Code": "cassr_code", "ONS Code": "ons_code"})
+    off["cassr_code"] = off["cassr_code"].astype(str)
+    out = names.merge(off, on="ons_code", how="left")
+    out["council"] = out["council"].str.strip()
+    out["council_key"] = out["council"].map(provision.council_key)
+    out["first_year"] = out["first_year"].astype("int64")
+    out["last_year"] = out["last_year"].astype("int64")
+    return out[["ons_code", "council", "council_key", "cassr_code", "first_year", "last_year"]]
+
+
+COUNCIL_LOOKUP_SCHEMA = pa.DataFrameSchema(
+    {
+        "ons_code": pa.Column(str, pa.Check.str_matches(r"^E\d{8}$"), unique=True),
+        "council": pa.Column(str),
+        "council_key": pa.Column(str),
+        "cassr_code": pa.Column(str, nullable=True),
+        "first_year": pa.Column("int64"),
+        "last_year": pa.Column("int64"),
+    },
+    strict=True,
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    inputs: tuple[str, ...]
+    build: Callable[..., pd.DataFrame]
+    schema: pa.DataFrameSchema
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table("ascof", "ASCOF outcomes by council/region/England and concept, 2017-18 to 2023-24",
+              ("ascof_trend",), ascof.tidy_ascof, ascof.ASCOF_SCHEMA),
+        Table("council_lookup", "Councils: ONS code, name, CASSR code, years present in ASCOF",
+              ("ascof_trend", "ascof_official_2020_21"), _council_lookup, COUNCIL_LOOKUP_SCHEMA),
+        Table("staff_survey", "NHS Staff Survey 2021-2024 by organisation, year and item, with provider model",
+              ("nhs_staff_survey",), staff_survey.tidy_staff_survey, staff_survey.STAFF_SURVEY_SCHEMA),
+        Table("cqc_community_inspections", "Rated inspections of community-based adult social care services",
+              ("cqc_community_inspections",), cqc.tidy_community_inspections, cqc.COMMUNITY_INSPECTIONS_SCHEMA),
+        Table("cqc_ratings_by_year", "Year-end CQC rating counts by ownership, care homes and community services",
+              ("cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year"),
+              cqc.tidy_ratings_by_year, cqc.RATINGS_BY_YEAR_SCHEMA),
+        Table("cqc_care_homes_count", "Registered care homes and beds by ownership, 2011-2024",
+              ("cqc_care_homes_and_beds",), cqc.tidy_care_homes_count, cqc.CARE_HOMES_COUNT_SCHEMA),
+        Table("cqc_care_home_closures", "Care homes 2010-2023: ownership, closure, involuntary closure",
+              ("cqc_care_home_closures",), cqc.tidy_care_home_closures, cqc.CARE_HOME_CLOSURES_SCHEMA),
+        Table("provision_shares", "Council in-house share of care activity by setting and year",
+              ("asc_activity",), provision.tidy_provision_shares, provision.PROVISION_SHARES_SCHEMA),
+        Table("national_expenditure", "England social care spend by setting and sector (in-house/external)",
+              ("asc_expenditure_65_pre2015", "asc_expenditure_65_post2015",
+               "asc_expenditure_18_64_pre2015", "asc_expenditure_18_64_post2015"),
+              lambda a, b, c, d: provision.tidy_national_expenditure(
+                  {"65+|pre": a, "65+|post": b, "18-64|pre": c, "18-64|post": d}),
+              provision.NATIONAL_EXPENDITURE_SCHEMA),
+    )
+}
+
+
+def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, what: str) -> pd.DataFrame:
+    """Validate lazily; on failure raise SchemaError naming the columns and first bad rows."""
+    try:
+        return schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        columns = sorted({str(c) for c in cases["column"].dropna().unique()})
+        first = cases.head(10)[["column", "check", "failure_case", "index"]].to_string(index=False)
+        raise SchemaError(f"{what} failed schema validation in columns {columns}:\n{first}") from None
+
+
+def _cache_key(table: Table) -> str:
+    catalogue = load_catalogue()
+    shas = [catalogue[name].sha256 for name in table.inputs]
+    payload = json.dumps({"inputs": shas, "transform": TRANSFORM_VERSION, "version": __version__})
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _cache_path(table: Table) -> Path:
+    return config.cache_dir() / "tidy" / f"{table.name}-{_cache_key(table)}.parquet"
+
+
+def load(name: str) -> pd.DataFrame:
+    """Return tidy table ``name`` (see ``TABLES``), validated and cached as parquet."""
+    if name not in TABLES:
+        raise DataError(f"Unknown table {name!r}. Tables: {', '.join(sorted(TABLES))}. "
+                        "Raw catalogue files are read with read_raw(name).")
+    table = TABLES[name]
+    catalogue = load_catalogue()
+    for input_name in table.inputs:
+        provenance.record_dataset(catalogue[input_name].provenance())
+    path = _cache_path(table)
+    if path.is_file():
+        return pd.read_parquet(path)
+    raws = [read_raw(input_name) for input_name in table.inputs]
+    df = table.build(*raws)
+    attrs = dict(df.attrs)
+    df = validate(df, table.schema, f"Table {name!r}")
+    with atomic.atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)
+    df.attrs.update(attrs)
+    return df

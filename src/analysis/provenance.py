@@ -1,0 +1,61 @@
+"""Record what a run used, so every report can say where its numbers came from.
+
+Loaders call :func:`record_dataset` and analyses call :func:`record_evidence`
+as they go; the report's closing cell reads :func:`snapshot`. The recorder is a
+plain in-memory object (creating it reads nothing and writes nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class _Recorder:
+    datasets: dict[str, dict[str, str]] = field(default_factory=dict)
+    evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
+    headlines: list[dict[str, Any]] = field(default_factory=list)
+    simulated: list[str] = field(default_factory=list)
+
+    def reset(self) -> None:
+        self.datasets.clear()
+        self.evidence.clear()
+        self.headlines.clear()
+        self.simulated.clear()
+
+
+_RECORDER = _Recorder()
+
+
+def record_dataset(info: dict[str, str]) -> None:
+    _RECORDER.datasets[info["name"]] = dict(info)
+
+
+def record_evidence(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        _RECORDER.evidence[str(row["id"])] = dict(row)
+
+
+def record_headline(entry: dict[str, Any]) -> None:
+    _RECORDER.headlines = [h for h in _RECORDER.headlines if h["key"] != entry["key"]]
+    _RECORDER.headlines.append(dict(entry))
+
+
+def record_simulated(what: str) -> None:
+    if what not in _RECORDER.simulated:
+        _RECORDER.simulated.append(what)
+
+
+def snapshot() -> dict[str, Any]:
+    return {
+        "datasets": list(_RECORDER.datasets.values()),
+        "evidence": list(_RECORDER.evidence.values()),
+        "headlines": list(_RECORDER.headlines),
+        "simulated": list(_RECORDER.simulated),
+    }
+
+
+def reset() -> None:
+    """Forget everything recorded (a new report starts)."""
+    _RECORDER.reset()
