@@ -22,7 +22,7 @@ import pandera.pandas as pa
 from analysis import __version__, atomic, config, provenance
 from analysis.data import ascof, cqc, provision, staff_survey
 from analysis.data.catalogue import load_catalogue
-from analysis.data.fetch import fetch
+from analysis.data.download import fetch
 from analysis.errors import DataError, SchemaError
 
 log = logging.getLogger(__name__)
@@ -118,14 +118,26 @@ TABLES: dict[str, Table] = {
 
 
 def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, what: str) -> pd.DataFrame:
-    """Validate lazily; on failure raise SchemaError naming the columns and first bad rows."""
+    """Validate lazily; on failure raise SchemaError naming the columns, checks and first bad rows."""
     try:
         return schema.validate(df, lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-        columns = sorted({str(c) for c in cases["column"].dropna().unique()})
-        first = cases.head(10)[["column", "check", "failure_case", "index"]].to_string(index=False)
-        raise SchemaError(f"{what} failed schema validation in columns {columns}:\n{first}") from None
+        column_cases = cases[cases["schema_context"].eq("Column")]
+        frame_cases = cases[~cases["schema_context"].eq("Column")]
+        lines = [f"{what} failed schema validation."]
+        if len(column_cases):
+            columns = sorted({str(c) for c in column_cases["column"].dropna().unique()})
+            lines.append(f"Columns with problems: {columns}")
+            lines.append(column_cases.head(10)[["column", "check", "failure_case", "index"]].to_string(index=False))
+        if len(frame_cases):
+            checks = sorted({str(c) for c in frame_cases["check"].dropna().unique()})
+            lines.append(f"Table-level checks failed: {checks}")
+        indices = [i for i in cases["index"].dropna().unique().tolist() if i in df.index][:5]
+        if indices:
+            lines.append("First offending rows:")
+            lines.append(df.loc[indices].to_string())
+        raise SchemaError("\n".join(lines)) from None
 
 
 def _cache_key(table: Table) -> str:

@@ -1,0 +1,150 @@
+"""Command line: ``python -m analysis run | params | data | bundle``.
+
+Exit codes: 0 success; 1 a report failed (the others still ran); 2 bad input
+(unknown notebook or parameter, missing data, corrupt download); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from analysis.errors import AnalysisError
+
+log = logging.getLogger("analysis")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from analysis.report import params as P
+    from analysis.report import runner
+
+    overrides = P.parse_cli_pairs(args.param or [])
+    batch = runner.read_batch_manifest(Path(args.batch)) if args.batch else None
+    names = [args.notebook] if args.notebook else None
+    planned = runner.plan(names, overrides, Path(args.params_file) if args.params_file else None, batch)
+    executor = args.executor or ("processes" if batch and len(planned) > 1 else "serial")
+    summary = runner.run(planned, out_root=Path(args.out) if args.out else None, executor=executor,
+                         workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress,
+                         run_config={"notebook": args.notebook, "overrides": overrides,
+                                     "params_file": args.params_file, "batch": args.batch})
+    counts = summary["counts"]
+    print(f"Run {summary['run_id']}: {counts['ok']} ok, {counts['failed']} failed -> {summary['path']}/index.html")
+    for report in summary["reports"]:
+        if report["status"] != "ok":
+            err = report["error"] or {}
+            print(f"  FAILED {report['slug']}: cell {err.get('cell_index')}: {err.get('ename')}: {err.get('evalue')}",
+                  file=sys.stderr)
+    return 0 if counts["failed"] == 0 else 1
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    from analysis.report.params import get_spec, notebooks
+
+    specs = [get_spec(args.notebook)] if args.notebook else list(notebooks().values())
+    for spec in specs:
+        print(f"{spec.name}: {spec.title}")
+        for name, text in spec.parameters.allowed().items():
+            print(f"  {name}: {text}")
+        print()
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from analysis import data
+    from analysis.data import register
+
+    catalogue = data.load_catalogue()
+    if args.action == "list":
+        for ds in catalogue:
+            print(f"{ds.name:36} {ds.source.repository}@{ds.source.commit[:8]}  {ds.title}")
+        print("\nTidy tables (python: analysis.data.load(name)):")
+        for name, table in data.TABLES.items():
+            print(f"  {name:28} {table.description}  [from {', '.join(table.inputs)}]")
+        return 0
+    if args.action == "fetch":
+        names = args.names or catalogue.names()
+        for name in names:
+            path = data.fetch(name)
+            print(f"ok  {name:36} {path}")
+        if not args.names:
+            for table in data.TABLES:
+                data.load(table)
+            print(f"Prepared {len(data.TABLES)} tidy tables (parquet cache).")
+        return 0
+    if args.action == "verify":
+        rows = data.verify_all()
+        bad = [r for r in rows if r["status"] == "MISMATCH"]
+        for r in rows:
+            print(f"{r['status']:10} {r['name']:36} {r['sha256'] or ''}")
+        return 2 if bad else 0
+    if args.action == "register":
+        out = register.write_register(Path(args.out) if args.out else None)
+        print(f"Wrote {out}")
+        return 0
+    raise AnalysisError(f"Unknown data action {args.action}")
+
+
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    from analysis.report import bundle
+
+    path = bundle.bundle_run(args.run, Path(args.out) if args.out else None)
+    print(f"Wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="render notebooks into HTML reports")
+    run.add_argument("notebook", nargs="?", help="notebook name (default: every notebook with defaults)")
+    run.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="set a parameter (repeatable)")
+    run.add_argument("-f", "--params-file", metavar="YAML", help="parameters from a YAML file")
+    run.add_argument("--batch", metavar="CSV", help="one report per row of this manifest (columns = parameters)")
+    run.add_argument("--out", metavar="DIR", help="reports folder (default: reports/ or ANALYSIS_REPORTS_DIR)")
+    run.add_argument("--executor", choices=["serial", "processes", "dask"],
+                     help="serial (default for single runs), processes (default for batches) or dask")
+    run.add_argument("--workers", type=int, help="worker processes (default: number of cores)")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address (default: a LocalCluster)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.set_defaults(func=_cmd_run)
+
+    params = sub.add_parser("params", help="show each notebook's parameters, types, ranges and defaults")
+    params.add_argument("notebook", nargs="?")
+    params.set_defaults(func=_cmd_params)
+
+    data_p = sub.add_parser("data", help="the data catalogue")
+    data_p.add_argument("action", choices=["list", "fetch", "verify", "register"])
+    data_p.add_argument("names", nargs="*", help="datasets to fetch (default: all)")
+    data_p.add_argument("--out", help="where to write the data register (default docs/data_register.md)")
+    data_p.set_defaults(func=_cmd_data)
+
+    bundle = sub.add_parser("bundle", help="zip a run (index, reports, run.json) for email")
+    bundle.add_argument("run", help="run id, 'latest', or a path to a run folder")
+    bundle.add_argument("--out", help="zip file to write")
+    bundle.set_defaults(func=_cmd_bundle)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return args.func(args)
+    except AnalysisError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was published (the partial run was removed)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""Charts in one house style.
+
+Every chart: an accessible colour-blind-safe palette (Okabe-Ito), a title
+that states the finding (passed in by the caller, who knows the finding), and
+a source line with n under the plot. Simulated data must say so in the title:
+pass ``simulated=True`` and the title is prefixed "SIMULATED DATA:".
+
+Functions return the matplotlib Figure and never call ``plt.show()``; in a
+notebook the figure is displayed by the cell.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+import matplotlib
+
+import matplotlib.pyplot as plt  # noqa: E402  (backend chosen by the caller/kernel)
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis import provenance
+
+# Okabe & Ito (2008), safe for the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+GREY = "#6E6E6E"
+OWNERSHIP_COLOURS = {"local authority": "#0072B2", "third sector": "#009E73", "for-profit": "#D55E00",
+                     "all": GREY}
+
+HOUSE_RC = {
+    "figure.figsize": (8.0, 4.8),
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "font.size": 10,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "legend.frameon": False,
+}
+
+
+def apply_house_style() -> None:
+    """Reset matplotlib to its defaults, then apply the house style (no state carried over)."""
+    matplotlib.rcdefaults()
+    matplotlib.rcParams.update(HOUSE_RC)
+
+
+def _title(ax, title: str, simulated: bool) -> None:
+    if simulated:
+        title = "SIMULATED DATA: " + title
+        provenance.record_simulated(title)
+    ax.set_title("\n".join(textwrap.wrap(title, 80)))
+
+
+def _source(fig: Figure, source: str, n: str | int | None) -> None:
+    text = f"Source: {source}"
+    if n is not None:
+        text += f"  |  n = {n}"
+    fig.text(0.01, 0.005, "\n".join(textwrap.wrap(text, 130)), ha="left", va="bottom", fontsize=8, color=GREY)
+
+
+def _finish(fig: Figure, source: str, n, rows_of_source: int = 1) -> Figure:
+    lines = 1 + len(source) // 130
+    fig.tight_layout(rect=(0, 0.04 + 0.025 * lines, 1, 1))
+    _source(fig, source, n)
+    return fig
+
+
+def _check_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: missing columns {missing}")
+
+
+def line_with_band(df: pd.DataFrame, x: str, y: str, group: str, title: str, source: str, *,
+                   low: str | None = None, high: str | None = None, ylabel: str = "", xlabel: str = "",
+                   n: str | int | None = None, colours: dict | None = None, simulated: bool = False,
+                   percent: bool = False) -> Figure:
+    """Lines per group with an optional confidence band."""
+    _check_columns(df, [x, y, group] + [c for c in (low, high) if c], "line_with_band")
+    fig, ax = plt.subplots()
+    for i, (key, part) in enumerate(df.groupby(group, observed=True, sort=False)):
+        part = part.sort_values(x)
+        colour = (colours or {}).get(key, PALETTE[i % len(PALETTE)])
+        ax.plot(part[x], part[y], marker="o", ms=3, color=colour, label=str(key))
+        if low and high:
+            ax.fill_between(part[x], part[low], part[high], color=colour, alpha=0.15, linewidth=0)
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    if percent:
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=100))
+    ax.legend(loc="best")
+    _title(ax, title, simulated)
+    return _finish(fig, source, n)
+
+
+def forest(df: pd.DataFrame, label: str, estimate: str, low: str, high: str, title: str, source: str, *,
+           pooled: dict | None = None, prediction: tuple[float, float] | None = None, xlabel: str = "Effect",
+           null: float = 0.0, weight: str | None = None, n: str | int | None = None, log_scale: bool = False,
+           simulated: bool = False) -> Figure:
+    """Forest plot: one row per study/organisation with its CI, optional pooled diamond."""
+    _check_columns(df, [label, estimate, low, high], "forest")
+    rows = len(df) + (2 if pooled else 0)
+    fig, ax = plt.subplots(figsize=(8.0, max(2.5, 0.38 * rows + 1.6)))
+    ys = np.arange(len(df))[::-1] + (2 if pooled else 0)
+    sizes = 30 if weight is None else 20 + 200 * df[weight] / df[weight].max()
+    ax.hlines(ys, df[low], df[high], color=PALETTE[0], lw=1.5)
+    ax.scatter(df[estimate], ys, s=sizes, marker="s", color=PALETTE[0], zorder=3)
+    labels = list(df[label])
+    ticks = list(ys)
+    if pooled:
+        y0 = 0.5
+        est, lo, hi = pooled["estimate"], pooled["low"], pooled["high"]
+        ax.fill([lo, est, hi, est], [y0, y0 + 0.3, y0, y0 - 0.3], color=PALETTE[3], zorder=3)
+        if prediction:
+            ax.hlines(y0, prediction[0], prediction[1], color=PALETTE[3], lw=1, linestyles="dotted")
+        labels.append(pooled.get("label", "Pooled"))
+        ticks.append(y0)
+    ax.axvline(null, color=GREY, lw=1, ls="--")
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(labels)
+    ax.set_xlabel(xlabel)
+    if log_scale:
+        ax.set_xscale("log")
+    ax.grid(axis="y", visible=False)
+    _title(ax, title, simulated)
+    return _finish(fig, source, n if n is not None else len(df))
+
+
+def tornado(df: pd.DataFrame, title: str, source: str, *, label: str = "label", low: str = "npv_at_low",
+            high: str = "npv_at_high", base: float, xlabel: str = "Value at risk (£m, present value)") -> Figure:
+    """Tornado chart of one-way sensitivity, largest swing on top."""
+    _check_columns(df, [label, low, high], "tornado")
+    fig, ax = plt.subplots(figsize=(8.0, 0.5 * len(df) + 1.8))
+    ys = np.arange(len(df))[::-1]
+    for y, row in zip(ys, df.itertuples()):
+        lo, hi = getattr(row, low), getattr(row, high)
+        ax.barh(y, lo - base, left=base, color=PALETTE[0], height=0.6, label="input at low" if y == ys[0] else None)
+        ax.barh(y, hi - base, left=base, color=PALETTE[1], height=0.6, label="input at high" if y == ys[0] else None)
+    ax.axvline(base, color="black", lw=1)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(["\n".join(textwrap.wrap(t, 34)) for t in df[label]])
+    ax.set_xlabel(xlabel)
+    ax.legend(loc="lower right")
+    ax.grid(axis="y", visible=False)
+    _title(ax, title, False)
+    return _finish(fig, source, None)
+
+
+def fan(df: pd.DataFrame, title: str, source: str, *, x: str = "year", n: str | int | None = None,
+        ylabel: str = "Cumulative value at risk (£m, present value)", level_label: str = "90%") -> Figure:
+    """Fan chart from quantile columns q05, q25, q50, q75, q95."""
+    _check_columns(df, [x, "q05", "q25", "q50", "q75", "q95"], "fan")
+    fig, ax = plt.subplots()
+    ax.fill_between(df[x], df["q05"], df["q95"], color=PALETTE[0], alpha=0.18, label=f"{level_label} interval")
+    ax.fill_between(df[x], df["q25"], df["q75"], color=PALETTE[0], alpha=0.35, label="50% interval")
+    ax.plot(df[x], df["q50"], color=PALETTE[0], lw=2, label="median")
+    ax.axhline(0, color=GREY, lw=1)
+    ax.set_xlabel("Contract year")
+    ax.set_ylabel(ylabel)
+    ax.set_xticks(df[x])
+    ax.legend(loc="upper left")
+    _title(ax, title, False)
+    return _finish(fig, source, n)
+
+
+def bars_with_ci(df: pd.DataFrame, label: str, estimate: str, low: str, high: str, title: str, source: str, *,
+                 colours: dict | None = None, xlabel: str = "", n: str | int | None = None, percent: bool = False,
+                 simulated: bool = False, reference: float | None = None) -> Figure:
+    """Horizontal bars with confidence intervals (e.g. rates by ownership)."""
+    _check_columns(df, [label, estimate, low, high], "bars_with_ci")
+    fig, ax = plt.subplots(figsize=(8.0, 0.55 * len(df) + 1.8))
+    ys = np.arange(len(df))[::-1]
+    cols = [(colours or {}).get(k, PALETTE[i % len(PALETTE)]) for i, k in enumerate(df[label])]
+    ax.barh(ys, df[estimate], color=cols, height=0.6)
+    ax.errorbar(df[estimate], ys, xerr=[df[estimate] - df[low], df[high] - df[estimate]], fmt="none",
+                ecolor="black", capsize=3, lw=1)
+    if reference is not None:
+        ax.axvline(reference, color=GREY, ls="--", lw=1)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(df[label])
+    ax.set_xlabel(xlabel)
+    if percent:
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=100))
+    ax.grid(axis="y", visible=False)
+    _title(ax, title, simulated)
+    return _finish(fig, source, n)
+
+
+def scatter_fit(df: pd.DataFrame, x: str, y: str, title: str, source: str, *, highlight: str | None = None,
+                xlabel: str = "", ylabel: str = "", n: str | int | None = None, simulated: bool = False,
+                highlight_label: str = "highlighted") -> Figure:
+    """Scatter with an OLS line; optional boolean column to highlight a subgroup."""
+    _check_columns(df, [x, y] + ([highlight] if highlight else []), "scatter_fit")
+    data = df.dropna(subset=[x, y])
+    fig, ax = plt.subplots()
+    if highlight:
+        rest = data[~data[highlight].astype(bool)]
+        sel = data[data[highlight].astype(bool)]
+        ax.scatter(rest[x], rest[y], s=14, color=PALETTE[5], alpha=0.6, label="other")
+        ax.scatter(sel[x], sel[y], s=30, color=PALETTE[3], label=highlight_label, zorder=3)
+        ax.legend(loc="best")
+    else:
+        ax.scatter(data[x], data[y], s=14, color=PALETTE[0], alpha=0.6)
+    if len(data) >= 3 and data[x].nunique() > 1:
+        slope, intercept = np.polyfit(data[x], data[y], 1)
+        xs = np.linspace(data[x].min(), data[x].max(), 50)
+        ax.plot(xs, intercept + slope * xs, color="black", lw=1)
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    _title(ax, title, simulated)
+    return _finish(fig, source, n if n is not None else len(data))
+
+
+def close_all() -> None:
+    plt.close("all")

@@ -1,0 +1,158 @@
+"""Render one report: execute the notebook with its parameters, write .ipynb and .html.
+
+The unit of work shared by every executor (serial, processes, dask) is
+:func:`render_job`. Executing a notebook is delegated to an *engine* (a
+callable); the default engine is papermill with a fresh kernel per report.
+Every file is written atomically, and only a report that ran to the end gets
+an HTML file: a failed report is listed in the index with its error instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from analysis import atomic
+from analysis.report.export import notebook_to_html, provenance_payload, scrub_papermill
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report to render. Only JSON-safe, picklable values: it crosses process boundaries."""
+
+    notebook: str
+    title: str
+    source: str  # path of the notebook to execute
+    parameters: dict[str, Any]  # full validated parameter set (JSON-safe)
+    overrides: dict[str, Any]  # what differs from the defaults (for names and the index)
+    slug: str
+    out_dir: str
+    cwd: str
+    context: dict[str, Any] = field(default_factory=dict)  # run-level facts for the provenance block
+
+
+@dataclass
+class JobResult:
+    notebook: str
+    title: str
+    slug: str
+    parameters: dict[str, Any]
+    overrides: dict[str, Any]
+    status: str  # ok | failed
+    seconds: float
+    ipynb: str | None
+    html: str | None
+    error: dict[str, Any] | None = None
+    headlines: list[dict[str, Any]] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+    evidence_cited: int = 0
+    simulated: list[str] = field(default_factory=list)
+    worker: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ExecutionFailed(Exception):
+    """A cell raised. Carries the partially executed notebook and what failed."""
+
+    def __init__(self, notebook: nbformat.NotebookNode | None, info: dict[str, Any]):
+        super().__init__(f"{info.get('ename')}: {info.get('evalue')}")
+        self.notebook = notebook
+        self.info = info
+
+
+Engine = Callable[[nbformat.NotebookNode, dict[str, Any], str, Path], nbformat.NotebookNode]
+
+
+def papermill_engine(progress: bool = False) -> Engine:
+    """Execute with papermill in a fresh kernel; retry once if the kernel fails to start."""
+
+    def execute(nb: nbformat.NotebookNode, parameters: dict[str, Any], cwd: str,
+                scratch: Path) -> nbformat.NotebookNode:
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        for attempt in (1, 2):
+            try:
+                return papermill.execute_notebook(
+                    nb, str(scratch), parameters=parameters, kernel_name="python3", progress_bar=progress,
+                    cwd=cwd, request_save_on_cell_execute=False, log_output=False)
+            except PapermillExecutionError as exc:
+                partial = nbformat.read(str(scratch), as_version=4) if scratch.exists() else None
+                raise ExecutionFailed(partial, {"cell_index": exc.cell_index, "ename": exc.ename,
+                                                "evalue": exc.evalue,
+                                                "traceback": "\n".join(exc.traceback)[-4000:]}) from None
+            except Exception as exc:  # kernel start failures and the like
+                if attempt == 1:
+                    log.warning("Kernel failed (%s); retrying once", exc)
+                    continue
+                raise ExecutionFailed(None, {"cell_index": None, "ename": type(exc).__name__,
+                                             "evalue": str(exc),
+                                             "traceback": traceback.format_exc()[-4000:]}) from None
+        raise AssertionError("unreachable")
+
+    return execute
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def render_job(job: Job, engine: Engine, worker: str = "") -> JobResult:
+    """Execute ``job`` with ``engine`` and write its outputs into ``job.out_dir``."""
+    started = time.perf_counter()
+    out_dir = Path(job.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scratch = out_dir / f".{job.slug}.executing.ipynb"
+    nb = nbformat.read(job.source, as_version=4)
+    error = None
+    try:
+        executed = engine(nb, job.parameters, job.cwd, scratch)
+        status = "ok"
+    except ExecutionFailed as exc:
+        executed, error, status = exc.notebook, exc.info, "failed"
+    finally:
+        scratch.unlink(missing_ok=True)
+
+    payload = (provenance_payload(executed) if executed is not None else None) or {}
+    ipynb_name = None
+    if executed is not None:
+        scrub_papermill(executed)
+        ipynb_name = f"{job.slug}.ipynb"
+        atomic.write_text(out_dir / ipynb_name, nbformat.writes(executed))
+
+    if status == "ok" and not payload:
+        status, error = "failed", {"cell_index": None, "ename": "ProvenanceMissing",
+                                   "evalue": "the notebook finished without calling report.finish(params)",
+                                   "traceback": ""}
+    html_name = None
+    seconds = time.perf_counter() - started
+    if status == "ok":
+        prov = {**job.context, "notebook": job.notebook, "slug": job.slug,
+                "parameters": payload.get("parameters", job.parameters),
+                "datasets": payload.get("datasets", []), "evidence": payload.get("evidence", []),
+                "simulated": payload.get("simulated", []), "finished_at": now_iso(), "seconds": seconds}
+        html_name = f"{job.slug}.html"
+        atomic.write_text(out_dir / html_name, notebook_to_html(executed, prov, job.title))
+    return JobResult(
+        notebook=job.notebook, title=job.title, slug=job.slug, parameters=job.parameters, overrides=job.overrides,
+        status=status, seconds=round(time.perf_counter() - started, 3), ipynb=ipynb_name, html=html_name,
+        error=error, headlines=payload.get("headlines", []),
+        datasets=[d.get("name", "") for d in payload.get("datasets", [])],
+        evidence_cited=len(payload.get("evidence", [])), simulated=payload.get("simulated", []), worker=worker)
+
+
+def result_from_json(text: str) -> JobResult:
+    return JobResult(**json.loads(text))

@@ -1,0 +1,56 @@
+"""Executors: how the runner spreads reports over kernels.
+
+``serial``
+    One report after another, each in a fresh papermill kernel. Simple and slow.
+``processes`` (default for batches)
+    ``workers`` processes (default: one per core), each holding one warm kernel
+    with the heavy imports loaded; successive reports run in a clean namespace
+    on that kernel (see ``analysis.report.warm``). Removes per-report start-up.
+``dask``
+    The same warm-kernel workers on a dask.distributed cluster: a LocalCluster
+    by default, or an existing scheduler given by address.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+
+from tqdm.auto import tqdm
+
+from analysis.errors import ParameterError
+from analysis.report.execution import Job, JobResult, papermill_engine, render_job
+
+log = logging.getLogger(__name__)
+
+EXECUTORS = ("serial", "processes", "dask")
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def execute(jobs: Sequence[Job], *, executor: str = "serial", workers: int | None = None,
+            scheduler: str | None = None, progress: bool = True) -> list[JobResult]:
+    if executor not in EXECUTORS:
+        raise ParameterError(f"Unknown executor {executor!r}; choose from {', '.join(EXECUTORS)}")
+    if workers is not None and workers < 1:
+        raise ParameterError("--workers must be at least 1")
+    if executor == "serial":
+        return _serial(jobs, progress)
+    from analysis.report import warm
+
+    if executor == "processes":
+        return warm.run_processes(jobs, workers or default_workers(), progress)
+    return warm.run_dask(jobs, workers or default_workers(), scheduler, progress)
+
+
+def _serial(jobs: Sequence[Job], progress: bool) -> list[JobResult]:
+    engine = papermill_engine(progress=progress)
+    results = []
+    bar = tqdm(jobs, desc="reports", unit="report", disable=not progress)
+    for job in bar:
+        bar.set_postfix_str(job.slug[:40])
+        results.append(render_job(job, engine, worker="serial"))
+    return results

@@ -1,0 +1,136 @@
+"""The programme against the NAO's value-for-money criteria, and a risk register.
+
+Criteria (economy, efficiency, effectiveness; equity as a marked extension the
+NAO report did not assess) are rated by one stated rule: count the controls a
+value-for-money judgement needs that the evidence shows were in place,
+
+* a requirement: a measurable objective or a contracted saving for the criterion;
+* a comparator: a baseline or in-house comparison;
+* a measurement: outcome or cost data reported after transfer;
+
+then **0 controls = high risk, 1 = medium, 2 or 3 = low**.
+
+The risk register scores each risk the NAO named on 1-5 likelihood and 1-5
+impact scales with stated thresholds; impacts that are money come from the
+model, likelihood of provider failure from the CQC closure proxy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.data.evidence import evidence_rows
+
+RATING_RULE = ("Controls in place (requirement, comparator, measurement): "
+               "0 = high risk, 1 = medium risk, 2-3 = low risk.")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    question: str
+    nao_finding: str
+    evidence_ids: tuple[str, ...]
+    requirement: bool
+    comparator: bool
+    measurement: bool
+    extension: bool = False
+
+
+CRITERIA = (
+    Criterion("Economy", "Were resources bought at the least cost for the quality needed?",
+              "PCTs did not generally contract for savings beyond what in-house provision would have achieved.",
+              ("NAO-010", "NAO-029", "NAO-006"), requirement=False, comparator=False, measurement=False),
+    Criterion("Efficiency", "Did the programme get more output per pound than the alternative?",
+              "PCTs expected social enterprises to deliver more benefits but did not specify them; no "
+              "productivity measure was set.",
+              ("NAO-010", "NAO-031"), requirement=False, comparator=False, measurement=False),
+    Criterion("Effectiveness", "Did it achieve its intended outcomes?",
+              "The Department set no separate, measurable objectives for the programme, so success cannot be "
+              "evaluated; it was too early to judge costs and benefits.",
+              ("NAO-031", "NAO-011"), requirement=False, comparator=False, measurement=False),
+    Criterion("Equity (extension: not an NAO criterion in HC 1088)",
+              "Were services fairly available, and did risks fall fairly?",
+              "Not assessed by the NAO. Risks and liabilities stay with commissioners, i.e. with the public purse.",
+              ("NAO-032",), requirement=False, comparator=False, measurement=False, extension=True),
+)
+
+
+def rate(controls: int) -> str:
+    return "high risk" if controls == 0 else ("medium risk" if controls == 1 else "low risk")
+
+
+def criteria_assessment(figures: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for c in CRITERIA:
+        ev = evidence_rows(figures, list(c.evidence_ids))
+        controls = int(c.requirement) + int(c.comparator) + int(c.measurement)
+        rows.append({
+            "criterion": c.name, "question": c.question, "nao_finding": c.nao_finding,
+            "requirement": c.requirement, "comparator": c.comparator, "measurement": c.measurement,
+            "controls_in_place": controls, "rating": rate(controls),
+            "evidence": "; ".join(f"{r.id} ({r.verification})" for r in ev.itertuples()),
+            "extension": c.extension,
+        })
+    df = pd.DataFrame(rows)
+    df.attrs["rule"] = RATING_RULE
+    return df
+
+
+LIKELIHOOD_SCALE = [(0.05, 1), (0.20, 2), (0.50, 3), (0.80, 4), (np.inf, 5)]
+IMPACT_SCALE = [(0.005, 1), (0.02, 2), (0.05, 3), (0.10, 4), (np.inf, 5)]
+SCALE_RULE = ("Likelihood from the probability over the contract life: <5% = 1, 5-20% = 2, 20-50% = 3, "
+              "50-80% = 4, >80% or a condition the NAO found present = 5. Impact from the expected present "
+              "value as a share of one year's contract value: <0.5% = 1, 0.5-2% = 2, 2-5% = 3, 5-10% = 4, "
+              ">10% = 5; non-monetary impacts are scored 3. Score = likelihood x impact; 15+ red, 8-14 amber, "
+              "under 8 green.")
+
+
+def _band(value: float, scale) -> int:
+    for threshold, score in scale:
+        if value < threshold:
+            return score
+    return scale[-1][1]
+
+
+def _rag(score: int) -> str:
+    return "red" if score >= 15 else ("amber" if score >= 8 else "green")
+
+
+def risk_register(figures: pd.DataFrame, deterministic_npv: dict[str, float], annual_value: float,
+                  hazard: float, n_enterprises: int, contract_years: int) -> pd.DataFrame:
+    """The risks the NAO named, scored by the stated scales."""
+    p_any_failure = 1 - (1 - hazard) ** (n_enterprises * contract_years)
+    foregone_share = max(deterministic_npv["foregone_savings"], 0.0) / annual_value
+    failure_share = max(deterministic_npv["failure_cost"], 0.0) / annual_value
+    risks = [
+        ("Liabilities and risks retained by commissioners", "NAO-032",
+         5, "a condition the NAO found present",
+         _band(failure_share, IMPACT_SCALE), f"expected retained failure cost = {failure_share:.1%} of a year's value"),
+        ("Enterprises dependent on one commissioner's work and cash flow", "NAO-032",
+         5, "a condition the NAO found present",
+         3, "non-monetary (concentration risk; shows up as failure cost if it bites)"),
+        ("No measurable objectives for the programme", "NAO-031",
+         5, "a condition the NAO found present",
+         3, "non-monetary (value for money cannot be evaluated)"),
+        ("No savings contracted beyond in-house provision", "NAO-010",
+         5, "a condition the NAO found present",
+         _band(foregone_share, IMPACT_SCALE), f"foregone savings = {foregone_share:.1%} of a year's value"),
+        ("Provider failure in an increasingly competitive market", "NAO-032",
+         _band(p_any_failure, LIKELIHOOD_SCALE),
+         f"P(at least one of {n_enterprises} fails in {contract_years} years) = {p_any_failure:.0%} at hazard {hazard:.2%}",
+         _band(failure_share, IMPACT_SCALE), f"expected retained failure cost = {failure_share:.1%} of a year's value"),
+    ]
+    rows = []
+    for name, fid, likelihood, l_basis, impact, i_basis in risks:
+        ev = evidence_rows(figures, [fid]).iloc[0]
+        score = likelihood * impact
+        rows.append({"risk": name, "likelihood": likelihood, "likelihood_basis": l_basis, "impact": impact,
+                     "impact_basis": i_basis, "score": score, "rag": _rag(score),
+                     "evidence": f"{fid}: {ev['source_org']} ({ev['year']}, {ev['verification']})"})
+    df = pd.DataFrame(rows).sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+    df.attrs["rule"] = SCALE_RULE
+    return df

@@ -1,0 +1,78 @@
+"""Verdicts on the NAO-related claims in the evidence register."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.claims import Verdict, claim_row, sources_of
+from analysis.data.evidence import evidence_rows
+
+def _in_gbp_m(row) -> float | None:
+    """A register value in £m, or None if the row is not a sterling amount."""
+    unit = str(row.unit)
+    if row.value != row.value:  # NaN
+        return None
+    if unit.startswith("GBP billion"):
+        return float(row.value) * 1000.0
+    if unit.startswith("GBP million"):
+        return float(row.value)
+    return None
+
+
+def _finding_corroborated(rows: pd.DataFrame) -> bool:
+    """A qualitative finding counts as established if two or more outlets report it."""
+    return rows["source_org"].nunique() >= 2 or (rows["verification"] == "found_in_source").any()
+
+
+def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, mc_summary: pd.DataFrame,
+                  deterministic_npv: dict[str, float], hazard_text: str, years: int) -> list[Verdict]:
+    total = mc_summary.set_index("component").loc["total"]
+    foregone = mc_summary.set_index("component").loc["foregone_savings"]
+    level = mc_summary.attrs.get("level", 0.9)
+    verdicts = []
+
+    c = claim_row(claims, "CL-NAO-01")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    values = [v for v in (_in_gbp_m(r) for r in rows.itertuples()) if v is not None]
+    agree = len(values) >= 2 and (max(values) - min(values)) <= 0.1 * max(values)
+    verdicts.append(Verdict(
+        c["claim_id"], c["claim_text"], c["speaker"], c["date"],
+        "supported" if agree and _finding_corroborated(rows) else "unsourced",
+        "Supported if two or more register rows from different outlets give the contract value within 10% "
+        "of each other and at least one is found in the source.",
+        f"Register values: {', '.join(f'£{v:,.0f}m' for v in values)}. Under the default assumptions the value "
+        f"at risk over {years} years is £{total['mean']:,.0f}m (mean; {level:.0%} interval £{total['low']:,.0f}m "
+        f"to £{total['high']:,.0f}m).",
+        tuple(rows["id"]), sources_of(rows)))
+
+    c = claim_row(claims, "CL-NAO-02")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    verdicts.append(Verdict(
+        c["claim_id"], c["claim_text"], c["speaker"], c["date"],
+        "supported" if _finding_corroborated(rows) else "unsourced",
+        "A documentary finding: supported if reported by two or more outlets or found in the NAO's own words. "
+        "Contract terms are not public data, so the suite quantifies the consequence instead.",
+        f"Foregone savings against in-house efficiency: £{foregone['mean']:,.0f}m (mean; {level:.0%} interval "
+        f"£{foregone['low']:,.0f}m to £{foregone['high']:,.0f}m); deterministic £{deterministic_npv['foregone_savings']:,.0f}m.",
+        tuple(rows["id"]), sources_of(rows)))
+
+    c = claim_row(claims, "CL-NAO-03")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    verdicts.append(Verdict(
+        c["claim_id"], c["claim_text"], c["speaker"], c["date"],
+        "supported" if _finding_corroborated(rows) else "unsourced",
+        "A documentary finding: supported if reported by two or more outlets or found in the NAO's own words. "
+        "The Department disputed its relevance (HSJ), not its truth.",
+        "No measurable objective exists to test against; the criteria table rates effectiveness on that basis.",
+        tuple(rows["id"]), sources_of(rows)))
+
+    c = claim_row(claims, "CL-NAO-04")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    verdicts.append(Verdict(
+        c["claim_id"], c["claim_text"], c["speaker"], c["date"],
+        "supported" if _finding_corroborated(rows) else "unsourced",
+        "A documentary finding: supported if reported by two or more outlets or found in the NAO's own words; "
+        "the size of the retained risk is estimated with the CQC closure proxy.",
+        f"{hazard_text}. Expected retained failure cost (deterministic): £{deterministic_npv['failure_cost']:,.0f}m.",
+        tuple(rows["id"]), sources_of(rows)))
+    return verdicts
