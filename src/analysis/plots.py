@@ -57,7 +57,7 @@ def _title(ax, title: str, simulated: bool) -> None:
     if simulated:
         title = "SIMULATED DATA: " + title
         provenance.record_simulated(title)
-    ax.set_title("\n".join(textwrap.wrap(title, 80)))
+    ax.set_title("\n".join(textwrap.wrap(title, 72)))
 
 
 def _source(fig: Figure, source: str, n: str | int | None) -> None:
@@ -67,7 +67,7 @@ def _source(fig: Figure, source: str, n: str | int | None) -> None:
     fig.text(0.01, 0.005, "\n".join(textwrap.wrap(text, 130)), ha="left", va="bottom", fontsize=8, color=GREY)
 
 
-def _finish(fig: Figure, source: str, n, rows_of_source: int = 1) -> Figure:
+def _finish(fig: Figure, source: str, n) -> Figure:
     lines = 1 + len(source) // 130
     fig.tight_layout(rect=(0, 0.04 + 0.025 * lines, 1, 1))
     _source(fig, source, n)

@@ -67,13 +67,18 @@ def headline(key: str, label: str, value: float, *, unit: str = "", low: float |
         f'{(" — " + html.escape(note)) if note else ""}</div></div>'))
 
 
+def _pretty(column: str) -> str:
+    text = column.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
 def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated: bool = False,
          digits: int = 2, index: bool = False, max_rows: int = 60) -> None:
     """Display a table with a caption (and 'SIMULATED DATA' when it is) and its source underneath."""
     if simulated:
         caption = "SIMULATED DATA: " + caption
         provenance.record_simulated(caption)
-    shown = df.head(max_rows)
+    shown = df.head(max_rows).rename(columns=lambda c: _pretty(c) if isinstance(c, str) else c)
     formatted = shown.to_html(index=index, float_format=lambda v: f"{v:,.{digits}f}", na_rep="no data",
                               border=0, classes="table", escape=True)
     more = f"<p class='table-note'>Showing {max_rows} of {len(df)} rows.</p>" if len(df) > max_rows else ""

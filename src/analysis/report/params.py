@@ -10,6 +10,8 @@ names the notebook, the parameter and what is allowed.
 from __future__ import annotations
 
 import difflib
+import importlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,10 +85,11 @@ class NotebookSpec:
     title: str
     parameters: type[NotebookParameters]
     description: str
+    source: Path | None = None  # only for test fixtures; real notebooks live in notebooks/
 
     @property
     def path(self) -> Path:
-        return config.notebooks_dir() / f"{self.name}.ipynb"
+        return self.source or config.notebooks_dir() / f"{self.name}.ipynb"
 
 
 def _registry() -> dict[str, NotebookSpec]:
@@ -109,6 +112,12 @@ def _registry() -> dict[str, NotebookSpec]:
                      "Effect sizes and meta-analysis of the pilots, cost-effectiveness, ASCOF council panel, "
                      "single-council profiles and claim verdicts."),
     ]
+    for module_name in filter(None, os.environ.get("ANALYSIS_EXTRA_NOTEBOOKS", "").split(",")):
+        try:
+            module = importlib.import_module(module_name.strip())
+        except ImportError as exc:
+            raise ParameterError(f"ANALYSIS_EXTRA_NOTEBOOKS names {module_name!r}, which cannot be imported: {exc}") from None
+        specs.extend(getattr(module, "NOTEBOOKS", []))
     return {s.name: s for s in specs}
 
 

@@ -163,7 +163,7 @@ def run(planned: list[PlannedReport], *, out_root: Path | None = None, executor:
     context = {"run_id": run_id, "started_at": started_at, "environment": env}
     jobs = [Job(notebook=p.notebook, title=get_spec(p.notebook).title, source=str(get_spec(p.notebook).path),
                 parameters=p.parameters, overrides=p.overrides, slug=p.slug, out_dir=str(staging),
-                cwd=str(config.notebooks_dir()), context=context) for p in planned]
+                cwd=str(get_spec(p.notebook).path.parent), context=context) for p in planned]
     try:
         results = executors.execute(jobs, executor=executor, workers=workers, scheduler=scheduler,
                                     progress=progress)

@@ -1,0 +1,87 @@
+"""Typed notebook parameters: validation before papermill and inside the notebook."""
+
+from __future__ import annotations
+
+import ast
+
+import nbformat
+import pytest
+
+from analysis.errors import ParameterError
+from analysis.report import params as P
+
+
+def test_unknown_parameter_is_rejected_with_a_suggestion():
+    with pytest.raises(ParameterError) as err:
+        P.validate_parameters("nao_vfm_risk", {"dicount_rate": 0.03})
+    text = str(err.value)
+    assert "nao_vfm_risk" in text and "dicount_rate" in text and "did you mean 'discount_rate'" in text
+
+
+@pytest.mark.parametrize("name,value,needle", [
+    ("discount_rate", 1.5, "less than or equal to 0.2"),
+    ("n_simulations", 0, "greater than or equal to 1000"),
+    ("n_simulations", "many", "valid integer"),
+    ("annual_contract_value_gbp_m", -5, "greater than 0"),
+    ("contracted_savings_rate", 1.2, "less than or equal to 1"),
+    ("failure_proxy_ownership", "charity", "third sector"),
+    ("inhouse_efficiency_range", [0.05, 0.01], "low 0.05 is above high 0.01"),
+])
+def test_wrong_type_or_out_of_range_names_parameter_and_allowed(name, value, needle):
+    with pytest.raises(ParameterError) as err:
+        P.validate_parameters("nao_vfm_risk", {name: value})
+    assert needle in str(err.value)
+    assert "nao_vfm_risk" in str(err.value)
+
+
+def test_unknown_notebook_is_rejected():
+    with pytest.raises(ParameterError, match="Did you mean 'nao_vfm_risk'"):
+        P.get_spec("nao_vfm_risks")
+
+
+def test_cli_pairs_are_parsed_as_yaml_scalars():
+    assert P.parse_cli_pairs(["a=3", "b=0.5", "c=[1, 2]", "d=third sector", "e=null"]) == {
+        "a": 3, "b": 0.5, "c": [1, 2], "d": "third sector", "e": None}
+    with pytest.raises(ParameterError, match="name=value"):
+        P.parse_cli_pairs(["oops"])
+    with pytest.raises(ParameterError, match="not a valid name"):
+        P.parse_cli_pairs(["1x=3"])
+
+
+def test_params_file_must_be_a_mapping(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(ParameterError, match="mapping"):
+        P.read_params_file(path)
+    with pytest.raises(ParameterError, match="not found"):
+        P.read_params_file(tmp_path / "missing.yaml")
+
+
+def test_papermill_values_are_json_safe():
+    values = P.validate_parameters("nao_vfm_risk", {}).as_papermill()
+    import json
+
+    assert json.loads(json.dumps(values)) == values
+
+
+@pytest.mark.parametrize("name", sorted(P.notebooks()))
+def test_notebook_parameter_cell_matches_the_model(name):
+    """The parameters cell is plain literals, first, tagged, and equal to the model's defaults."""
+    spec = P.get_spec(name)
+    nb = nbformat.read(spec.path, as_version=4)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    cell = code_cells[0]
+    assert "parameters" in cell.metadata.get("tags", []), "first code cell must be tagged 'parameters'"
+    values = {}
+    for node in ast.parse(cell.source).body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, "only plain assignments"
+        values[node.targets[0].id] = ast.literal_eval(node.value)
+    defaults = spec.parameters().as_papermill()
+    assert values == defaults
+    assert any("provenance" in c.metadata.get("tags", []) and "report.finish" in c.source for c in code_cells)
+
+
+def test_in_notebook_revalidation_gives_the_same_error():
+    namespace = {"discount_rate": 1.5, "unrelated": object()}
+    with pytest.raises(ParameterError, match="discount_rate"):
+        P.parameters_from_namespace("nao_vfm_risk", namespace)
