@@ -1,0 +1,134 @@
+"""Difference-in-differences for a single adoption date, and two-way fixed effects.
+
+Both use statsmodels OLS. Standard errors are clustered by unit (CR1, the
+small-sample factor G/(G-1) x (N-1)/(N-K), with unit effects absorbed so they
+are not counted in K, as Stata's ``xtreg, fe vce(cluster)`` does). The 2x2
+estimator also reports the conventional OLS standard error so it can be
+compared with textbook output. With few treated units, clustered standard
+errors are unreliable: the result says so, and synthetic control with placebo
+inference is the better tool for a single spin-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+from analysis.errors import PanelError
+from analysis.mutuals.panel.schema import Panel
+
+
+@dataclass(frozen=True)
+class Estimate:
+    method: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n_obs: int
+    n_units: int
+    n_treated_units: int
+    se_type: str
+    note: str = ""
+    conventional_se: float | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _ci(est: float, se: float, df: float | None, level: float) -> tuple[float, float, float]:
+    if df is None or not np.isfinite(df):
+        crit = stats.norm.ppf((1 + level) / 2)
+        p = 2 * stats.norm.sf(abs(est / se)) if se > 0 else np.nan
+    else:
+        crit = stats.t.ppf((1 + level) / 2, df)
+        p = 2 * stats.t.sf(abs(est / se), df) if se > 0 else np.nan
+    return est - crit * se, est + crit * se, p
+
+
+def _few_treated_note(n_treated: int) -> str:
+    if n_treated < 10:
+        return (f"Only {n_treated} treated unit(s): clustered standard errors are unreliable with so few treated "
+                "clusters; prefer synthetic control with placebo inference for a single spin-out.")
+    return ""
+
+
+def did_2x2(panel: Panel, *, level: float = 0.95, adoption: int | None = None) -> Estimate:
+    """Classic DiD: treated vs never-treated, before vs after a single adoption period.
+
+    Equals the coefficient on treated x post in ``y ~ treated_group * post`` on all
+    unit-periods. Units adopting at other dates are excluded.
+    """
+    data = panel.data
+    cohorts = panel.cohorts
+    if adoption is None:
+        if len(cohorts) != 1:
+            raise PanelError(f"2x2 DiD needs one adoption date; this panel has {len(cohorts)} "
+                             f"({cohorts}). Use callaway_santanna for staggered adoption, or pass adoption=.")
+        adoption = cohorts[0]
+    if adoption not in cohorts:
+        raise PanelError(f"No unit adopts in period {adoption}; adoption periods are {cohorts}")
+    sample = data[data["cohort"].isin([0, adoption])].copy()
+    if not (sample["cohort"] == 0).any():
+        raise PanelError("2x2 DiD needs never-treated units as controls; this panel has none")
+    if not (sample["time"] < adoption).any():
+        raise PanelError("No period before adoption: the 2x2 comparison needs a pre-period")
+    sample["group"] = (sample["cohort"] == adoption).astype(float)
+    sample["post"] = (sample["time"] >= adoption).astype(float)
+    sample["group_post"] = sample["group"] * sample["post"]
+    X = sm.add_constant(sample[["group", "post", "group_post"]])
+    model = sm.OLS(sample["outcome"], X)
+    conventional = model.fit()
+    clustered = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(sample["unit"])[0]})
+    est = float(clustered.params["group_post"])
+    se = float(clustered.bse["group_post"])
+    n_units = sample["unit"].nunique()
+    lo, hi, p = _ci(est, se, n_units - 1, level)
+    n_treated = int(sample.loc[sample["group"] == 1, "unit"].nunique())
+    return Estimate("2x2 difference-in-differences", est, se, lo, hi, p, len(sample), n_units, n_treated,
+                    "clustered by unit (CR1), t with G-1 df", _few_treated_note(n_treated),
+                    conventional_se=float(conventional.bse["group_post"]))
+
+
+def within_fit(panel: Panel, regressors: list[str], *, time_effects: bool = True):
+    """OLS of the unit-demeaned outcome on unit-demeaned regressors (+ time dummies), clustered by unit."""
+    data = panel.data.copy()
+    X = data[regressors].astype(float)
+    if time_effects:
+        dummies = pd.get_dummies(data["time"], prefix="t", drop_first=True, dtype=float)
+        X = pd.concat([X, dummies], axis=1)
+    y = data["outcome"].astype(float)
+    groups = data["unit"]
+    Xd = X - X.groupby(groups).transform("mean")
+    yd = y - y.groupby(groups).transform("mean")
+    keep = Xd.columns[(Xd.abs() > 1e-12).any()]
+    Xd = Xd[keep]
+    codes = pd.factorize(groups)[0]
+    fit = sm.OLS(yd, Xd).fit(cov_type="cluster", cov_kwds={"groups": codes, "df_correction": True})
+    # statsmodels' CR1 uses K = columns of the demeaned design, i.e. absorbed unit effects are not counted,
+    # matching xtreg fe. Its residual df ignores the absorbed effects too, which only matters for non-robust SEs.
+    return fit, int(len(np.unique(codes)))
+
+
+def twfe(panel: Panel, *, level: float = 0.95) -> Estimate:
+    """Two-way fixed effects: outcome on the treatment dummy with unit and period effects.
+
+    With staggered adoption and effects that change over time, TWFE can be badly
+    biased (it uses already-treated units as controls); compare with Callaway-Sant'Anna.
+    """
+    fit, n_clusters = within_fit(panel, ["treated"])
+    est = float(fit.params["treated"])
+    se = float(fit.bse["treated"])
+    lo, hi, p = _ci(est, se, n_clusters - 1, level)
+    n_treated = int(panel.data.loc[panel.data["cohort"] > 0, "unit"].nunique())
+    note = _few_treated_note(n_treated)
+    if len(panel.cohorts) > 1:
+        note = (note + " " if note else "") + ("Staggered adoption: TWFE weights some comparisons negatively "
+                                                "when effects vary over time; see the Callaway-Sant'Anna estimates.")
+    return Estimate("Two-way fixed effects", est, se, lo, hi, p, len(panel.data), panel.data["unit"].nunique(),
+                    n_treated, "clustered by unit (CR1, unit effects absorbed), t with G-1 df", note)
