@@ -34,9 +34,6 @@ HOUSE_RC = {
     "figure.dpi": 100,
     "savefig.dpi": 150,
     "font.size": 10,
-    "axes.titlesize": 12,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
     "axes.labelsize": 10,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -54,10 +51,15 @@ def apply_house_style() -> None:
 
 
 def _title(ax, title: str, simulated: bool) -> None:
+    """The finding, as a left-aligned figure title (so long titles are not clipped by the axes)."""
     if simulated:
         title = "SIMULATED DATA: " + title
         provenance.record_simulated(title)
-    ax.set_title("\n".join(textwrap.wrap(title, 72)))
+    fig = ax.figure
+    width_chars = int(fig.get_figwidth() * 9.5)
+    wrapped = textwrap.wrap(title, width_chars)
+    fig.suptitle("\n".join(wrapped), x=0.01, y=0.995, ha="left", va="top", fontsize=12, fontweight="bold")
+    fig._house_title_lines = len(wrapped)
 
 
 def _source(fig: Figure, source: str, n: str | int | None) -> None:
@@ -68,8 +70,13 @@ def _source(fig: Figure, source: str, n: str | int | None) -> None:
 
 
 def _finish(fig: Figure, source: str, n) -> Figure:
+    """Lay out the figure leaving room for the title above and the source line below."""
     lines = 1 + len(source) // 130
-    fig.tight_layout(rect=(0, 0.04 + 0.025 * lines, 1, 1))
+    title_lines = getattr(fig, "_house_title_lines", 1)
+    height = fig.get_figheight()
+    top = 1 - (0.21 * title_lines + 0.08) / height
+    bottom = (0.16 * lines + 0.1) / height
+    fig.tight_layout(rect=(0, bottom, 1, top))
     _source(fig, source, n)
     return fig
 
@@ -96,7 +103,9 @@ def line_with_band(df: pd.DataFrame, x: str, y: str, group: str, title: str, sou
     ax.set_xlabel(xlabel or x)
     ax.set_ylabel(ylabel or y)
     if percent:
-        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=100))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=100, decimals=0))
+    if pd.api.types.is_integer_dtype(df[x]):
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.legend(loc="best")
     _title(ax, title, simulated)
     return _finish(fig, source, n)
@@ -222,3 +231,51 @@ def scatter_fit(df: pd.DataFrame, x: str, y: str, title: str, source: str, *, hi
 
 def close_all() -> None:
     plt.close("all")
+
+
+def event_study(df: pd.DataFrame, title: str, source: str, *, x: str = "event_time", estimate: str = "estimate",
+                low: str = "ci_low", high: str = "ci_high", series: str | None = None, n: str | int | None = None,
+                simulated: bool = False, ylabel: str = "Effect on outcome", band_critical: float | None = None,
+                se: str = "se") -> Figure:
+    """Coefficients by event time with CIs; optional simultaneous band; reference line before adoption."""
+    _check_columns(df, [x, estimate, low, high], "event_study")
+    fig, ax = plt.subplots()
+    groups = [(None, df)] if series is None else list(df.groupby(series, sort=False))
+    width = 0.15 * (len(groups) - 1)
+    for i, (name, part) in enumerate(groups):
+        offset = -width / 2 + (0.3 * i if len(groups) > 1 else 0)
+        xs = part[x] + offset
+        ax.errorbar(xs, part[estimate], yerr=[part[estimate] - part[low], part[high] - part[estimate]], fmt="o",
+                    color=PALETTE[i % len(PALETTE)], capsize=2, label=None if name is None else str(name))
+        if band_critical is not None and se in part:
+            ax.fill_between(part[x], part[estimate] - band_critical * part[se], part[estimate] + band_critical * part[se],
+                            color=PALETTE[i % len(PALETTE)], alpha=0.12, step="mid",
+                            label="simultaneous band" if i == 0 else None)
+    ax.axhline(0, color=GREY, lw=1)
+    ax.axvline(-0.5, color=GREY, lw=1, ls=":")
+    ax.set_xlabel("Periods relative to adoption (0 = first treated period)")
+    ax.set_ylabel(ylabel)
+    if series is not None or band_critical is not None:
+        ax.legend(loc="best")
+    _title(ax, title, simulated)
+    return _finish(fig, source, n)
+
+
+def paths(df: pd.DataFrame, x: str, lines: dict[str, str], title: str, source: str, *, vline: float | None = None,
+          ylabel: str = "", n: str | int | None = None, simulated: bool = False, background: pd.DataFrame | None = None,
+          background_y: str | None = None, background_group: str | None = None) -> Figure:
+    """Several series against x (e.g. treated vs synthetic), optional grey background lines (placebos)."""
+    _check_columns(df, [x, *lines], "paths")
+    fig, ax = plt.subplots()
+    if background is not None and background_y and background_group:
+        for _, part in background.groupby(background_group):
+            ax.plot(part[x], part[background_y], color=GREY, alpha=0.25, lw=0.8)
+    for i, (column, label) in enumerate(lines.items()):
+        ax.plot(df[x], df[column], color=PALETTE[i % len(PALETTE)], lw=2, ls="-" if i == 0 else "--", label=label)
+    if vline is not None:
+        ax.axvline(vline, color=GREY, lw=1, ls=":")
+    ax.set_xlabel(x)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="best")
+    _title(ax, title, simulated)
+    return _finish(fig, source, n)

@@ -152,16 +152,24 @@ def tidy_care_home_closures(raw: pd.DataFrame) -> pd.DataFrame:
     Homes with no recorded ownership (21 of 29,458) are dropped, with a count
     kept in ``attrs`` for the report.
     """
-    _require(raw, {"carehomesbeds", "year_location_end", "forced_closure", "ownership",
-                   "closed_complete", "nurse"}, "CQC care-home closures file")
+    _require(raw, {"carehomesbeds", "year_location_end", "forced_closure", "ownership", "closed_complete", "nurse",
+                   "dementia", "inadequate", "requiresimprovement", "good", "outstanding"}, "CQC care-home closures file")
     known = raw["ownership"].notna()
     raw = raw[known]
     year_closed = pd.to_numeric(raw["year_location_end"], errors="coerce")
     closed = raw["closed_complete"].fillna(0).astype(int).eq(1)
+    dummies = raw[["inadequate", "requiresimprovement", "good", "outstanding"]]
+    if (dummies.sum(axis=1) > 1).any():
+        raise SchemaError("A care home has more than one rating dummy set")
+    label = dummies.fillna(0).idxmax(axis=1).where(dummies.sum(axis=1) == 1)
+    label = label.map({"inadequate": "Inadequate", "requiresimprovement": "Requires improvement",
+                       "good": "Good", "outstanding": "Outstanding"})
     df = pd.DataFrame({
         "ownership": harmonise_ownership(raw["ownership"]),
         "beds": pd.to_numeric(raw["carehomesbeds"], errors="coerce"),
         "nursing": raw["nurse"].fillna(0).astype(int).eq(1),
+        "dementia": raw["dementia"].fillna(0).astype(int).eq(1),
+        "rating": pd.Categorical(label, categories=RATING_ORDER, ordered=True),
         "closed": closed,
         "forced_closure": raw["forced_closure"].fillna(0).astype(int).eq(1),
         "year_closed": year_closed.where(closed).astype("Int64"),
@@ -176,6 +184,8 @@ CARE_HOME_CLOSURES_SCHEMA = pa.DataFrameSchema(
         "ownership": pa.Column(pd.CategoricalDtype(OWNERSHIP_ORDER, ordered=True)),
         "beds": pa.Column(float, pa.Check.ge(0), nullable=True),
         "nursing": pa.Column(bool),
+        "dementia": pa.Column(bool),
+        "rating": pa.Column(pd.CategoricalDtype(RATING_ORDER, ordered=True), nullable=True),
         "closed": pa.Column(bool),
         "forced_closure": pa.Column(bool),
         "year_closed": pa.Column("Int64", pa.Check.in_range(2010, 2030), nullable=True),

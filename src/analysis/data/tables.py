@@ -28,7 +28,7 @@ from analysis.errors import DataError, SchemaError
 log = logging.getLogger(__name__)
 
 # Bump when any transform's output changes, so old parquet caches are not reused.
-TRANSFORM_VERSION = "3"
+TRANSFORM_VERSION = "4"
 
 
 def read_raw(name: str) -> pd.DataFrame:

@@ -44,7 +44,7 @@ def fmt_number(value: float, unit: str = "", digits: int = 1) -> str:
     if unit == "£m":
         return f"£{value:,.{digits}f}m"
     if unit == "pp":
-        return f"{value:+.{digits}f} percentage points"
+        return f"{value:+.{digits}f} pp"
     return f"{value:,.{digits}f}{(' ' + unit) if unit else ''}"
 
 
@@ -55,7 +55,10 @@ def headline(key: str, label: str, value: float, *, unit: str = "", low: float |
     interval = ""
     if low is not None and high is not None:
         lvl = f"{level:.0%} " if level else ""
-        interval = f" ({lvl}interval {fmt_number(low, unit, digits)} to {fmt_number(high, unit, digits)})"
+        if unit == "pp":
+            interval = f" ({lvl}interval {low:+.{digits}f} to {high:+.{digits}f} pp)"
+        else:
+            interval = f" ({lvl}interval {fmt_number(low, unit, digits)} to {fmt_number(high, unit, digits)})"
     text = fmt_number(value, unit, digits) + interval
     provenance.record_headline({"key": key, "label": label, "value": None if value is None else float(value),
                                 "low": low, "high": high, "level": level, "unit": unit, "text": text,

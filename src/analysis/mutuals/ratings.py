@@ -1,0 +1,144 @@
+"""CQC ratings by ownership: local-authority in-house, third sector and for-profit providers.
+
+Three views, each with its uncertainty:
+
+1. the share of services rated Good or Outstanding at each year end, by
+   ownership and setting (Wilson intervals);
+2. inspection-level models for community-based services: a logistic model of
+   Good/Outstanding and an ordinal logit of the full rating, on ownership with
+   year effects, whether the report is a re-inspection and years since
+   registration, standard errors clustered by location;
+3. a care-home cross-section with the size control the data allows (beds) and
+   service mix (nursing, dementia), logistic, robust standard errors.
+
+What this cannot show: the third sector is not split into charities, social
+enterprises and staff mutuals, so public-service spin-outs cannot be identified;
+ownership is not randomly assigned (councils kept or closed their own homes for
+reasons linked to quality); a service keeps its last rating until re-inspected;
+and the care-home file does not document which rating it holds.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+from analysis.data.cqc import OWNERSHIP_ORDER, RATING_ORDER
+from analysis.errors import InputError
+from analysis.mutuals.staff import wilson
+
+REFERENCE = "local authority"
+
+
+def good_share_by_year(ratings: pd.DataFrame, years: tuple[int, int], level: float = 0.95) -> pd.DataFrame:
+    """Share rated Good or Outstanding by setting, year and ownership, with Wilson CIs (percent)."""
+    df = ratings[ratings["year"].between(*years)]
+    if df.empty:
+        raise InputError(f"No CQC rating snapshots in {years}")
+    good = (df[df["rating"].isin(["Good", "Outstanding"])]
+            .groupby(["setting", "year", "ownership"], observed=True)["n"].sum())
+    total = df.groupby(["setting", "year", "ownership"], observed=True)["total"].first()
+    out = pd.DataFrame({"good": good, "total": total}).fillna({"good": 0}).reset_index()
+    out["share"] = 100 * out["good"] / out["total"]
+    ci = [wilson(g / t, t, level) for g, t in zip(out["good"], out["total"])]
+    out["ci_low"] = [100 * c[0] for c in ci]
+    out["ci_high"] = [100 * c[1] for c in ci]
+    return out
+
+
+def _design(df: pd.DataFrame) -> pd.DataFrame:
+    own = pd.get_dummies(df["ownership"].astype(str), dtype=float)
+    own = own[[c for c in OWNERSHIP_ORDER if c != REFERENCE and c in own]]
+    own.columns = [f"ownership: {c}" for c in own.columns]
+    years = pd.get_dummies(df["year"], prefix="year", drop_first=True, dtype=float)
+    extra = pd.DataFrame({"re-inspection": (df["prior_reports"] > 0).astype(float),
+                          "years registered": df["years_registered"].clip(upper=20)}, index=df.index)
+    return pd.concat([own, years, extra], axis=1)
+
+
+def inspection_models(inspections: pd.DataFrame, years: tuple[int, int], level: float = 0.95) -> dict:
+    """Logit (Good/Outstanding) and ordinal logit (full scale) on ownership, relative to in-house."""
+    df = inspections[inspections["year"].between(*years)].reset_index(drop=True)
+    if df["ownership"].nunique() < 2:
+        raise InputError("Need at least two ownership types in the chosen years")
+    X = _design(df)
+    groups = pd.factorize(df["location_id"])[0]
+    crit = stats.norm.ppf((1 + level) / 2)
+    logit = sm.Logit(df["good_or_outstanding"].astype(float), sm.add_constant(X)).fit(
+        disp=False, cov_type="cluster", cov_kwds={"groups": groups})
+    rows = []
+    for col in [c for c in X.columns if c.startswith("ownership: ")]:
+        ame, se = _logit_ame(logit, sm.add_constant(X), col)
+        b, s = logit.params[col], logit.bse[col]
+        rows.append({"model": "logit: Good or Outstanding", "term": col.replace("ownership: ", ""),
+                     "odds_ratio": np.exp(b), "ci_low": np.exp(b - crit * s), "ci_high": np.exp(b + crit * s),
+                     "difference_pp": 100 * ame, "diff_ci_low": 100 * (ame - crit * se),
+                     "diff_ci_high": 100 * (ame + crit * se), "p_value": logit.pvalues[col]})
+    y = pd.Series(pd.Categorical(df["rating"].astype(str), categories=RATING_ORDER, ordered=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ordinal = OrderedModel(y, X, distr="logit").fit(method="bfgs", disp=False, maxiter=500,
+                                                         cov_type="cluster", cov_kwds={"groups": groups})
+    for col in [c for c in X.columns if c.startswith("ownership: ")]:
+        b, s = ordinal.params[col], ordinal.bse[col]
+        rows.append({"model": "ordinal logit: rating scale", "term": col.replace("ownership: ", ""),
+                     "odds_ratio": np.exp(b), "ci_low": np.exp(b - crit * s), "ci_high": np.exp(b + crit * s),
+                     "difference_pp": np.nan, "diff_ci_low": np.nan, "diff_ci_high": np.nan,
+                     "p_value": ordinal.pvalues[col]})
+    table = pd.DataFrame(rows)
+    table.attrs.update(n_reports=len(df), n_locations=int(df["location_id"].nunique()), reference=REFERENCE,
+                       years=years, counts=df["ownership"].value_counts().to_dict())
+    return {"table": table, "logit": logit, "ordinal": ordinal}
+
+
+def _logit_ame(fit, X: pd.DataFrame, column: str) -> tuple[float, float]:
+    """Average marginal effect of switching ``column`` from 0 to 1 for every row (delta method)."""
+    X1, X0 = X.copy(), X.copy()
+    others = [c for c in X.columns if c.startswith("ownership: ") and c != column]
+    X1[column], X0[column] = 1.0, 0.0
+    X1[others], X0[others] = 0.0, 0.0
+    beta = fit.params.to_numpy()
+    p1 = 1 / (1 + np.exp(-(X1.to_numpy() @ beta)))
+    p0 = 1 / (1 + np.exp(-(X0.to_numpy() @ beta)))
+    ame = float(np.mean(p1 - p0))
+    grad = (p1 * (1 - p1)) @ X1.to_numpy() / len(X) - (p0 * (1 - p0)) @ X0.to_numpy() / len(X)
+    return ame, float(np.sqrt(grad @ fit.cov_params().to_numpy() @ grad))
+
+
+def care_home_cross_section(closures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Care homes with a recorded rating: logit of Good/Outstanding on ownership, size and service mix.
+
+    Uses the rating held in the closures replication file (rated homes only; the
+    file does not say whether it is the latest rating or the last before closure).
+    """
+    df = closures.dropna(subset=["rating", "beds"]).reset_index(drop=True)
+    df = df[df["beds"] > 0]
+    if df.empty:
+        raise InputError("No rated care homes with a bed count")
+    own = pd.get_dummies(df["ownership"].astype(str), dtype=float)
+    own = own[[c for c in OWNERSHIP_ORDER if c != REFERENCE and c in own]]
+    own.columns = [f"ownership: {c}" for c in own.columns]
+    X = sm.add_constant(pd.concat([own, pd.DataFrame({
+        "log beds": np.log(df["beds"]), "nursing home": df["nursing"].astype(float),
+        "dementia care": df["dementia"].astype(float)}, index=df.index)], axis=1))
+    y = df["rating"].isin(["Good", "Outstanding"]).astype(float)
+    fit = sm.Logit(y, X).fit(disp=False, cov_type="HC1")
+    crit = stats.norm.ppf((1 + level) / 2)
+    rows = []
+    for col in X.columns.drop("const"):
+        b, s = fit.params[col], fit.bse[col]
+        ame = se = np.nan
+        if col.startswith("ownership: "):
+            ame, se = _logit_ame(fit, X, col)
+        rows.append({"term": col.replace("ownership: ", ""), "odds_ratio": np.exp(b), "ci_low": np.exp(b - crit * s),
+                     "ci_high": np.exp(b + crit * s), "difference_pp": 100 * ame,
+                     "diff_ci_low": 100 * (ame - crit * se), "diff_ci_high": 100 * (ame + crit * se),
+                     "p_value": fit.pvalues[col]})
+    table = pd.DataFrame(rows)
+    table.attrs.update(n_homes=len(df), counts=df["ownership"].value_counts().to_dict(), reference=REFERENCE)
+    return table
