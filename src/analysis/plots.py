@@ -66,12 +66,12 @@ def _source(fig: Figure, source: str, n: str | int | None) -> None:
     text = f"Source: {source}"
     if n is not None:
         text += f"  |  n = {n}"
-    fig.text(0.01, 0.005, "\n".join(textwrap.wrap(text, 130)), ha="left", va="bottom", fontsize=8, color=GREY)
+    fig.text(0.01, 0.005, "\n".join(textwrap.wrap(text, 115)), ha="left", va="bottom", fontsize=8, color=GREY)
 
 
 def _finish(fig: Figure, source: str, n) -> Figure:
     """Lay out the figure leaving room for the title above and the source line below."""
-    lines = 1 + len(source) // 130
+    lines = 1 + len(source) // 115
     title_lines = getattr(fig, "_house_title_lines", 1)
     height = fig.get_figheight()
     top = 1 - (0.21 * title_lines + 0.08) / height
@@ -103,7 +103,7 @@ def line_with_band(df: pd.DataFrame, x: str, y: str, group: str, title: str, sou
     ax.set_xlabel(xlabel or x)
     ax.set_ylabel(ylabel or y)
     if percent:
-        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=100, decimals=0))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=100))
     if pd.api.types.is_integer_dtype(df[x]):
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.legend(loc="best")
@@ -276,6 +276,25 @@ def paths(df: pd.DataFrame, x: str, lines: dict[str, str], title: str, source: s
         ax.axvline(vline, color=GREY, lw=1, ls=":")
     ax.set_xlabel(x)
     ax.set_ylabel(ylabel)
+    ax.legend(loc="best")
+    _title(ax, title, simulated)
+    return _finish(fig, source, n)
+
+
+def ce_plane(delta_effect: np.ndarray, delta_cost: np.ndarray, title: str, source: str, *, wtp: float | None = None,
+             n: str | int | None = None, simulated: bool = False, max_points: int = 3000) -> Figure:
+    """Cost-effectiveness plane: incremental effect (x) against incremental cost (y)."""
+    fig, ax = plt.subplots()
+    step = max(1, len(delta_effect) // max_points)
+    ax.scatter(delta_effect[::step], delta_cost[::step], s=4, alpha=0.3, color=PALETTE[0])
+    ax.scatter([np.mean(delta_effect)], [np.mean(delta_cost)], s=60, color=PALETTE[3], zorder=3, label="mean")
+    ax.axhline(0, color=GREY, lw=1)
+    ax.axvline(0, color=GREY, lw=1)
+    if wtp is not None:
+        xs = np.linspace(*ax.get_xlim(), 10)
+        ax.plot(xs, wtp * xs, color=PALETTE[1], ls="--", label=f"willingness to pay £{wtp:,.0f}")
+    ax.set_xlabel("Incremental effect")
+    ax.set_ylabel("Incremental cost (£)")
     ax.legend(loc="best")
     _title(ax, title, simulated)
     return _finish(fig, source, n)

@@ -65,6 +65,30 @@ def _council_lookup(trend: pd.DataFrame, official: pd.DataFrame) -> pd.DataFrame
     return out[["ons_code", "council", "council_key", "cassr_code", "first_year", "last_year"]]
 
 
+def _council_types(oflog: pd.DataFrame) -> pd.DataFrame:
+    needed = {"Local authority code", "Local authority name", "Entity_Name", "Region", "Financial year"}
+    missing = needed - set(oflog.columns)
+    if missing:
+        raise SchemaError(f"Oflog file is missing columns: {sorted(missing)}")
+    latest = oflog.sort_values("Financial year").drop_duplicates("Local authority code", keep="last")
+    return pd.DataFrame({"ons_code": latest["Local authority code"].astype(str),
+                         "council": latest["Local authority name"].astype(str).str.strip(),
+                         "council_type": latest["Entity_Name"].astype(str).str.strip(),
+                         "region": latest["Region"].astype(str).str.strip()}).reset_index(drop=True)
+
+
+COUNCIL_TYPES_SCHEMA = pa.DataFrameSchema(
+    {
+        "ons_code": pa.Column(str, pa.Check.str_matches(r"^E\d{8}$"), unique=True),
+        "council": pa.Column(str),
+        "council_type": pa.Column(str, pa.Check.isin(["Unitary Authorities", "Metropolitan Districts",
+                                                      "London Boroughs", "Counties"])),
+        "region": pa.Column(str),
+    },
+    strict=True,
+)
+
+
 COUNCIL_LOOKUP_SCHEMA = pa.DataFrameSchema(
     {
         "ons_code": pa.Column(str, pa.Check.str_matches(r"^E\d{8}$"), unique=True),
@@ -94,6 +118,8 @@ TABLES: dict[str, Table] = {
               ("ascof_trend",), ascof.tidy_ascof, ascof.ASCOF_SCHEMA),
         Table("council_lookup", "Councils: ONS code, name, CASSR code, years present in ASCOF",
               ("ascof_trend", "ascof_official_2020_21"), _council_lookup, COUNCIL_LOOKUP_SCHEMA),
+        Table("council_types", "Councils: type (unitary, metropolitan, London, county) and region, from Oflog",
+              ("oflog_asc",), _council_types, COUNCIL_TYPES_SCHEMA),
         Table("staff_survey", "NHS Staff Survey 2021-2024 by organisation, year and item, with provider model",
               ("nhs_staff_survey",), staff_survey.tidy_staff_survey, staff_survey.STAFF_SURVEY_SCHEMA),
         Table("cqc_community_inspections", "Rated inspections of community-based adult social care services",
