@@ -61,13 +61,25 @@ def _simulated_person_level(seed: int) -> pd.DataFrame:
 
 
 def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
+    """Run the analysis. With ``council_code`` only the profile is computed (the batch of council reports
+    needs nothing else, and skipping the England-level models keeps each report fast)."""
     level = params.confidence_level
-    figures = data.load_figures()
-    claims_table = data.load_claims()
     ascof = data.load("ascof")
     lookup = data.load("council_lookup")
-    pilots = synthesis.pilot_evidence(figures, level)
+    years = tuple(params.years)
+    concepts = list(dict.fromkeys(list(params.outcomes) + list(params.exposures)))
+    england = ascof[(ascof["geography_level"] == "england") & ascof["concept"].isin(concepts + ["sds_users", "dp_users"])
+                    & ascof["year_end"].between(*years)].copy()
+    if params.council_code:
+        profile = councils.council_profile(ascof, lookup, data.load("council_types"), params.council_code, concepts,
+                                           years)
+        empty = pd.DataFrame()
+        return BudgetResults(params, empty, None, None, {}, empty, empty, empty, {}, empty, england, profile, None,
+                             "", [])
 
+    figures = data.load_figures()
+    claims_table = data.load_claims()
+    pilots = synthesis.pilot_evidence(figures, level)
     pooled = pilot_effects = None
     subgroup_tests: dict = {}
     if params.pilot_data_path:
@@ -77,8 +89,6 @@ def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
         pilot_effects = synthesis.effect_sizes_for(raw)
         pooled, subgroup_tests = synthesis.pool_by_outcome(pilot_effects, params.meta_method, level)
 
-    years = tuple(params.years)
-    concepts = list(dict.fromkeys(list(params.outcomes) + list(params.exposures)))
     panel = councils.council_panel(ascof, concepts, years)
     within = pd.DataFrame([councils.within_association(panel, o, e, level)
                            for o in params.outcomes for e in params.exposures])
@@ -86,13 +96,6 @@ def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
     names = [n.strip() for n in str(figure(figures, "PB-048")["group"]).split(";")]
     pilot_codes = councils.pilot_codes(lookup, names)
     versus = pd.concat([councils.pilots_vs_rest(panel, pilot_codes, c, level) for c in concepts], ignore_index=True)
-    england = ascof[(ascof["geography_level"] == "england") & ascof["concept"].isin(concepts + ["sds_users", "dp_users"])
-                    & ascof["year_end"].between(*years)].copy()
-
-    profile = None
-    if params.council_code:
-        profile = councils.council_profile(ascof, lookup, data.load("council_types"), params.council_code, concepts,
-                                           years)
 
     grid = cea.wtp_grid(*params.wtp_range)
     result_cea, cea_note = None, ("No data: the published pilot summaries give no variances for costs and effects. "
@@ -115,7 +118,7 @@ def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
 
     verdicts = claims.assess_claims(claims_table, figures, pilots=pilots, england=england, within=within)
     return BudgetResults(params, pilots, pooled, pilot_effects, subgroup_tests, panel, within, cross, pilot_codes,
-                         versus, england, profile, result_cea, cea_note, verdicts)
+                         versus, england, None, result_cea, cea_note, verdicts)
 
 
 # --- Headlines, text and tables --------------------------------------------------------------

@@ -9,6 +9,7 @@ offending columns and first rows, and nothing is cached.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -177,8 +178,22 @@ def _cache_path(table: Table) -> Path:
     return config.cache_dir() / "tidy" / f"{table.name}-{_cache_key(table)}.parquet"
 
 
+_MEMORY: dict[str, pd.DataFrame] = {}
+
+
+def _copy(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy(deep=True)
+    out.attrs = copy.deepcopy(df.attrs)
+    return out
+
+
 def load(name: str) -> pd.DataFrame:
-    """Return tidy table ``name`` (see ``TABLES``), validated and cached as parquet."""
+    """Return tidy table ``name`` (see ``TABLES``), validated and cached as parquet.
+
+    Within one process a table is read once and kept in memory (keyed by its
+    cache key, so a data update is picked up); callers always get a copy, so a
+    report that modifies its table cannot affect the next report on a warm kernel.
+    """
     if name not in TABLES:
         raise DataError(f"Unknown table {name!r}. Tables: {', '.join(sorted(TABLES))}. "
                         "Raw catalogue files are read with read_raw(name).")
@@ -187,8 +202,12 @@ def load(name: str) -> pd.DataFrame:
     for input_name in table.inputs:
         provenance.record_dataset(catalogue[input_name].provenance())
     path = _cache_path(table)
+    key = str(path)
+    if key in _MEMORY:
+        return _copy(_MEMORY[key])
     if path.is_file():
-        return pd.read_parquet(path)
+        _MEMORY[key] = pd.read_parquet(path)
+        return _copy(_MEMORY[key])
     raws = [read_raw(input_name) for input_name in table.inputs]
     df = table.build(*raws)
     attrs = dict(df.attrs)
@@ -196,4 +215,5 @@ def load(name: str) -> pd.DataFrame:
     with atomic.atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False)
     df.attrs.update(attrs)
-    return df
+    _MEMORY[key] = df
+    return _copy(df)
