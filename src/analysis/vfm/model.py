@@ -146,25 +146,32 @@ def yearly_value_at_risk(inputs: dict[str, np.ndarray], terms: ProgrammeTerms,
                          rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
     """Discounted yearly streams, shape (draws, years).
 
-    With ``rng`` the number of failures each year is drawn Binomial(n, h);
-    without it the expected number ``n h`` is used (the deterministic model).
+    With ``rng`` the number of failures each year is drawn Binomial(n, h); without
+    it the expected number ``n h`` is used (the deterministic model). The loop is
+    over contract years (a handful); every operation inside is on all draws at once.
     """
     _check_inputs(inputs)
-    value = np.atleast_1d(np.asarray(inputs["contract_value"], dtype=float))[:, None]
-    e = np.atleast_1d(np.asarray(inputs["inhouse_efficiency"], dtype=float))[:, None]
-    s = np.atleast_1d(np.asarray(inputs["contracted_savings"], dtype=float))[:, None]
-    h = np.atleast_1d(np.asarray(inputs["failure_hazard"], dtype=float))[:, None]
-    k = np.atleast_1d(np.asarray(inputs["transition_cost"], dtype=float))[:, None]
-    rho = np.atleast_1d(np.asarray(inputs["risk_retained"], dtype=float))[:, None]
-    t = np.arange(1, terms.contract_years + 1, dtype=float)[None, :]
-    discount = (1.0 + terms.discount_rate) ** -t
-    foregone = value * ((1.0 - s) ** t - (1.0 - e) ** t) * discount
-    n = terms.n_enterprises
-    if rng is None:
-        failures = n * h * np.ones_like(t)
-    else:
-        failures = rng.binomial(n, np.broadcast_to(h, (h.shape[0], t.shape[1])))
-    failure_cost = failures * (value / n) * k * rho * discount
+    value = np.atleast_1d(np.asarray(inputs["contract_value"], dtype=float))
+    keep_s = 1.0 - np.atleast_1d(np.asarray(inputs["contracted_savings"], dtype=float))
+    keep_e = 1.0 - np.atleast_1d(np.asarray(inputs["inhouse_efficiency"], dtype=float))
+    h = np.atleast_1d(np.asarray(inputs["failure_hazard"], dtype=float))
+    per_failure = (value / terms.n_enterprises) * np.asarray(inputs["transition_cost"], dtype=float) \
+        * np.asarray(inputs["risk_retained"], dtype=float)
+    draws = max(value.size, keep_s.size, keep_e.size, h.size, np.size(per_failure))
+    years = terms.contract_years
+    foregone = np.empty((years, draws))
+    failure_cost = np.empty((years, draws))
+    contract_path = np.ones(draws)
+    inhouse_path = np.ones(draws)
+    expected_failures = terms.n_enterprises * h
+    for j in range(years):
+        discount = (1.0 + terms.discount_rate) ** -(j + 1)
+        contract_path = contract_path * keep_s
+        inhouse_path = inhouse_path * keep_e
+        foregone[j] = value * (contract_path - inhouse_path) * discount
+        failures = expected_failures if rng is None else rng.binomial(terms.n_enterprises, h)
+        failure_cost[j] = failures * per_failure * discount
+    foregone, failure_cost = foregone.T, failure_cost.T
     return {"foregone_savings": foregone, "failure_cost": failure_cost, "total": foregone + failure_cost}
 
 

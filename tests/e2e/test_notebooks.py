@@ -1,0 +1,101 @@
+"""Every real notebook through the real runner, in the configurations its users run."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from analysis.mutuals.panel.simulate import simulate_staggered_panel
+from tests.e2e.test_runner import only_run_dir, run_cli
+
+pytestmark = [pytest.mark.e2e, pytest.mark.data]
+
+
+def _run(tmp_path, args, name="reports"):
+    out = tmp_path / name
+    proc = run_cli(["run", *args, "--out", str(out), "--no-progress"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_dir = only_run_dir(out)
+    summary = json.loads((run_dir / "run.json").read_text())
+    report = summary["reports"][0]
+    return summary, report, (run_dir / report["html"]).read_text()
+
+
+def _visible_text(html: str) -> str:
+    body = html[html.index("<main>"):html.index('id="provenance"')]
+    body = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", body)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def test_every_notebook_renders_with_defaults(tmp_path):
+    out = tmp_path / "all"
+    proc = run_cli(["run", "--out", str(out), "--no-progress"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((only_run_dir(out) / "run.json").read_text())
+    assert {r["notebook"] for r in summary["reports"]} == {"mutuals_vs_inhouse", "nao_vfm_risk", "personal_budgets"}
+    for report in summary["reports"]:
+        assert report["status"] == "ok" and report["headlines"], report["slug"]
+        assert not report["simulated"], f"{report['slug']}: default reports must be all real data"
+        html = (only_run_dir(out) / report["html"]).read_text()
+        text = _visible_text(html)
+        assert "SIMULATED" not in text
+        assert "Traceback" not in text and "Error" not in text.replace("Std. Error", "")
+
+
+def test_mutuals_with_a_researcher_panel_and_the_simulated_appendix(tmp_path):
+    panel = simulate_staggered_panel(n_units=40, n_periods=10, cohorts={5: 8, 7: 8}, effect=1.5, noise=0.5, seed=4)
+    panel = panel.rename(columns={"unit": "org", "time": "year", "outcome": "absence_rate", "treated": "mutual"})
+    path = tmp_path / "panel.csv"
+    panel.to_csv(path, index=False)
+    summary, report, html = _run(tmp_path, [
+        "mutuals_vs_inhouse", "-p", f"panel_path={path}", "-p", "panel_unit_column=org", "-p", "panel_time_column=year",
+        "-p", "panel_outcome_column=absence_rate", "-p", "panel_treated_column=mutual", "-p", "simulated_appendix=true",
+        "-p", "n_permutations=199", "-p", "outcomes=[burnout, enough_staff]"])
+    text = _visible_text(html)
+    assert "Callaway-Sant'Anna" in text and "Synthetic control" in text and "Two-way fixed effects" in text
+    assert "SIMULATED DATA" in text  # the appendix is labelled
+    assert report["simulated"]
+    assert "SIMULATED" in html[:html.index("<main>")]  # banner at the top of the page
+
+
+def test_mutuals_bad_panel_gives_the_panel_error(tmp_path):
+    path = tmp_path / "panel.csv"
+    path.write_text("unit,time,outcome\nA,2015,1.0\nA,2016,2.0\n")
+    out = tmp_path / "reports"
+    proc = run_cli(["run", "mutuals_vs_inhouse", "-p", f"panel_path={path}", "-p", "n_permutations=199",
+                    "--out", str(out), "--no-progress"])
+    assert proc.returncode == 1
+    summary = json.loads((only_run_dir(out) / "run.json").read_text())
+    error = summary["reports"][0]["error"]
+    assert error["ename"] == "PanelError" and "treated column 'treated'" in error["evalue"]
+
+
+def test_personal_budgets_england_and_one_council(tmp_path):
+    summary, report, html = _run(tmp_path, ["personal_budgets"], "england")
+    text = _visible_text(html)
+    assert "Right to Control" in text and "no data" in text and "Verdicts" in html
+    summary, report, html = _run(tmp_path, ["personal_budgets", "-p", "council_code=E08000016"], "barnsley")
+    assert report["slug"] == "personal_budgets__council_code-E08000016"
+    keys = {h["key"] for h in report["headlines"]}
+    assert {"profile_dp_users", "profile_control_daily_life"} <= keys
+    assert "Barnsley" in _visible_text(html)
+
+
+def test_personal_budgets_with_extracted_pilot_data_and_cea_inputs(tmp_path):
+    path = tmp_path / "pilots.csv"
+    path.write_text("study,outcome,user_group,measure,events1,n1,events2,n2\n"
+                    "A,in control,older people,RR,30,100,20,100\nB,in control,mental health,RR,50,120,40,118\n")
+    summary, report, html = _run(tmp_path, ["personal_budgets", "-p", f"pilot_data_path={path}", "-p", "meta_method=HK",
+                                            "-p", "cea_inputs=[-20, 15, 0.04, 0.012, 0.1]"])
+    text = _visible_text(html)
+    assert "Pooled pilot outcomes (HK)" in text and "REML+HK" in text
+    assert "Incremental cost and effect" in text and "SIMULATED" not in text
+
+
+def test_vfm_with_strict_failure_measure(tmp_path):
+    summary, report, html = _run(tmp_path, ["nao_vfm_risk", "-p", "failure_proxy_measure=involuntary closures",
+                                            "-p", "n_simulations=5000"])
+    assert "involuntary" in _visible_text(html)
+    assert report["headlines"][0]["key"] == "vfm_value_at_risk"
