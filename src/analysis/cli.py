@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis run | params | data | bundle``.
+"""Command line: ``python -m analysis run | params | data | councils | bundle``.
 
 Exit codes: 0 success; 1 a report failed (the others still ran); 2 bad input
 (unknown notebook or parameter, missing data, corrupt download); 130 interrupted.
@@ -87,6 +87,20 @@ def _cmd_data(args: argparse.Namespace) -> int:
     raise AnalysisError(f"Unknown data action {args.action}")
 
 
+def _cmd_councils(args: argparse.Namespace) -> int:
+    from analysis import atomic, data
+    from analysis.budgets.councils import current_councils
+
+    manifest = current_councils(data.load("council_lookup"))
+    text = manifest.to_csv(index=False)
+    if args.out:
+        atomic.write_text(Path(args.out), text)
+        print(f"Wrote {len(manifest)} councils to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _cmd_bundle(args: argparse.Namespace) -> int:
     from analysis.report import bundle
 
@@ -123,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     data_p.add_argument("names", nargs="*", help="datasets to fetch (default: all)")
     data_p.add_argument("--out", help="where to write the data register (default docs/data_register.md)")
     data_p.set_defaults(func=_cmd_data)
+
+    councils = sub.add_parser("councils", help="write a batch manifest with every current council's code")
+    councils.add_argument("--out", metavar="CSV", help="file to write (default: print to stdout)")
+    councils.set_defaults(func=_cmd_councils)
 
     bundle = sub.add_parser("bundle", help="zip a run (index, reports, run.json) for email")
     bundle.add_argument("run", help="run id, 'latest', or a path to a run folder")

@@ -242,6 +242,41 @@ def test_council_profile_and_unknown_code():
         councils.council_profile(*args, "E08999999", ["dp_users"], (2018, 2024))
 
 
+def test_current_councils_manifest_keeps_only_councils_in_the_latest_year():
+    from analysis.budgets import councils
+
+    lookup = pd.DataFrame({"ons_code": ["E06000002", "E10000021", "E06000001"], "council": ["M", "Northants", "H"],
+                           "last_year": [2024, 2021, 2024]})
+    manifest = councils.current_councils(lookup)
+    assert manifest.columns.tolist() == ["council_code"]
+    assert manifest["council_code"].tolist() == ["E06000001", "E06000002"]
+
+
+@pytest.mark.data
+def test_every_current_council_in_the_manifest_gets_a_profile():
+    from analysis import data
+    from analysis.budgets import councils
+
+    lookup = data.load("council_lookup")
+    manifest = councils.current_councils(lookup)
+    assert 150 <= len(manifest) <= 155
+    args = (data.load("ascof"), lookup, data.load("council_types"))
+    first_year = lookup.set_index("ons_code")["first_year"]
+    for code in manifest["council_code"]:
+        prof = councils.council_profile(*args, code, ["dp_users", "control_daily_life"], (2018, 2024))
+        assert prof.table["year_end"].min() >= first_year[code], code
+        assert prof.table["year_end"].max() == 2024 or code == "E09000012", code  # Hackney: no SALT after 2020
+    hackney = councils.council_profile(*args, "E09000012", ["dp_users", "control_daily_life"], (2018, 2024))
+    assert hackney.table.query("concept == 'dp_users'")["year_end"].tolist() == [2018, 2019, 2020]
+    # Its missing years are stated; the national 2020-21 survey gap is not blamed on the council.
+    assert any("direct payments" in g and "2020-21, 2021-22, 2022-23, 2023-24" in g for g in hackney.gaps)
+    assert any("control over their daily life" in g and "in 2021-22, 2022-23," in g for g in hackney.gaps)
+    cumberland = councils.council_profile(*args, "E06000063", ["dp_users"], (2018, 2024))
+    assert cumberland.council_type is None and any("peers are all councils" in g for g in cumberland.gaps)
+    assert any("did not exist as a council" in g for g in cumberland.gaps)
+    assert councils.council_profile(*args, "E08000016", ["dp_users", "control_daily_life"], (2018, 2024)).gaps == []
+
+
 @pytest.mark.data
 def test_budget_claims_verdicts():
     from analysis.budgets import analysis as budgets

@@ -17,7 +17,7 @@ are dropped for that year; pilot councils chose to pilot.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -112,12 +112,24 @@ def pilots_vs_rest(panel: pd.DataFrame, pilot_codes: dict[str, str], concept: st
     return pd.DataFrame(rows)
 
 
+def current_councils(lookup: pd.DataFrame) -> pd.DataFrame:
+    """Councils reporting ASCOF in the latest year, as a batch manifest (one ``council_code`` per row).
+
+    Councils abolished or merged earlier (e.g. Northamptonshire, Cumbria) are left out: their
+    profiles would stop years ago.
+    """
+    latest = lookup["last_year"].max()
+    current = lookup[lookup["last_year"] == latest].sort_values("ons_code")
+    return pd.DataFrame({"council_code": current["ons_code"].to_list()})
+
+
 @dataclass
 class CouncilProfile:
     code: str
     name: str
     council_type: str | None
     table: pd.DataFrame  # concept, year_end, council, england, peer_median, peer_q1, peer_q3, rank
+    gaps: list[str] = field(default_factory=list)  # "no data" statements: measure and years the council lacks
 
 
 def council_profile(ascof: pd.DataFrame, lookup: pd.DataFrame, types: pd.DataFrame | None, code: str,
@@ -136,11 +148,15 @@ def council_profile(ascof: pd.DataFrame, lookup: pd.DataFrame, types: pd.DataFra
         if council_type is not None:
             peers = set(by_code[by_code == council_type].index)
     df = ascof[ascof["concept"].isin(concepts) & ascof["year_end"].between(*years)]
-    rows = []
+    rows, missing = [], {}
     for (concept, year), part in df.groupby(["concept", "year_end"]):
         councils = part[part["geography_level"] == "council"]
-        own = councils.loc[councils["area_code"] == code, "value"]
+        own = councils.loc[councils["area_code"] == code, "value"].dropna()
         if own.empty:
+            # Years most councils lack (the 2020-21 survey) are a national gap, shown by the England table.
+            active = ((lookup["first_year"] <= year) & (lookup["last_year"] >= year)).sum()
+            if councils["value"].notna().sum() >= 0.5 * active:
+                missing.setdefault(concept, []).append(int(year))
             continue
         peer_values = councils.loc[councils["area_code"].isin(peers) & (councils["area_code"] != code), "value"]
         england = part.loc[part["geography_level"] == "england", "value"]
@@ -153,4 +169,18 @@ def council_profile(ascof: pd.DataFrame, lookup: pd.DataFrame, types: pd.DataFra
                      "rank": int(ranked[councils["area_code"] == code].iloc[0]), "of": len(councils)})
     if not rows:
         raise InputError(f"No ASCOF values for council {code} in {years}")
-    return CouncilProfile(code, name, council_type, pd.DataFrame(rows))
+    first_year = int(lookup.set_index("ons_code").loc[code, "first_year"])
+    gaps = []
+    if types is not None and council_type is None:
+        gaps.append(f"{name} is not in the council-types table (it post-dates it), so its peers are all councils.")
+    for concept, missing_years in missing.items():
+        before = [y for y in missing_years if y < first_year]
+        after = [y for y in missing_years if y >= first_year]
+        label = CONCEPTS_BY_KEY[concept].label
+        if after:
+            gaps.append(f"No data: {name} has no published value for {label.lower()} in "
+                        f"{', '.join(f'{y - 1}-{str(y)[-2:]}' for y in after)}, though other councils do.")
+        if before:
+            gaps.append(f"No data for {label.lower()} before {first_year - 1}-{str(first_year)[-2:]}: "
+                        f"{name} did not exist as a council before then.")
+    return CouncilProfile(code, name, council_type, pd.DataFrame(rows), gaps)
