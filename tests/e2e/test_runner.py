@@ -76,7 +76,13 @@ def test_cli_renders_a_shareable_report_with_provenance_and_no_code(tmp_path):
 
     index = (run_dir / "index.html").read_text()
     assert f'href="{report["slug"]}.html"' in index and "Value at risk" in index
-    assert str(tmp_path) not in index and str(tmp_path) not in html  # no absolute paths in shared files
+    # No absolute paths of this machine in anything that is shared (reports, index, run.json).
+    from analysis import config
+
+    machine_paths = [str(tmp_path), str(config.cache_dir())] + ([str(config.data_mirror())] if config.data_mirror() else [])
+    for shared in (index, html, (run_dir / "run.json").read_text()):
+        assert not [p for p in machine_paths if p in shared]
+    assert summary["config"]["data_source"] in {"local mirror (ANALYSIS_DATA_MIRROR)", "pinned URLs"}
 
 
 def test_unknown_parameter_fails_before_running_and_writes_nothing(tmp_path):

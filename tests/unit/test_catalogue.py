@@ -69,3 +69,22 @@ def test_invalid_catalogue_is_rejected_with_a_clear_message(tmp_path):
 def test_unknown_dataset_names_the_known_ones():
     with pytest.raises(DataError, match="Unknown dataset 'ascof'.*ascof_trend"):
         catalogue.load_catalogue()["ascof"]
+
+
+def test_committed_data_register_is_up_to_date():
+    from analysis import config
+    from analysis.data.register import render_register
+
+    committed = (config.project_root() / "docs" / "data_register.md").read_text(encoding="utf-8")
+    assert committed == render_register(), "docs/data_register.md is stale: run `make register` and commit it"
+
+
+def test_data_register_covers_every_dataset_and_its_caveats():
+    from analysis.data.catalogue import load_catalogue
+    from analysis.data.register import render_register
+
+    text = render_register()
+    for ds in load_catalogue():
+        assert f"### {ds.name}" in text and ds.sha256 in text and ds.url in text
+        assert all(c in text for c in ds.caveats)
+    assert "CL-NAO-01" in text and "Evidence register" in text

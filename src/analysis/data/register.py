@@ -12,6 +12,7 @@ from pathlib import Path
 
 from analysis import atomic, config
 from analysis.data.catalogue import load_catalogue
+from analysis.data.evidence import load_claims, load_figures
 from analysis.data.tables import TABLES
 
 
@@ -30,7 +31,7 @@ def render_register() -> str:
         "|---|---|---|",
     ]
     for ds in catalogue:
-        lines.append(f"| [`{ds.name}`](#{ds.name.replace('_', '-')}) {ds.title} | {ds.publisher} | {ds.coverage} |")
+        lines.append(f"| [`{ds.name}`](#{ds.name}) {ds.title} | {ds.publisher} | {ds.coverage} |")
     lines += ["", "## Tidy tables", "",
               "`analysis.data.load(name)` builds these from the files, validates them with a schema and caches them "
               "as parquet.", "", "| Table | What | Built from |", "|---|---|---|"]
@@ -65,7 +66,25 @@ def render_register() -> str:
               "or ranges, never confidence intervals unless `interval_kind` says so). The claims in the source "
               "articles, who made them, the evidence rows that bear on them and the analysis that tests them are "
               "in `data/evidence/claims.csv`.", ""]
+    lines += _evidence_summary()
     return "\n".join(lines)
+
+
+def _evidence_summary() -> list[str]:
+    """Counts of evidence rows by topic and verification status, and the list of claims under test."""
+    figures, claims = load_figures(), load_claims()
+    counts = figures.groupby(["topic", "verification"]).size().unstack(fill_value=0)
+    lines = [f"{len(figures)} figures and {len(claims)} claims. Figures by topic and verification status:", "",
+             "| Topic | " + " | ".join(counts.columns) + " |", "|---|" + "---|" * len(counts.columns)]
+    lines += [f"| {topic} | " + " | ".join(str(v) for v in row) + " |" for topic, row in counts.iterrows()]
+    lines += ["", "Claims the suite tests (verdicts are computed in the reports, not stored here):", "",
+              "| Claim | Who, when | Claim text | Evidence rows | Tested by |", "|---|---|---|---|---|"]
+    for claim in claims.itertuples():
+        text = str(claim.claim_text).replace("|", "\\|")
+        lines.append(f"| {claim.claim_id} | {claim.speaker}, {claim.date} | {text} | "
+                     f"{str(claim.evidence_ids).replace(';', ', ')} | `{claim.analysis}` |")
+    lines.append("")
+    return lines
 
 
 def write_register(path: Path | None = None) -> Path:

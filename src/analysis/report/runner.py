@@ -156,10 +156,15 @@ def run(planned: list[PlannedReport], *, out_root: Path | None = None, executor:
     started_at = now_iso()
     t0 = time.perf_counter()
     run_config = {**(run_config or {}), "executor": executor, "workers": workers, "scheduler": scheduler,
-                  "out_root": str(out_root), "reports": [p.slug for p in planned],
-                  "data_mirror": str(config.data_mirror()) if config.data_mirror() else None,
-                  "cache_dir": str(config.cache_dir())}
-    log.info("Run %s starting with configuration:\n%s", run_id, json.dumps(run_config, indent=2, default=str))
+                  "reports": [p.slug for p in planned],
+                  "data_source": "local mirror (ANALYSIS_DATA_MIRROR)" if config.data_mirror() else "pinned URLs"}
+    for key in ("params_file", "batch"):  # shared with the reports: file names, not this machine's paths
+        if run_config.get(key):
+            run_config[key] = Path(run_config[key]).name
+    machine = {"out_root": str(out_root), "data_mirror": str(config.data_mirror() or ""),
+               "cache_dir": str(config.cache_dir())}
+    log.info("Run %s starting with configuration:\n%s", run_id,
+             json.dumps({**run_config, **machine}, indent=2, default=str))
     context = {"run_id": run_id, "started_at": started_at, "environment": env}
     jobs = [Job(notebook=p.notebook, title=get_spec(p.notebook).title, source=str(get_spec(p.notebook).path),
                 parameters=p.parameters, overrides=p.overrides, slug=p.slug, out_dir=str(staging),
