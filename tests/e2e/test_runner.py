@@ -40,9 +40,15 @@ def only_run_dir(out: Path) -> Path:
 
 @pytest.mark.data
 def test_cli_renders_a_shareable_report_with_provenance_and_no_code(tmp_path):
+    import tempfile
+
+    sockets_before = set(Path(tempfile.gettempdir()).glob("analysis-kernel-*"))
     out = tmp_path / "reports"
     proc = run_cli(["run", "nao_vfm_risk", *SMALL_VFM, "--out", str(out), "--no-progress"])
     assert proc.returncode == 0, proc.stderr
+    # The kernel talked over private Unix sockets (no TCP warning in logs) and its folder is gone.
+    assert "without encryption" not in proc.stderr
+    assert set(Path(tempfile.gettempdir()).glob("analysis-kernel-*")) == sockets_before
     run_dir = only_run_dir(out)
     assert (out / "latest").resolve() == run_dir.resolve()
     summary = json.loads((run_dir / "run.json").read_text())

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -76,6 +79,22 @@ class ExecutionFailed(Exception):
 Engine = Callable[[nbformat.NotebookNode, dict[str, Any], str, Path], nbformat.NotebookNode]
 
 
+def local_kernel_manager(kernel_name: str = "python3"):
+    """A kernel manager for a kernel on this machine, and the private folder it uses.
+
+    On POSIX the kernel talks over Unix-domain sockets in a fresh temporary folder
+    rather than TCP ports: no port races between parallel workers, nothing listening
+    on the network, and no ipykernel warning about unencrypted TCP in scheduler logs.
+    The caller removes the folder (``shutil.rmtree``) after shutting the kernel down.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    if os.name != "posix":
+        return AsyncKernelManager(kernel_name=kernel_name), None
+    folder = tempfile.mkdtemp(prefix="analysis-kernel-")
+    return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(folder, "k")), folder
+
+
 def papermill_engine(progress: bool = False) -> Engine:
     """Execute with papermill in a fresh kernel; retry once if the kernel fails to start."""
 
@@ -85,10 +104,11 @@ def papermill_engine(progress: bool = False) -> Engine:
         from papermill.exceptions import PapermillExecutionError
 
         for attempt in (1, 2):
+            km, folder = local_kernel_manager()
             try:
                 return papermill.execute_notebook(
                     nb, str(scratch), parameters=parameters, kernel_name="python3", progress_bar=progress,
-                    cwd=cwd, request_save_on_cell_execute=False, log_output=False)
+                    cwd=cwd, request_save_on_cell_execute=False, log_output=False, km=km)
             except PapermillExecutionError as exc:
                 partial = nbformat.read(str(scratch), as_version=4) if scratch.exists() else None
                 raise ExecutionFailed(partial, {"cell_index": exc.cell_index, "ename": exc.ename,
@@ -101,6 +121,9 @@ def papermill_engine(progress: bool = False) -> Engine:
                 raise ExecutionFailed(None, {"cell_index": None, "ename": type(exc).__name__,
                                              "evalue": str(exc),
                                              "traceback": traceback.format_exc()[-4000:]}) from None
+            finally:
+                if folder:
+                    shutil.rmtree(folder, ignore_errors=True)
         raise AssertionError("unreachable")
 
     return execute

@@ -25,6 +25,7 @@ import atexit
 import copy
 import logging
 import os
+import shutil
 import time
 import traceback
 from collections.abc import Sequence
@@ -37,7 +38,7 @@ import nbformat
 from nbformat.v4 import new_code_cell
 from tqdm.auto import tqdm
 
-from analysis.report.execution import ExecutionFailed, Job, JobResult, render_job
+from analysis.report.execution import ExecutionFailed, Job, JobResult, local_kernel_manager, render_job
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +103,15 @@ class WarmKernel:
         self.cell_timeout = cell_timeout
         self.km = None
         self.kc = None
+        self._socket_folder = None
         self.reports = 0
         self._start_with_retry()
 
     def _start(self) -> None:
-        from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         env = {**os.environ, "MPLBACKEND": "Agg"}
-        self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+        self.km, self._socket_folder = local_kernel_manager(self.kernel_name)
         run_sync(self.km.start_kernel)(env=env)
         self.kc = None
         warm = nbformat.v4.new_notebook(cells=[new_code_cell(WARMUP_CODE)])
@@ -189,6 +190,9 @@ class WarmKernel:
         except Exception:  # shutting down a broken kernel must not mask the original problem
             pass
         self.kc = None
+        if self._socket_folder:
+            shutil.rmtree(self._socket_folder, ignore_errors=True)
+            self._socket_folder = None
 
 
 # --- process pool ----------------------------------------------------------------------------
