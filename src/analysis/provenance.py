@@ -17,8 +17,10 @@ class _Recorder:
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
     headlines: list[dict[str, Any]] = field(default_factory=list)
     simulated: list[str] = field(default_factory=list)
+    subject: str | None = None  # what this report is about, when a parameter narrows it (e.g. one council)
 
     def reset(self) -> None:
+        self.subject = None
         self.datasets.clear()
         self.evidence.clear()
         self.headlines.clear()
@@ -42,6 +44,10 @@ def record_headline(entry: dict[str, Any]) -> None:
     _RECORDER.headlines.append(dict(entry))
 
 
+def record_subject(text: str | None) -> None:
+    _RECORDER.subject = text
+
+
 def record_simulated(what: str) -> None:
     if what not in _RECORDER.simulated:
         _RECORDER.simulated.append(what)
@@ -53,6 +59,7 @@ def snapshot() -> dict[str, Any]:
         "evidence": list(_RECORDER.evidence.values()),
         "headlines": list(_RECORDER.headlines),
         "simulated": list(_RECORDER.simulated),
+        "subject": _RECORDER.subject,
     }
 
 

@@ -81,6 +81,13 @@ def test_personal_budgets_england_and_one_council(tmp_path):
     keys = {h["key"] for h in report["headlines"]}
     assert {"profile_dp_users", "profile_control_daily_life"} <= keys
     assert "Barnsley" in _visible_text(html)
+    assert report["subject"] == "Barnsley (E08000016, Metropolitan Districts)"
+    assert "<title>Barnsley (E08000016" in html
+    contents = html[html.index('class="toc"'):html.index("</nav>")]
+    assert "Council profile" in contents
+    assert "What the pilots found" not in contents and "Cost-effectiveness" not in html  # England-only sections
+    index = (only_run_dir(tmp_path / "barnsley") / "index.html").read_text()
+    assert ">Barnsley (E08000016, Metropolitan Districts)</a>" in index and "latest year" in index
 
 
 def test_personal_budgets_with_extracted_pilot_data_and_cea_inputs(tmp_path):

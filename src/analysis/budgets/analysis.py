@@ -123,6 +123,14 @@ def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
 
 # --- Headlines, text and tables --------------------------------------------------------------
 
+def subject(results: BudgetResults) -> str | None:
+    """The council a profile report is about (None for the England report)."""
+    if results.profile is None:
+        return None
+    kind = f", {results.profile.council_type}" if results.profile.council_type else ""
+    return f"{results.profile.name} ({results.profile.code}{kind})"
+
+
 def headlines(results: BudgetResults) -> list[dict]:
     out = []
     if results.profile is not None:
@@ -132,10 +140,11 @@ def headlines(results: BudgetResults) -> list[dict]:
             if part.empty:
                 continue
             last = part.sort_values("year_end").iloc[-1]
+            period = f"{int(last['year_end']) - 1}-{str(int(last['year_end']))[-2:]}"
             out.append(dict(key=f"profile_{concept}", label=f"{results.profile.name}: {last['label']} "
-                            f"({int(last['year_end']) - 1}-{str(int(last['year_end']))[-2:]}; England "
-                            f"{last['england']:.1f})", value=last["council"], unit="",
-                            source=SOURCE_ASCOF, note=f"rank {int(last['rank'])} of {int(last['of'])}"))
+                            f"({period}; England {last['england']:.1f})", value=last["council"], unit="",
+                            source=SOURCE_ASCOF, note=f"rank {int(last['rank'])} of {int(last['of'])}",
+                            column=f"{last['label']}, latest year", period=period))
         return out
     w = results.within
     row = w[(w["exposure"] == results.params.exposures[0])].iloc[0]

@@ -5,6 +5,6 @@ Notebook-facing helpers (``setup``, ``show``, ``headline``, ``md``, ``figure``,
 ``analysis.report.runner`` and is used through ``python -m analysis run``.
 """
 
-from analysis.report.notebook import caveat, figure, finish, headline, md, setup, show
+from analysis.report.notebook import caveat, figure, finish, headline, md, setup, show, subject
 
 __all__ = ["caveat", "figure", "finish", "headline", "md", "setup", "show"]

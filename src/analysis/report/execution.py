@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -62,6 +59,7 @@ class JobResult:
     evidence_cited: int = 0
     simulated: list[str] = field(default_factory=list)
     worker: str = ""
+    subject: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,22 +77,6 @@ class ExecutionFailed(Exception):
 Engine = Callable[[nbformat.NotebookNode, dict[str, Any], str, Path], nbformat.NotebookNode]
 
 
-def local_kernel_manager(kernel_name: str = "python3"):
-    """A kernel manager for a kernel on this machine, and the private folder it uses.
-
-    On POSIX the kernel talks over Unix-domain sockets in a fresh temporary folder
-    rather than TCP ports: no port races between parallel workers, nothing listening
-    on the network, and no ipykernel warning about unencrypted TCP in scheduler logs.
-    The caller removes the folder (``shutil.rmtree``) after shutting the kernel down.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    if os.name != "posix":
-        return AsyncKernelManager(kernel_name=kernel_name), None
-    folder = tempfile.mkdtemp(prefix="analysis-kernel-")
-    return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(folder, "k")), folder
-
-
 def papermill_engine(progress: bool = False) -> Engine:
     """Execute with papermill in a fresh kernel; retry once if the kernel fails to start."""
 
@@ -103,12 +85,14 @@ def papermill_engine(progress: bool = False) -> Engine:
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
+        from analysis.report.kernels import LocalKernelManager
+
         for attempt in (1, 2):
-            km, folder = local_kernel_manager()
             try:
                 return papermill.execute_notebook(
                     nb, str(scratch), parameters=parameters, kernel_name="python3", progress_bar=progress,
-                    cwd=cwd, request_save_on_cell_execute=False, log_output=False, km=km)
+                    cwd=cwd, request_save_on_cell_execute=False, log_output=False,
+                    kernel_manager_class=LocalKernelManager)
             except PapermillExecutionError as exc:
                 partial = nbformat.read(str(scratch), as_version=4) if scratch.exists() else None
                 raise ExecutionFailed(partial, {"cell_index": exc.cell_index, "ename": exc.ename,
@@ -121,9 +105,6 @@ def papermill_engine(progress: bool = False) -> Engine:
                 raise ExecutionFailed(None, {"cell_index": None, "ename": type(exc).__name__,
                                              "evalue": str(exc),
                                              "traceback": traceback.format_exc()[-4000:]}) from None
-            finally:
-                if folder:
-                    shutil.rmtree(folder, ignore_errors=True)
         raise AssertionError("unreachable")
 
     return execute
@@ -168,13 +149,14 @@ def render_job(job: Job, engine: Engine, worker: str = "") -> JobResult:
                 "datasets": payload.get("datasets", []), "evidence": payload.get("evidence", []),
                 "simulated": payload.get("simulated", []), "finished_at": now_iso(), "seconds": seconds}
         html_name = f"{job.slug}.html"
-        atomic.write_text(out_dir / html_name, notebook_to_html(executed, prov, job.title))
+        atomic.write_text(out_dir / html_name, notebook_to_html(executed, prov, job.title, payload.get("subject")))
     return JobResult(
         notebook=job.notebook, title=job.title, slug=job.slug, parameters=job.parameters, overrides=job.overrides,
         status=status, seconds=round(time.perf_counter() - started, 3), ipynb=ipynb_name, html=html_name,
         error=error, headlines=payload.get("headlines", []),
         datasets=[d.get("name", "") for d in payload.get("datasets", [])],
-        evidence_cited=len(payload.get("evidence", [])), simulated=payload.get("simulated", []), worker=worker)
+        evidence_cited=len(payload.get("evidence", [])), simulated=payload.get("simulated", []), worker=worker,
+        subject=payload.get("subject"))
 
 
 def result_from_json(text: str) -> JobResult:

@@ -116,10 +116,35 @@ def _without_noise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.outputs = [o for o in cell.get("outputs", [])
                         if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
                         and PROVENANCE_MIMETYPE not in o.get("data", {})]
+    clean.cells = _without_empty_sections(clean.cells)
     return clean
 
 
-def notebook_to_html(nb: nbformat.NotebookNode, provenance: dict[str, Any], fallback_title: str) -> str:
+def _without_empty_sections(cells: list) -> list:
+    """Drop ``##`` sections whose code produced nothing (a mode of the notebook that does not apply).
+
+    A council profile skips the England-only sections; their headings and introductions would
+    otherwise sit in the report and its contents with nothing under them. A section with no
+    code cells (pure narrative) is kept; anything a cell displays, including "no data", keeps it.
+    """
+    sections: list[list] = [[]]
+    for cell in cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## "):
+            sections.append([])
+        sections[-1].append(cell)
+    kept = []
+    for section in sections:
+        code = [c for c in section if c.cell_type == "code"]
+        starts_with_heading = bool(section) and section[0].cell_type == "markdown" \
+            and section[0].source.lstrip().startswith("## ")
+        if starts_with_heading and code and not any(c.get("outputs") for c in code):
+            continue
+        kept.extend(section)
+    return kept
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, provenance: dict[str, Any], fallback_title: str,
+                     subject: str | None = None) -> str:
     """Render ``nb`` (executed) as a standalone HTML page with the given provenance block."""
     body, _resources = _exporter().from_notebook_node(_without_noise(nb))
     body, h1 = _body_without_h1(body)
@@ -128,7 +153,8 @@ def notebook_to_html(nb: nbformat.NotebookNode, provenance: dict[str, Any], fall
     toc = [item for item in parser.items if item[0] in (2, 3)]
     env, css = _templates()
     return env.get_template("report.html.j2").render(
-        title=h1 or fallback_title, toc=toc, body=jinja2.utils.markupsafe.Markup(body), prov=provenance, css=css)
+        title=h1 or fallback_title, subject=subject, toc=toc, body=jinja2.utils.markupsafe.Markup(body),
+        prov=provenance, css=css)
 
 
 def render_index(run: dict[str, Any]) -> str:
@@ -136,10 +162,13 @@ def render_index(run: dict[str, Any]) -> str:
     columns: dict[str, str] = {}
     for report in run["reports"]:
         for h in report.get("headlines", []):
-            columns.setdefault(h["key"], h["label"])
+            columns.setdefault(h["key"], h.get("column") or h["label"])
     for report in run["reports"]:
-        report["headline_text"] = {h["key"]: h["text"] for h in report.get("headlines", [])}
-        report["headline_values"] = {h["key"]: h["value"] for h in report.get("headlines", [])}
+        heads = report.get("headlines", [])
+        report["headline_text"] = {h["key"]: h["text"] + (f" ({h['period']})" if h.get("period") else "")
+                                   for h in heads}
+        report["headline_values"] = {h["key"]: h["value"] for h in heads}
+        report["headline_labels"] = {h["key"]: h["label"] for h in heads}
     env, css = _templates()
     failures = [r for r in run["reports"] if r["status"] != "ok"]
     return env.get_template("index.html.j2").render(run=run, headline_columns=list(columns.items()),

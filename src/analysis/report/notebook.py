@@ -50,8 +50,13 @@ def fmt_number(value: float, unit: str = "", digits: int = 1) -> str:
 
 def headline(key: str, label: str, value: float, *, unit: str = "", low: float | None = None,
              high: float | None = None, level: float | None = None, source: str, digits: int = 1,
-             note: str = "") -> None:
-    """Show a headline number with its interval and source, and record it for the report index."""
+             note: str = "", column: str | None = None, period: str | None = None) -> None:
+    """Show a headline number with its interval and source, and record it for the report index.
+
+    ``column`` is the index's column heading when ``label`` names something that differs
+    between reports of a batch (a council); ``period`` is the year the value refers to when
+    it differs between reports (shown beside the value in the index).
+    """
     interval = ""
     if low is not None and high is not None:
         lvl = f"{level:.0%} " if level else ""
@@ -62,12 +67,18 @@ def headline(key: str, label: str, value: float, *, unit: str = "", low: float |
     text = fmt_number(value, unit, digits) + interval
     provenance.record_headline({"key": key, "label": label, "value": None if value is None else float(value),
                                 "low": low, "high": high, "level": level, "unit": unit, "text": text,
-                                "source": source})
+                                "source": source, "column": column or label, "period": period})
     display(HTML(
         f'<div class="headline"><div class="headline-label">{html.escape(label)}</div>'
         f'<div class="headline-value">{html.escape(text)}</div>'
         f'<div class="headline-source">Source: {html.escape(source)}'
         f'{(" — " + html.escape(note)) if note else ""}</div></div>'))
+
+
+def subject(text: str | None) -> None:
+    """Name what this report is about when parameters narrow it (one council): the rendered report
+    shows it under the title and the run index lists the report by it."""
+    provenance.record_subject(text)
 
 
 def _pretty(column: str) -> str:

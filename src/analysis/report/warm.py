@@ -25,7 +25,6 @@ import atexit
 import copy
 import logging
 import os
-import shutil
 import time
 import traceback
 from collections.abc import Sequence
@@ -38,7 +37,7 @@ import nbformat
 from nbformat.v4 import new_code_cell
 from tqdm.auto import tqdm
 
-from analysis.report.execution import ExecutionFailed, Job, JobResult, local_kernel_manager, render_job
+from analysis.report.execution import ExecutionFailed, Job, JobResult, render_job
 
 log = logging.getLogger(__name__)
 
@@ -103,15 +102,16 @@ class WarmKernel:
         self.cell_timeout = cell_timeout
         self.km = None
         self.kc = None
-        self._socket_folder = None
         self.reports = 0
         self._start_with_retry()
 
     def _start(self) -> None:
         from jupyter_core.utils import run_sync
 
+        from analysis.report.kernels import LocalKernelManager
+
         env = {**os.environ, "MPLBACKEND": "Agg"}
-        self.km, self._socket_folder = local_kernel_manager(self.kernel_name)
+        self.km = LocalKernelManager(kernel_name=self.kernel_name)
         run_sync(self.km.start_kernel)(env=env)
         self.kc = None
         warm = nbformat.v4.new_notebook(cells=[new_code_cell(WARMUP_CODE)])
@@ -187,12 +187,11 @@ class WarmKernel:
                 self.kc.stop_channels()
             if self.km is not None and run_sync(self.km.is_alive)():
                 run_sync(self.km.shutdown_kernel)(now=True)
+            if self.km is not None:
+                self.km.remove_socket_folder()  # also when the kernel had died
         except Exception:  # shutting down a broken kernel must not mask the original problem
             pass
         self.kc = None
-        if self._socket_folder:
-            shutil.rmtree(self._socket_folder, ignore_errors=True)
-            self._socket_folder = None
 
 
 # --- process pool ----------------------------------------------------------------------------
