@@ -106,3 +106,23 @@ def test_vfm_with_strict_failure_measure(tmp_path):
                                             "-p", "n_simulations=5000"])
     assert "involuntary" in _visible_text(html)
     assert report["headlines"][0]["key"] == "vfm_value_at_risk"
+
+
+def test_notebook_runs_as_a_researcher_runs_it_in_jupyterlab(tmp_path):
+    """No papermill, no injected parameters: the committed defaults, executed top to bottom in notebooks/."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from analysis import config
+
+    path = config.notebooks_dir() / "nao_vfm_risk.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    shown = " ".join(str(o.get("data", {}).get("text/html", "")) for o in outputs)
+    assert "Value at risk" in shown or "value at risk" in shown
+    from analysis.report.notebook import PROVENANCE_MIMETYPE
+
+    assert any(PROVENANCE_MIMETYPE in o.get("data", {}) for o in outputs)
