@@ -72,11 +72,9 @@ def _source(fig: Figure, source: str, n: str | int | None) -> None:
 def _finish(fig: Figure, source: str, n) -> Figure:
     """Lay out the figure leaving room for the title above and the source line below."""
     lines = 1 + len(source) // 115
-    title_lines = getattr(fig, "_house_title_lines", 1)
     height = fig.get_figheight()
-    top = 1 - (0.21 * title_lines + 0.08) / height
     bottom = (0.16 * lines + 0.1) / height
-    fig.tight_layout(rect=(0, bottom, 1, top))
+    fig.tight_layout(rect=(0, bottom, 1, 1))  # tight_layout makes room for the suptitle itself
     _source(fig, source, n)
     return fig
 
