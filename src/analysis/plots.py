@@ -59,7 +59,6 @@ def _title(ax, title: str, simulated: bool) -> None:
     width_chars = int(fig.get_figwidth() * 9.5)
     wrapped = textwrap.wrap(title, width_chars)
     fig.suptitle("\n".join(wrapped), x=0.01, y=0.995, ha="left", va="top", fontsize=12, fontweight="bold")
-    fig._house_title_lines = len(wrapped)
 
 
 def _source(fig: Figure, source: str, n: str | int | None) -> None:
