@@ -39,6 +39,13 @@ class Verdict:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
+    @classmethod
+    def for_claim(cls, claim: dict[str, Any], verdict: str, rule: str, numbers: str,
+                  rows: pd.DataFrame) -> Verdict:
+        """A verdict on a claims.csv row, citing the evidence-register ``rows`` behind it."""
+        return cls(claim["claim_id"], claim["claim_text"], claim["speaker"], claim["date"], verdict, rule, numbers,
+                   tuple(rows["id"]), sources_of(rows))
+
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["evidence_ids"] = "; ".join(self.evidence_ids)

@@ -18,13 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.claims import Verdict, claim_row, sources_of
+from analysis.claims import Verdict, claim_row
 from analysis.data.evidence import evidence_rows
-
-
-def _v(c: dict, verdict: str, rule: str, numbers: str, rows: pd.DataFrame) -> Verdict:
-    return Verdict(c["claim_id"], c["claim_text"], c["speaker"], c["date"], verdict, rule, numbers,
-                   tuple(rows["id"]), sources_of(rows))
 
 
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.DataFrame, england: pd.DataFrame,
@@ -36,7 +31,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
     names = [n.strip() for n in str(by_id.loc["PB-048", "group"]).split(";")]
     counts = {float(by_id.loc["PB-001", "value"]), float(by_id.loc["PB-048", "value"]), float(len(names))}
     named = {"Gateshead", "West Sussex"} <= set(names)
-    out.append(_v(c, "supported" if counts == {13.0} and named else "contradicted",
+    out.append(Verdict.for_claim(c, "supported" if counts == {13.0} and named else "contradicted",
                   "A count is supported when two sources give it and the named list includes the places the claim names.",
                   f"University of York: {by_id.loc['PB-001', 'value']:.0f} councils; Department of Health list "
                   f"(Community Care, 2005): {len(names)} councils including Gateshead and West Sussex.", rows))
@@ -44,7 +39,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
     c = claim_row(claims, "CL-PB-02")
     rows = evidence_rows(figures, c["evidence_ids"])
     by_id = rows.set_index("id")
-    out.append(_v(c, "unsourced",
+    out.append(Verdict.for_claim(c, "unsourced",
                   "A judgement of success published before the evaluation reported (the IBSEN final report came in "
                   "October 2008) rests on no published evidence.",
                   f"IBSEN then found costs of about £{by_id.loc['PB-003', 'value']:.0f} vs "
@@ -69,7 +64,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
             within_text = (f" Across councils, a 1-point higher direct-payment share goes with a {w['slope']:+.3f}-point "
                            f"change in users' control over daily life (council and year effects; CI {w['ci_low']:+.3f} "
                            f"to {w['ci_high']:+.3f}): an association, not an effect on budget holders.")
-    out.append(_v(c, verdict,
+    out.append(Verdict.for_claim(c, verdict,
                   "'Huge benefit' in money and wellbeing needs controlled evidence of both; 'contradicted' if every "
                   "controlled study found no benefit, 'unsourced' if results are mixed and no study shows savings.",
                   f"PHBE: ASCOT change {ascot['budget_arm']} vs {ascot['comparison_arm']} (significant; critics note "
@@ -84,7 +79,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
     sds = england[england["concept"] == "sds_users"].sort_values("year_end")
     dp = england[england["concept"] == "dp_users"].sort_values("year_end")
     supported = not sds.empty and sds["value"].min() >= 80
-    out.append(_v(c, "supported" if supported else "unsourced",
+    out.append(Verdict.for_claim(c, "supported" if supported else "unsourced",
                   "Supported when the national ASCOF series shows self-directed support as the norm (80% or more of "
                   "service users in every year).",
                   f"England: self-directed support {sds['value'].iloc[0]:.1f}% ({sds['year'].iloc[0]}) to "

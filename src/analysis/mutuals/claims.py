@@ -22,14 +22,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.claims import Verdict, claim_row, sources_of
+from analysis.claims import Verdict, claim_row
 from analysis.data.evidence import evidence_rows
 from analysis.data.staff_survey import ITEMS
-
-
-def _v(c: dict, verdict: str, rule: str, numbers: str, rows: pd.DataFrame) -> Verdict:
-    return Verdict(c["claim_id"], c["claim_text"], c["speaker"], c["date"], verdict, rule, numbers,
-                   tuple(rows["id"]), sources_of(rows))
 
 
 def _value(rows: pd.DataFrame, fid: str) -> float:
@@ -44,7 +39,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
     c = claim_row(claims, "CL-MUT-01")
     rows = evidence_rows(figures, c["evidence_ids"])
     csh = rows.set_index("id").loc["MUT-063"]
-    out.append(_v(c, "unsourced",
+    out.append(Verdict.for_claim(c, "unsourced",
                   "The article cites no study; the nearest figure in the register is one organisation's "
                   "self-reported range; no public dataset measures mutuals' productivity.",
                   f"Claimed: up to {_value(rows, 'MUT-027'):.0f}%. Nearest located figure: Central Surrey Health "
@@ -62,7 +57,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
         parts = [f"{r.label.split(' (')[0].lower()}: {r.organisation_rate:.0f}% vs trusts' {r.national_trust_average:.0f}%"
                  for r in latest.itertuples()]
         numbers += f" On the items that exist, {focus_name} in {int(latest['year'].iloc[0])}: " + "; ".join(parts) + "."
-    out.append(_v(c, "not testable with public data" if not item_present else "supported",
+    out.append(Verdict.for_claim(c, "not testable with public data" if not item_present else "supported",
                   "The quoted survey item is absent from the public file, so the claim cannot be checked; one "
                   "organisation against a national average is, in any case, not adjusted for trust type or change "
                   "over time.", numbers, rows))
@@ -70,7 +65,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
     c = claim_row(claims, "CL-MUT-03")
     rows = evidence_rows(figures, c["evidence_ids"])
     ratio = _value(rows, "MUT-074") / _value(rows, "MUT-038")
-    out.append(_v(c, "not testable with public data",
+    out.append(Verdict.for_claim(c, "not testable with public data",
                   "No public register of mutuals exists; government counts can only be checked against each other.",
                   f"65 live (Feb 2013) / 9 in 2010 = x{ratio:.1f}; BCG counted {_value(rows, 'MUT-040'):.0f} mutuals "
                   f"delivering £{_value(rows, 'MUT-041'):.1f}bn in 2013. About half of the later '100 mutuals' came from "
@@ -80,7 +75,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
     rows = evidence_rows(figures, c["evidence_ids"])
     budgets = rows[rows["id"].isin(["MUT-029", "MUT-082"])]
     agree = budgets["source_org"].nunique() >= 2 and (budgets["value"].max() - budgets["value"].min()) <= 0.1 * budgets["value"].max()
-    out.append(_v(c, "supported" if agree else "unsourced",
+    out.append(Verdict.for_claim(c, "supported" if agree else "unsourced",
                   "A programme fact: supported when two or more outlets agree within 10%.",
                   f"Budget £{_value(rows, 'MUT-029'):.0f}m (minister) and 'more than £{_value(rows, 'MUT-082'):.0f}m' "
                   f"(government paper). Outcome: the programme had helped {_value(rows, 'MUT-031'):.0f} mutuals by about "
@@ -90,7 +85,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
     rows = evidence_rows(figures, c["evidence_ids"])
     latest = cqc_shares[cqc_shares["year"] == cqc_shares["year"].max()]
     parts = [f"{r.setting} {r.ownership} {r.share:.0f}%" for r in latest.itertuples()]
-    out.append(_v(c, "not testable with public data",
+    out.append(Verdict.for_claim(c, "not testable with public data",
                   "No public dataset records service users' satisfaction with mutuals; the register holds mutuals' "
                   "own reports, and CQC data cannot identify mutuals within the third sector.",
                   f"Self-reported: {_value(rows, 'MUT-014'):.0f}% of surveyed mutuals said quality improved. CQC share "
@@ -100,7 +95,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
     rows = evidence_rows(figures, c["evidence_ids"])
     live_msp = _value(rows, "MUT-032")
     claimed = _value(rows, "MUT-075")
-    out.append(_v(c, "contradicted" if live_msp < claimed / 2 else "supported",
+    out.append(Verdict.for_claim(c, "contradicted" if live_msp < claimed / 2 else "supported",
                   "A programme-specific count is contradicted when the register shows the programme delivered under "
                   "half the number claimed.",
                   f"Claimed {claimed:.0f} spun out under the Mutuals Support Programme since 2010. The register: "
@@ -116,7 +111,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
         better = community[community["verdict"] == "better"]["item"].tolist()
         context = (f" Staff-survey context (community social enterprises vs community trusts, 2021-24): "
                    f"robustly better on {len(better)} item(s), worse on {len(worse)}, of {len(community)}.")
-    out.append(_v(c, "not testable with public data",
+    out.append(Verdict.for_claim(c, "not testable with public data",
                   "No public dataset measures productivity before and after spin-out; the figures located are surveys "
                   "of surviving mutuals.",
                   f"BCG (2013): staff absence down {_value(rows, 'MUT-045'):.0f}% and turnover down "
@@ -124,7 +119,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
 
     c = claim_row(claims, "CL-MUT-08")
     rows = evidence_rows(figures, c["evidence_ids"])
-    out.append(_v(c, "not testable with public data",
+    out.append(Verdict.for_claim(c, "not testable with public data",
                   "No public register of NHS mutuals; the count comes from Cabinet Office figures reported by others.",
                   f"Cabinet Office figure {_value(rows, 'MUT-059'):.0f}; {_value(rows, 'MUT-060'):.0f} new mutuals formed "
                   f"from the NHS 2009-2014 (MUT-060). {n_survey_social_enterprises} social enterprises appear in the public NHS "
@@ -136,7 +131,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
     logit = cqc_models[cqc_models["model"].str.startswith("logit")].set_index("term")
     ts = logit.loc["third sector"]
     first, last = cqc_models.attrs.get("years", ("?", "?"))
-    out.append(_v(c, "unsourced",
+    out.append(Verdict.for_claim(c, "unsourced",
                   "'Proven track record' needs a comparison with a matched alternative; none is cited or located. "
                   "The closest public data (CQC, third sector as a whole) is shown.",
                   f"CQC community services {first}-{last}: third-sector reports were {ts['difference_pp']:+.1f} percentage points "
@@ -147,7 +142,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
     rows = evidence_rows(figures, c["evidence_ids"])
     value_bn = [_value(rows, "MUT-081"), _value(rows, "NAO-001")]
     agree = abs(value_bn[0] - value_bn[1]) <= 0.1 * max(value_bn) + 1e-9
-    out.append(_v(c, "supported" if agree else "contradicted",
+    out.append(Verdict.for_claim(c, "supported" if agree else "contradicted",
                   "A programme fact: supported when two or more outlets agree within 10%.",
                   f"40 services (government, 2012) vs 'more than 40' (NAO-028); contracts 'almost £1bn' vs the NAO's "
                   f"£{value_bn[1]:.1f}bn a year.", rows))

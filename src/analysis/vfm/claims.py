@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.claims import Verdict, claim_row, sources_of
+from analysis.claims import Verdict, claim_row
 from analysis.data.evidence import evidence_rows
 
 def _in_gbp_m(row) -> float | None:
@@ -35,44 +35,44 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, mc_summary: pd.Da
     rows = evidence_rows(figures, c["evidence_ids"])
     values = [v for v in (_in_gbp_m(r) for r in rows.itertuples()) if v is not None]
     agree = len(values) >= 2 and (max(values) - min(values)) <= 0.1 * max(values)
-    verdicts.append(Verdict(
-        c["claim_id"], c["claim_text"], c["speaker"], c["date"],
+    verdicts.append(Verdict.for_claim(
+        c,
         "supported" if agree and _finding_corroborated(rows) else "unsourced",
         "Supported if two or more register rows from different outlets give the contract value within 10% "
         "of each other and at least one is found in the source.",
         f"Register values: {', '.join(f'£{v:,.0f}m' for v in values)}. Under the default assumptions the value "
         f"at risk over {years} years is £{total['mean']:,.0f}m (mean; {level:.0%} interval £{total['low']:,.0f}m "
         f"to £{total['high']:,.0f}m).",
-        tuple(rows["id"]), sources_of(rows)))
+        rows))
 
     c = claim_row(claims, "CL-NAO-02")
     rows = evidence_rows(figures, c["evidence_ids"])
-    verdicts.append(Verdict(
-        c["claim_id"], c["claim_text"], c["speaker"], c["date"],
+    verdicts.append(Verdict.for_claim(
+        c,
         "supported" if _finding_corroborated(rows) else "unsourced",
         "A documentary finding: supported if reported by two or more outlets or found in the NAO's own words. "
         "Contract terms are not public data, so the suite quantifies the consequence instead.",
         f"Foregone savings against in-house efficiency: £{foregone['mean']:,.0f}m (mean; {level:.0%} interval "
         f"£{foregone['low']:,.0f}m to £{foregone['high']:,.0f}m); deterministic £{deterministic_npv['foregone_savings']:,.0f}m.",
-        tuple(rows["id"]), sources_of(rows)))
+        rows))
 
     c = claim_row(claims, "CL-NAO-03")
     rows = evidence_rows(figures, c["evidence_ids"])
-    verdicts.append(Verdict(
-        c["claim_id"], c["claim_text"], c["speaker"], c["date"],
+    verdicts.append(Verdict.for_claim(
+        c,
         "supported" if _finding_corroborated(rows) else "unsourced",
         "A documentary finding: supported if reported by two or more outlets or found in the NAO's own words. "
         "The Department disputed its relevance (HSJ), not its truth.",
         "No measurable objective exists to test against; the criteria table rates effectiveness on that basis.",
-        tuple(rows["id"]), sources_of(rows)))
+        rows))
 
     c = claim_row(claims, "CL-NAO-04")
     rows = evidence_rows(figures, c["evidence_ids"])
-    verdicts.append(Verdict(
-        c["claim_id"], c["claim_text"], c["speaker"], c["date"],
+    verdicts.append(Verdict.for_claim(
+        c,
         "supported" if _finding_corroborated(rows) else "unsourced",
         "A documentary finding: supported if reported by two or more outlets or found in the NAO's own words; "
         "the size of the retained risk is estimated with the CQC closure proxy.",
         f"{hazard_text}. Expected retained failure cost (deterministic): £{deterministic_npv['failure_cost']:,.0f}m.",
-        tuple(rows["id"]), sources_of(rows)))
+        rows))
     return verdicts

@@ -29,14 +29,18 @@ def resolve(params: VfmParameters, figures: pd.DataFrame, closure_pooled: pd.Dat
     def cite(name: str, value, dist: str, source: str) -> None:
         rows.append({"input": name, "value": value, "distribution": dist, "source": source})
 
-    def from_register(fid: str) -> tuple[float, str]:
+    def parameter_or_register(value, fid: str, scale: float = 1.0) -> tuple[float, str]:
+        """The parameter if given, else the register row's value (times ``scale``) with its citation."""
+        if value is not None:
+            return value, "parameter"
         row = figure(figures, fid)
-        return float(row["value"]), f"{fid}: {row['source_org']} ({row['year']}, {row['verification']})"
+        return float(row["value"]) * scale, f"{fid}: {row['source_org']} ({row['year']}, {row['verification']})"
 
-    if params.annual_contract_value_gbp_m is None:
-        value, src = from_register("NAO-006")
-    else:
-        value, src = params.annual_contract_value_gbp_m, "parameter"
+    def around(central: float, bounds: list[float]) -> Distribution:
+        """A triangular distribution over the parameter range, widened to include the central value."""
+        return triangular(min(bounds[0], central), central, max(bounds[1], central))
+
+    value, src = parameter_or_register(params.annual_contract_value_gbp_m, "NAO-006")
     u = params.contract_value_uncertainty
     value_dist = uniform(value * (1 - u), value * (1 + u)) if u > 0 else constant(value)
     cite("contract_value", value, value_dist.description, src)
@@ -50,34 +54,21 @@ def resolve(params: VfmParameters, figures: pd.DataFrame, closure_pooled: pd.Dat
         years = params.contract_years
         cite("contract_years", years, "fixed", "parameter")
 
-    if params.n_enterprises is None:
-        n_value, src = from_register("NAO-002")
-        n_enterprises = int(n_value)
-    else:
-        n_enterprises, src = params.n_enterprises, "parameter"
+    n_value, src = parameter_or_register(params.n_enterprises, "NAO-002")
+    n_enterprises = int(n_value)
     cite("n_enterprises", n_enterprises, "fixed", src)
 
-    if params.discount_rate is None:
-        pct, src = from_register("NAO-035")
-        discount = pct / 100
-    else:
-        discount, src = params.discount_rate, "parameter"
+    discount, src = parameter_or_register(params.discount_rate, "NAO-035", scale=0.01)
     cite("discount_rate", discount, "fixed", src)
 
-    if params.inhouse_efficiency_rate is None:
-        pct, src = from_register("NAO-033")
-        eff = pct / 100
-    else:
-        eff, src = params.inhouse_efficiency_rate, "parameter"
-    lo, hi = params.inhouse_efficiency_range
-    eff_dist = triangular(min(lo, eff), eff, max(hi, eff))
+    eff, src = parameter_or_register(params.inhouse_efficiency_rate, "NAO-033", scale=0.01)
+    eff_dist = around(eff, params.inhouse_efficiency_range)
     low_src = figure(figures, "MUT-012")
     cite("inhouse_efficiency", eff, eff_dist.description,
          f"{src}; range from parameter (default 1% = NHS target quoted in MUT-012 ({low_src['source_org']}), to 4%)")
 
     savings = params.contracted_savings_rate
-    s_lo, s_hi = params.contracted_savings_range
-    sav_dist = triangular(min(s_lo, savings), savings, max(s_hi, savings))
+    sav_dist = around(savings, params.contracted_savings_range)
     figure(figures, "NAO-010")
     cite("contracted_savings", savings, sav_dist.description,
          "NAO-010/NAO-029: PCTs did not generally contract for savings (central 0); range is an assumption")
@@ -94,13 +85,11 @@ def resolve(params: VfmParameters, figures: pd.DataFrame, closure_pooled: pd.Dat
         cite("failure_hazard", params.failure_hazard, "fixed", "parameter")
 
     k = params.transition_cost_share
-    k_lo, k_hi = params.transition_cost_range
-    k_dist = triangular(min(k_lo, k), k, max(k_hi, k))
+    k_dist = around(k, params.transition_cost_range)
     cite("transition_cost", k, k_dist.description, "assumption: no published estimate of re-provision cost was found")
 
     rho = params.risk_retained_share
-    r_lo, r_hi = params.risk_retained_range
-    rho_dist = triangular(min(r_lo, rho), rho, max(r_hi, rho))
+    rho_dist = around(rho, params.risk_retained_range)
     figure(figures, "NAO-032")
     cite("risk_retained", rho, rho_dist.description,
          "NAO-032: risks and liabilities remain with the PCTs (central 1); low end is an assumption")
