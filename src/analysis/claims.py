@@ -1,13 +1,17 @@
 """Verdicts on claims, shared by the three analyses.
 
-A verdict is one of four words, with the numbers and sources behind it:
+A verdict is one word from a defined scale (:data:`VERDICT_SCALE`, printed with
+its definitions in every report), the rule that produced it, the two or three
+facts that decide it, and the evidence behind it.
 
-- ``supported``: the evidence (register rows and/or the suite's own analysis of
-  public data) agrees with the claim as worded;
-- ``contradicted``: the evidence disagrees with the claim as worded;
-- ``not testable with public data``: no public dataset in the catalogue can
-  test it, whatever its merits;
-- ``unsourced``: the claim cites no study and no located source supports it.
+**Source independence.** A claimant is never a source for their own claim. Each
+claim names the organisations it originates from (``claimant_orgs`` in
+``claims.csv``); each register figure names the organisation that produced the
+number (``originator`` in ``figures.csv``, defaulting to ``source_org``). A
+figure whose originator is one of the claimant organisations, or a report that
+only quotes the claimant, is *not independent*. A verdict of ``supported`` or
+``partly supported`` needs at least one independent register row or an
+analysis of a catalogued public dataset; :class:`Verdict` refuses otherwise.
 
 Every rule that produces a verdict is written next to the claim it judges, in
 the domain's ``claims`` module, and is printed with the verdict.
@@ -20,7 +24,39 @@ from typing import Any
 
 import pandas as pd
 
-VERDICTS = ("supported", "contradicted", "not testable with public data", "unsourced")
+VERDICT_SCALE: dict[str, str] = {
+    "supported": "Independent evidence (not from the claimant or sources quoting the claimant) agrees with the "
+                 "claim as worded.",
+    "partly supported": "Independent evidence agrees with part of the claim or with a weaker version of it; the "
+                        "rest is untested or overstated.",
+    "mixed evidence": "Independent evidence points both ways: some findings agree with the claim and others do not.",
+    "contradicted": "Independent evidence disagrees with the claim as worded.",
+    "misattributed": "The figure exists, but it belongs to a different organisation, programme, period or "
+                     "population from the one the claim gives it.",
+    "not testable with public data": "Neither a public dataset nor an independent published figure can test the "
+                                     "claim as worded; the nearest evidence is shown.",
+    "unsourced": "The claim cites no study, and no source independent of the claimant has been found for it.",
+}
+VERDICTS = tuple(VERDICT_SCALE)
+NEEDS_INDEPENDENT_EVIDENCE = ("supported", "partly supported")
+
+
+def _orgs(text: Any) -> set[str]:
+    """Organisation names from a ';'-separated cell, normalised for comparison."""
+    if text is None or (isinstance(text, float) and text != text):
+        return set()
+    return {part.strip().casefold() for part in str(text).split(";") if part.strip()}
+
+
+def independent_rows(rows: pd.DataFrame, claimant_orgs: Any) -> pd.DataFrame:
+    """The register rows whose figure does not originate with the claimant."""
+    claimants = _orgs(claimant_orgs)
+    if rows.empty:
+        return rows
+    origin = rows["originator"] if "originator" in rows else pd.Series(index=rows.index, dtype=object)
+    origin = origin.where(origin.notna(), rows["source_org"])
+    keep = [not (_orgs(o) & claimants) for o in origin]
+    return rows[keep]
 
 
 @dataclass(frozen=True)
@@ -34,21 +70,35 @@ class Verdict:
     numbers: str
     evidence_ids: tuple[str, ...]
     sources: tuple[str, ...] = field(default_factory=tuple)
+    independent_ids: tuple[str, ...] = field(default_factory=tuple)
+    datasets: tuple[str, ...] = field(default_factory=tuple)
+    summary: str = ""
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.verdict in NEEDS_INDEPENDENT_EVIDENCE and not (self.independent_ids or self.datasets):
+            raise ValueError(
+                f"{self.claim_id}: '{self.verdict}' needs independent evidence (a register row not originating with "
+                f"the claimant, or an analysis of a catalogued dataset); the rows cited ({', '.join(self.evidence_ids)}) "
+                "all originate with the claimant")
 
     @classmethod
     def for_claim(cls, claim: dict[str, Any], verdict: str, rule: str, numbers: str,
-                  rows: pd.DataFrame) -> Verdict:
-        """A verdict on a claims.csv row, citing the evidence-register ``rows`` behind it."""
+                  rows: pd.DataFrame, *, datasets: tuple[str, ...] = (), summary: str = "") -> Verdict:
+        """A verdict on a claims.csv row, citing the evidence-register ``rows`` behind it.
+
+        ``datasets`` names the catalogued datasets whose analysis bears on the verdict (independent
+        by construction); ``summary`` is the one or two sentences that decide it (``numbers`` is the detail).
+        """
+        independent = independent_rows(rows, claim.get("claimant_orgs"))
         return cls(claim["claim_id"], claim["claim_text"], claim["speaker"], claim["date"], verdict, rule, numbers,
-                   tuple(rows["id"]), sources_of(rows))
+                   tuple(rows["id"]), sources_of(rows), tuple(independent["id"]), tuple(datasets), summary)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["evidence_ids"] = "; ".join(self.evidence_ids)
+        for key in ("evidence_ids", "independent_ids", "datasets"):
+            d[key] = "; ".join(d[key])
         d["sources"] = "; ".join(self.sources)
         return d
 
@@ -56,9 +106,22 @@ class Verdict:
 def verdict_table(verdicts: list[Verdict]) -> pd.DataFrame:
     """A table for reports: claim, who/when, verdict, why, numbers, evidence."""
     rows = [v.as_dict() for v in verdicts]
-    df = pd.DataFrame(rows, columns=["claim_id", "claim", "speaker", "date", "verdict", "rule",
-                                     "numbers", "evidence_ids", "sources"])
+    df = pd.DataFrame(rows, columns=["claim_id", "claim", "speaker", "date", "verdict", "summary", "rule",
+                                     "numbers", "evidence_ids", "independent_ids", "datasets", "sources"])
     return df
+
+
+def verdict_counts(verdicts: list[Verdict]) -> dict[str, int]:
+    """How many claims got each verdict, in scale order (for the index and key findings)."""
+    counts = {v: 0 for v in VERDICTS}
+    for verdict in verdicts:
+        counts[verdict.verdict] += 1
+    return {k: n for k, n in counts.items() if n}
+
+
+def scale_table() -> pd.DataFrame:
+    """The verdict scale with its definitions, printed in every report that gives verdicts."""
+    return pd.DataFrame({"verdict": list(VERDICT_SCALE), "meaning": list(VERDICT_SCALE.values())})
 
 
 def claim_row(claims: pd.DataFrame, claim_id: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ class _Recorder:
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
     headlines: list[dict[str, Any]] = field(default_factory=list)
     simulated: list[str] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
     subject: str | None = None  # what this report is about, when a parameter narrows it (e.g. one council)
 
     def reset(self) -> None:
@@ -25,6 +26,7 @@ class _Recorder:
         self.evidence.clear()
         self.headlines.clear()
         self.simulated.clear()
+        self.findings.clear()
 
 
 _RECORDER = _Recorder()
@@ -44,6 +46,11 @@ def record_headline(entry: dict[str, Any]) -> None:
     _RECORDER.headlines.append(dict(entry))
 
 
+def record_findings(entries: list[dict[str, Any]]) -> None:
+    """The report's key findings, in order (the run index shows them)."""
+    _RECORDER.findings = [dict(e) for e in entries]
+
+
 def record_subject(text: str | None) -> None:
     _RECORDER.subject = text
 
@@ -59,6 +66,7 @@ def snapshot() -> dict[str, Any]:
         "evidence": list(_RECORDER.evidence.values()),
         "headlines": list(_RECORDER.headlines),
         "simulated": list(_RECORDER.simulated),
+        "findings": list(_RECORDER.findings),
         "subject": _RECORDER.subject,
     }
 

@@ -41,6 +41,7 @@ FIGURES_SCHEMA = pa.DataFrameSchema(
         "year": pa.Column(str),
         "source_title": pa.Column(str),
         "source_org": pa.Column(str, nullable=True),
+        "originator": pa.Column(str),
         "source_url": pa.Column(str, nullable=True),
         "quote_excerpt": pa.Column(str, nullable=True),
         "verification": pa.Column(str, pa.Check.isin(VERIFICATION_LEVELS)),
@@ -66,6 +67,7 @@ CLAIMS_SCHEMA = pa.DataFrameSchema(
         "topic": pa.Column(str, pa.Check.isin(TOPICS)),
         "speaker": pa.Column(str),
         "speaker_role": pa.Column(str),
+        "claimant_orgs": pa.Column(str),
         "date": pa.Column(str),
         "publication": pa.Column(str),
         "source_url": pa.Column(str, pa.Check.str_startswith("http")),
@@ -134,7 +136,7 @@ def evidence_rows(figures: pd.DataFrame, ids: list[str] | str) -> pd.DataFrame:
     rows = figures.set_index("id").loc[ids].reset_index()
     provenance.record_evidence(
         rows[["id", "claim_or_measure", "value", "unit", "year", "source_title", "source_org",
-              "source_url", "verification"]].to_dict("records"))
+              "originator", "source_url", "verification"]].to_dict("records"))
     return rows
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.claims import Verdict, claim_row
+from analysis.claims import Verdict, claim_row, independent_rows
 from analysis.data.evidence import evidence_rows
 from analysis.data.staff_survey import ITEMS
 
@@ -75,8 +75,10 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
     rows = evidence_rows(figures, c["evidence_ids"])
     budgets = rows[rows["id"].isin(["MUT-029", "MUT-082"])]
     agree = budgets["source_org"].nunique() >= 2 and (budgets["value"].max() - budgets["value"].min()) <= 0.1 * budgets["value"].max()
-    out.append(Verdict.for_claim(c, "supported" if agree else "unsourced",
-                  "A programme fact: supported when two or more outlets agree within 10%.",
+    independent = not independent_rows(rows, c["claimant_orgs"]).empty
+    out.append(Verdict.for_claim(c, "supported" if agree and independent else "unsourced",
+                  "A programme fact: supported when two or more outlets agree within 10% and one is independent of "
+                  "the government.",
                   f"Budget £{_value(rows, 'MUT-029'):.0f}m (minister) and 'more than £{_value(rows, 'MUT-082'):.0f}m' "
                   f"(government paper). Outcome: the programme had helped {_value(rows, 'MUT-031'):.0f} mutuals by about "
                   f"2014, of which {_value(rows, 'MUT-032'):.0f} were live.", rows))

@@ -17,6 +17,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from analysis import plots, provenance
+from analysis.findings import Finding
 from analysis.report.params import NotebookParameters, parameters_from_namespace
 
 PROVENANCE_MIMETYPE = "application/vnd.uk-reform-analysis.provenance+json"
@@ -73,6 +74,23 @@ def headline(key: str, label: str, value: float, *, unit: str = "", low: float |
         f'<div class="headline-value">{html.escape(text)}</div>'
         f'<div class="headline-source">Source: {html.escape(source)}'
         f'{(" — " + html.escape(note)) if note else ""}</div></div>'))
+
+
+def key_findings(findings: list[Finding], title: str = "Key findings") -> None:
+    """Open the report with its findings in plain English, each with its source and what it cannot show.
+
+    The findings come from the library (``<domain>.key_findings(results)``); they are recorded so the
+    run index can show each report's findings.
+    """
+    if not findings:
+        raise ValueError("A report must open with at least one key finding")
+    provenance.record_findings([f.as_dict() for f in findings])
+    items = "".join(
+        f'<li><span class="finding-text">{html.escape(f.text)}</span> '
+        f'<span class="finding-limit">{html.escape(f.limitation)}</span> '
+        f'<span class="finding-source">Source: {html.escape(f.source)}</span></li>'
+        for f in findings)
+    display(HTML(f'<section class="key-findings"><h2>{html.escape(title)}</h2><ol>{items}</ol></section>'))
 
 
 def subject(text: str | None) -> None:
@@ -133,6 +151,7 @@ def finish(params: NotebookParameters) -> None:
     snap = provenance.snapshot()
     payload = {"parameters": params.as_papermill(), **snap}
     summary = (f"Datasets used: {', '.join(d['name'] for d in snap['datasets']) or 'none'}. "
-               f"Evidence rows cited: {len(snap['evidence'])}. Headline numbers: {len(snap['headlines'])}.")
+               f"Evidence rows cited: {len(snap['evidence'])}. Headline numbers: {len(snap['headlines'])}. "
+               f"Key findings: {len(snap['findings'])}.")
     display({PROVENANCE_MIMETYPE: json.loads(json.dumps(payload, default=str)), "text/plain": summary},
             raw=True)

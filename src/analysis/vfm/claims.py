@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.claims import Verdict, claim_row
+from analysis.claims import Verdict, claim_row, independent_rows
 from analysis.data.evidence import evidence_rows
 
 def _in_gbp_m(row) -> float | None:
@@ -19,9 +19,9 @@ def _in_gbp_m(row) -> float | None:
     return None
 
 
-def _finding_corroborated(rows: pd.DataFrame) -> bool:
-    """A qualitative finding counts as established if two or more outlets report it."""
-    return rows["source_org"].nunique() >= 2 or (rows["verification"] == "found_in_source").any()
+def _finding_corroborated(rows: pd.DataFrame, claim: dict) -> bool:
+    """A finding counts as established only if a source independent of the NAO reports it."""
+    return not independent_rows(rows, claim["claimant_orgs"]).empty
 
 
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, mc_summary: pd.DataFrame,
@@ -37,9 +37,9 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, mc_summary: pd.Da
     agree = len(values) >= 2 and (max(values) - min(values)) <= 0.1 * max(values)
     verdicts.append(Verdict.for_claim(
         c,
-        "supported" if agree and _finding_corroborated(rows) else "unsourced",
-        "Supported if two or more register rows from different outlets give the contract value within 10% "
-        "of each other and at least one is found in the source.",
+        "supported" if agree and _finding_corroborated(rows, c) else "not testable with public data",
+        "Supported if two or more register rows give the contract value within 10% of each other and a source "
+        "independent of the NAO reports it; otherwise not testable (the contracts are not public).",
         f"Register values: {', '.join(f'£{v:,.0f}m' for v in values)}. Under the default assumptions the value "
         f"at risk over {years} years is £{total['mean']:,.0f}m (mean; {level:.0%} interval £{total['low']:,.0f}m "
         f"to £{total['high']:,.0f}m).",
@@ -49,8 +49,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, mc_summary: pd.Da
     rows = evidence_rows(figures, c["evidence_ids"])
     verdicts.append(Verdict.for_claim(
         c,
-        "supported" if _finding_corroborated(rows) else "unsourced",
-        "A documentary finding: supported if reported by two or more outlets or found in the NAO's own words. "
+        "supported" if _finding_corroborated(rows, c) else "not testable with public data",
+        "An audit finding: supported if a source independent of the NAO confirms it; otherwise not testable, as the contracts are not public. "
         "Contract terms are not public data, so the suite quantifies the consequence instead.",
         f"Foregone savings against in-house efficiency: £{foregone['mean']:,.0f}m (mean; {level:.0%} interval "
         f"£{foregone['low']:,.0f}m to £{foregone['high']:,.0f}m); deterministic £{deterministic_npv['foregone_savings']:,.0f}m.",
@@ -60,8 +60,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, mc_summary: pd.Da
     rows = evidence_rows(figures, c["evidence_ids"])
     verdicts.append(Verdict.for_claim(
         c,
-        "supported" if _finding_corroborated(rows) else "unsourced",
-        "A documentary finding: supported if reported by two or more outlets or found in the NAO's own words. "
+        "supported" if _finding_corroborated(rows, c) else "not testable with public data",
+        "An audit finding: supported if a source independent of the NAO confirms it; otherwise not testable, as the contracts are not public. "
         "The Department disputed its relevance (HSJ), not its truth.",
         "No measurable objective exists to test against; the criteria table rates effectiveness on that basis.",
         rows))
@@ -70,8 +70,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, mc_summary: pd.Da
     rows = evidence_rows(figures, c["evidence_ids"])
     verdicts.append(Verdict.for_claim(
         c,
-        "supported" if _finding_corroborated(rows) else "unsourced",
-        "A documentary finding: supported if reported by two or more outlets or found in the NAO's own words; "
+        "supported" if _finding_corroborated(rows, c) else "not testable with public data",
+        "An audit finding: supported if a source independent of the NAO confirms it; "
         "the size of the retained risk is estimated with the CQC closure proxy.",
         f"{hazard_text}. Expected retained failure cost (deterministic): £{deterministic_npv['failure_cost']:,.0f}m.",
         rows))

@@ -1,0 +1,61 @@
+"""Key findings: the plain-English sentences a report opens with.
+
+Domain modules build :class:`Finding` objects from their results (never typed
+into a notebook); ``report.key_findings`` shows them first and records them so
+the run index can read like a briefing. A finding carries its number, its
+interval (or the reason it has none, e.g. a count from a register), its source,
+and one clause on what it cannot show, because a reader who reads only the key
+findings must not come away believing more than the evidence supports.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One key finding.
+
+    ``text`` states the finding in the reader's units and says a difference only when the
+    interval supports it; ``limitation`` is one clause on what it cannot show; ``source``
+    names the dataset(s) or evidence rows. ``value``/``low``/``high`` are the number behind
+    the sentence; ``no_interval_reason`` says why there is no interval when there is none.
+    """
+
+    key: str
+    text: str
+    source: str
+    limitation: str
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    level: float | None = None
+    unit: str = ""
+    no_interval_reason: str = ""
+
+    def __post_init__(self):
+        for name in ("key", "text", "source", "limitation"):
+            if not str(getattr(self, name)).strip():
+                raise ValueError(f"Finding {self.key or '?'}: '{name}' must not be empty")
+        has_interval = self.low is not None and self.high is not None
+        if self.value is not None and not has_interval and not self.no_interval_reason:
+            raise ValueError(f"Finding {self.key}: a number needs an interval or a reason it has none")
+        if has_interval:
+            finite = [v for v in (self.low, self.high, self.value) if v is not None]
+            if not all(math.isfinite(v) for v in finite):
+                raise ValueError(f"Finding {self.key}: the number and its interval must be finite")
+            if self.low > self.high:
+                raise ValueError(f"Finding {self.key}: interval low {self.low} exceeds high {self.high}")
+            if self.value is not None and not (self.low <= self.value <= self.high):
+                raise ValueError(f"Finding {self.key}: value {self.value} lies outside its interval "
+                                 f"{self.low} to {self.high}")
+
+    @property
+    def has_interval(self) -> bool:
+        return self.low is not None and self.high is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,98 @@
+"""Key findings and the verdict scale: the contracts every report relies on."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import provenance
+from analysis.claims import VERDICT_SCALE, Verdict, independent_rows, scale_table, verdict_counts
+from analysis.findings import Finding
+
+CLAIM = {"claim_id": "CL-T-01", "claim_text": "Mutuals improved productivity by 45%.", "speaker": "A Minister",
+         "date": "2013", "claimant_orgs": "Cabinet Office; HM Government"}
+
+
+def _rows(*origins):
+    return pd.DataFrame({"id": [f"MUT-{i:03d}" for i in range(len(origins))], "source_org": list(origins),
+                         "originator": list(origins), "source_title": "t", "year": "2013",
+                         "verification": "found_in_source"})
+
+
+def test_every_verdict_on_the_scale_has_a_definition():
+    assert list(scale_table()["verdict"]) == list(VERDICT_SCALE)
+    assert {"supported", "partly supported", "mixed evidence", "contradicted", "misattributed",
+            "not testable with public data", "unsourced"} == set(VERDICT_SCALE)
+    assert all(len(text) > 30 for text in VERDICT_SCALE.values())
+
+
+def test_the_claimant_is_not_a_source_for_their_own_claim():
+    rows = _rows("Cabinet Office", "hm government")
+    assert independent_rows(rows, CLAIM["claimant_orgs"]).empty
+    with pytest.raises(ValueError, match="needs independent evidence"):
+        Verdict.for_claim(CLAIM, "supported", "rule", "numbers", rows)
+    with pytest.raises(ValueError, match="needs independent evidence"):
+        Verdict.for_claim(CLAIM, "partly supported", "rule", "numbers", rows)
+    # Weaker verdicts need no independent source.
+    assert Verdict.for_claim(CLAIM, "unsourced", "rule", "numbers", rows).independent_ids == ()
+
+
+def test_independent_rows_or_a_catalogued_dataset_allow_support():
+    rows = _rows("Cabinet Office", "University of York")
+    v = Verdict.for_claim(CLAIM, "supported", "rule", "numbers", rows)
+    assert v.independent_ids == ("MUT-001",)
+    v = Verdict.for_claim(CLAIM, "partly supported", "rule", "numbers", _rows("Cabinet Office"),
+                          datasets=("pss_unit_costs_2013_14",))
+    assert v.datasets == ("pss_unit_costs_2013_14",)
+
+
+def test_originator_overrides_the_outlet_that_reported_it():
+    rows = _rows("Public Finance")
+    rows["originator"] = "Cabinet Office"   # a newspaper quoting the minister
+    assert independent_rows(rows, CLAIM["claimant_orgs"]).empty
+
+
+def test_verdict_counts_follow_the_scale_order():
+    rows = _rows("University of York")
+    vs = [Verdict.for_claim(CLAIM, v, "r", "n", rows) for v in ("unsourced", "supported", "unsourced")]
+    assert list(verdict_counts(vs).items()) == [("supported", 1), ("unsourced", 2)]
+
+
+def test_unknown_verdict_is_rejected():
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        Verdict.for_claim(CLAIM, "true", "r", "n", _rows("University of York"))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(value=3.0), "needs an interval or a reason"),
+    (dict(value=3.0, low=4.0, high=5.0), "outside its interval"),
+    (dict(value=3.0, low=5.0, high=1.0), "exceeds high"),
+    (dict(value=float("nan"), low=1.0, high=5.0), "finite"),
+    (dict(limitation=" "), "'limitation' must not be empty"),
+])
+def test_a_finding_without_interval_source_or_limitation_is_refused(kwargs, message):
+    base = dict(key="k", text="t", source="s", limitation="cannot show causation")
+    with pytest.raises(ValueError, match=message):
+        Finding(**{**base, **kwargs})
+
+
+def test_a_count_may_go_without_an_interval_when_it_says_why():
+    f = Finding("k", "224 CICs were paid by NHS bodies.", "NHSSpend audit", "CIC is not mutual.", value=224,
+                no_interval_reason="a count of companies in an administrative list")
+    assert not f.has_interval
+
+
+def test_key_findings_are_rendered_escaped_and_recorded(monkeypatch):
+    from analysis.report import notebook
+
+    shown = []
+    monkeypatch.setattr(notebook, "display", lambda obj, **kw: shown.append(obj))
+    provenance.reset()
+    notebook.key_findings([Finding("k", "Costs <b>rose</b> 5%.", "PSS-EX1", "Not quality-adjusted.", value=5.0,
+                                   low=3.0, high=7.0, level=0.95, unit="%")])
+    html = shown[0].data
+    assert "&lt;b&gt;rose&lt;/b&gt;" in html and "<b>" not in html
+    assert "Not quality-adjusted." in html and "Source: PSS-EX1" in html
+    assert provenance.snapshot()["findings"][0]["key"] == "k"
+    with pytest.raises(ValueError, match="at least one key finding"):
+        notebook.key_findings([])
