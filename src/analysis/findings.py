@@ -59,3 +59,31 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def clear_difference(low: float | None, high: float | None) -> bool:
+    """True only when the interval excludes zero (the only case in which a difference may be stated)."""
+    return low is not None and high is not None and (low > 0 or high < 0)
+
+
+def difference_phrase(what: str, group: str, reference: str, estimate: float, low: float, high: float, *,
+                      unit: str = "pp", level: float | None = None, higher: str = "higher",
+                      lower: str = "lower") -> str:
+    """A sentence or chart title that states a difference only when its interval supports it.
+
+    ``estimate`` is a difference (zero means none); express a ratio as a percentage difference first.
+
+    'Burnout: community social enterprises 3.2 pp lower than community trusts (95% interval 1.0 to 5.4 pp)'
+    or 'Burnout: no clear difference between community social enterprises and community trusts (95%
+    interval -1.1 to +2.0 pp)'. ``higher``/``lower`` let the caller say 'more expensive'/'cheaper'.
+    """
+    from analysis.precision import decimals, fmt
+
+    lvl = f"{level:.0%} " if level else ""
+    places = decimals(estimate, low, high)
+    interval = f"{lvl}interval {fmt(low, unit, places=places)} to {fmt(high, unit, places=places)}"
+    if not clear_difference(low, high):
+        return f"{what}: no clear difference between {group} and {reference} ({interval})"
+    size = fmt(abs(estimate), "" if unit == "pp" else unit, places=places) + (" pp" if unit == "pp" else "")
+    direction = higher if estimate > 0 else lower
+    return f"{what}: {group} {size} {direction} than {reference} ({interval})"

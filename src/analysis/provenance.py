@@ -18,6 +18,7 @@ class _Recorder:
     headlines: list[dict[str, Any]] = field(default_factory=list)
     simulated: list[str] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
+    verdicts: list[dict[str, str]] = field(default_factory=list)
     subject: str | None = None  # what this report is about, when a parameter narrows it (e.g. one council)
 
     def reset(self) -> None:
@@ -27,6 +28,7 @@ class _Recorder:
         self.headlines.clear()
         self.simulated.clear()
         self.findings.clear()
+        self.verdicts.clear()
 
 
 _RECORDER = _Recorder()
@@ -51,6 +53,12 @@ def record_findings(entries: list[dict[str, Any]]) -> None:
     _RECORDER.findings = [dict(e) for e in entries]
 
 
+def record_verdicts(entries: list[dict[str, str]]) -> None:
+    """Claim id and verdict for each claim the report judges (the run index counts them)."""
+    known = {e["claim_id"] for e in entries}
+    _RECORDER.verdicts = [v for v in _RECORDER.verdicts if v["claim_id"] not in known] + [dict(e) for e in entries]
+
+
 def record_subject(text: str | None) -> None:
     _RECORDER.subject = text
 
@@ -67,6 +75,7 @@ def snapshot() -> dict[str, Any]:
         "headlines": list(_RECORDER.headlines),
         "simulated": list(_RECORDER.simulated),
         "findings": list(_RECORDER.findings),
+        "verdicts": list(_RECORDER.verdicts),
         "subject": _RECORDER.subject,
     }
 

@@ -96,3 +96,19 @@ def test_key_findings_are_rendered_escaped_and_recorded(monkeypatch):
     assert provenance.snapshot()["findings"][0]["key"] == "k"
     with pytest.raises(ValueError, match="at least one key finding"):
         notebook.key_findings([])
+
+
+def test_verdicts_render_scale_deciding_facts_and_details_escaped(monkeypatch):
+    from analysis.report import notebook
+
+    shown = []
+    monkeypatch.setattr(notebook, "display", lambda obj, **kw: shown.append(obj))
+    provenance.reset()
+    v = Verdict.for_claim({**CLAIM, "claim_text": "<script>x</script> 45%"}, "unsourced", "No study cited.",
+                          "Claimed 45%.", _rows("Cabinet Office"), summary="Nothing independent found.")
+    notebook.verdicts([v])
+    html = shown[0].data
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert all(label in html for label in VERDICT_SCALE)          # the scale is printed with its definitions
+    assert "Nothing independent found." in html and "<details>" in html and "Claimed 45%." in html
+    assert provenance.snapshot()["verdicts"] == [{"claim_id": "CL-T-01", "verdict": "unsourced"}]

@@ -93,6 +93,34 @@ def key_findings(findings: list[Finding], title: str = "Key findings") -> None:
     display(HTML(f'<section class="key-findings"><h2>{html.escape(title)}</h2><ol>{items}</ol></section>'))
 
 
+def verdicts(items: list, title: str | None = None) -> None:
+    """Verdicts on claims: the scale with its definitions, then each claim in a few lines with the
+    deciding facts, and the rule, full numbers and sources one click away (``<details>``)."""
+    from analysis.claims import VERDICT_SCALE
+
+    provenance.record_verdicts([{"claim_id": v.claim_id, "verdict": v.verdict} for v in items])
+    scale = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(d)}</dd>" for k, d in VERDICT_SCALE.items())
+    cards = []
+    for v in items:
+        css = v.verdict.replace(" ", "-")
+        deciding = v.summary or v.numbers
+        independent = ", ".join(v.independent_ids) or "none"
+        data = ", ".join(v.datasets) or "none"
+        sources = "".join(f"<li>{html.escape(s)}</li>" for s in v.sources)
+        cards.append(
+            f'<div class="verdict verdict-{css}"><p class="verdict-claim">&ldquo;{html.escape(v.claim)}&rdquo; '
+            f'<span class="verdict-who">{html.escape(v.speaker)}, {html.escape(str(v.date))} ({html.escape(v.claim_id)})'
+            f'</span></p><p><span class="verdict-label">{html.escape(v.verdict)}</span> {html.escape(deciding)}</p>'
+            f'<details><summary>Rule, numbers and sources</summary><p><strong>Rule:</strong> {html.escape(v.rule)}</p>'
+            + (f'<p><strong>Numbers:</strong> {html.escape(v.numbers)}</p>' if v.summary else "")
+            + f'<p><strong>Independent evidence rows:</strong> {html.escape(independent)}; '
+            f'<strong>datasets analysed:</strong> {html.escape(data)}</p><ul>{sources}</ul></details></div>')
+    heading = f"<h3>{html.escape(title)}</h3>" if title else ""
+    display(HTML(f'<section class="verdicts">{heading}<details class="verdict-scale"><summary>What the verdicts mean'
+                 f'</summary><dl>{scale}</dl><p>A claimant, or a source that only quotes the claimant, is never '
+                 f'evidence for their own claim.</p></details>{"".join(cards)}</section>'))
+
+
 def subject(text: str | None) -> None:
     """Name what this report is about when parameters narrow it (one council): the rendered report
     shows it under the title and the run index lists the report by it."""

@@ -1,0 +1,146 @@
+"""One rounding rule for every number a reader sees.
+
+Precision follows the data (ONS and Nuffield Trust practice): a number with an
+interval is shown to the decimal place of the **second significant figure of its
+interval's half-width** (a difference of 3.27 with interval 1.1 to 5.4 becomes
+3.3, interval 1.1 to 5.4; a total of £2,437m with interval £1,210m to £3,905m
+becomes £2,400m, £1,200m to £3,900m). A number without an interval keeps
+**three significant figures** but never rounds away whole units (6,272 stays
+6,272; 0.03214 becomes 0.0321), and a count is a whole number. Trailing zeros after the decimal point are never shown
+for numbers without an interval; with an interval, estimate and bounds share
+the same decimal places so they line up.
+
+:func:`decimals` is the rule; :func:`fmt` and :func:`fmt_interval` apply it
+with the unit. Tables use :func:`round_frame`. The reviewer's test checks
+rendered reports against the same rule.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+SIGNIFICANT_WITH_INTERVAL = 2
+SIGNIFICANT_WITHOUT_INTERVAL = 3
+
+
+def _leading_exponent(x: float) -> int:
+    return math.floor(math.log10(abs(x)))
+
+
+def decimals(value: float | None, low: float | None = None, high: float | None = None, *,
+             count: bool = False) -> int:
+    """Decimal places to show (may be negative: -2 rounds to hundreds).
+
+    With an interval: the place of the second significant figure of the half-width.
+    Without: three significant figures of the value. Counts: 0 (or fewer for big counts
+    only when an interval says so).
+    """
+    if low is not None and high is not None and all(_finite(v) for v in (low, high)):
+        half = abs(float(high) - float(low)) / 2
+        if half > 0:
+            return SIGNIFICANT_WITH_INTERVAL - 1 - _leading_exponent(half)
+    if count:
+        return 0
+    if value is None or not _finite(value) or value == 0:
+        return 0
+    d = max(0, SIGNIFICANT_WITHOUT_INTERVAL - 1 - _leading_exponent(value))
+    return min(d, _own_decimals(value))
+
+
+def _finite(v) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _own_decimals(value: float, cap: int = 6) -> int:
+    """Decimals the value itself needs (12.5 needs 1; 86.0 needs 0)."""
+    text = f"{abs(float(value)):.{cap}f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def round_to(value: float, places: int) -> float:
+    """Round half away from zero to ``places`` decimals (negative places round to tens, hundreds...)."""
+    if not _finite(value):
+        return value
+    factor = 10.0 ** places
+    return math.copysign(math.floor(abs(float(value)) * factor + 0.5) / factor, float(value))
+
+
+def _plain(value: float, places: int, signed: bool = False) -> str:
+    shown = round_to(value, places)
+    if shown == 0:
+        shown = 0.0  # no "-0"
+    text = f"{shown:,.{max(places, 0)}f}"
+    if signed and shown > 0:
+        text = "+" + text
+    return text
+
+
+def fmt(value: float | None, unit: str = "", *, low: float | None = None, high: float | None = None,
+        places: int | None = None, count: bool = False) -> str:
+    """A number with its unit, rounded by the rule (``places`` forces the decimals, e.g. to match an interval)."""
+    if not _finite(value):
+        return "no data"
+    strip = places is None and not (_finite(low) and _finite(high))
+    if places is None:
+        places = decimals(value, low, high, count=count)
+    signed = unit == "pp"
+    number = _plain(value, places, signed=signed)
+    if strip and "." in number:
+        number = number.rstrip("0").rstrip(".")
+    if unit == "%":
+        return f"{number}%"
+    if unit == "pp":
+        return f"{number} pp"
+    if unit in ("£m", "£bn", "£k"):
+        sign = "-" if number.startswith("-") else ""
+        return f"{sign}£{number.lstrip('-+')}{unit[1:]}"
+    if unit == "£":
+        sign = "-" if number.startswith("-") else ""
+        return f"{sign}£{number.lstrip('-+')}"
+    return f"{number}{(' ' + unit) if unit else ''}"
+
+
+def fmt_interval(value: float | None, low: float | None, high: float | None, unit: str = "", *,
+                 level: float | None = None, word: str = "interval") -> str:
+    """'3.3 pp (95% interval -1.1 to +7.7 pp)': estimate and bounds to the same decimal places."""
+    if not _finite(value):
+        return "no data"
+    if not (_finite(low) and _finite(high)):
+        return fmt(value, unit)
+    places = decimals(value, low, high)
+    lvl = f"{level:.0%} " if level else ""
+    return (f"{fmt(value, unit, places=places)} ({lvl}{word} {fmt(low, unit, places=places)} to "
+            f"{fmt(high, unit, places=places)})")
+
+
+def round_frame(df: pd.DataFrame, *, interval_columns: dict[str, tuple[str, str]] | None = None,
+                count_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Round a table for display by the rule.
+
+    ``interval_columns`` maps an estimate column to its (low, high) columns: the three are rounded
+    row by row to the interval's precision. ``count_columns`` become whole numbers. Other float
+    columns keep three significant figures per value; integer columns (years, counts) are left as
+    they are. Returns display strings; the unrounded
+    table is what goes into the downloadable CSV.
+    """
+    out = df.copy()
+    interval_columns = interval_columns or {}
+    done: set[str] = set()
+    for est, (lo, hi) in interval_columns.items():
+        places = [decimals(v, a, b) for v, a, b in zip(df[est], df[lo], df[hi])]
+        for col in (est, lo, hi):
+            out[col] = [fmt(v, places=p) for v, p in zip(df[col], places)]
+            done.add(col)
+    for col in df.columns:
+        if col in done:
+            continue
+        if col in count_columns:
+            out[col] = [fmt(v, count=True) for v in df[col]]
+        elif pd.api.types.is_float_dtype(df[col]):
+            out[col] = [fmt(v) for v in df[col]]
+    return out

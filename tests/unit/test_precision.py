@@ -1,0 +1,48 @@
+"""The one rounding rule, checked on the cases a reviewer flagged (86.000, 6,272.0000, -1.999)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.findings import clear_difference, difference_phrase
+from analysis.precision import decimals, fmt, fmt_interval, round_frame
+
+
+@pytest.mark.parametrize("value, expected", [
+    (86.0, "86"), (6272.0, "6,272"), (-1.999, "-2"), (0.03214, "0.0321"), (12.5, "12.5"), (1e-5, "0.00001"),
+])
+def test_numbers_without_an_interval_keep_three_significant_figures_and_no_trailing_zeros(value, expected):
+    assert fmt(value) == expected
+
+
+def test_an_interval_sets_the_precision_of_estimate_and_bounds():
+    # half-width 2.15 -> second significant figure is the first decimal
+    assert decimals(3.27, 1.1, 5.4) == 1
+    assert fmt_interval(3.27, 1.1, 5.4, "pp", level=0.95) == "+3.3 pp (95% interval +1.1 pp to +5.4 pp)"
+    # half-width 1,347 -> hundreds
+    assert fmt_interval(2437, 1210, 3905, "£m") == "£2,400m (interval £1,200m to £3,900m)"
+    assert fmt_interval(-0.0417, -0.067, -0.016) == "-0.042 (interval -0.067 to -0.016)"
+
+
+def test_counts_are_whole_numbers_and_missing_is_said():
+    assert fmt(1234567.0, count=True) == "1,234,567"
+    assert fmt(float("nan")) == "no data" and fmt(None) == "no data"
+    assert fmt(-0.0001, places=2) == "0.00"  # never "-0.00"
+
+
+def test_tables_round_row_by_row_and_leave_years_alone():
+    df = pd.DataFrame({"year": [2013, 2014], "est": [3.27, 0.5], "lo": [1.1, 0.1], "hi": [5.4, 0.9], "x": [86.0, 6272.1]})
+    out = round_frame(df, interval_columns={"est": ("lo", "hi")})
+    assert list(out["year"]) == [2013, 2014]
+    assert list(out["est"]) == ["3.3", "0.50"] and list(out["hi"]) == ["5.4", "0.90"]
+    assert list(out["x"]) == ["86", "6,272"]
+
+
+def test_a_difference_is_stated_only_when_the_interval_excludes_zero():
+    assert clear_difference(0.1, 2.0) and clear_difference(-2.0, -0.1)
+    assert not clear_difference(-0.1, 2.0) and not clear_difference(None, 1.0)
+    said = difference_phrase("Burnout", "social enterprises", "trusts", -3.21, -5.4, -1.0, level=0.95)
+    assert said == "Burnout: social enterprises 3.2 pp lower than trusts (95% interval -5.4 pp to -1.0 pp)"
+    unclear = difference_phrase("Burnout", "social enterprises", "trusts", 0.4, -1.1, 2.0)
+    assert unclear.startswith("Burnout: no clear difference between social enterprises and trusts")
