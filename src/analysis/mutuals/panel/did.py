@@ -74,6 +74,15 @@ def did_2x2(panel: Panel, *, level: float = 0.95, adoption: int | None = None) -
     if adoption not in cohorts:
         raise PanelError(f"No unit adopts in period {adoption}; adoption periods are {cohorts}")
     sample = data[data["cohort"].isin([0, adoption])].copy()
+    if not panel.group_known:
+        last_seen = sample.groupby("unit")["time"].max()
+        cohort = sample.groupby("unit")["cohort"].first()
+        unclassified = last_seen[(cohort == 0) & (last_seen < adoption)].index.tolist()
+        if unclassified:
+            raise PanelError(
+                f"{len(unclassified)} unit(s) (e.g. {unclassified[:5]}) are never observed at or after adoption "
+                f"({adoption}), so the treatment column cannot say whether they are treated or controls. Give the "
+                "treatment group explicitly (PanelColumns(group=...) or cohort=...), or drop them.")
     if not (sample["cohort"] == 0).any():
         raise PanelError("2x2 DiD needs never-treated units as controls; this panel has none")
     if not (sample["time"] < adoption).any():
@@ -96,7 +105,14 @@ def did_2x2(panel: Panel, *, level: float = 0.95, adoption: int | None = None) -
 
 
 def within_fit(panel: Panel, regressors: list[str], *, time_effects: bool = True):
-    """OLS of the unit-demeaned outcome on unit-demeaned regressors (+ time dummies), clustered by unit."""
+    """OLS of the unit-demeaned outcome on unit-demeaned regressors (+ time dummies), clustered by unit.
+
+    Small-sample convention (CR1): V = G/(G-1) x (N-1)/(N-K) x sandwich, where K counts the
+    regressors, the time effects and one intercept but not the unit effects, which are nested in
+    the clusters. This is Stata's ``xtreg, fe vce(cluster id)`` and ``reghdfe``, and R fixest's
+    default (``ssc(adj = TRUE, fixef.K = "nested", cluster.adj = TRUE)``); tested against fixest's
+    published output on ``mpdta``. statsmodels on the demeaned design would use K one smaller.
+    """
     data = panel.data.copy()
     X = data[regressors].astype(float)
     if time_effects:
@@ -109,10 +125,55 @@ def within_fit(panel: Panel, regressors: list[str], *, time_effects: bool = True
     keep = Xd.columns[(Xd.abs() > 1e-12).any()]
     Xd = Xd[keep]
     codes = pd.factorize(groups)[0]
-    fit = sm.OLS(yd, Xd).fit(cov_type="cluster", cov_kwds={"groups": codes, "df_correction": True})
-    # statsmodels' CR1 uses K = columns of the demeaned design, i.e. absorbed unit effects are not counted,
-    # matching xtreg fe. Its residual df ignores the absorbed effects too, which only matters for non-robust SEs.
-    return fit, int(len(np.unique(codes)))
+    fit = cluster_ols(yd, Xd, codes, extra_parameters=1)
+    return fit, fit.n_clusters
+
+
+@dataclass
+class ClusteredOLS:
+    """OLS coefficients with a CR1 cluster-robust covariance (see ``cluster_ols``)."""
+
+    params: pd.Series
+    cov: pd.DataFrame
+    resid: pd.Series
+    exog: np.ndarray
+    n_clusters: int
+    small_sample_factor: float
+
+    @property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index)
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return self.params / self.bse
+
+    def cov_params(self) -> pd.DataFrame:
+        return self.cov
+
+
+def cluster_ols(y: pd.Series, X: pd.DataFrame, groups, *, extra_parameters: int = 0) -> ClusteredOLS:
+    """OLS with V = G/(G-1) (N-1)/(N-K) (X'X)^-1 [sum_g X_g'u_g u_g'X_g] (X'X)^-1.
+
+    K = columns of X + ``extra_parameters`` (parameters absorbed before the fit and not nested in
+    the clusters, e.g. 1 for the intercept swept out by demeaning).
+    """
+    Xa = X.to_numpy(float)
+    ya = np.asarray(y, float)
+    codes = pd.factorize(pd.Series(groups))[0] if not isinstance(groups, np.ndarray) else pd.factorize(groups)[0]
+    beta, *_ = np.linalg.lstsq(Xa, ya, rcond=None)
+    u = ya - Xa @ beta
+    bread = np.linalg.pinv(Xa.T @ Xa)
+    scores = pd.DataFrame(Xa * u[:, None]).groupby(codes).sum().to_numpy()
+    meat = scores.T @ scores
+    n, k = Xa.shape
+    k += extra_parameters
+    G = int(codes.max()) + 1
+    factor = G / (G - 1) * (n - 1) / (n - k)
+    cov = factor * bread @ meat @ bread
+    names = list(X.columns)
+    return ClusteredOLS(pd.Series(beta, index=names), pd.DataFrame(cov, index=names, columns=names),
+                        pd.Series(u, index=X.index), Xa, G, float(factor))
 
 
 def twfe(panel: Panel, *, level: float = 0.95) -> Estimate:
