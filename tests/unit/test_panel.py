@@ -157,6 +157,7 @@ def test_universal_base_period_matches_r_did_to_nine_decimals(mpdta):
 def test_twfe_clustered_se_matches_fixest(mpdta):
     """Regression: K omitted the absorbed intercept, giving SE 0.0132625 against fixest's 0.013265."""
     est = twfe(mpdta)
+    assert est.wild_bootstrap_p is None  # 191 treated counties: CR1 is fine, no bootstrap needed
     assert est.estimate == pytest.approx(-0.03654894, abs=5e-9)
     assert est.se == pytest.approx(0.013265, abs=5e-7)
     assert est.estimate / est.se == pytest.approx(-2.75526, abs=5e-6)
@@ -179,6 +180,10 @@ def test_two_by_two_did_matches_stata(prop99):
     assert est.estimate == pytest.approx(-27.34911, abs=5e-6)
     assert est.conventional_se == pytest.approx(10.91131, abs=5e-6)
     assert est.n_treated_units == 1 and "unreliable" in est.note
+    # One treated cluster: a wild-bootstrap p-value is reported beside the clustered one (39 clusters,
+    # 9,999 Rademacher draws), and the note says that even it is unreliable here.
+    assert est.wild_bootstrap_p is not None and 0 < est.wild_bootstrap_p <= 1 and est.wild_bootstrap_draws == 9999
+    assert "conservative" in est.note
 
 
 @pytest.mark.reference

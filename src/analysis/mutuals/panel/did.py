@@ -19,6 +19,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis.errors import PanelError
+from analysis.inference import few_treated_caveat, wild_cluster_bootstrap
 from analysis.mutuals.panel.schema import Panel
 
 
@@ -36,6 +37,12 @@ class Estimate:
     se_type: str
     note: str = ""
     conventional_se: float | None = None
+    wild_bootstrap_p: float | None = None  # restricted wild cluster bootstrap, when treated units are few
+    wild_bootstrap_draws: int | None = None
+
+    def __post_init__(self):
+        for name in ("ci_low", "ci_high", "p_value"):
+            object.__setattr__(self, name, float(getattr(self, name)))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -51,11 +58,22 @@ def _ci(est: float, se: float, df: float | None, level: float) -> tuple[float, f
     return est - crit * se, est + crit * se, p
 
 
+FEW_TREATED = 10  # below this many treated clusters, a wild cluster bootstrap p-value is added
+
+
 def _few_treated_note(n_treated: int) -> str:
-    if n_treated < 10:
+    if n_treated < FEW_TREATED:
         return (f"Only {n_treated} treated unit(s): clustered standard errors are unreliable with so few treated "
-                "clusters; prefer synthetic control with placebo inference for a single spin-out.")
+                f"clusters; see the wild cluster bootstrap p-value. {few_treated_caveat(n_treated)} "
+                "For a single spin-out prefer synthetic control with placebo inference.").replace("  ", " ")
     return ""
+
+
+def _wild(y, X: pd.DataFrame, units, column: str, n_treated: int, seed: int = 0):
+    if n_treated >= FEW_TREATED:
+        return None, None
+    res = wild_cluster_bootstrap(y, X, units, column, seed=seed)
+    return res.p_value, res.n_draws
 
 
 def did_2x2(panel: Panel, *, level: float = 0.95, adoption: int | None = None) -> Estimate:
@@ -99,9 +117,11 @@ def did_2x2(panel: Panel, *, level: float = 0.95, adoption: int | None = None) -
     n_units = sample["unit"].nunique()
     lo, hi, p = _ci(est, se, n_units - 1, level)
     n_treated = int(sample.loc[sample["group"] == 1, "unit"].nunique())
+    wild_p, draws = _wild(sample["outcome"], X, sample["unit"], "group_post", n_treated)
     return Estimate("2x2 difference-in-differences", est, se, lo, hi, p, len(sample), n_units, n_treated,
                     "clustered by unit (CR1), t with G-1 df", _few_treated_note(n_treated),
-                    conventional_se=float(conventional.bse["group_post"]))
+                    conventional_se=float(conventional.bse["group_post"]), wild_bootstrap_p=wild_p,
+                    wild_bootstrap_draws=draws)
 
 
 def within_fit(panel: Panel, regressors: list[str], *, time_effects: bool = True):
@@ -126,6 +146,7 @@ def within_fit(panel: Panel, regressors: list[str], *, time_effects: bool = True
     Xd = Xd[keep]
     codes = pd.factorize(groups)[0]
     fit = cluster_ols(yd, Xd, codes, extra_parameters=1)
+    fit.demeaned = (yd, Xd, codes)
     return fit, fit.n_clusters
 
 
@@ -139,6 +160,7 @@ class ClusteredOLS:
     exog: np.ndarray
     n_clusters: int
     small_sample_factor: float
+    demeaned: tuple | None = None  # (y, X, cluster codes) after sweeping out the unit effects
 
     @property
     def bse(self) -> pd.Series:
@@ -187,9 +209,12 @@ def twfe(panel: Panel, *, level: float = 0.95) -> Estimate:
     se = float(fit.bse["treated"])
     lo, hi, p = _ci(est, se, n_clusters - 1, level)
     n_treated = int(panel.data.loc[panel.data["cohort"] > 0, "unit"].nunique())
+    yd, Xd, codes = fit.demeaned
+    wild_p, draws = _wild(yd, Xd, codes, "treated", n_treated)
     note = _few_treated_note(n_treated)
     if len(panel.cohorts) > 1:
         note = (note + " " if note else "") + ("Staggered adoption: TWFE weights some comparisons negatively "
                                                 "when effects vary over time; see the Callaway-Sant'Anna estimates.")
     return Estimate("Two-way fixed effects", est, se, lo, hi, p, len(panel.data), panel.data["unit"].nunique(),
-                    n_treated, "clustered by unit (CR1, unit effects absorbed), t with G-1 df", note)
+                    n_treated, "clustered by unit (CR1, unit effects absorbed; K counts the intercept as "
+                    "Stata/fixest), t with G-1 df", note, wild_bootstrap_p=wild_p, wild_bootstrap_draws=draws)
