@@ -218,3 +218,90 @@ def twfe(panel: Panel, *, level: float = 0.95) -> Estimate:
     return Estimate("Two-way fixed effects", est, se, lo, hi, p, len(panel.data), panel.data["unit"].nunique(),
                     n_treated, "clustered by unit (CR1, unit effects absorbed; K counts the intercept as "
                     "Stata/fixest), t with G-1 df", note, wild_bootstrap_p=wild_p, wild_bootstrap_draws=draws)
+
+
+@dataclass(frozen=True)
+class RegressionDiD:
+    """First-difference regression DiD with controls (Card and Krueger 1994, Table 4)."""
+
+    estimate: Estimate
+    coefficients: pd.DataFrame  # term, estimate, se (robust), conventional_se
+    covariates: tuple[str, ...]
+    pre_periods: tuple[int, ...]
+    post_periods: tuple[int, ...]
+
+
+def did_regression(panel: Panel, covariates: list[str] | tuple[str, ...] = (), *, adoption: int | None = None,
+                   pre_periods=None, post_periods=None, robust: str = "HC1", level: float = 0.95) -> RegressionDiD:
+    """Regress each unit's change in outcome on its treatment group and baseline covariates.
+
+    Change = mean outcome over ``post_periods`` (default: from ``adoption`` on) minus mean over
+    ``pre_periods`` (default: every period before). Covariates are taken as their mean over the
+    pre-periods (baseline values, so they cannot be affected by the treatment). Units missing
+    either window are dropped and counted. Without covariates the estimate equals the 2x2
+    DiD on the balanced units. Conditioning on covariates lets the counterfactual trend differ
+    with them (parallel trends need hold only given X); the coefficient is then an
+    OLS-weighted average of covariate-specific effects, not the ATT, when effects vary with X
+    (see Sant'Anna and Zhao 2020 for doubly robust alternatives).
+
+    Standard errors: ``robust`` = "HC1" (default, one observation per unit so this is also
+    clustered by unit), "HC0"... or "nonrobust"; the conventional OLS SE is reported too.
+    With few treated units a wild bootstrap p-value is added.
+    """
+    data = panel.data
+    cohorts = panel.cohorts
+    if adoption is None:
+        if len(cohorts) != 1:
+            raise PanelError(f"Regression DiD needs one adoption date; this panel has {len(cohorts)} ({cohorts}). "
+                             "Pass adoption=.")
+        adoption = cohorts[0]
+    if adoption not in cohorts:
+        raise PanelError(f"No unit adopts in period {adoption}; adoption periods are {cohorts}")
+    pre = tuple(int(t) for t in (pre_periods if pre_periods is not None else [t for t in panel.periods if t < adoption]))
+    post = tuple(int(t) for t in (post_periods if post_periods is not None
+                                  else [t for t in panel.periods if t >= adoption]))
+    if not pre or not post or max(pre) >= adoption or min(post) < adoption:
+        raise PanelError("pre_periods must all be before adoption and post_periods from adoption on")
+    missing = [c for c in covariates if c not in data.columns]
+    if missing:
+        raise PanelError(f"Covariates {missing} are not in the panel; covariates present: {panel.covariates}")
+    if not panel.group_known:
+        last_seen = data.groupby("unit")["time"].max()
+        unclassified = last_seen[(panel.unit_cohorts() == 0) & (last_seen < adoption)].index.tolist()
+        if unclassified:
+            raise PanelError(f"{len(unclassified)} unit(s) (e.g. {unclassified[:5]}) are never observed from adoption "
+                             "on; give the treatment group explicitly (PanelColumns(group=...))")
+    sample = data[data["cohort"].isin([0, adoption])]
+    before = sample[sample["time"].isin(pre)].groupby("unit")
+    after = sample[sample["time"].isin(post)].groupby("unit")["outcome"].mean()
+    frame = pd.DataFrame({"change": after - before["outcome"].mean()})
+    for c in covariates:
+        values = pd.to_numeric(sample.loc[sample["time"].isin(pre), c], errors="coerce")
+        frame[c] = values.groupby(sample.loc[sample["time"].isin(pre), "unit"]).mean()
+    frame["treated_group"] = (sample.groupby("unit")["cohort"].first() == adoption).astype(float)
+    n_all = sample["unit"].nunique()
+    frame = frame.dropna()
+    dropped = n_all - len(frame)
+    n_treated = int(frame["treated_group"].sum())
+    if n_treated == 0 or n_treated == len(frame):
+        raise PanelError("Regression DiD needs treated and control units observed before and after adoption")
+    X = sm.add_constant(frame[["treated_group", *covariates]].astype(float), has_constant="add")
+    if np.linalg.matrix_rank(X.to_numpy()) < X.shape[1]:
+        raise PanelError("The covariates are collinear with the treatment group or each other")
+    model = sm.OLS(frame["change"], X)
+    conventional = model.fit()
+    fit = conventional if robust == "nonrobust" else model.fit(cov_type=robust)
+    est, se = float(fit.params["treated_group"]), float(fit.bse["treated_group"])
+    df_resid = len(frame) - X.shape[1]
+    lo, hi, p = _ci(est, se, df_resid, level)
+    note = _few_treated_note(n_treated)
+    if dropped:
+        note = (f"{dropped} unit(s) without outcomes in both windows (or with missing covariates) dropped. " + note).strip()
+    wild_p, draws = _wild(frame["change"], X, frame.index.to_numpy(), "treated_group", n_treated)
+    estimate = Estimate("Regression DiD (first differences" + (" with controls)" if covariates else ")"), est, se, lo,
+                        hi, p, len(frame), len(frame), n_treated, f"{robust}, t with {df_resid} df", note,
+                        conventional_se=float(conventional.bse["treated_group"]), wild_bootstrap_p=wild_p,
+                        wild_bootstrap_draws=draws)
+    coefs = pd.DataFrame({"term": fit.params.index, "estimate": fit.params.to_numpy(), "se": fit.bse.to_numpy(),
+                          "conventional_se": conventional.bse.to_numpy()})
+    return RegressionDiD(estimate, coefs, tuple(covariates), pre, post)
