@@ -278,11 +278,15 @@ def _choose_v(x1, X0, z1, Z0, n_starts: int, seed: int):
         starts.append(rng.normal(0, 2.0, k))
     best = None
     for s in starts[:max(1, n_starts)]:
+        # Stop when the simplex spans < 1e-3 in log V and the loss changes by < 1e-9 of its size.
+        fatol = 1e-9 * max(loss(s), 1e-12)
         res = optimize.minimize(loss, s, method="Nelder-Mead",
-                                options={"maxiter": 200 * k, "xatol": 1e-4, "fatol": 1e-12, "adaptive": k > 4})
+                                options={"maxiter": 200 * k, "maxfev": 300 * k, "xatol": 1e-3, "fatol": fatol,
+                                         "adaptive": k > 4})
         # One restart from the end point: Nelder-Mead's simplex can collapse early.
         res2 = optimize.minimize(loss, res.x, method="Nelder-Mead",
-                                 options={"maxiter": 100 * k, "xatol": 1e-5, "fatol": 1e-13, "adaptive": k > 4})
+                                 options={"maxiter": 100 * k, "maxfev": 150 * k, "xatol": 1e-4, "fatol": fatol,
+                                          "adaptive": k > 4})
         res = res2 if res2.fun <= res.fun else res
         if best is None or res.fun < best.fun - 1e-14:
             best = res
