@@ -18,7 +18,9 @@ adoption (Abadie and Gardeazabal 2003; Abadie, Diamond and Hainmueller 2010):
 
 The inner problem (W given V) is a convex quadratic programme on the simplex,
 solved exactly by a primal active-set method (finite, KKT-verified: no local
-solver, no tolerance to tune, a few hundred microseconds for 38 donors). The
+solver, no tolerance to tune, a few hundred microseconds for 38 donors); ties
+between equally good predictor fits go to the weighting that best fits the
+pre-period outcomes (see ``simplex_least_squares``). The
 outer V search is not convex: it is multi-started (equal weights, Synth's
 regression-based start and random starts), each run by Nelder-Mead on a
 log-scale parametrisation, and the best loss kept. ``n_starts`` bounds the
@@ -44,8 +46,13 @@ from analysis.mutuals.panel.schema import Panel
 RIDGE = 1e-10  # relative: ties between equally good weightings go to the one with the smallest sum of squares
 
 
+TIE_BREAK = 1e-6  # relative weight of the pre-period outcome fit among equally good predictor fits
+
+
 def simplex_least_squares(A: np.ndarray, b: np.ndarray, start: np.ndarray | None = None,
-                          tol: float = 1e-12, max_iter: int = 500, ridge: float = RIDGE) -> np.ndarray:
+                          tol: float = 1e-12, max_iter: int = 500, ridge: float = RIDGE,
+                          secondary: tuple[np.ndarray, np.ndarray] | None = None,
+                          secondary_weight: float = TIE_BREAK) -> np.ndarray:
     """min ||A w - b||^2 + r ||w||^2 subject to w >= 0, sum(w) = 1, by a primal active-set method.
 
     ``start`` is a feasible point (default: the best single donor). Each step solves the
@@ -54,15 +61,25 @@ def simplex_least_squares(A: np.ndarray, b: np.ndarray, start: np.ndarray | None
     leaves the free set; at a stationary point the donor with the most negative
     multiplier joins. This terminates at the global minimum (the problem is convex).
 
-    The ridge r = ``ridge`` x mean(diag(A'A)) is far too small to change a fit, but it
-    makes the solution unique: when the treated unit lies inside the donors' convex hull
-    in predictor space, many weightings fit the predictors exactly (R Synth then returns
-    whichever its interior-point solver reaches), and W would not be a function of V.
+    Ties: when the treated unit lies inside the donors' convex hull in predictor space,
+    many weightings fit the predictors exactly (R Synth then returns whichever its
+    interior-point solver reaches) and W would not be a function of V. ``secondary=(S, t)``
+    adds ``secondary_weight`` x ||S w - t||^2 (scaled to A), which breaks such ties towards
+    the weighting that best fits the pre-period outcomes while changing the predictor fit
+    by a negligible amount; the ridge r = ``ridge`` x mean(diag(Q)) then makes the solution
+    unique. Both are far too small to change a fit that is unique anyway.
     """
     _, j = A.shape
     Q = A.T @ A
-    Q = Q + ridge * max(float(np.trace(Q)) / j, 1e-300) * np.eye(j)
     c = A.T @ b
+    if secondary is not None:
+        # Among (near-)equally good fits of b, prefer the one that best fits the secondary target.
+        S, t = secondary
+        StS = S.T @ S
+        lam = secondary_weight * max(float(np.trace(Q)), 1e-300) / max(float(np.trace(StS)), 1e-300)
+        Q = Q + lam * StS
+        c = c + lam * (S.T @ t)
+    Q = Q + ridge * max(float(np.trace(Q)) / j, 1e-300) * np.eye(j)
     rank = j  # Q is positive definite: every KKT system is nonsingular
     scale = max(1.0, float(np.abs(Q).max()))
     if start is None:
@@ -114,7 +131,8 @@ def simplex_least_squares(A: np.ndarray, b: np.ndarray, start: np.ndarray | None
 
 
 def simplex_weights(X1: np.ndarray, X0: np.ndarray, v: np.ndarray | None = None, *, n_starts: int = 8,
-                    seed: int = 0) -> tuple[np.ndarray, float, int]:
+                    seed: int = 0, secondary: tuple[np.ndarray, np.ndarray] | None = None
+                    ) -> tuple[np.ndarray, float, int]:
     """Minimise (x1 - X0 w)' diag(v) (x1 - X0 w) over the simplex. Returns (w, objective, starts that agree).
 
     The problem is convex and solved exactly; ``n_starts`` runs the active-set method from
@@ -135,7 +153,7 @@ def simplex_weights(X1: np.ndarray, X0: np.ndarray, v: np.ndarray | None = None,
     rng = np.random.default_rng(seed)
     while len(starts) < max(1, n_starts):
         starts.append(rng.dirichlet(np.ones(j)))
-    results = [simplex_least_squares(A, b, s) for s in starts[:max(1, n_starts)]]
+    results = [simplex_least_squares(A, b, s, secondary=secondary) for s in starts[:max(1, n_starts)]]
     values = [objective(w) for w in results]
     best = int(np.argmin(values))
     best_f = values[best]
@@ -259,7 +277,7 @@ def _choose_v(x1, X0, z1, Z0, n_starts: int, seed: int):
 
     def inner(v, start=None):
         sq = np.sqrt(v)
-        return simplex_least_squares(X0 * sq[:, None], x1 * sq, start)
+        return simplex_least_squares(X0 * sq[:, None], x1 * sq, start, secondary=(Z0, z1))
 
     def loss(theta):
         # Warm start from the previous solution: Nelder-Mead's successive V are close, so the
@@ -273,6 +291,10 @@ def _choose_v(x1, X0, z1, Z0, n_starts: int, seed: int):
     regression = _regression_start(x1, X0, z1, Z0)
     if regression is not None:
         starts.append(np.log(regression))
+    for i in range(k):  # each predictor dominant in turn
+        theta = np.zeros(k)
+        theta[i] = 3.0
+        starts.append(theta)
     rng = np.random.default_rng(seed)
     while len(starts) < max(1, n_starts):
         starts.append(rng.normal(0, 2.0, k))
@@ -314,7 +336,7 @@ def _fit(Y: pd.DataFrame, treated, donors: list, pre: list[int], post: list[int]
             v = np.asarray(custom_v, float) / np.sum(custom_v)
         else:
             v, _, _ = _choose_v(x1, X0, z1, Z0, n_starts, seed)
-        w, loss_w, agree = simplex_weights(x1, X0, v, n_starts=4, seed=seed)
+        w, loss_w, agree = simplex_weights(x1, X0, v, n_starts=4, seed=seed, secondary=(Z0, z1))
         v_series = pd.Series(v, index=P.columns, name="v_weight")
         balance = pd.DataFrame({"treated": P.iloc[0], "synthetic": P.iloc[1:].T.to_numpy() @ w,
                                 "donor_mean": P.iloc[1:].mean()})
