@@ -320,6 +320,7 @@ def staff_display(results: MutualsResults, service: str) -> pd.DataFrame:
         "Difference (pp)": t["difference_pp"],
         f"{level}% CI (pp)": [_ci_text(a, b) for a, b in zip(t["ci_low"], t["ci_high"])],
         "Randomisation p": t["p_randomisation"],
+        "Wild-bootstrap p": t["p_wild_bootstrap"],
         "Verdict": t["verdict"],
     })
 

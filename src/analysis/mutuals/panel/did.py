@@ -19,7 +19,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis.errors import PanelError
-from analysis.inference import few_treated_caveat, wild_cluster_bootstrap
+from analysis.inference import wild_cluster_bootstrap
 from analysis.mutuals.panel.schema import Panel
 
 
@@ -62,10 +62,13 @@ FEW_TREATED = 10  # below this many treated clusters, a wild cluster bootstrap p
 
 
 def _few_treated_note(n_treated: int) -> str:
+    if n_treated <= 3:
+        return (f"Only {n_treated} treated unit(s): clustered standard errors are unreliable, and even the wild "
+                "cluster bootstrap p-value (shown) tends to be conservative with so few; for a single spin-out "
+                "prefer synthetic control with placebo inference.")
     if n_treated < FEW_TREATED:
-        return (f"Only {n_treated} treated unit(s): clustered standard errors are unreliable with so few treated "
-                f"clusters; see the wild cluster bootstrap p-value. {few_treated_caveat(n_treated)} "
-                "For a single spin-out prefer synthetic control with placebo inference.").replace("  ", " ")
+        return (f"Only {n_treated} treated units: clustered standard errors are unreliable with so few treated "
+                "clusters; quote the wild cluster bootstrap p-value (shown).")
     return ""
 
 
