@@ -184,3 +184,21 @@ def test_covariate_predictors_are_kept_and_checked():
         synthetic_control(panel, treated, predictors=["income"], placebo=False)
     with pytest.raises(PanelError, match="one per predictor"):
         synthetic_control(panel, treated, predictors=["size"], v_weights=[1, 2], placebo=False)
+
+
+def test_ties_in_the_predictor_fit_go_to_the_best_outcome_fit():
+    """With one predictor and many donors, many weightings fit it exactly; the tie-break picks the one
+    with the best secondary (pre-period outcome) fit, without worsening the predictor fit."""
+    rng = np.random.default_rng(2)
+    A = rng.normal(size=(1, 20))
+    b = np.array([float(A[0, :10].mean())])  # inside the hull: exact fits exist
+    S, t = rng.normal(size=(8, 20)), rng.normal(size=8)
+    plain = simplex_least_squares(A, b)
+    tied = simplex_least_squares(A, b, secondary=(S, t))
+    assert float(np.sum((A @ tied - b) ** 2)) < 1e-8
+    assert np.sum((S @ tied - t) ** 2) < np.sum((S @ plain - t) ** 2)
+    # and it is the best outcome fit among exact predictor fits (checked with SLSQP)
+    cons = ({"type": "eq", "fun": lambda v: v.sum() - 1}, {"type": "eq", "fun": lambda v: A @ v - b})
+    ref = optimize.minimize(lambda v: np.sum((S @ v - t) ** 2), np.full(20, 0.05), method="SLSQP",
+                            bounds=[(0, 1)] * 20, constraints=cons, options={"ftol": 1e-14, "maxiter": 2000})
+    assert np.sum((S @ tied - t) ** 2) <= ref.fun + 1e-5
