@@ -132,7 +132,7 @@ def sun_abraham(panel: Panel, *, control: str = "never", level: float = 0.95) ->
     data = panel.data.copy()
     cohort = data["cohort"]
     notes = []
-    always = [u for u in data.attrs.get("always_treated_units", [])]
+    always = list(data.attrs.get("always_treated_units", []))
     if always:
         data = data[~data["unit"].isin(always)]
         notes.append(f"Dropped {len(always)} unit(s) treated in every period they are observed.")
@@ -162,9 +162,7 @@ def sun_abraham(panel: Panel, *, control: str = "never", level: float = 0.95) ->
     missing_ref = [e for e in reference if not ((cohort == e) & (rel == -1)).any()]
     if missing_ref:
         raise PanelError(f"Cohorts {missing_ref} have no period just before adoption (the reference period -1)")
-    sub = Panel(data.drop(columns=[c for c in data.columns if c in ("treated",)]).assign(treated=data["treated"]),
-                panel.periods, panel.balanced)
-    fit, n_clusters = within_fit(sub, [n for _, _, n in names])
+    fit, n_clusters = within_fit(Panel(data, panel.periods, panel.balanced), [n for _, _, n in names])
     kept = [(e, r, n) for e, r, n in names if n in fit.params.index]
     if len(kept) < len(names):
         notes.append("Some cohort x period cells are collinear with the fixed effects and were dropped.")
