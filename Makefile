@@ -54,6 +54,7 @@ register: install
 bench: install
 	$(BIN)/python benchmarks/bench_montecarlo.py
 	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_synth.py
 
 constraints: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v uk-reform-analysis > requirements/constraints.txt

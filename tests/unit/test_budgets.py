@@ -48,6 +48,10 @@ def test_bcg_risk_ratio_fixed_and_dl_match_metafor():
     assert (dl.estimate, dl.ci_low, dl.ci_high) == pytest.approx((-0.7141, -1.0644, -0.3638), abs=5e-5)
     assert dl.tau2 == pytest.approx(0.3088, abs=5e-5) and dl.i2 == pytest.approx(92.1173, abs=5e-4)
     assert np.exp([dl.estimate, dl.ci_low, dl.ci_high]) == pytest.approx([0.4896, 0.3449, 0.6950], abs=5e-5)
+    # Q-profile intervals, metafor confint() (tests/testthat/test_misc_confint.r); metafor's uniroot
+    # tolerance is ~1.2e-4 on tau^2, see tests/unit/test_metareg.py.
+    assert (dl.tau2_ci_low, dl.tau2_ci_high) == pytest.approx((0.1197, 1.1115), abs=1.2e-4)
+    assert (dl.i2_ci_low, dl.i2_ci_high) == pytest.approx((81.9177, 97.6781), abs=0.015)
 
 
 def test_bcg_reml_matches_metafor_default():
@@ -136,6 +140,8 @@ def test_subgroups_report_single_studies_unpooled_and_test_differences():
     single = table.set_index("alloc").loc["single"]
     assert single["k"] == 1 and not single["pooled"]
     assert test["df"] == 3 and 0 <= test["p_value"] <= 1
+    # The mixed-effects test (common tau^2) sits beside the fixed-effect Q-between.
+    assert test["mixed_method"] == "REML" and 0 <= test["qm_mixed_p_value"] <= 1 and test["tau2_common"] > 0
 
 
 # --- Cost-effectiveness -------------------------------------------------------------------------

@@ -10,6 +10,13 @@ References:
   0.394, Montana 0.232, Nevada 0.205, Connecticut 0.109, New Hampshire 0.045,
   Colorado 0.015, RMSE 1.65640, ATT -19.4814 from the 3-decimal weights), as
   published in C. Mendez, "Synthetic Difference-in-Differences in Stata".
+- R ``did`` reference manual, ``aggte`` examples on mpdta (printed to 4 decimals, tolerance 5e-5):
+  calendar 2004 -0.0105, 2005 -0.0704, 2006 -0.0488, 2007 -0.0371, overall -0.0417 (bootstrap SE 0.0177);
+  group 2004 -0.0797, 2006 -0.0229, 2007 -0.0261, overall -0.031 (bootstrap SE 0.0127).
+- R package ``twfeweights`` README (B. Callaway), on mpdta: ``att_gt(..., base_period = "universal")``
+  with every ATT(g,t) printed to 9 decimals by ``twfe_weights`` (tolerance 1e-9, closed form), pre-test
+  p-value 0.16812; and ``fixest::feols(lemp ~ post | countyreal + year, cluster = "countyreal")``:
+  -0.036549 (SE 0.013265, t -2.75526, p 0.006079), TWFE -0.03654894 to 8 decimals.
 - Grunfeld investment data (10 firms, 1935-1954; Baltagi, Econometric Analysis of Panel
   Data), within estimates as printed by R plm: one-way value 0.110124, capital 0.310065;
   two-way value 0.117716, capital 0.357916.
@@ -105,6 +112,59 @@ def test_other_aggregations_are_consistent(mpdta):
 
 
 @pytest.mark.reference
+def test_calendar_aggregation_weights_cohorts_by_size_as_r_did(mpdta):
+    """Regression: calendar effects were a plain mean over cohorts (-0.0709/-0.0560/-0.0520 for 2006/2007/overall)."""
+    cal = aggregate(callaway_santanna(mpdta), "calendar")
+    got = cal.detail.set_index("time")["estimate"]
+    for year, value in {2004: -0.0105, 2005: -0.0704, 2006: -0.0488, 2007: -0.0371}.items():
+        assert got[year] == pytest.approx(value, abs=5e-5)
+    assert cal.overall == pytest.approx(-0.0417, abs=5e-5)
+    assert cal.overall_se == pytest.approx(0.0177, rel=0.12)  # analytic vs 1,000-draw bootstrap
+    lo, hi = cal.overall_ci
+    assert lo < cal.overall < hi and hi < 0  # the interval is centred on the weighted estimate
+
+
+@pytest.mark.reference
+def test_group_aggregation_matches_r_did(mpdta):
+    grp = aggregate(callaway_santanna(mpdta), "group")
+    got = grp.detail.set_index("group")["estimate"]
+    for g, value in {2004: -0.0797, 2006: -0.0229, 2007: -0.0261}.items():
+        assert got[g] == pytest.approx(value, abs=5e-5)
+    assert grp.overall == pytest.approx(-0.0310, abs=5e-5)
+    assert grp.overall_se == pytest.approx(0.0127, rel=0.12)
+
+
+UNIVERSAL_ATT = {  # twfeweights README: did::att_gt(base_period = "universal") on mpdta, 9 decimals
+    (2004, 2004): -0.010503246, (2004, 2005): -0.070423158, (2004, 2006): -0.137258739,
+    (2004, 2007): -0.100811363, (2006, 2003): -0.003769294, (2006, 2004): 0.002750819,
+    (2006, 2006): -0.004594607, (2006, 2007): -0.041224472, (2007, 2003): 0.003306357,
+    (2007, 2004): 0.033813012, (2007, 2005): 0.031087119, (2007, 2007): -0.026054411,
+}
+
+
+@pytest.mark.reference
+def test_universal_base_period_matches_r_did_to_nine_decimals(mpdta):
+    """Regression: the universal base period skipped the first period (ATT(2006, 2003) was missing)."""
+    res = callaway_santanna(mpdta, base_period="universal")
+    got = res.att.set_index(["group", "time"])["att"]
+    assert set(got.index) == set(UNIVERSAL_ATT)
+    for cell, value in UNIVERSAL_ATT.items():
+        assert got[cell] == pytest.approx(value, abs=1e-9)
+    assert res.pretest_p_value == pytest.approx(0.16812, abs=5e-6)
+
+
+@pytest.mark.reference
+def test_twfe_clustered_se_matches_fixest(mpdta):
+    """Regression: K omitted the absorbed intercept, giving SE 0.0132625 against fixest's 0.013265."""
+    est = twfe(mpdta)
+    assert est.wild_bootstrap_p is None  # 191 treated counties: CR1 is fine, no bootstrap needed
+    assert est.estimate == pytest.approx(-0.03654894, abs=5e-9)
+    assert est.se == pytest.approx(0.013265, abs=5e-7)
+    assert est.estimate / est.se == pytest.approx(-2.75526, abs=5e-6)
+    assert est.p_value == pytest.approx(0.006079, abs=5e-7)
+
+
+@pytest.mark.reference
 def test_not_yet_treated_controls_use_more_units(mpdta):
     never = callaway_santanna(mpdta).att.set_index(["group", "time"])
     nyt = callaway_santanna(mpdta, control_group="notyettreated").att.set_index(["group", "time"])
@@ -120,6 +180,10 @@ def test_two_by_two_did_matches_stata(prop99):
     assert est.estimate == pytest.approx(-27.34911, abs=5e-6)
     assert est.conventional_se == pytest.approx(10.91131, abs=5e-6)
     assert est.n_treated_units == 1 and "unreliable" in est.note
+    # One treated cluster: a wild-bootstrap p-value is reported beside the clustered one (39 clusters,
+    # 9,999 Rademacher draws), and the note says that even it is unreliable here.
+    assert est.wild_bootstrap_p is not None and 0 < est.wild_bootstrap_p <= 1 and est.wild_bootstrap_draws == 9999
+    assert "conservative" in est.note
 
 
 @pytest.mark.reference
@@ -153,6 +217,58 @@ def test_synthetic_control_matches_stata_synth2(prop99):
     gap = wide.loc["California"] - rounded @ wide.loc[rounded.index]
     assert gap[gap.index >= 1989].mean() == pytest.approx(-19.4814, abs=1e-4)
     assert sc.starts_agreeing >= 2
+
+
+def _unbalanced_single_adoption():
+    """SIMULATED: 4 treated and 4 control units, periods 0/1, adoption at 1; treated unit T3 has no period-1 row."""
+    rows = []
+    for i in range(4):
+        rows += [(f"SIM-T{i}", 0, 20.0 + i, 0), (f"SIM-T{i}", 1, 23.0 + 2 * i, 1)]
+        rows += [(f"SIM-C{i}", 0, 22.0 - i, 0), (f"SIM-C{i}", 1, 21.0 - 0.5 * i, 0)]
+    rows = [r for r in rows if not (r[0] == "SIM-T3" and r[1] == 1)]
+    df = pd.DataFrame(rows, columns=["unit", "time", "outcome", "treated"])
+    df["nj"] = df["unit"].str.startswith("SIM-T").astype(int)
+    return df
+
+
+def test_unbalanced_2x2_uses_the_treated_group_not_the_treated_column():
+    """Regression (Card-Krueger defect): a treated unit with no post-period row became a control.
+
+    With the group given, the 2x2 estimate is the difference of the four cell means (OLS on a
+    saturated group x period design), computed here by hand: closed form, tolerance 1e-10.
+    """
+    df = _unbalanced_single_adoption()
+    with pytest.raises(PanelError, match="never observed at or after adoption"):
+        did_2x2(validate_panel(df))
+    panel = validate_panel(df, PanelColumns(group="nj"))
+    est = did_2x2(panel)
+    cell = df.groupby(["nj", "time"])["outcome"].mean()
+    by_hand = (cell[1, 1] - cell[1, 0]) - (cell[0, 1] - cell[0, 0])
+    assert est.estimate == pytest.approx(by_hand, abs=1e-10)
+    assert est.n_treated_units == 4 and est.n_units == 8
+    cohort_panel = validate_panel(df.assign(first=df["nj"]), PanelColumns(cohort="first"))
+    assert did_2x2(cohort_panel).estimate == pytest.approx(by_hand, abs=1e-10)
+
+
+def test_group_and_cohort_columns_are_checked():
+    df = _unbalanced_single_adoption()
+    bad = df.assign(nj=np.where(df["unit"] == "SIM-C0", 1, df["nj"]) * (df["time"] == 0))
+    with pytest.raises(PanelError, match="constant within each unit"):
+        validate_panel(bad, PanelColumns(group="nj"))
+    with pytest.raises(PanelError, match="disagrees with the cohort"):
+        validate_panel(df.assign(first=2 * df["nj"]), PanelColumns(cohort="first"))
+    with pytest.raises(PanelError, match="treated in some period but their group is 0"):
+        validate_panel(df.assign(nj=0), PanelColumns(group="nj"))
+
+
+def test_covariates_are_kept_by_validate_panel():
+    df = _unbalanced_single_adoption().assign(size=1.5)
+    panel = validate_panel(df)
+    assert "size" in panel.data and set(panel.covariates) == {"nj", "size"}
+    only = validate_panel(df, PanelColumns(covariates=("size",)))
+    assert only.covariates == ["size"]
+    with pytest.raises(PanelError, match="covariate column 'income'"):
+        validate_panel(df, PanelColumns(covariates=("income",)))
 
 
 def test_multistart_reaches_the_optimum_from_bad_starts():
@@ -201,20 +317,21 @@ def test_within_estimator_reproduces_baltagi_grunfeld():
 
 
 def test_within_cluster_se_equals_a_direct_sandwich():
-    """CR1 with absorbed unit effects: (G/(G-1)) (N-1)/(N-K) (X'X)^-1 sum_g X_g'u_g u_g'X_g (X'X)^-1."""
+    """CR1 with absorbed unit effects: (G/(G-1)) (N-1)/(N-K) (X'X)^-1 sum_g X_g'u_g u_g'X_g (X'X)^-1,
+    K = demeaned regressors + 1 (the absorbed intercept), Stata xtreg-fe / fixest convention."""
     from analysis.mutuals.panel.did import within_fit
     from analysis.mutuals.panel.schema import Panel
 
     sim = simulate_staggered_panel(n_units=30, n_periods=6, cohorts={3: 8, 5: 8}, effect=1.0, noise=1.0, seed=9)
     panel = validate_panel(sim)
     fit, G = within_fit(panel, ["treated"])
-    X = fit.model.exog
+    X = fit.exog
     u = fit.resid.to_numpy()
     codes = pd.factorize(panel.data["unit"])[0]
     bread = np.linalg.inv(X.T @ X)
     meat = sum(np.outer(X[codes == g].T @ u[codes == g], X[codes == g].T @ u[codes == g]) for g in range(G))
     n, k = X.shape
-    V = (G / (G - 1)) * ((n - 1) / (n - k)) * bread @ meat @ bread
+    V = (G / (G - 1)) * ((n - 1) / (n - k - 1)) * bread @ meat @ bread
     assert fit.bse.iloc[0] == pytest.approx(np.sqrt(V[0, 0]), rel=1e-10)
 
 

@@ -5,8 +5,9 @@ Methods: ``FE`` (inverse-variance fixed effect), ``DL`` (DerSimonian-Laird),
 and ``HK`` (REML with the Hartung-Knapp(-Sidik-Jonkman) adjustment: standard error
 sqrt(sum w (y - mu)^2 / ((k - 1) sum w)) and t with k - 1 degrees of freedom).
 Reported: estimate, SE, CI, test statistic and p-value, tau^2, I^2, H^2,
-Cochran's Q with its p-value, and the prediction interval (normal quantile,
-or t with k - 1 df under HK, as metafor's ``predict``). Tests reproduce
+Cochran's Q with its p-value, the prediction interval (normal quantile,
+or t with k - 1 df under HK, as metafor's ``predict``), and Q-profile confidence
+intervals for tau^2 and I^2 (metafor's ``confint``; see ``metareg.heterogeneity_ci``). Tests reproduce
 metafor's published results on dat.bcg, dat.normand1999 and the Kacker data.
 
 A meta-analysis of a single study is refused: one study is reported as one study.
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from analysis.budgets.metareg import heterogeneity_ci, subgroup_test
 from analysis.errors import InputError
 
 METHODS = ("FE", "DL", "REML", "PM", "HK")
@@ -46,6 +48,10 @@ class MetaResult:
     pi_high: float
     level: float
     test: str  # "z" or "t"
+    tau2_ci_low: float = np.nan  # Q-profile interval (Viechtbauer 2007)
+    tau2_ci_high: float = np.nan
+    i2_ci_low: float = np.nan
+    i2_ci_high: float = np.nan
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -148,16 +154,23 @@ def meta_analysis(yi, vi, method: str = "REML", level: float = 0.95, hartung_kna
         h2 = q / (k - 1)
     pi_half = crit * np.sqrt(se ** 2 + tau2)
     label = method + ("+HK" if hartung_knapp else "")
+    het = heterogeneity_ci(yi, vi, method="DL", level=level)  # the bounds do not depend on the tau^2 estimator
     return MetaResult(label, k, float(mu), se, float(mu - crit * se), float(mu + crit * se), float(statistic), p,
                       float(tau2), float(i2), float(h2), q, k - 1, q_p, float(mu - pi_half), float(mu + pi_half),
-                      level, test)
+                      level, test, het.tau2[1], het.tau2[2], het.i2[1], het.i2[2])
 
 
 def subgroups(df: pd.DataFrame, group: str, method: str = "REML", level: float = 0.95) -> tuple[pd.DataFrame, dict]:
     """Pool within each subgroup (one-study subgroups are shown as the study) and test for differences.
 
-    The test for subgroup differences is Cochran's Q between subgroup estimates
-    (inverse-variance, fixed across subgroups), df = subgroups - 1.
+    Two tests for subgroup differences are returned:
+
+    * ``q_between``: Cochran's Q between the separately pooled subgroup estimates
+      (inverse-variance, fixed across subgroups), df = subgroups - 1 (RevMan's test);
+    * ``qm_mixed``: the mixed-effects test with one tau^2 common to all subgroups
+      (metafor ``rma(yi, vi, mods = ~ group)``; ``metareg.subgroup_test``), which allows for
+      between-study heterogeneity and is the one to quote when subgroups are heterogeneous.
+      Computed when there is at least one residual degree of freedom.
     """
     rows = []
     for name, part in df.groupby(group, sort=False):
@@ -177,4 +190,10 @@ def subgroups(df: pd.DataFrame, group: str, method: str = "REML", level: float =
         mu = np.sum(w * table["estimate"]) / np.sum(w)
         qb = float(np.sum(w * (table["estimate"] - mu) ** 2))
         test = {"q_between": qb, "df": len(table) - 1, "p_value": float(stats.chi2.sf(qb, len(table) - 1))}
+        mixed_method = method if method in ("REML", "DL", "FE") else "REML"
+        if len(df) > len(table):
+            _, mixed = subgroup_test(df, group, method=mixed_method, test="knha" if method == "HK" else "z",
+                                     level=level)
+            test.update(qm_mixed=mixed["statistic"], qm_mixed_p_value=mixed["p_value"],
+                        tau2_common=mixed["tau2_common"], mixed_method=mixed_method)
     return table, test

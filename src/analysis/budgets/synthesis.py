@@ -158,6 +158,7 @@ def pool_by_outcome(df: pd.DataFrame, method: str, level: float = 0.95) -> tuple
             r = meta.meta_analysis(part["yi"], part["vi"], method, level)
             rows.append({"outcome": outcome, "measure": measure, "k": r.k, "estimate": r.estimate, "ci_low": r.ci_low,
                          "ci_high": r.ci_high, "pi_low": r.pi_low, "pi_high": r.pi_high, "tau2": r.tau2, "i2": r.i2,
+                         "i2_ci_low": r.i2_ci_low, "i2_ci_high": r.i2_ci_high,
                          "q_p_value": r.q_p_value, "method": r.method, "pooled": True})
             if part["user_group"].nunique() >= 2:
                 table, test = meta.subgroups(part, "user_group", method, level)
@@ -167,6 +168,7 @@ def pool_by_outcome(df: pd.DataFrame, method: str, level: float = 0.95) -> tuple
             z = stats.norm.ppf((1 + level) / 2)
             rows.append({"outcome": outcome, "measure": measure, "k": 1, "estimate": row["yi"],
                          "ci_low": row["yi"] - z * np.sqrt(row["vi"]), "ci_high": row["yi"] + z * np.sqrt(row["vi"]),
-                         "pi_low": np.nan, "pi_high": np.nan, "tau2": np.nan, "i2": np.nan, "q_p_value": np.nan,
+                         "pi_low": np.nan, "pi_high": np.nan, "tau2": np.nan, "i2": np.nan, "i2_ci_low": np.nan,
+                         "i2_ci_high": np.nan, "q_p_value": np.nan,
                          "method": "single study (not pooled)", "pooled": False})
     return pd.DataFrame(rows), subgroup_tests

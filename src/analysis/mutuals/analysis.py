@@ -283,10 +283,11 @@ def panel_summary_table(panel: PanelResults) -> pd.DataFrame:
     if panel.did is not None:
         d = panel.did
         rows.append({"method": d.method, "estimate": d.estimate, "ci_low": d.ci_low, "ci_high": d.ci_high,
-                     "se": d.se, "se_type": d.se_type, "note": d.note})
+                     "se": d.se, "se_type": d.se_type, "p_value": d.p_value, "wild_bootstrap_p": d.wild_bootstrap_p,
+                     "note": d.note})
     t = panel.twfe
     rows.append({"method": t.method, "estimate": t.estimate, "ci_low": t.ci_low, "ci_high": t.ci_high, "se": t.se,
-                 "se_type": t.se_type, "note": t.note})
+                 "se_type": t.se_type, "p_value": t.p_value, "wild_bootstrap_p": t.wild_bootstrap_p, "note": t.note})
     for agg, name in ((panel.overall_group, "Callaway-Sant'Anna: overall (group-weighted)"),
                       (panel.dynamic, "Callaway-Sant'Anna: average over exposure lengths")):
         lo, hi = agg.overall_ci
@@ -319,6 +320,7 @@ def staff_display(results: MutualsResults, service: str) -> pd.DataFrame:
         "Difference (pp)": t["difference_pp"],
         f"{level}% CI (pp)": [_ci_text(a, b) for a, b in zip(t["ci_low"], t["ci_high"])],
         "Randomisation p": t["p_randomisation"],
+        "Wild-bootstrap p": t["p_wild_bootstrap"],
         "Verdict": t["verdict"],
     })
 

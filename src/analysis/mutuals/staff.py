@@ -7,7 +7,9 @@ by organisation (CR1). The rate difference is the average marginal effect in
 percentage points (delta-method CI). Because there are very few social
 enterprises (7-9 a year, one in mental health), clustered standard errors can
 be too small; each comparison therefore also reports a randomisation-inference
-p-value from permuting the social-enterprise label across organisations.
+p-value from permuting the social-enterprise label across organisations, and a
+restricted wild-cluster-bootstrap p-value (``analysis.inference``) for the same
+comparison in the response-weighted linear model.
 
 What this cannot show: the survey starts in 2021, years after the spin-outs,
 so there is no before/after; social enterprises chose to spin out and survived
@@ -30,6 +32,7 @@ from statsmodels.tools.sm_exceptions import SpecificationWarning
 
 from analysis.data.staff_survey import ITEMS_BY_KEY
 from analysis.errors import InputError
+from analysis.inference import wild_cluster_bootstrap
 
 COMPARATORS = {
     "community": ("Social Enterprises - Community", "Community Trusts"),
@@ -127,6 +130,9 @@ def compare_items(staff: pd.DataFrame, service: str, items: list[str], years: tu
         fit = fit_glm(part, X)
         ame, se = _ame(fit, X, part["base"].to_numpy(float))
         p_random = _randomisation_p(part, n_permutations, seed)
+        # Few treated clusters: restricted wild cluster bootstrap of the response-weighted linear model.
+        p_wild = wild_cluster_bootstrap(part["rate"], X, part["ods_code"], "social_enterprise",
+                                        weights=part["base"].to_numpy(float), seed=seed).p_value
         coef, coef_se = float(fit.params["social_enterprise"]), float(fit.bse["social_enterprise"])
         weighted = part.assign(w=part["base"] * part["rate"]).groupby("social_enterprise")[["w", "base"]].sum()
         item = ITEMS_BY_KEY[key]
@@ -146,6 +152,7 @@ def compare_items(staff: pd.DataFrame, service: str, items: list[str], years: tu
             "difference_pp": diff, "ci_low": lo, "ci_high": hi,
             "p_value": float(2 * stats.norm.sf(abs(ame / se))) if se > 0 and n_se >= 2 else np.nan,
             "p_randomisation": p_random,
+            "p_wild_bootstrap": p_wild,
             "odds_ratio": float(np.exp(coef)), "or_ci_low": float(np.exp(coef - crit * coef_se)),
             "or_ci_high": float(np.exp(coef + crit * coef_se)),
             "n_social_enterprises": n_se, "n_trusts": n_trust, "n_org_years": len(part),

@@ -87,14 +87,14 @@ def callaway_santanna(panel: Panel, *, control_group: str = "nevertreated", anti
         if not pre_post:
             continue
         g_base = pre_post[-1]
-        for k in range(1, len(tlist)):
+        for k in range(len(tlist)):
             t = tlist[k]
             post = g <= t
             if post or base_period == "universal":
                 base = g_base
             else:
                 base = k - 1
-            if base == k:
+            if base == k or base < 0:
                 continue
             in_g = cohorts == g
             ref_t = tlist[max(k, base)]
@@ -249,8 +249,8 @@ def aggregate(result: GroupTimeResult, kind: str = "dynamic", *, balance_e: int 
     ests, ses, infs = [], [], []
     for t1 in tlist:
         which = np.where((time == t1) & (group <= time))[0]
-        weights = pg[which] / pg[which].sum()
-        ests.append(float(np.mean(att[which])))
+        weights = pg[which] / pg[which].sum()  # cohorts weighted by size, as did::aggte
+        ests.append(float(np.sum(weights * att[which])))
         f = _agg_inf(att, inf, which, weights, _wif(which, pg, w, G, group))
         infs.append(f)
         ses.append(_se(f))
