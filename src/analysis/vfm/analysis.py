@@ -21,7 +21,7 @@ import pandas as pd
 
 from analysis import data, plots
 from analysis.claims import Verdict, verdict_counts, verdict_table
-from analysis.findings import Finding, clear_difference, difference_phrase
+from analysis.findings import Finding, difference_phrase
 from analysis.precision import decimals, fmt, fmt_interval, round_frame, round_to
 from analysis.vfm import assessment, claims, failure, inputs, model
 from analysis.vfm.params import SCENARIO_NAMES, VfmParameters
@@ -344,10 +344,6 @@ def _scenario_sentence(res: ScenarioResult, level: float) -> str:
     return f"{fmt_interval(total['mean'], total['low'], total['high'], '£m', level=level, word='range')}"
 
 
-def _clear(row: pd.Series) -> bool:
-    return clear_difference(row["low"], row["high"])
-
-
 def key_findings(results: VfmResults) -> list[Finding]:
     """Four or five plain-English findings, each with its number, its range and what it cannot show."""
     level, params = results.level, results.params
@@ -539,7 +535,7 @@ def tornado_figure(results: VfmResults):
     places = _tornado_places(results)
     title = (f"{top['label']} moves the value at risk most, from {fmt(lo, '£m', places=places)} to "
              f"{fmt(hi, '£m', places=places)} (deterministic case {fmt(base, '£m', places=places)}; "
-             f"{results.selected.scenario.ref})")
+             f"scenario {results.selected.scenario.letter})")
     still = len(results.tornado) - len(moving)
     source = ("One-way sensitivity of the deterministic model (analysis.vfm.model); the failure hazards of both sides "
               "move together across the proxy definitions"
