@@ -181,10 +181,11 @@ def scenario_table(results: VfmResults) -> pd.DataFrame:
         scen, dists = res.scenario, res.inputs.distributions
         eff, sav = dists["inhouse_efficiency"], dists["contracted_savings"]
         total = res.total()
-        eff_text = ("same as the contracts'" if name == "match" else
+        eff_text = ("any: it cancels out" if name == "match" else
                     (f"{_pct(eff.central)} a year" if eff.low == eff.high
                      else f"{_pct(eff.central)} a year (range {_pct(eff.low)} to {_pct(eff.high)})"))
-        sav_text = "whatever in-house would have saved" if name == "match" else f"{_pct_range(sav.low, sav.high)} a year"
+        sav_text = ("the same as in-house, year by year" if name == "match"
+                    else f"{_pct_range(sav.low, sav.high)} a year")
         prob = res.probability
         rows.append({
             "scenario": scen.label + (" [headline]" if name == results.params.scenario else ""),
@@ -431,7 +432,7 @@ def key_findings(results: VfmResults) -> list[Finding]:
         key="vfm_verdicts",
         text=(f"Of the {len(results.verdicts)} claims about the programme in the source articles, "
               + ", ".join(f"{n} {'is' if n == 1 else 'are'} {v}" for v, n in counts.items())
-              + ". The NAO's own findings are confirmed only in part by sources independent of the NAO."),
+              + "; none rests on the claimant's own words."),
         source="data/evidence/claims.csv and figures.csv; rules in analysis.vfm.claims",
         limitation="A verdict judges the claim as worded against public evidence; where the contracts are not public "
                    "it cannot judge what they said.",
