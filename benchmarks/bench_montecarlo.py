@@ -15,10 +15,15 @@ import numpy as np
 
 from analysis.vfm import model
 
-TERMS = model.ProgrammeTerms(contract_years=5, n_enterprises=50, discount_rate=0.035)
-DISTS = {"contract_value": model.uniform(810, 990), "inhouse_efficiency": model.triangular(0.01, 0.04, 0.04),
-         "contracted_savings": model.triangular(0.0, 0.0, 0.01), "failure_hazard": model.hazard_from_counts(1374, 27612),
-         "transition_cost": model.triangular(0.05, 0.25, 0.5), "risk_retained": model.triangular(0.5, 1.0, 1.0)}
+TERMS = model.ProgrammeTerms(n_enterprises=50, discount_rate=0.035)
+# The default report's shape: scenario 'achieved', contract length 3-5 years, and both sides' failure hazards
+# drawn together from proxy definitions (here three illustrative ones: counts per home-years).
+DISTS = {"contract_value": model.uniform(810, 990), "contract_years": model.integer_uniform(3, 5),
+         "inhouse_efficiency": model.triangular(0.0004, 0.0156, 0.03), "contracted_savings": model.constant(0.0),
+         "failure_hazards": model.ProxyEnsemble(("all", "involuntary", "not chosen"), (872, 5, 872),
+                                                (16172, 16172, 16172), (477, 1, 1), (4158, 4158, 4158)),
+         "transition_cost": model.triangular(0.05, 0.25, 0.5), "risk_retained": model.triangular(0.5, 1.0, 1.0),
+         "setup_cost": model.constant(8.0)}
 
 
 def loop_baseline(n: int, seed: int) -> float:
@@ -26,13 +31,18 @@ def loop_baseline(n: int, seed: int) -> float:
     rng = np.random.default_rng(seed)
     total = 0.0
     for _ in range(n):
-        draw = {k: d.sample(rng, 1)[0] for k, d in DISTS.items()}
-        npv = 0.0
-        for t in range(1, TERMS.contract_years + 1):
+        draw = {}
+        for k, d in DISTS.items():
+            sample = d.sample(rng, 1)
+            draw.update({name: v[0] for name, v in sample.items()} if isinstance(sample, dict) else {k: sample[0]})
+        npv = draw["setup_cost"]
+        for t in range(1, int(draw["contract_years"]) + 1):
             disc = (1 + TERMS.discount_rate) ** -t
-            failures = rng.binomial(TERMS.n_enterprises, draw["failure_hazard"])
+            failed = rng.binomial(TERMS.n_enterprises, draw["failure_hazard"])
+            closed = rng.binomial(TERMS.n_enterprises, draw["inhouse_failure_hazard"])
             npv += draw["contract_value"] * ((1 - draw["contracted_savings"]) ** t - (1 - draw["inhouse_efficiency"]) ** t) * disc
-            npv += failures * draw["contract_value"] / TERMS.n_enterprises * draw["transition_cost"] * draw["risk_retained"] * disc
+            npv += (draw["risk_retained"] * failed - closed) * draw["contract_value"] / TERMS.n_enterprises \
+                * draw["transition_cost"] * disc
         total += npv
     return total / n
 

@@ -108,6 +108,16 @@ def test_vfm_with_strict_failure_measure(tmp_path):
     assert report["headlines"][0]["key"] == "vfm_value_at_risk"
 
 
+def test_vfm_target_scenario_opens_with_findings_and_withholds_a_meaningless_probability(tmp_path):
+    summary, report, html = _run(tmp_path, ["nao_vfm_risk", "-p", "scenario=target", "-p", "n_simulations=5000"])
+    text = _visible_text(html)
+    assert text.index("Key findings") < text.index("What the verdicts mean") < text.index("Scenarios")
+    assert "zero by construction" in text  # scenario a is always in the scenario table
+    assert "not shown" in text and "restate the assumption" in text  # target: in-house ahead by assumption
+    assert "scenario c" in report["headlines"][0]["label"]
+    assert "CL-NAO-05" in text and "contradicted" in text
+
+
 def test_notebook_runs_as_a_researcher_runs_it_in_jupyterlab(tmp_path):
     """No papermill, no injected parameters: the committed defaults, executed top to bottom in notebooks/."""
     import nbformat

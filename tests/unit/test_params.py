@@ -26,6 +26,14 @@ def test_unknown_parameter_is_rejected_with_a_suggestion():
     ("contracted_savings_rate", 1.2, "less than or equal to 1"),
     ("failure_proxy_ownership", "charity", "third sector"),
     ("inhouse_efficiency_range", [0.05, 0.01], "low 0.05 is above high 0.01"),
+    ("inhouse_efficiency_range", [0.01, 1.5], "rates are fractions"),
+    ("contracted_savings_range", [0.02, 0.01], "low 0.02 is above high 0.01"),
+    ("scenario", "central", "'match', 'achieved', 'target'"),
+    ("failure_proxy_measure", "some closures", "not chosen by the commissioner"),
+    ("inhouse_proxy_ownership", "charity", "local authority"),
+    ("failure_proxy_years", [2016, 2011], "first year 2016 is after last year 2011"),
+    ("failure_proxy_years", [2011], "at least 2 items"),
+    ("setup_cost_gbp_m", -8, "greater than or equal to 0"),
 ])
 def test_wrong_type_or_out_of_range_names_parameter_and_allowed(name, value, needle):
     with pytest.raises(ParameterError) as err:

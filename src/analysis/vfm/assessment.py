@@ -100,16 +100,20 @@ def _rag(score: int) -> str:
     return "red" if score >= 15 else ("amber" if score >= 8 else "green")
 
 
-def risk_register(figures: pd.DataFrame, deterministic_npv: dict[str, float], annual_value: float,
-                  hazard: float, n_enterprises: int, contract_years: int) -> pd.DataFrame:
-    """The risks the NAO named, scored by the stated scales."""
+def risk_register(figures: pd.DataFrame, deterministic_npv: dict[str, float], gross_failure_npv: float,
+                  annual_value: float, hazard: float, n_enterprises: int, contract_years: int) -> pd.DataFrame:
+    """The risks the NAO named, scored by the stated scales.
+
+    ``gross_failure_npv`` is the expected cost of spin-out failures the commissioner bears (before
+    subtracting what in-house closures would have cost): the risk it has to manage either way.
+    """
     p_any_failure = 1 - (1 - hazard) ** (n_enterprises * contract_years)
     foregone_share = max(deterministic_npv["foregone_savings"], 0.0) / annual_value
-    failure_share = max(deterministic_npv["failure_cost"], 0.0) / annual_value
+    failure_share = max(gross_failure_npv, 0.0) / annual_value
     risks = [
         ("Liabilities and risks retained by commissioners", "NAO-032",
          5, "a condition the NAO found present",
-         _band(failure_share, IMPACT_SCALE), f"expected retained failure cost = {failure_share:.1%} of a year's value"),
+         _band(failure_share, IMPACT_SCALE), f"expected retained cost of spin-out failures = {failure_share:.1%} of a year's value"),
         ("Enterprises dependent on one commissioner's work and cash flow", "NAO-032",
          5, "a condition the NAO found present",
          3, "non-monetary (concentration risk; shows up as failure cost if it bites)"),
@@ -122,7 +126,7 @@ def risk_register(figures: pd.DataFrame, deterministic_npv: dict[str, float], an
         ("Provider failure in an increasingly competitive market", "NAO-032",
          _band(p_any_failure, LIKELIHOOD_SCALE),
          f"P(at least one of {n_enterprises} fails in {contract_years} years) = {p_any_failure:.0%} at hazard {hazard:.2%}",
-         _band(failure_share, IMPACT_SCALE), f"expected retained failure cost = {failure_share:.1%} of a year's value"),
+         _band(failure_share, IMPACT_SCALE), f"expected retained cost of spin-out failures = {failure_share:.1%} of a year's value"),
     ]
     rows = []
     for name, fid, likelihood, l_basis, impact, i_basis in risks:

@@ -10,6 +10,12 @@ enforcement) are the stricter measure.
 Rates are closures per home-year: closures in a year (from the closures file)
 over homes registered that year (from the counts file), pooled over the
 chosen years, with exact Poisson (Garwood) confidence intervals.
+
+In-house provision closes too, so the model applies the proxy to **both
+sides**: third-sector homes stand in for spin-outs, council-run homes for
+in-house provision, and what counts is the difference. Which closure rate is
+the right stand-in is itself uncertain, so :func:`proxy_definitions` lists
+every definition (each measure in each year) for the model to range over.
 """
 
 from __future__ import annotations
@@ -81,23 +87,115 @@ def closure_rates(closures: pd.DataFrame, counts: pd.DataFrame, years: tuple[int
     return pooled_df, yearly.reset_index(drop=True)
 
 
-def hazard_draws(pooled: pd.DataFrame, ownership: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Draws of the annual failure probability for ``ownership``.
+# Which closures count on each side: (spin-out proxy column, in-house proxy column). All closures include
+# planned ones (for council homes, mostly councils leaving direct provision by choice); involuntary closures
+# are the CQC's enforcement only. "Not chosen by the commissioner" counts every spin-out closure (the
+# commissioner must re-provide whatever the reason) but only involuntary in-house closures (a council's
+# planned closure is its own decision, not a failure it has to absorb).
+MEASURES = {"all closures": ("closures", "closures"),
+            "involuntary closures": ("forced", "forced"),
+            "not chosen by the commissioner": ("closures", "forced")}
+# How each measure reads in a sentence ("... on {phrase}").
+MEASURE_PHRASES = {"all closures": "all closures",
+                   "involuntary closures": "involuntary (CQC-enforced) closures",
+                   "not chosen by the commissioner": "closures the commissioner does not choose (every spin-out "
+                                                     "closure, only involuntary in-house ones)"}
 
-    The closure rate's uncertainty is represented by its Jeffreys posterior
-    Gamma(closures + 0.5, 1/home_years); a rate lambda becomes an annual
-    probability 1 - exp(-lambda).
+
+def rate_difference(events1: float, exposure1: float, events2: float, exposure2: float,
+                    level: float = 0.95) -> tuple[float, float, float]:
+    """Difference of two Poisson rates, ``events1/exposure1 - events2/exposure2``, with its score interval.
+
+    The score interval (Miettinen-Nurminen type, statsmodels ``confint_poisson_2indep``) behaves
+    well with few events, where the Wald interval does not.
     """
-    row = pooled[pooled["ownership"] == ownership]
-    if row.empty:
-        raise InputError(f"No closure rate for ownership {ownership!r}; choose from {list(pooled['ownership'])}")
-    row = row.iloc[0]
-    rate = rng.gamma(shape=row["closures"] + 0.5, scale=1.0 / row["home_years"], size=n)
-    return -np.expm1(-rate)
+    import warnings
+
+    from statsmodels.stats.rates import confint_poisson_2indep
+
+    if min(events1, events2) < 0 or min(exposure1, exposure2) <= 0:
+        raise InputError("events must be >= 0 and exposure > 0")
+    diff = events1 / exposure1 - events2 / exposure2
+    with warnings.catch_warnings():  # statsmodels computes an unused ratio that divides by zero with no events
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = confint_poisson_2indep(events1, exposure1, events2, exposure2, method="score", compare="diff",
+                                        alpha=1 - level)
+    return float(diff), float(min(lo, diff)), float(max(hi, diff))
 
 
-def central_hazard(pooled: pd.DataFrame, ownership: str) -> float:
-    row = pooled[pooled["ownership"] == ownership]
-    if row.empty:
-        raise InputError(f"No closure rate for ownership {ownership!r}")
-    return float(-np.expm1(-row.iloc[0]["closure_rate"]))
+def proxy_definitions(yearly: pd.DataFrame, spinout: str, inhouse: str, measures: list[str],
+                      years: tuple[int, int], level: float = 0.95) -> pd.DataFrame:
+    """One row per proxy definition (a closure measure in a year) with both sides' closures and exposure.
+
+    ``yearly`` is the year-by-year table from :func:`closure_rates`; ``spinout`` and ``inhouse``
+    are the ownerships whose care homes stand in for spin-outs and for in-house provision. The
+    excess rate (spin-out proxy minus in-house proxy) carries its score interval.
+    """
+    unknown = [m for m in measures if m not in MEASURES]
+    if unknown or not measures:
+        raise InputError(f"closure measures must be some of {list(MEASURES)}; got {measures}")
+    first, last = years
+    have = set(yearly["year"])
+    wanted = set(range(first, last + 1))
+    if first > last or not wanted <= have:
+        raise InputError(f"proxy years {first}-{last} are not all in the closure data "
+                         f"({min(have)}-{max(have)})")
+    for own in (spinout, inhouse):
+        if own not in set(yearly["ownership"]):
+            raise InputError(f"No closure data for ownership {own!r}; choose from {sorted(set(yearly['ownership']))}")
+    rows = []
+    for measure in measures:
+        col_se, col_ih = MEASURES[measure]
+        for year in range(first, last + 1):
+            se = yearly[(yearly["year"] == year) & (yearly["ownership"] == spinout)].iloc[0]
+            ih = yearly[(yearly["year"] == year) & (yearly["ownership"] == inhouse)].iloc[0]
+            diff, lo, hi = rate_difference(se[col_se], se["homes"], ih[col_ih], ih["homes"], level)
+            rows.append({"definition": f"{measure}, {year}", "measure": measure, "year": year,
+                         "spinout_events": int(se[col_se]), "spinout_exposure": float(se["homes"]),
+                         "inhouse_events": int(ih[col_ih]), "inhouse_exposure": float(ih["homes"]),
+                         "spinout_rate": se[col_se] / se["homes"], "inhouse_rate": ih[col_ih] / ih["homes"],
+                         "excess_rate": diff, "excess_ci_low": lo, "excess_ci_high": hi})
+    df = pd.DataFrame(rows)
+    df.attrs.update(level=level, spinout=spinout, inhouse=inhouse)
+    return df
+
+
+def pooled_comparison(yearly: pd.DataFrame, spinout: str, inhouse: str, measures: list[str],
+                      years: tuple[int, int], level: float = 0.95) -> pd.DataFrame:
+    """Each measure pooled over the proxy years: both sides' rates and the excess with its interval."""
+    defs = proxy_definitions(yearly, spinout, inhouse, measures, years, level)
+    rows = []
+    for measure, group in defs.groupby("measure", sort=False):
+        e1, x1 = group["spinout_events"].sum(), group["spinout_exposure"].sum()
+        e2, x2 = group["inhouse_events"].sum(), group["inhouse_exposure"].sum()
+        diff, lo, hi = rate_difference(e1, x1, e2, x2, level)
+        rows.append({"measure": measure, "years": f"{years[0]}-{years[1]}", "spinout_closures": int(e1),
+                     "spinout_home_years": x1, "spinout_rate": e1 / x1, "inhouse_closures": int(e2),
+                     "inhouse_home_years": x2, "inhouse_rate": e2 / x2, "excess_rate": diff,
+                     "excess_ci_low": lo, "excess_ci_high": hi})
+    df = pd.DataFrame(rows)
+    df.attrs.update(level=level, spinout=spinout, inhouse=inhouse)
+    return df
+
+
+def proxy_direction(comparison: pd.DataFrame) -> str:
+    """What the pooled comparison says about the spin-out proxy against the in-house proxy, in words.
+
+    Each measure counts only when its interval excludes zero; measures that disagree are reported as such.
+    """
+    signs = []
+    for row in comparison.itertuples():
+        if row.excess_ci_low > 0:
+            signs.append(1)
+        elif row.excess_ci_high < 0:
+            signs.append(-1)
+        else:
+            signs.append(0)
+    if not signs or all(s == 0 for s in signs):
+        return "shows no clear difference between the two"
+    if 1 in signs and -1 in signs:
+        return "points both ways, depending on which closures count as failures"
+    direction = "more" if 1 in signs else "less"
+    if 0 in signs:
+        return f"shows the spin-out proxy closing {direction} often on some measures and no clear difference on others"
+    return f"shows the spin-out proxy closing {direction} often on every measure"

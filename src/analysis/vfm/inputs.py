@@ -1,4 +1,20 @@
-"""Turn the notebook's parameters into model inputs, citing where each default comes from."""
+"""Turn the notebook's parameters into model inputs for each scenario, citing where each default comes from.
+
+Three scenarios answer 'what would in-house provision have saved that the
+contracts did not?' differently; everything else is common to them:
+
+* ``match``: the contracts required the savings in-house provision would have
+  made, the NAO's literal finding (HC 1088: PCTs did not require "efficiencies
+  over and above what would have been achieved if the services had remained
+  within the Department"). Contracted savings are tied to in-house efficiency in
+  every draw, so foregone savings are exactly zero and what remains at risk is
+  the extra failure cost and the set-up support.
+* ``achieved``: in-house provision would have achieved the productivity growth
+  the NHS actually achieved in 2011-2016 (Centre for Health Economics and ONS
+  series), which the contracts did not require (NAO-029).
+* ``target``: in-house provision would have met the 4% a year Nicholson
+  challenge target (NAO-033), the upper scenario: a target, not an achieved rate.
+"""
 
 from __future__ import annotations
 
@@ -7,99 +23,220 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.data.evidence import figure
+from analysis.precision import fmt
 from analysis.vfm import failure
-from analysis.vfm.model import Distribution, ProgrammeTerms, constant, hazard_from_counts, triangular, uniform
-from analysis.vfm.params import VfmParameters
+from analysis.vfm.model import (HAZARD_PAIR_KEY, InputSpec, ProgrammeTerms, ProxyEnsemble, central_values,
+                                constant, integer_uniform, tied, triangular, uniform)
+from analysis.vfm.params import SCENARIO_NAMES, VfmParameters
+
+ACHIEVED_MODE, ACHIEVED_LOW, ACHIEVED_HIGH = "NAO-040", "NAO-042", "NAO-044"
+ACHIEVED_CONTEXT = ("NAO-041", "NAO-043", "NAO-045")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    letter: str
+    short: str
+    question: str
+    evidence_ids: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """'a. Contracts match in-house (the NAO's finding)', for tables."""
+        return f"{self.letter}. {self.short[:1].upper()}{self.short[1:]}"
+
+    @property
+    def ref(self) -> str:
+        """'scenario a (contracts match in-house, the NAO's finding)', for sentences."""
+        return f"scenario {self.letter} ({self.short.replace(' (', ', ').rstrip(')')})"
+
+
+SCENARIOS = {
+    "match": Scenario("match", "a", "contracts match in-house (the NAO's finding)",
+                      "The contracts required the savings in-house provision would have made, no more",
+                      ("NAO-010", "NAO-052")),
+    "achieved": Scenario("achieved", "b", "in-house achieves measured NHS productivity growth",
+                         "In-house provision would have gained what the NHS measurably gained in 2011-2016; the "
+                         "contracts required no savings", (ACHIEVED_MODE, ACHIEVED_LOW, ACHIEVED_HIGH, "NAO-029")),
+    "target": Scenario("target", "c", "in-house meets the 4% Nicholson target (upper scenario)",
+                       "In-house provision would have met the 4% a year target; the contracts required no savings",
+                       ("NAO-033", "NAO-034", "NAO-050", "NAO-029")),
+}
+assert tuple(SCENARIOS) == SCENARIO_NAMES
 
 
 @dataclass(frozen=True)
 class ResolvedInputs:
-    distributions: dict[str, Distribution]
+    scenario: Scenario
+    distributions: dict[str, InputSpec]
     terms: ProgrammeTerms
     sources: pd.DataFrame  # input, value used, distribution, source
+    proxy: pd.DataFrame  # the failure-proxy definitions the hazards range over
 
     def central(self) -> dict[str, float]:
-        return {name: d.central for name, d in self.distributions.items()}
+        return central_values(self.distributions)
 
 
-def resolve(params: VfmParameters, figures: pd.DataFrame, closure_pooled: pd.DataFrame) -> ResolvedInputs:
-    """Defaults from the evidence register and the CQC closure rates; overrides from parameters."""
+def _cite(figures: pd.DataFrame, fid: str) -> str:
+    row = figure(figures, fid)
+    return f"{fid}: {row['source_org']} ({row['year']}, {row['verification']})"
+
+
+def _pct(x: float) -> str:
+    return fmt(100 * x, "%")
+
+
+def _pct_range(lo: float, hi: float) -> str:
+    return f"{_pct(lo)} to {_pct(hi)} a year" if lo != hi else f"{_pct(lo)} a year (no range)"
+
+
+def achieved_efficiency(params: VfmParameters, figures: pd.DataFrame) -> tuple[float, float, float, str]:
+    """(low, most likely, high, source) of the efficiency gain in-house provision would have achieved."""
+    mode = params.inhouse_efficiency_rate
+    src = ["parameter"] if mode is not None else [_cite(figures, ACHIEVED_MODE)]
+    if mode is None:
+        mode = float(figure(figures, ACHIEVED_MODE)["value"]) / 100
+    if params.inhouse_efficiency_range is None:
+        low = float(figure(figures, ACHIEVED_LOW)["value"]) / 100
+        high = float(figure(figures, ACHIEVED_HIGH)["value"]) / 100
+        src.append(f"range: lowest and highest annual figure published for 2011-2016 ({_cite(figures, ACHIEVED_LOW)}; "
+                   f"{_cite(figures, ACHIEVED_HIGH)})")
+    else:
+        low, high = params.inhouse_efficiency_range
+        src.append("range: parameter")
+    return min(low, mode), mode, max(high, mode), "; ".join(src)
+
+
+def resolve(params: VfmParameters, figures: pd.DataFrame, yearly_closures: pd.DataFrame,
+            scenario: str | None = None) -> ResolvedInputs:
+    """Defaults from the evidence register and the CQC closure data; overrides from parameters.
+
+    ``scenario`` defaults to the parameter's; the analysis resolves all three for the scenario table.
+    """
+    scen = SCENARIOS[scenario or params.scenario]
     rows = []
 
-    def cite(name: str, value, dist: str, source: str) -> None:
+    def cite(name: str, value: str, dist: str, source: str) -> None:
         rows.append({"input": name, "value": value, "distribution": dist, "source": source})
 
-    def parameter_or_register(value, fid: str, scale: float = 1.0) -> tuple[float, str]:
-        """The parameter if given, else the register row's value (times ``scale``) with its citation."""
-        if value is not None:
-            return value, "parameter"
-        row = figure(figures, fid)
-        return float(row["value"]) * scale, f"{fid}: {row['source_org']} ({row['year']}, {row['verification']})"
-
-    def around(central: float, bounds: list[float]) -> Distribution:
+    def around(central: float, bounds: list[float]):
         """A triangular distribution over the parameter range, widened to include the central value."""
         return triangular(min(bounds[0], central), central, max(bounds[1], central))
 
-    value, src = parameter_or_register(params.annual_contract_value_gbp_m, "NAO-006")
+    if params.annual_contract_value_gbp_m is None:
+        value, src = float(figure(figures, "NAO-006")["value"]), _cite(figures, "NAO-006")
+    else:
+        value, src = params.annual_contract_value_gbp_m, "parameter"
     u = params.contract_value_uncertainty
     value_dist = uniform(value * (1 - u), value * (1 + u)) if u > 0 else constant(value)
-    cite("contract_value", value, value_dist.description, src)
+    cite("Annual contract value", fmt(value, "£m"),
+         f"uniform {fmt(value_dist.low, '£m')} to {fmt(value_dist.high, '£m')}" if u > 0 else "fixed",
+         f"{src}; ±{_pct(u)} is an assumption")
 
     if params.contract_years is None:
         row = figure(figures, "NAO-025")
-        years = int(row["upper"])
-        cite("contract_years", years, "fixed", f"NAO-025: upper end of {row['lower']:g}-{row['upper']:g} year contracts "
+        years_dist = integer_uniform(int(row["lower"]), int(row["upper"]))
+        cite("Contract length", f"{int(row['lower'])} to {int(row['upper'])} years", years_dist.description,
+             f"NAO-025: PCTs had to guarantee initial contracts of {row['lower']:g}-{row['upper']:g} years "
              f"({row['source_org']}, {row['year']})")
     else:
-        years = params.contract_years
-        cite("contract_years", years, "fixed", "parameter")
+        years_dist = constant(float(params.contract_years))
+        cite("Contract length", f"{params.contract_years} years", "fixed", "parameter")
 
-    n_value, src = parameter_or_register(params.n_enterprises, "NAO-002")
-    n_enterprises = int(n_value)
-    cite("n_enterprises", n_enterprises, "fixed", src)
-
-    discount, src = parameter_or_register(params.discount_rate, "NAO-035", scale=0.01)
-    cite("discount_rate", discount, "fixed", src)
-
-    eff, src = parameter_or_register(params.inhouse_efficiency_rate, "NAO-033", scale=0.01)
-    eff_dist = around(eff, params.inhouse_efficiency_range)
-    low_src = figure(figures, "MUT-012")
-    cite("inhouse_efficiency", eff, eff_dist.description,
-         f"{src}; range from parameter (default 1% = NHS target quoted in MUT-012 ({low_src['source_org']}), to 4%)")
-
-    savings = params.contracted_savings_rate
-    sav_dist = around(savings, params.contracted_savings_range)
-    figure(figures, "NAO-010")
-    cite("contracted_savings", savings, sav_dist.description,
-         "NAO-010/NAO-029: PCTs did not generally contract for savings (central 0); range is an assumption")
-
-    if params.failure_hazard is None:
-        row = closure_pooled[closure_pooled["ownership"] == params.failure_proxy_ownership].iloc[0]
-        events = row["closures"] if params.failure_proxy_measure == "all closures" else row["forced"]
-        hazard_dist = hazard_from_counts(events, row["home_years"])
-        cite("failure_hazard", hazard_dist.central, hazard_dist.description,
-             f"CQC care-home {params.failure_proxy_measure}, {params.failure_proxy_ownership} homes {row['years']} "
-             "(datasets cqc_care_home_closures and cqc_care_homes_and_beds): a PROXY for spin-out failure")
+    if params.n_enterprises is None:
+        n_enterprises, src = int(figure(figures, "NAO-002")["value"]), _cite(figures, "NAO-002")
     else:
-        hazard_dist = constant(params.failure_hazard)
-        cite("failure_hazard", params.failure_hazard, "fixed", "parameter")
+        n_enterprises, src = params.n_enterprises, "parameter"
+    cite("Number of enterprises", str(n_enterprises), "fixed (sets how lumpy closures are, not their expected cost)",
+         src)
 
-    k = params.transition_cost_share
-    k_dist = around(k, params.transition_cost_range)
-    cite("transition_cost", k, k_dist.description, "assumption: no published estimate of re-provision cost was found")
+    if params.discount_rate is None:
+        discount, src = float(figure(figures, "NAO-035")["value"]) / 100, _cite(figures, "NAO-035")
+    else:
+        discount, src = params.discount_rate, "parameter"
+    cite("Discount rate", f"{_pct(discount)} a year (real)", "fixed", src)
 
-    rho = params.risk_retained_share
-    rho_dist = around(rho, params.risk_retained_range)
-    figure(figures, "NAO-032")
-    cite("risk_retained", rho, rho_dist.description,
-         "NAO-032: risks and liabilities remain with the PCTs (central 1); low end is an assumption")
+    low, mode, high, achieved_src = achieved_efficiency(params, figures)
+    achieved = triangular(low, mode, high)
+    savings_dist = around(params.contracted_savings_rate, params.contracted_savings_range)
+    savings_src = f"{_cite(figures, 'NAO-029')}: not contracted to deliver savings" \
+        if params.contracted_savings_rate == 0 and params.contracted_savings_range == [0.0, 0.0] else "parameter"
+    if scen.name == "match":
+        eff_dist = achieved
+        cite("In-house efficiency gain", f"{_pct(mode)} a year (most likely)",
+             f"triangular {_pct_range(low, high)}; no effect in this scenario", achieved_src)
+        sav_dist = tied("inhouse_efficiency", eff_dist)
+        cite("Savings the contracts required", "equal to the in-house gain", "equal in every draw",
+             f"{_cite(figures, 'NAO-010')}: no efficiencies required beyond what in-house would have achieved; "
+             f"{_cite(figures, 'NAO-052')}: the Department offered the same contracts as to any provider")
+    else:
+        if scen.name == "achieved":
+            eff_dist = achieved
+            cite("In-house efficiency gain", f"{_pct(mode)} a year (most likely)", f"triangular {_pct_range(low, high)}",
+                 achieved_src)
+        else:
+            target = params.target_efficiency_rate
+            tsrc = "parameter" if target is not None else f"{_cite(figures, 'NAO-033')}: a target, not an achieved rate"
+            target = target if target is not None else float(figure(figures, "NAO-033")["value"]) / 100
+            eff_dist = constant(target)
+            cite("In-house efficiency gain", f"{_pct(target)} a year", "fixed at the target", tsrc)
+        sav_dist = savings_dist
+        cite("Savings the contracts required", f"{_pct(params.contracted_savings_rate)} a year",
+             f"triangular {_pct_range(savings_dist.low, savings_dist.high)}" if savings_dist.low < savings_dist.high
+             else "fixed", savings_src)
 
-    distributions = {"contract_value": value_dist, "inhouse_efficiency": eff_dist, "contracted_savings": sav_dist,
-                     "failure_hazard": hazard_dist, "transition_cost": k_dist, "risk_retained": rho_dist}
-    terms = ProgrammeTerms(contract_years=years, n_enterprises=n_enterprises, discount_rate=discount)
-    return ResolvedInputs(distributions, terms, pd.DataFrame(rows))
+    measures = list(failure.MEASURES) if params.failure_proxy_measure == "every measure" \
+        else [params.failure_proxy_measure]
+    years = (params.failure_proxy_years[0], params.failure_proxy_years[1])
+    proxy = failure.proxy_definitions(yearly_closures, params.failure_proxy_ownership, params.inhouse_proxy_ownership,
+                                      measures, years, level=params.confidence_level)
+    hazard_specs: dict[str, InputSpec]
+    if params.failure_hazard is not None and params.inhouse_failure_hazard is not None:
+        hazard_specs = {"failure_hazard": constant(params.failure_hazard),
+                        "inhouse_failure_hazard": constant(params.inhouse_failure_hazard)}
+    else:
+        ensemble = ProxyEnsemble(tuple(proxy["definition"]), tuple(proxy["spinout_events"].astype(float)),
+                                 tuple(proxy["spinout_exposure"]), tuple(proxy["inhouse_events"].astype(float)),
+                                 tuple(proxy["inhouse_exposure"]),
+                                 description=f"{len(proxy)} proxy definitions ({', '.join(measures)}; "
+                                             f"{years[0]}-{years[1]}), each with its Jeffreys posterior",
+                                 fixed=(params.failure_hazard, params.inhouse_failure_hazard))
+        hazard_specs = {HAZARD_PAIR_KEY: ensemble}
+    pairs = proxy[["spinout_rate", "inhouse_rate"]]
+    proxy_src = (f"CQC care-home closures ({'; '.join(measures)}), {years[0]}-{years[1]} (datasets "
+                 "cqc_care_home_closures and cqc_care_homes_count): a PROXY for failure")
+    for side, own, col, override in (("Spin-out failure hazard", params.failure_proxy_ownership, "spinout_rate",
+                                      params.failure_hazard),
+                                     ("In-house closure hazard", params.inhouse_proxy_ownership, "inhouse_rate",
+                                      params.inhouse_failure_hazard)):
+        if override is not None:
+            cite(side, f"{_pct(override)} a year", "fixed", "parameter")
+        else:
+            central = float(hazard_specs[HAZARD_PAIR_KEY].central[
+                "failure_hazard" if col == "spinout_rate" else "inhouse_failure_hazard"])
+            cite(side, f"{_pct(central)} a year (average over definitions)",
+                 f"{own} homes; point rates {_pct(pairs[col].min())} to {_pct(pairs[col].max())} a year across "
+                 f"{len(proxy)} definitions, drawn jointly with the other side", proxy_src)
 
+    k_dist = around(params.transition_cost_share, params.transition_cost_range)
+    cite("Re-provision cost on closure", f"{_pct(params.transition_cost_share)} of a year's contract value",
+         f"triangular {_pct(k_dist.low)} to {_pct(k_dist.high)}",
+         "assumption: no published estimate of re-provision cost was found; the same on both sides")
+    rho_dist = around(params.risk_retained_share, params.risk_retained_range)
+    cite("Share of a spin-out failure borne by the commissioner", _pct(params.risk_retained_share),
+         f"triangular {_pct(rho_dist.low)} to {_pct(rho_dist.high)}",
+         f"{_cite(figures, 'NAO-032')}: risks and liabilities remain with the PCTs (central 100%); low end is an "
+         "assumption. In-house, the public sector bears all of it.")
+    if params.setup_cost_gbp_m is None:
+        setup, src = float(figure(figures, "NAO-007")["value"]), _cite(figures, "NAO-007")
+    else:
+        setup, src = params.setup_cost_gbp_m, "parameter"
+    cite("One-off set-up support", fmt(setup, "£m"), "fixed, paid before the contracts start", src)
 
-def closure_rates_for_model(closures: pd.DataFrame, counts: pd.DataFrame, level: float = 0.95):
-    """The pooled closure rates the model calibrates on (2012-2023)."""
-    return failure.closure_rates(closures, counts, years=(2012, 2023), level=level)
+    distributions: dict[str, InputSpec] = {
+        "contract_value": value_dist, "contract_years": years_dist, "inhouse_efficiency": eff_dist,
+        "contracted_savings": sav_dist, **hazard_specs, "transition_cost": k_dist, "risk_retained": rho_dist,
+        "setup_cost": constant(setup)}
+    terms = ProgrammeTerms(n_enterprises=n_enterprises, discount_rate=discount)
+    return ResolvedInputs(scen, distributions, terms, pd.DataFrame(rows), proxy)

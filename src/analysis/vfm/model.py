@@ -1,23 +1,30 @@
-"""The foregone-savings and retained-risk model, deterministic and Monte Carlo.
+"""The value-at-risk model of Right to Request, deterministic and Monte Carlo.
 
-For a programme of contracts worth ``V`` a year for ``T`` years, shared by
-``n`` enterprises:
+For a programme of contracts worth ``V`` a year for ``T`` years, shared by ``n``
+enterprises, the model adds up what the commissioner pays under the contracts
+beyond what the same services would have cost in-house:
 
-* **Foregone savings.** In-house provision would have cut real cost by ``e``
-  a year; the contracts required savings of ``s`` a year. In year ``t`` the
+* **Foregone savings.** In-house provision would have cut real cost by ``e`` a
+  year; the contracts required savings of ``s`` a year. In year ``t`` the
   commissioner pays ``V(1-s)^t`` where in-house would have cost ``V(1-e)^t``.
-  The foregone saving is the difference.
-* **Retained failure cost.** Each year each enterprise fails with probability
-  ``h``; re-providing a failed service costs ``K`` times its annual contract
-  value (``V/n``), of which the commissioner bears a share ``rho``. The failed
-  service is re-provided, so the number at risk stays ``n``.
+  When the contracts match in-house (the NAO's literal finding) ``s`` is tied to
+  ``e`` in every draw and this stream is exactly zero.
+* **Extra failure cost.** Each year each spin-out fails with probability
+  ``h_se`` and the same service run in-house would have closed with probability
+  ``h_ih`` (in-house services close too). Re-providing a closed service costs
+  ``K`` times its annual contract value (``V/n``); the commissioner bears a share
+  ``rho`` of a spin-out's failure and all of an in-house closure. The stream is
+  the difference, ``(V/n) K (rho F_se - F_ih)``, with ``F ~ Binomial(n, h)``
+  closures a year (expected value ``n h``), so it can be negative when the
+  in-house proxy closes more often.
+* **Set-up cost.** A one-off cost of spinning out (public support to the staff
+  groups), paid before the contracts start and not discounted.
 
-Both streams are discounted at ``r`` (Green Book) and summed:
-``value at risk = sum_t [V((1-s)^t - (1-e)^t) + F_t (V/n) K rho] / (1+r)^t`` with
-``F_t ~ Binomial(n, h)`` (expected value ``n h``). Positive values are money the
-commissioner is worse off than under in-house provision.
+``value at risk = C0 + sum_{t<=T} [V((1-s)^t - (1-e)^t) + (V/n) K (rho F_se,t - F_ih,t)] / (1+r)^t``.
+Positive values are money the commissioner is worse off than under in-house
+provision. The contract length ``T`` is itself uncertain (an integer per draw).
 
-All computations are vectorised over draws: one array operation per year.
+All computations are vectorised over draws: one array operation per contract year.
 """
 
 from __future__ import annotations
@@ -26,33 +33,51 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, stats
 
 from analysis.errors import InputError
 
-UNCERTAIN_INPUTS = ("contract_value", "inhouse_efficiency", "contracted_savings", "failure_hazard",
-                    "transition_cost", "risk_retained")
+UNCERTAIN_INPUTS = ("contract_value", "contract_years", "inhouse_efficiency", "contracted_savings",
+                    "failure_hazard", "inhouse_failure_hazard", "transition_cost", "risk_retained", "setup_cost")
 INPUT_LABELS = {
     "contract_value": "Annual contract value (£m)",
-    "inhouse_efficiency": "In-house efficiency rate (a year)",
-    "contracted_savings": "Contracted savings rate (a year)",
-    "failure_hazard": "Provider-failure hazard (a year)",
-    "transition_cost": "Transition cost on failure (share of annual value)",
-    "risk_retained": "Share of failure cost retained by commissioner",
+    "contract_years": "Contract length (years)",
+    "inhouse_efficiency": "In-house efficiency gain (a year)",
+    "contracted_savings": "Savings the contracts required (a year)",
+    "failure_hazard": "Spin-out failure hazard (a year)",
+    "inhouse_failure_hazard": "In-house closure hazard (a year)",
+    "transition_cost": "Re-provision cost on closure (share of annual value)",
+    "risk_retained": "Share of a spin-out failure's cost borne by the commissioner",
+    "setup_cost": "One-off set-up support (£m)",
 }
+COMPONENTS = ("foregone_savings", "extra_failure_cost", "setup_cost", "total")
+COMPONENT_LABELS = {
+    "foregone_savings": "Foregone savings",
+    "extra_failure_cost": "Extra failure cost (spin-outs minus in-house)",
+    "setup_cost": "Set-up support",
+    "total": "Total value at risk",
+}
+HAZARD_PAIR = ("failure_hazard", "inhouse_failure_hazard")
+HAZARD_PAIR_KEY = "failure_hazards"
+_FRACTIONS = ("inhouse_efficiency", "contracted_savings", "failure_hazard", "inhouse_failure_hazard", "risk_retained")
+_Z90 = float(stats.norm.ppf(0.95))
 
 
 # --- Distributions -----------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Distribution:
-    """An uncertain input: how to draw it, its central value and its tornado low/high."""
+    """An uncertain input: how to draw it, its central value and its tornado low/high.
+
+    ``kind="tied"`` copies another input draw by draw (``params[0]`` names it): the
+    contracted savings of contracts that match in-house efficiency.
+    """
 
     kind: str
     central: float
     low: float
     high: float
-    params: tuple[float, ...] = ()
+    params: tuple = ()
     description: str = ""
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -64,12 +89,34 @@ class Distribution:
             if self.low == self.high:
                 return np.full(n, self.central)
             return rng.triangular(self.low, self.central, self.high, n)
+        if self.kind == "integer_uniform":
+            return rng.integers(int(self.low), int(self.high) + 1, n).astype(float)
         if self.kind == "normal":
             mu, sd = self.params
             return rng.normal(mu, sd, n)
         if self.kind == "gamma_rate_probability":
             shape, scale = self.params
             return -np.expm1(-rng.gamma(shape, scale, n))
+        raise InputError(f"Unknown distribution kind {self.kind!r}")
+
+    @property
+    def tied_to(self) -> str | None:
+        return self.params[0] if self.kind == "tied" else None
+
+    @property
+    def mean(self) -> float:
+        """The expected value of a draw (before any clipping to the allowed range)."""
+        if self.kind in ("constant", "tied"):
+            return self.central
+        if self.kind in ("uniform", "integer_uniform"):
+            return (self.low + self.high) / 2
+        if self.kind == "triangular":
+            return (self.low + self.central + self.high) / 3
+        if self.kind == "normal":
+            return self.params[0]
+        if self.kind == "gamma_rate_probability":
+            shape, scale = self.params
+            return float(1 - (1 + scale) ** -shape)  # E[1 - exp(-G)] for G ~ Gamma(shape, scale)
         raise InputError(f"Unknown distribution kind {self.kind!r}")
 
 
@@ -89,24 +136,174 @@ def uniform(low: float, high: float) -> Distribution:
     return Distribution("uniform", (low + high) / 2, low, high, description=f"uniform({low:g}, {high:g})")
 
 
+def integer_uniform(low: int, high: int) -> Distribution:
+    """Each whole number from ``low`` to ``high`` equally likely (contract lengths in years)."""
+    if int(low) != low or int(high) != high or low > high or low < 1:
+        raise InputError(f"integer_uniform needs whole numbers 1 <= low <= high; got {low}, {high}")
+    return Distribution("integer_uniform", (low + high) / 2, float(low), float(high),
+                        description=f"each whole number {int(low)} to {int(high)} equally likely")
+
+
 def normal(mu: float, sd: float) -> Distribution:
     if sd < 0:
         raise InputError("normal needs sd >= 0")
-    return Distribution("normal", mu, mu - 1.6449 * sd, mu + 1.6449 * sd, (mu, sd),
-                        description=f"normal({mu:g}, {sd:g})")
+    return Distribution("normal", mu, mu - _Z90 * sd, mu + _Z90 * sd, (mu, sd), description=f"normal({mu:g}, {sd:g})")
+
+
+def tied(to: str, reference: Distribution) -> Distribution:
+    """An input equal, draw by draw, to input ``to`` (whose distribution is ``reference``)."""
+    return Distribution("tied", reference.central, reference.low, reference.high, (to,),
+                        description=f"equal to {INPUT_LABELS.get(to, to).lower()} in every draw")
 
 
 def hazard_from_counts(events: float, exposure: float, level: float = 0.90) -> Distribution:
     """Annual failure probability with the Jeffreys posterior of a Poisson rate."""
     if events < 0 or exposure <= 0:
         raise InputError("events must be >= 0 and exposure > 0")
-    from scipy import stats
-
     shape, scale = events + 0.5, 1.0 / exposure
     lo_rate, hi_rate = stats.gamma.ppf([(1 - level) / 2, (1 + level) / 2], shape, scale=scale)
-    to_p = lambda lam: float(-np.expm1(-lam))  # noqa: E731
-    return Distribution("gamma_rate_probability", to_p(events / exposure), to_p(lo_rate), to_p(hi_rate),
-                        (shape, scale), description=f"Jeffreys posterior of {events:g} closures / {exposure:g} home-years")
+    return Distribution("gamma_rate_probability", _to_probability(events / exposure), _to_probability(lo_rate),
+                        _to_probability(hi_rate), (shape, scale),
+                        description=f"Jeffreys posterior of {events:g} closures / {exposure:g} home-years")
+
+
+def _to_probability(rate):
+    return -np.expm1(-np.asarray(rate, dtype=float)) if np.ndim(rate) else float(-np.expm1(-rate))
+
+
+@dataclass(frozen=True)
+class ProxyEnsemble:
+    """Failure hazards of both sides drawn together from a set of proxy definitions.
+
+    A closure rate stands in for provider failure, and which closure rate is the
+    right stand-in is itself uncertain: all closures or only involuntary ones,
+    this year's market or another's. Each *definition* (a measure in a year)
+    gives closures and exposure for the spin-out proxy and for the in-house
+    proxy. A draw picks one definition (equally likely), then each side's rate
+    from its Jeffreys posterior ``Gamma(events + 0.5, 1/exposure)`` as an annual
+    probability ``1 - exp(-rate)``. Both sides use the same definition in a draw,
+    so the uncertainty about the proxy itself moves them together.
+
+    The central value of each hazard is the average over definitions of its point
+    rate; the tornado moves both across the definitions (not only their sampling error).
+    """
+
+    labels: tuple[str, ...]
+    spinout_events: tuple[float, ...]
+    spinout_exposure: tuple[float, ...]
+    inhouse_events: tuple[float, ...]
+    inhouse_exposure: tuple[float, ...]
+    description: str = ""
+    fixed: tuple[float | None, float | None] = (None, None)  # a side given as a parameter stays at that value
+    names: tuple[str, str] = HAZARD_PAIR
+
+    def __post_init__(self):
+        if any(f is not None and not 0 <= f <= 1 for f in self.fixed):
+            raise InputError("a fixed hazard must be a probability between 0 and 1")
+        k = len(self.labels)
+        if k == 0:
+            raise InputError("a proxy ensemble needs at least one definition")
+        arrays = (self.spinout_events, self.spinout_exposure, self.inhouse_events, self.inhouse_exposure)
+        if any(len(a) != k for a in arrays):
+            raise InputError("every proxy definition needs events and exposure for both sides")
+        if any(e < 0 for e in self.spinout_events + self.inhouse_events):
+            raise InputError("closure counts cannot be negative")
+        if any(x <= 0 for x in self.spinout_exposure + self.inhouse_exposure):
+            raise InputError("exposure (home-years) must be positive")
+
+    def point_pairs(self) -> np.ndarray:
+        """(definitions, 2) point probabilities: spin-out proxy, in-house proxy."""
+        se = _to_probability(np.divide(self.spinout_events, self.spinout_exposure))
+        ih = _to_probability(np.divide(self.inhouse_events, self.inhouse_exposure))
+        pairs = np.column_stack([se, ih])
+        for i, value in enumerate(self.fixed):
+            if value is not None:
+                pairs[:, i] = value
+        return pairs
+
+    @property
+    def central(self) -> dict[str, float]:
+        pairs = self.point_pairs()
+        return {self.names[0]: float(pairs[:, 0].mean()), self.names[1]: float(pairs[:, 1].mean())}
+
+    @property
+    def mean(self) -> dict[str, float]:
+        """Expected draw of each hazard: the average over definitions of the posterior means."""
+        def posterior_mean(events, exposure):
+            shape, scale = np.asarray(events) + 0.5, 1.0 / np.asarray(exposure)
+            return float(np.mean(1 - (1 + scale) ** -shape))
+        means = (posterior_mean(self.spinout_events, self.spinout_exposure),
+                 posterior_mean(self.inhouse_events, self.inhouse_exposure))
+        return {name: (m if f is None else f) for name, m, f in zip(self.names, means, self.fixed)}
+
+    def sample(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        which = rng.integers(0, len(self.labels), n)
+        se = rng.gamma(np.asarray(self.spinout_events)[which] + 0.5, 1.0 / np.asarray(self.spinout_exposure)[which])
+        ih = rng.gamma(np.asarray(self.inhouse_events)[which] + 0.5, 1.0 / np.asarray(self.inhouse_exposure)[which])
+        out = {self.names[0]: -np.expm1(-se), self.names[1]: -np.expm1(-ih)}
+        for name, value in zip(self.names, self.fixed):
+            if value is not None:
+                out[name] = np.full(n, float(value))
+        return out
+
+
+InputSpec = Distribution | ProxyEnsemble
+
+
+def _covered(distributions: dict[str, InputSpec]) -> list[str]:
+    names = []
+    for key, spec in distributions.items():
+        names.extend(spec.names if isinstance(spec, ProxyEnsemble) else [key])
+    return names
+
+
+def check_distributions(distributions: dict[str, InputSpec]) -> None:
+    """Every uncertain input is described exactly once, and ties point at a described input."""
+    names = _covered(distributions)
+    missing = set(UNCERTAIN_INPUTS) - set(names)
+    if missing:
+        raise InputError(f"distributions missing for: {sorted(missing)}")
+    duplicated = {n for n in names if names.count(n) > 1}
+    if duplicated:
+        raise InputError(f"inputs described twice: {sorted(duplicated)}")
+    unknown = set(names) - set(UNCERTAIN_INPUTS)
+    if unknown:
+        raise InputError(f"unknown model inputs: {sorted(unknown)}")
+    for key, spec in distributions.items():
+        if isinstance(spec, Distribution) and spec.tied_to is not None:
+            target = distributions.get(spec.tied_to)
+            if not isinstance(target, Distribution) or target.tied_to is not None:
+                raise InputError(f"{key} is tied to {spec.tied_to!r}, which must be a plain described input")
+
+
+def apply_ties(values: dict, distributions: dict[str, InputSpec]) -> dict:
+    """Copy each tied input from the input it follows (values may be scalars or arrays)."""
+    out = dict(values)
+    for key, spec in distributions.items():
+        if isinstance(spec, Distribution) and spec.tied_to is not None:
+            out[key] = out[spec.tied_to]
+    return out
+
+
+def central_values(distributions: dict[str, InputSpec]) -> dict[str, float]:
+    """Every input at its central value (ties applied): the deterministic case."""
+    check_distributions(distributions)
+    values: dict[str, float] = {}
+    for key, spec in distributions.items():
+        if isinstance(spec, ProxyEnsemble):
+            values.update(spec.central)
+        else:
+            values[key] = spec.central
+    return apply_ties(values, distributions)
+
+
+def mean_values(distributions: dict[str, InputSpec]) -> dict[str, float]:
+    """Every input at its expected draw (ties applied)."""
+    check_distributions(distributions)
+    values: dict[str, float] = {}
+    for key, spec in distributions.items():
+        values.update(spec.mean if isinstance(spec, ProxyEnsemble) else {key: spec.mean})
+    return apply_ties(values, distributions)
 
 
 # --- The model ---------------------------------------------------------------------
@@ -115,13 +312,10 @@ def hazard_from_counts(events: float, exposure: float, level: float = 0.90) -> D
 class ProgrammeTerms:
     """The inputs that are not uncertain in the model."""
 
-    contract_years: int
     n_enterprises: int
     discount_rate: float
 
     def __post_init__(self):
-        if self.contract_years < 1:
-            raise InputError("contract_years must be at least 1")
         if self.n_enterprises < 1:
             raise InputError("n_enterprises must be at least 1")
         if not 0 <= self.discount_rate < 1:
@@ -132,70 +326,89 @@ def _check_inputs(inputs: dict[str, np.ndarray]) -> None:
     missing = set(UNCERTAIN_INPUTS) - set(inputs)
     if missing:
         raise InputError(f"model inputs missing: {sorted(missing)}")
-    if np.any(np.asarray(inputs["contract_value"]) < 0):
-        raise InputError("contract value cannot be negative")
-    for name in ("inhouse_efficiency", "contracted_savings", "failure_hazard", "risk_retained"):
-        arr = np.asarray(inputs[name])
+    for name in ("contract_value", "transition_cost", "setup_cost"):
+        if np.any(np.asarray(inputs[name], dtype=float) < 0):
+            raise InputError(f"{name} cannot be negative")
+    for name in _FRACTIONS:
+        arr = np.asarray(inputs[name], dtype=float)
         if np.any((arr < 0) | (arr > 1)):
             raise InputError(f"{name} must be a fraction between 0 and 1")
-    if np.any(np.asarray(inputs["transition_cost"]) < 0):
-        raise InputError("transition cost cannot be negative")
+    years = np.asarray(inputs["contract_years"], dtype=float)
+    if np.any(years < 1) or np.any(years != np.round(years)):
+        raise InputError("contract_years must be whole numbers of at least 1")
 
 
 def yearly_value_at_risk(inputs: dict[str, np.ndarray], terms: ProgrammeTerms,
                          rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
-    """Discounted yearly streams, shape (draws, years).
+    """Discounted yearly streams, shape (draws, longest contract); years after a draw's contract are zero.
 
-    With ``rng`` the number of failures each year is drawn Binomial(n, h); without
-    it the expected number ``n h`` is used (the deterministic model). The loop is
+    With ``rng`` the number of closures each year on each side is drawn Binomial(n, h);
+    without it the expected number ``n h`` is used (the deterministic model). The loop is
     over contract years (a handful); every operation inside is on all draws at once.
+    Also returns ``setup_cost`` per draw (paid at the start, not discounted).
     """
     _check_inputs(inputs)
-    value = np.atleast_1d(np.asarray(inputs["contract_value"], dtype=float))
-    keep_s = 1.0 - np.atleast_1d(np.asarray(inputs["contracted_savings"], dtype=float))
-    keep_e = 1.0 - np.atleast_1d(np.asarray(inputs["inhouse_efficiency"], dtype=float))
-    h = np.atleast_1d(np.asarray(inputs["failure_hazard"], dtype=float))
-    per_failure = (value / terms.n_enterprises) * np.asarray(inputs["transition_cost"], dtype=float) \
-        * np.asarray(inputs["risk_retained"], dtype=float)
-    draws = max(value.size, keep_s.size, keep_e.size, h.size, np.size(per_failure))
-    years = terms.contract_years
-    foregone = np.empty((years, draws))
-    failure_cost = np.empty((years, draws))
+    arr = {k: np.atleast_1d(np.asarray(inputs[k], dtype=float)) for k in UNCERTAIN_INPUTS}
+    draws = max(a.size for a in arr.values())
+    arr = {k: np.broadcast_to(a, (draws,)) for k, a in arr.items()}
+    value, years = arr["contract_value"], arr["contract_years"].astype(int)
+    keep_s, keep_e = 1.0 - arr["contracted_savings"], 1.0 - arr["inhouse_efficiency"]
+    h_se, h_ih = arr["failure_hazard"], arr["inhouse_failure_hazard"]
+    per_closure = (value / terms.n_enterprises) * arr["transition_cost"]
+    rho = arr["risk_retained"]
+    horizon = int(years.max())
+    foregone = np.zeros((horizon, draws))
+    failure = np.zeros((horizon, draws))
     contract_path = np.ones(draws)
     inhouse_path = np.ones(draws)
-    expected_failures = terms.n_enterprises * h
-    for j in range(years):
+    for j in range(horizon):
+        active = j < years
         discount = (1.0 + terms.discount_rate) ** -(j + 1)
         contract_path = contract_path * keep_s
         inhouse_path = inhouse_path * keep_e
-        foregone[j] = value * (contract_path - inhouse_path) * discount
-        failures = expected_failures if rng is None else rng.binomial(terms.n_enterprises, h)
-        failure_cost[j] = failures * per_failure * discount
-    foregone, failure_cost = foregone.T, failure_cost.T
-    return {"foregone_savings": foregone, "failure_cost": failure_cost, "total": foregone + failure_cost}
+        foregone[j] = np.where(active, value * (contract_path - inhouse_path) * discount, 0.0)
+        if rng is None:
+            closures_se, closures_ih = terms.n_enterprises * h_se, terms.n_enterprises * h_ih
+        else:
+            closures_se, closures_ih = rng.binomial(terms.n_enterprises, h_se), rng.binomial(terms.n_enterprises, h_ih)
+        failure[j] = np.where(active, per_closure * (rho * closures_se - closures_ih) * discount, 0.0)
+    foregone, failure = foregone.T, failure.T
+    return {"foregone_savings": foregone, "extra_failure_cost": failure, "setup_cost": np.array(arr["setup_cost"]),
+            "yearly_total": foregone + failure}
+
+
+def npv_components(streams: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per-draw present values of each component and their total."""
+    out = {"foregone_savings": streams["foregone_savings"].sum(axis=1),
+           "extra_failure_cost": streams["extra_failure_cost"].sum(axis=1),
+           "setup_cost": streams["setup_cost"]}
+    out["total"] = out["foregone_savings"] + out["extra_failure_cost"] + out["setup_cost"]
+    return out
 
 
 def deterministic(central: dict[str, float], terms: ProgrammeTerms) -> dict[str, float]:
-    """Net present values with every input at its central value."""
+    """Present values with every input at the given (central) values and expected closures."""
     streams = yearly_value_at_risk({k: np.array([v]) for k, v in central.items()}, terms)
-    return {name: float(arr.sum()) for name, arr in streams.items()}
+    return {name: float(arr[0]) for name, arr in npv_components(streams).items()}
 
 
 @dataclass
 class MonteCarloResult:
-    draws: dict[str, np.ndarray]  # per-draw NPVs
-    cumulative_total: np.ndarray  # (draws, years) cumulative discounted value at risk
+    draws: dict[str, np.ndarray]  # per-draw present values by component
+    cumulative_total: np.ndarray  # (draws, longest contract) cumulative discounted value at risk
     level: float
     n: int
     seed: int
-    inputs: dict[str, Distribution] = field(default_factory=dict)
+    inputs: dict[str, InputSpec] = field(default_factory=dict)
+    input_draws: dict[str, np.ndarray] = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         lo_q, hi_q = (1 - self.level) / 2, (1 + self.level) / 2
         rows = []
-        for name, arr in self.draws.items():
-            rows.append({"component": name, "mean": arr.mean(), "median": np.median(arr),
-                         "low": np.quantile(arr, lo_q), "high": np.quantile(arr, hi_q),
+        for name in COMPONENTS:
+            arr = self.draws[name]
+            rows.append({"component": name, "label": COMPONENT_LABELS[name], "mean": arr.mean(),
+                         "median": np.median(arr), "low": np.quantile(arr, lo_q), "high": np.quantile(arr, hi_q),
                          "sd": arr.std(ddof=1), "mc_standard_error": arr.std(ddof=1) / np.sqrt(arr.size),
                          "probability_positive": float((arr > 0).mean())})
         df = pd.DataFrame(rows)
@@ -210,7 +423,33 @@ class MonteCarloResult:
         return df
 
 
-def monte_carlo(distributions: dict[str, Distribution], terms: ProgrammeTerms, n: int, seed: int,
+_STREAMS = {name: i for i, name in enumerate((*UNCERTAIN_INPUTS, HAZARD_PAIR_KEY, "closures"))}
+
+
+def _stream(seed: int, key: str) -> np.random.Generator:
+    """An independent random stream per input, so that runs with the same seed share every input's draws
+    whatever the other inputs are (common random numbers: scenarios differ by their assumptions, not by noise)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_STREAMS[key],)))
+
+
+def draw_inputs(distributions: dict[str, InputSpec], seed: int, n: int) -> dict[str, np.ndarray]:
+    """``n`` draws of every input, each from its own stream of ``seed``, clipped to allowed ranges."""
+    check_distributions(distributions)
+    out: dict[str, np.ndarray] = {}
+    for key, spec in distributions.items():
+        if isinstance(spec, ProxyEnsemble):
+            out.update(spec.sample(_stream(seed, HAZARD_PAIR_KEY), n))
+        elif spec.tied_to is None:
+            out[key] = spec.sample(_stream(seed, key), n)
+    for name in ("contract_value", "transition_cost", "setup_cost"):
+        out[name] = np.clip(out[name], 0, None)
+    for name in _FRACTIONS:
+        if name in out:
+            out[name] = np.clip(out[name], 0, 1)
+    return apply_ties(out, distributions)
+
+
+def monte_carlo(distributions: dict[str, InputSpec], terms: ProgrammeTerms, n: int, seed: int,
                 level: float = 0.90, failure_counts: str = "binomial") -> MonteCarloResult:
     """Draw every uncertain input ``n`` times and evaluate the model once, vectorised."""
     if n < 1:
@@ -219,49 +458,68 @@ def monte_carlo(distributions: dict[str, Distribution], terms: ProgrammeTerms, n
         raise InputError("level must be between 0 and 1")
     if failure_counts not in {"binomial", "expected"}:
         raise InputError("failure_counts must be 'binomial' or 'expected'")
-    missing = set(UNCERTAIN_INPUTS) - set(distributions)
-    if missing:
-        raise InputError(f"distributions missing for: {sorted(missing)}")
-    rng = np.random.default_rng(seed)
-    draws_in = {name: distributions[name].sample(rng, n) for name in UNCERTAIN_INPUTS}
-    draws_in["contract_value"] = np.clip(draws_in["contract_value"], 0, None)
-    for name in ("inhouse_efficiency", "contracted_savings", "failure_hazard", "risk_retained"):
-        draws_in[name] = np.clip(draws_in[name], 0, 1)
-    draws_in["transition_cost"] = np.clip(draws_in["transition_cost"], 0, None)
-    streams = yearly_value_at_risk(draws_in, terms, rng if failure_counts == "binomial" else None)
-    npv = {name: arr.sum(axis=1) for name, arr in streams.items()}
-    return MonteCarloResult(npv, np.cumsum(streams["total"], axis=1), level, n, seed, dict(distributions))
+    draws_in = draw_inputs(distributions, seed, n)
+    streams = yearly_value_at_risk(draws_in, terms, _stream(seed, "closures") if failure_counts == "binomial" else None)
+    cumulative = np.cumsum(streams["yearly_total"], axis=1) + streams["setup_cost"][:, None]
+    return MonteCarloResult(npv_components(streams), cumulative, level, n, seed, dict(distributions), draws_in)
 
 
-def tornado(distributions: dict[str, Distribution], terms: ProgrammeTerms) -> pd.DataFrame:
-    """One-way sensitivity: total NPV with each input at its low and high, others central.
+# --- Sensitivity -------------------------------------------------------------------
 
-    Sorted by swing (largest first), the order a tornado chart draws them.
+def tornado(distributions: dict[str, InputSpec], terms: ProgrammeTerms) -> pd.DataFrame:
+    """One-way sensitivity: total present value with each input at its low and high, others central.
+
+    Tied inputs move with the input they follow (so 'in-house efficiency' has no effect when the
+    contracts match it). The failure hazards move together across the proxy definitions: low and
+    high are the definitions giving the smallest and largest total. Sorted by swing, largest first.
     """
-    central = {name: d.central for name, d in distributions.items()}
+    central = central_values(distributions)
     base = deterministic(central, terms)["total"]
+
+    def total(overrides: dict) -> float:
+        return deterministic(apply_ties({**central, **overrides}, distributions), terms)["total"]
+
     rows = []
-    for name in UNCERTAIN_INPUTS:
-        dist = distributions[name]
-        at_low = deterministic({**central, name: dist.low}, terms)["total"]
-        at_high = deterministic({**central, name: dist.high}, terms)["total"]
-        rows.append({"input": name, "label": INPUT_LABELS[name], "low_value": dist.low,
-                     "high_value": dist.high, "npv_at_low": at_low, "npv_at_high": at_high,
-                     "swing": abs(at_high - at_low), "base": base})
-    return pd.DataFrame(rows).sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+    for key, spec in distributions.items():
+        if isinstance(spec, ProxyEnsemble):
+            pairs = spec.point_pairs()
+            totals = np.array([total({spec.names[0]: a, spec.names[1]: b}) for a, b in pairs])
+            lo_i, hi_i = int(np.argmin(totals)), int(np.argmax(totals))
+            rows.append({"input": key, "label": "Failure proxy definition (hazards of both sides)",
+                         "low_value": pairs[lo_i, 0] - pairs[lo_i, 1], "high_value": pairs[hi_i, 0] - pairs[hi_i, 1],
+                         "low_definition": spec.labels[lo_i], "high_definition": spec.labels[hi_i],
+                         "npv_at_low": totals[lo_i], "npv_at_high": totals[hi_i]})
+            continue
+        if spec.tied_to is not None:
+            continue
+        rows.append({"input": key, "label": INPUT_LABELS[key], "low_value": spec.low, "high_value": spec.high,
+                     "low_definition": "", "high_definition": "",
+                     "npv_at_low": total({key: spec.low}), "npv_at_high": total({key: spec.high})})
+    df = pd.DataFrame(rows)
+    df["swing"] = (df["npv_at_high"] - df["npv_at_low"]).abs()
+    df["base"] = base
+    return df.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def switching_value(input_name: str, central: dict[str, float], terms: ProgrammeTerms,
-                    bounds: tuple[float, float] = (0.0, 1.0)) -> float | None:
-    """The value of ``input_name`` at which the contracts break even with in-house (total NPV = 0).
+                    bounds: tuple[float, float] = (0.0, 1.0),
+                    distributions: dict[str, InputSpec] | None = None) -> float | None:
+    """The value of ``input_name`` at which the contracts break even with in-house (total = 0).
 
+    Inputs tied to ``input_name`` follow it when ``distributions`` is given; the input itself is
+    varied alone even if it is tied to another (the question is what it would have had to be).
     Returns None when the total does not change sign within ``bounds``.
     """
     if input_name not in UNCERTAIN_INPUTS:
         raise InputError(f"Unknown input {input_name!r}; choose from {UNCERTAIN_INPUTS}")
 
     def f(x: float) -> float:
-        return deterministic({**central, input_name: x}, terms)["total"]
+        values = {**central, input_name: x}
+        if distributions is not None:
+            followers = {k for k, d in distributions.items()
+                         if isinstance(d, Distribution) and d.tied_to == input_name}
+            values.update({k: x for k in followers})
+        return deterministic(values, terms)["total"]
 
     lo, hi = bounds
     f_lo, f_hi = f(lo), f(hi)
@@ -272,19 +530,22 @@ def switching_value(input_name: str, central: dict[str, float], terms: Programme
     return float(optimize.brentq(f, lo, hi, xtol=1e-12))
 
 
-def switching_values(central: dict[str, float], terms: ProgrammeTerms) -> pd.DataFrame:
-    """Break-even values for the rates and shares, with what each means."""
+def switching_values(distributions: dict[str, InputSpec], terms: ProgrammeTerms) -> pd.DataFrame:
+    """Break-even values for the rates, with what each means."""
+    central = central_values(distributions)
     specs = [
-        ("contracted_savings", (0.0, 1.0),
-         "annual savings the contracts would have had to require to match in-house provision"),
-        ("inhouse_efficiency", (0.0, 1.0),
-         "in-house efficiency rate at which the contracts break even (with the other inputs central)"),
-        ("failure_hazard", (0.0, 1.0), "provider-failure hazard at which the contracts break even"),
+        ("contracted_savings", "annual savings the contracts would have had to require to break even with in-house"),
+        ("inhouse_efficiency", "in-house efficiency gain at which the contracts break even (other inputs central)"),
+        ("failure_hazard", "spin-out failure hazard at which the contracts break even"),
     ]
     rows = []
-    for name, bounds, meaning in specs:
-        value = switching_value(name, central, terms, bounds)
+    for name, meaning in specs:
+        value = switching_value(name, central, terms, (0.0, 1.0), distributions)
+        note = ""
+        if value is None:
+            followers = [k for k, d in distributions.items() if isinstance(d, Distribution) and d.tied_to == name]
+            note = ("no effect here: the contracts' savings follow it" if followers
+                    else "no break-even between 0% and 100%")
         rows.append({"input": name, "label": INPUT_LABELS[name], "central": central[name],
-                     "switching_value": value, "meaning": meaning,
-                     "note": "" if value is not None else "no break-even within 0-100%"})
+                     "switching_value": value, "meaning": meaning, "note": note})
     return pd.DataFrame(rows)

@@ -1,8 +1,15 @@
 """Parameters of the NAO value-for-money notebook.
 
 A parameter left as ``None`` takes its default from a cited source at run time
-(an evidence-register row, or the CQC closures data for the failure hazard);
+(an evidence-register row, or the CQC closures data for the failure hazards);
 the report prints which. Rates are fractions (0.04 = 4% a year).
+
+The defaults are the central case a careful reader would accept: the NAO's
+literal finding that the contracts required the savings in-house provision
+would have made (scenario ``match``), in-house efficiency centred on measured
+NHS productivity growth rather than the 4% target, the failure proxy applied to
+both sides over every proxy definition, and contract length across its
+published 3-5 year range.
 """
 
 from __future__ import annotations
@@ -15,37 +22,68 @@ from analysis.report.params import NotebookParameters
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Range = Annotated[list[Annotated[float, Field(ge=0.0)]], Field(min_length=2, max_length=2)]
+Ownership = Literal["third sector", "for-profit", "local authority", "all"]
+Scenario = Literal["match", "achieved", "target"]
+SCENARIO_NAMES: tuple[str, ...] = ("match", "achieved", "target")
 
 
 class VfmParameters(NotebookParameters):
+    scenario: Scenario = Field(
+        "match", description="Scenario for the headline, tornado and fan chart (the scenario table shows all three): "
+        "'match' = the contracts required the savings in-house provision would have made (the NAO's finding, so "
+        "foregone savings are zero); 'achieved' = in-house would have achieved measured NHS productivity growth "
+        "that the contracts did not require; 'target' = in-house would have met the 4% Nicholson target")
     annual_contract_value_gbp_m: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
         None, description="Annual value of Right to Request contracts, £m. None: NAO-006 (£900m a year)")
+    contract_value_uncertainty: Annotated[float, Field(ge=0, le=0.9)] = Field(
+        0.1, description="± fraction around the contract value in the Monte Carlo (assumption)")
     contract_years: Annotated[int, Field(ge=1, le=30)] | None = Field(
-        None, description="Contract length in years. None: upper end of NAO-025 (3-5 year guaranteed contracts)")
+        None, description="Contract length in years. None: each whole number in NAO-025's 3-5 year range equally likely")
     n_enterprises: Annotated[int, Field(ge=1, le=10_000)] | None = Field(
         None, description="Number of social enterprises sharing the contracts. None: NAO-002 (about 50)")
     inhouse_efficiency_rate: Fraction | None = Field(
-        None, description="Annual real cost reduction in-house provision would have delivered. None: NAO-033 (4% a year)")
-    inhouse_efficiency_range: Range = Field(
-        [0.01, 0.04], description="Low/high in-house efficiency for the Monte Carlo and tornado (MUT-012's 1% NHS target to NAO-033's 4%)")
+        None, description="Most likely annual efficiency gain in-house provision would have achieved (scenario "
+        "'achieved'). None: NAO-040 (NHS productivity growth 1.56% a year, 2010/11-2013/14, Centre for Health Economics)")
+    inhouse_efficiency_range: Range | None = Field(
+        None, description="Low/high achieved in-house efficiency for the Monte Carlo and tornado. None: the lowest and "
+        "highest annual NHS productivity growth published for 2011-2016 (NAO-042 0.04%, NAO-044 3.0%)")
+    target_efficiency_rate: Fraction | None = Field(
+        None, description="In-house efficiency in scenario 'target'. None: NAO-033 (the 4% a year Nicholson challenge)")
     contracted_savings_rate: Fraction = Field(
-        0.0, description="Annual savings the contracts required. Default 0: NAO-010 (no savings contracted)")
+        0.0, description="Annual savings the contracts required in scenarios 'achieved' and 'target'. Default 0: "
+        "NAO-029 (not contracted to deliver savings)")
     contracted_savings_range: Range = Field(
-        [0.0, 0.01], description="Low/high contracted savings for the Monte Carlo and tornado (assumption)")
+        [0.0, 0.0], description="Low/high contracted savings for the Monte Carlo and tornado in scenarios 'achieved' "
+        "and 'target'. Default none: NAO-029")
     failure_hazard: Fraction | None = Field(
-        None, description="Annual probability an enterprise fails. None: CQC care-home closure rate of the proxy ownership")
-    failure_proxy_ownership: Literal["third sector", "for-profit", "local authority", "all"] = Field(
+        None, description="Annual probability a spin-out fails. None: CQC care-home closure rates of the spin-out "
+        "proxy ownership, over every proxy definition")
+    inhouse_failure_hazard: Fraction | None = Field(
+        None, description="Annual probability the same service run in-house closes. None: CQC closure rates of the "
+        "in-house proxy ownership, over every proxy definition")
+    failure_proxy_ownership: Ownership = Field(
         "third sector", description="Ownership whose CQC care-home closure rate stands in for spin-out failure")
-    failure_proxy_measure: Literal["all closures", "involuntary closures"] = Field(
-        "all closures", description="All closures (broad: includes planned closures) or involuntary CQC closures (strict)")
+    inhouse_proxy_ownership: Ownership = Field(
+        "local authority", description="Ownership whose CQC care-home closure rate stands in for in-house closure")
+    failure_proxy_measure: Literal["every measure", "all closures", "involuntary closures",
+                                   "not chosen by the commissioner"] = Field(
+        "every measure", description="Closure measures the proxy ranges over: all closures on both sides (includes "
+        "planned closures), involuntary CQC closures on both sides, closures not chosen by the commissioner (every "
+        "spin-out closure, involuntary in-house closures), or every measure")
+    failure_proxy_years: Annotated[list[Annotated[int, Field(ge=2000, le=2100)]],
+                                   Field(min_length=2, max_length=2)] = Field(
+        [2011, 2016], description="First and last year of CQC closures the proxy ranges over (default: the years the "
+        "Right to Request contracts ran)")
     transition_cost_share: Fraction = Field(
-        0.25, description="Cost of re-providing a failed service, as a share of its annual contract value (assumption: no published figure)")
-    transition_cost_range: Range = Field([0.05, 0.5], description="Low/high transition cost share (assumption)")
+        0.25, description="Cost of re-providing a closed service, as a share of its annual contract value "
+        "(assumption: no published figure)")
+    transition_cost_range: Range = Field([0.05, 0.5], description="Low/high re-provision cost share (assumption)")
     risk_retained_share: Fraction = Field(
-        1.0, description="Share of failure costs borne by the commissioner. Default 1: NAO-032 (risks stay with PCTs)")
+        1.0, description="Share of a spin-out failure's cost borne by the commissioner. Default 1: NAO-032 (risks "
+        "stay with PCTs)")
     risk_retained_range: Range = Field([0.5, 1.0], description="Low/high retained share (assumption for the low end)")
-    contract_value_uncertainty: Annotated[float, Field(ge=0, le=0.9)] = Field(
-        0.1, description="± fraction around the contract value in the Monte Carlo (assumption)")
+    setup_cost_gbp_m: Annotated[float, Field(ge=0, le=10_000)] | None = Field(
+        None, description="One-off public support to set the enterprises up, £m. None: NAO-007 (some £8m)")
     discount_rate: Annotated[float, Field(ge=0.0, le=0.2)] | None = Field(
         None, description="Real discount rate. None: Green Book 3.5% (NAO-035)")
     n_simulations: Annotated[int, Field(ge=1_000, le=10_000_000)] = Field(
@@ -58,11 +96,16 @@ class VfmParameters(NotebookParameters):
     def _ranges_ordered(self) -> VfmParameters:
         for name in ("inhouse_efficiency_range", "contracted_savings_range", "transition_cost_range",
                      "risk_retained_range"):
-            low, high = getattr(self, name)
+            value = getattr(self, name)
+            if value is None:
+                continue
+            low, high = value
             if low > high:
                 raise ValueError(f"{name}: low {low} is above high {high}")
-            if name != "transition_cost_range" and high > 1:
-                raise ValueError(f"{name}: rates are fractions; {high} is above 1")
-        if self.transition_cost_range[1] > 1:
-            raise ValueError("transition_cost_range: a share cannot exceed 1")
+            if high > 1:
+                what = "a share cannot exceed 1" if name == "transition_cost_range" else f"rates are fractions; {high} is above 1"
+                raise ValueError(f"{name}: {what}")
+        first, last = self.failure_proxy_years
+        if first > last:
+            raise ValueError(f"failure_proxy_years: first year {first} is after last year {last}")
         return self
