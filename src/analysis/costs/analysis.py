@@ -1,0 +1,478 @@
+"""In-house against external provision, as the provision-costs notebook runs it.
+
+``analyse(params)`` loads the council unit-cost tables (rebased to the chosen prices),
+runs the England, across-council and within-council comparisons, sets CQC ratings by
+ownership beside the costs, estimates the closure panel, summarises the NHS-funded CIC
+sector and judges the claims. ``key_findings``, the ``*_display`` tables and the
+``*_figure`` functions turn the results into what the report shows; every number in
+the text is computed here and rounded by ``analysis.precision``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis import data, plots
+from analysis.claims import Verdict, verdict_table
+from analysis.costs import cic as cic_mod
+from analysis.costs import claims, closures, comparisons
+from analysis.costs.comparisons import LABELS, SERIES, UNIT_WORDS
+from analysis.costs.params import ProvisionCostsParameters
+from analysis.data.unit_costs import financial_year
+from analysis.findings import Finding, clear_difference, difference_phrase
+from analysis.mutuals import ratings
+from analysis.precision import decimals, fmt, fmt_interval, round_frame
+
+SOURCE_COSTS = ("HSCIC, Personal Social Services: Expenditure and Unit Costs (PSS-EX1) council tables 2008-09 to "
+                "2013-14; GDP deflators, HM Treasury")
+SOURCE_ASCFR = "HSCIC, Adult Social Care Finance Return (ASC-FR) council unit costs 2014-15"
+SOURCE_CQC = "Care Quality Commission ratings by ownership (compiled by B. Goodair)"
+SOURCE_CIC = ("NHS bodies' spend-over-£25,000 files c. 2010-2020, suppliers audited against Companies House by "
+              "Rahal and Mohan (NHSSpend)")
+NOT_PRODUCTIVITY = ("A unit cost is cost per week, hour or client, not productivity: it is not adjusted for quality or "
+                    "for case mix (council homes often take residents with higher needs, respite and intermediate "
+                    "care), and councils load their own services with overheads that external fees hide.")
+
+
+@dataclass
+class ProvisionResults:
+    params: ProvisionCostsParameters
+    england: pd.DataFrame
+    england_2015: pd.DataFrame
+    distribution: pd.DataFrame
+    within: comparisons.WithinCouncil
+    within_weighted: comparisons.WithinCouncil
+    within_2015: comparisons.WithinCouncil | None
+    bootstrap_check: pd.DataFrame
+    trend: pd.DataFrame
+    real_change: pd.DataFrame
+    quality: pd.DataFrame
+    closures: closures.ClosureResults
+    cic: cic_mod.CicSector
+    verdicts: list[Verdict]
+    reconciliation: pd.DataFrame
+
+    @property
+    def level(self) -> float:
+        return self.params.confidence_level
+
+    @property
+    def base(self) -> str:
+        return self.params.real_terms_base
+
+
+def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
+    deflators = data.load("gdp_deflators")
+    costs = comparisons.with_price_base(data.load("unit_costs"), deflators, params.real_terms_base)
+    series = list(params.services)
+    years = params.year_range
+    level, seed = params.confidence_level, params.seed
+    england = comparisons.england_ratios(costs, series, years, level=level, n_boot=params.n_bootstrap, seed=seed)
+    distribution = comparisons.council_distribution(costs, series, years, params.min_activity)
+    within = comparisons.within_council(costs, series, years, params.min_activity, level=level)
+    weighted = comparisons.within_council(costs, series, years, params.min_activity, level=level, weighted=True)
+    checks = []
+    for key, part in within.pairs.groupby("series", sort=False):
+        ratio, lo, hi = comparisons.council_bootstrap_ratio(part, n_boot=params.n_bootstrap, seed=seed, level=level)
+        checks.append({"series": key, "label": LABELS[key], "ratio": ratio, "ci_low": lo, "ci_high": hi})
+    england_2015 = pd.DataFrame()
+    within_2015 = None
+    if params.include_2014_15:
+        england_2015 = comparisons.england_ratios(costs, series, (2015, 2015), level=level, n_boot=params.n_bootstrap,
+                                                  seed=seed, collection="ASC-FR")
+        residential = [s for s in series if SERIES[s][2] is not None]
+        if residential:
+            within_2015 = comparisons.within_council(costs, residential, (2015, 2015), params.min_activity,
+                                                     level=level, collection="ASC-FR")
+    trend = comparisons.england_trend(costs, series, years)
+    change = comparisons.real_change(trend, years)
+    quality = ratings.good_share_by_year(data.load("cqc_ratings_by_year"), (params.cqc_year, params.cqc_year), level)
+    rule = closures.ClosureRule(params.closure_share, params.kept_share, params.baseline_min_weeks)
+    closure = closures.analyse(costs, rule, years, control_group=params.control_group, level=level, seed=seed)
+    sector = cic_mod.cic_sector(data.load("nhs_cic_suppliers"), window_years=tuple(params.cic_window_years))
+    pooled_all = comparisons.within_council(costs, list(SERIES), (2009, 2014), params.min_activity, level=level).pooled
+    verdicts = claims.assess_claims(data.load_claims(), data.load_figures(), within=pooled_all, cic=sector,
+                                    quality=quality, level=level)
+    reconciliation = data.load("unit_costs_reconciliation")
+    return ProvisionResults(params, england, england_2015, distribution, within, weighted, within_2015,
+                            pd.DataFrame(checks), trend, change, quality, closure, sector, verdicts, reconciliation)
+
+
+# --- Sentences -----------------------------------------------------------------------------------
+
+def _pct(ratio: float) -> float:
+    return 100 * (ratio - 1)
+
+
+def ratio_phrase(what: str, ratio: float, low: float, high: float, level: float, *, group: str = "own provision",
+                 reference: str = "external provision", unit_word: str = "per unit") -> str:
+    """A within-council ratio said as a percentage difference, stating a difference only when its interval
+    excludes no difference."""
+    return difference_phrase(what, group, reference, _pct(ratio), _pct(low), _pct(high), unit="%", level=level,
+                             higher=f"dearer {unit_word}", lower=f"cheaper {unit_word}")
+
+
+def _row(frame: pd.DataFrame, series: str):
+    part = frame[frame["series"] == series]
+    return part.iloc[0] if len(part) else None
+
+
+def key_findings(results: ProvisionResults) -> list[Finding]:
+    """Three to six findings in plain English, each with its number, interval, source and limitation."""
+    out = []
+    level = results.level
+    years = f"{results.params.years[0]} to {results.params.years[1]}"
+    pooled = results.within.pooled
+    lead = next((s for s in ("residential_older", "home_care") if _row(pooled, s) is not None), None)
+    if lead is None and len(pooled):
+        lead = pooled["series"].iloc[0]
+    if lead is not None:
+        r = _row(pooled, lead)
+        unit = UNIT_WORDS[SERIES[lead][0]]
+        text = ratio_phrase(f"{r['label']}, {years}, councils that ran and bought the service in the same year",
+                            r["ratio"], r["ci_low"], r["ci_high"], level, unit_word=unit)
+        out.append(Finding("within_council_" + lead, text + f"; {int(r['n_councils'])} councils, "
+                           f"{int(r['n_council_years'])} council-years.", SOURCE_COSTS, NOT_PRODUCTIVITY,
+                           value=_pct(r["ratio"]), low=_pct(r["ci_low"]), high=_pct(r["ci_high"]), level=level,
+                           unit="%"))
+    home = _row(pooled, "home_care")
+    if home is not None and lead != "home_care":
+        text = ratio_phrase(f"Home care, {years}", home["ratio"], home["ci_low"], home["ci_high"], level,
+                            group="councils' own home care", reference="the independent sector's",
+                            unit_word="per contact hour")
+        if clear_difference(home["trend_ci_low"], home["trend_ci_high"]):
+            text += (f"; the gap widened by {fmt_interval(home['trend_pct_per_year'], home['trend_ci_low'], home['trend_ci_high'], '%', level=level)}"
+                     " a year")
+        out.append(Finding("within_council_home_care", text + f" ({int(home['n_councils'])} councils).", SOURCE_COSTS,
+                           "Independent-sector hourly rates reflect lower pay and shorter visits as well as any "
+                           "efficiency; the comparison is of price, not of what an hour buys.",
+                           value=_pct(home["ratio"]), low=_pct(home["ci_low"]), high=_pct(home["ci_high"]),
+                           level=level, unit="%"))
+    if len(pooled) > 1:
+        above = pooled[pooled["ci_low"] > 1]
+        span = (pooled["ratio"].min(), pooled["ratio"].max())
+        out.append(Finding(
+            "within_council_all_services",
+            f"Own provision cost more per unit than buying in for {len(above)} of the {len(pooled)} services and client "
+            f"groups compared, with {level:.0%} intervals above one (within-council ratios from "
+            f"{fmt(span[0])} to {fmt(span[1])} times); the rest show no clear difference.",
+            SOURCE_COSTS,
+            "'External' mixes for-profit firms, charities, social enterprises and mutuals: none of this isolates "
+            "mutuals, and the intervals are not adjusted for the number of services compared.",
+            value=float(len(above)), no_interval_reason="a count of services whose interval excludes no difference"))
+    closure = results.closures
+    if closure.supported and "log_unit_cost" in closure.estimates:
+        est = closure.estimates["log_unit_cost"]
+        cs = est.summary.iloc[0]
+        cohorts = closure.panel.cohorts
+        text = difference_phrase(
+            "Councils that closed or sold their own care homes for older people, overall weekly cost afterwards",
+            f"the {closure.panel.n_treated} that closed", f"the {closure.panel.n_controls} that kept theirs",
+            cs["pct"], cs["pct_low"], cs["pct_high"], unit="%", level=level, higher="higher", lower="lower")
+        pre = est.cs_pretest_p
+        caveat = (f"Before closing, these councils' costs were not on the same path as the others' (pre-trend test "
+                  f"p = {fmt(pre)}), so this is a description, not an effect." if pre is not None and pre < 0.05
+                  else "Parallel trends is an assumption the pre-trend tests can only weakly check.")
+        out.append(Finding("closure_unit_cost",
+                           text + f" (Callaway-Sant'Anna; cohorts of {int(cohorts['councils'].min())} to "
+                           f"{int(cohorts['councils'].max())} councils).", SOURCE_COSTS,
+                           caveat + " Closing homes was a choice, and small cohorts make the yearly effects noisy.",
+                           value=cs["pct"], low=cs["pct_low"], high=cs["pct_high"], level=level, unit="%"))
+    elif not closure.supported:
+        out.append(Finding("closure_unit_cost", "The council panel cannot support a closure analysis under the chosen "
+                           "rule: " + closure.reason, SOURCE_COSTS, "A looser rule adds councils that only reduced "
+                           "their homes.", value=float(closure.panel.n_treated),
+                           no_interval_reason="a count of councils"))
+    s = results.cic
+    lo_y, hi_y = s.per_year_gbp[1], s.per_year_gbp[2]
+    top = s.largest.iloc[0]
+    out.append(Finding(
+        "cic_sector",
+        f"NHS bodies paid {s.n_with_payments} community interest companies {fmt(s.total_gbp / 1e9, '£bn')} in payments "
+        f"over £25,000 in c. 2010-2020 ({fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a year); "
+        f"the ten largest took {fmt(s.top10_share, '%', places=0)}, led by {top['organisation'].title()} "
+        f"({fmt(top['total_paid_gbp'] / 1e6, '£m', places=0)}).",
+        SOURCE_CIC,
+        "Partial coverage (not every NHS body published every year; smaller payments absent), and a CIC is a legal "
+        "form, not a staff mutual.",
+        value=s.total_gbp / 1e9, unit="£bn", no_interval_reason="a total of the published spend files, not a sample"))
+    return out[:6]
+
+
+def headlines(results: ProvisionResults) -> list[dict]:
+    """Headline numbers for the run index (with intervals and sources)."""
+    out = []
+    for key in ("residential_older", "home_care"):
+        r = _row(results.within.pooled, key)
+        if r is None:
+            continue
+        out.append(dict(key=f"costs_within_{key}", label=f"{r['label']}: own provision against external, same council "
+                        f"and year (ratio)", value=float(r["ratio"]), low=float(r["ci_low"]),
+                        high=float(r["ci_high"]), level=results.level, unit="",
+                        source=SOURCE_COSTS + f"; {int(r['n_councils'])} councils, clustered by council",
+                        digits=max(0, decimals(r["ratio"], r["ci_low"], r["ci_high"]))))
+    out.append(dict(key="costs_cic_total", label="NHS payments over £25,000 to community interest companies, c. "
+                    "2010-2020", value=results.cic.total_gbp / 1e9, unit="£bn", source=SOURCE_CIC, digits=2))
+    return out
+
+
+def verdicts_table(results: ProvisionResults) -> pd.DataFrame:
+    return verdict_table(results.verdicts)
+
+
+# --- Display tables ------------------------------------------------------------------------------
+
+def england_display(results: ProvisionResults, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    f = results.england if frame is None else frame
+    if f.empty:
+        return f
+    level = int(round(100 * results.level))
+    out = pd.DataFrame({
+        "Service": f["label"], "Year": f["financial_year"],
+        f"In-house (£, {results.base} prices)": f["in_house"], f"External (£, {results.base} prices)": f["external"],
+        "Ratio": f["ratio"], f"{level}% interval low": f["ci_low"], f"{level}% interval high": f["ci_high"],
+        "Publisher's England ratio": f["ratio_published"],
+        "In-house share of activity (%)": 100 * f["in_house_share_activity"],
+        "Councils with in-house": f["n_councils_in_house"], "Councils with external": f["n_councils_external"],
+    })
+    return round_frame(out, interval_columns={"Ratio": (f"{level}% interval low", f"{level}% interval high")},
+                       count_columns=("Councils with in-house", "Councils with external"))
+
+
+def within_display(within: comparisons.WithinCouncil, level: float) -> pd.DataFrame:
+    p = within.pooled
+    if p.empty:
+        return p
+    lv = int(round(100 * level))
+    out = pd.DataFrame({
+        "Service": p["label"], "Years": [f"{financial_year(a)} to {financial_year(b)}" if a != b else financial_year(a)
+                                         for a, b in zip(p["first_year"], p["last_year"])],
+        "Ratio (own / external)": p["ratio"], f"{lv}% low": p["ci_low"], f"{lv}% high": p["ci_high"],
+        "Change in ratio a year (%)": p["trend_pct_per_year"], "Change low": p["trend_ci_low"],
+        "Change high": p["trend_ci_high"],
+        "Council-years where own was dearer (%)": 100 * p["share_pairs_in_house_dearer"],
+        "Councils": p["n_councils"], "Council-years": p["n_council_years"],
+    })
+    return round_frame(out, interval_columns={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high"),
+                                              "Change in ratio a year (%)": ("Change low", "Change high")},
+                       count_columns=("Councils", "Council-years"))
+
+
+def within_by_year_display(results: ProvisionResults) -> pd.DataFrame:
+    b = results.within.by_year
+    lv = int(round(100 * results.level))
+    out = pd.DataFrame({"Service": b["label"], "Year": b["financial_year"], "Ratio (own / external)": b["ratio"],
+                        f"{lv}% low": b["ci_low"], f"{lv}% high": b["ci_high"], "Councils": b["n_councils"]})
+    return round_frame(out, interval_columns={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high")},
+                       count_columns=("Councils",))
+
+
+def sensitivity_display(results: ProvisionResults) -> pd.DataFrame:
+    """The pooled ratio three ways: council-years equal (clustered OLS), activity-weighted, council bootstrap."""
+    lv = int(round(100 * results.level))
+    a = results.within.pooled.set_index("series")
+    w = results.within_weighted.pooled.set_index("series")
+    b = results.bootstrap_check.set_index("series")
+    rows = []
+    for key in a.index:
+        for name, frame in (("clustered OLS, council-years equal", a), ("weighted by activity", w),
+                            ("council bootstrap", b)):
+            if key in frame.index:
+                r = frame.loc[key]
+                rows.append({"Service": LABELS[key], "Method": name, "Ratio": r["ratio"], f"{lv}% low": r["ci_low"],
+                             f"{lv}% high": r["ci_high"]})
+    return round_frame(pd.DataFrame(rows), interval_columns={"Ratio": (f"{lv}% low", f"{lv}% high")})
+
+
+def distribution_display(results: ProvisionResults) -> pd.DataFrame:
+    d = results.distribution
+    out = pd.DataFrame({
+        "Service": d["label"], "Year": d["financial_year"],
+        "In-house median (£)": d["in_house_median"], "In-house IQR": [f"{fmt(a)} to {fmt(b)}" for a, b in
+                                                                     zip(d["in_house_q1"], d["in_house_q3"])],
+        "Councils (in-house)": d["in_house_n"],
+        "External median (£)": d["external_median"], "External IQR": [f"{fmt(a)} to {fmt(b)}" for a, b in
+                                                                     zip(d["external_q1"], d["external_q3"])],
+        "Councils (external)": d["external_n"],
+        "Council ratio, median": d["ratio_median"], "Council ratio IQR": [f"{fmt(a)} to {fmt(b)}" for a, b in
+                                                                          zip(d["ratio_q1"], d["ratio_q3"])],
+        "Councils where own was dearer (%)": 100 * d["share_councils_in_house_dearer"],
+    })
+    return round_frame(out, count_columns=("Councils (in-house)", "Councils (external)"))
+
+
+def real_change_display(results: ProvisionResults) -> pd.DataFrame:
+    c = results.real_change
+    if c.empty:
+        return c
+    first, last = results.params.years
+    out = pd.DataFrame({"Service": c["label"], "Provider": c["provider"], f"{first} (£)": c["first"],
+                        f"{last} (£)": c["last"], "Real change (%)": c["change_pct"]})
+    return round_frame(out)
+
+
+def cost_quality_display(results: ProvisionResults) -> pd.DataFrame:
+    """Unit cost by provider type next to the CQC rating share by ownership (different years, said so)."""
+    rows = []
+    last_pss = results.params.year_range[1]
+    for key, setting in (("residential_older", "care homes"), ("home_care", "community services")):
+        e = _row(results.england[results.england["year"] == last_pss], key)
+        if e is None:
+            continue
+        q = results.quality[results.quality["setting"] == setting].set_index("ownership")
+        unit = UNIT_WORDS[SERIES[key][0]]
+        for own, provider, cost in (("local authority", "in-house", e["in_house"]),
+                                    ("third sector", "external", e["external"]),
+                                    ("for-profit", "external", e["external"])):
+            r = q.loc[own] if own in q.index else None
+            rows.append({
+                "Service": LABELS[key], f"Unit cost {financial_year(last_pss)} (£ {unit}, {results.base} prices)": cost,
+                "Cost data's provider type": provider, "CQC ownership": own,
+                f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)": None if r is None else r["share"],
+                "Interval": "" if r is None else f"{fmt(r['ci_low'], places=0)} to {fmt(r['ci_high'], places=0)}",
+                "Rated services": None if r is None else r["total"]})
+    return round_frame(pd.DataFrame(rows), count_columns=("Rated services",))
+
+
+def closure_status_display(results: ProvisionResults) -> pd.DataFrame:
+    return closures.status_counts(results.closures.panel).rename(columns={"status": "Councils by the treatment rule",
+                                                                          "councils": "Councils"})
+
+
+def closure_cohorts_display(results: ProvisionResults) -> pd.DataFrame:
+    c = results.closures.panel.cohorts
+    return pd.DataFrame({"First year below the closure threshold": c["financial_year"], "Councils": c["councils"]})
+
+
+def closure_estimates_display(results: ProvisionResults) -> pd.DataFrame:
+    lv = int(round(100 * results.level))
+    frames = []
+    for est in results.closures.estimates.values():
+        s = est.summary
+        frames.append(pd.DataFrame({"Outcome": est.label, "Method": s["method"], "Effect (%)": s["pct"],
+                                    f"{lv}% low": s["pct_low"], f"{lv}% high": s["pct_high"],
+                                    "Councils closed": s["n_treated"], "Councils kept": s["n_controls"]}))
+    if not frames:
+        return pd.DataFrame()
+    return round_frame(pd.concat(frames, ignore_index=True), interval_columns={"Effect (%)": (f"{lv}% low",
+                                                                                             f"{lv}% high")},
+                       count_columns=("Councils closed", "Councils kept"))
+
+
+def pretrend_display(results: ProvisionResults) -> pd.DataFrame:
+    rows = []
+    for est in results.closures.estimates.values():
+        rows.append({"Outcome": est.label, "Callaway-Sant'Anna pre-trend Wald test, p": est.cs_pretest_p,
+                     "TWFE event study: joint test of leads, F": est.es_pretest_f,
+                     "TWFE event study: joint test of leads, p": est.es_pretest_p})
+    return round_frame(pd.DataFrame(rows))
+
+
+def cic_display(results: ProvisionResults) -> pd.DataFrame:
+    t = results.cic.largest
+    return round_frame(pd.DataFrame({
+        "Rank": t["rank"], "Organisation": t["organisation"].str.title(), "Company number": t["company_number"],
+        "Paid c. 2010-2020 (£m)": t["total_paid_gbp"] / 1e6, "Share of all CIC payments (%)": t["share_pct"],
+        "Payments": t["n_payments"], "Supplier spellings merged": t["n_spellings"],
+        "Documented NHS spin-out (register row)": t["documented_spinout"].fillna("not documented in the register")}),
+        count_columns=("Payments", "Supplier spellings merged"))
+
+
+def cic_summary_display(results: ProvisionResults) -> pd.DataFrame:
+    s = results.cic
+    rows = [("CICs paid by NHS bodies (payments over £25,000)", fmt(s.n_with_payments, count=True)),
+            ("Total paid, c. 2010-2020", fmt(s.total_gbp / 1e9, "£bn")),
+            (f"A year, over {s.window_years[0]}-{s.window_years[1]} years",
+             f"{fmt(s.per_year_gbp[1] / 1e6, '£m', places=0)} to {fmt(s.per_year_gbp[2] / 1e6, '£m', places=0)}"),
+            ("Largest CIC's share", fmt(s.top1_share, "%")), ("Ten largest CICs' share", fmt(s.top10_share, "%")),
+            ("Twenty largest CICs' share", fmt(s.top20_share, "%")),
+            ("Herfindahl-Hirschman index (0-10,000)", fmt(s.hhi, count=True)), ("Gini coefficient", fmt(s.gini)),
+            ("Median CIC total", fmt(s.median_gbp / 1e6, "£m")), ("CICs paid more than £10m", fmt(s.n_over_10m, count=True)),
+            ("CICs paid more than £1m", fmt(s.n_over_1m, count=True)),
+            ("Supplier spellings merged into organisations", fmt(s.n_spellings_merged, count=True))]
+    return pd.DataFrame(rows, columns=["Measure", "Value"])
+
+
+def reconciliation_summary(results: ProvisionResults) -> pd.DataFrame:
+    r = results.reconciliation
+    status = r["status"].str.replace(r"for \d+ missing council\(s\)", "for missing councils", regex=True)
+    out = (r.assign(status=status).groupby(["collection", "status"]).agg(
+        totals=("measure", "size"), councils_missing=("councils_missing", "sum")).reset_index())
+    return out.rename(columns={"collection": "Collection", "status": "England total against the council sum",
+                               "totals": "Totals checked", "councils_missing": "Council values missing (sum)"})
+
+
+# --- Figures -------------------------------------------------------------------------------------
+
+def within_figure(results: ProvisionResults):
+    p = results.within.pooled.copy()
+    above = int((p["ci_low"] > 1).sum())
+    first, last = results.params.years
+    title = (f"Councils' own provision cost more per unit than what they bought in for {above} of {len(p)} services "
+             f"({first} to {last}; same council, same year)")
+    return plots.forest(p, "label", "ratio", "ci_low", "ci_high", title,
+                        SOURCE_COSTS + f". Ratio of unit costs, own provision / external; {results.level:.0%} "
+                        "intervals clustered by council. Right of 1 = own provision dearer (not worse or better "
+                        "quality).", xlabel="Own provision unit cost / external unit cost (log scale)", null=1.0,
+                        log_scale=True, n=f"{int(p['n_councils'].max())} councils at most")
+
+
+def trend_figure(results: ProvisionResults, series: str):
+    t = results.trend[(results.trend["series"] == series)].copy()
+    if t.empty:
+        return None
+    t["line"] = t["provider"] + " (" + t["collection"] + ")"
+    t["year_end"] = t["year"]
+    ch = results.real_change
+    title = f"{LABELS[series]}: England unit cost by provider, {results.base} prices"
+    if not ch.empty:
+        c = ch[ch["series"] == series].set_index("provider")
+        if {"in-house", "external"} <= set(c.index):
+            title = (f"{LABELS[series]}: real in-house unit cost changed {fmt(c.loc['in-house', 'change_pct'], '%', places=0)}"
+                     f" and external {fmt(c.loc['external', 'change_pct'], '%', places=0)} from "
+                     f"{results.params.years[0]} to {results.params.years[1]} (published England figures)")
+    return plots.line_with_band(t, "year_end", "unit_cost_real", "line", title,
+                                SOURCE_COSTS + "; 2014-15 from ASC-FR, a new collection (not comparable). Year = "
+                                "financial year ending.", ylabel=f"£ {UNIT_WORDS[SERIES[series][0]]} "
+                                                                f"({results.base} prices)",
+                                xlabel="Financial year ending")
+
+
+def closure_figures(results: ProvisionResults) -> list:
+    figs = []
+    closure = results.closures
+    if not closure.supported:
+        return figs
+    for est in closure.estimates.values():
+        dyn = est.dynamic.assign(estimator="Callaway-Sant'Anna")
+        es = est.event_study.rename(columns={"relative_time": "event_time"}).assign(estimator="TWFE event study")
+        both = pd.concat([dyn[["event_time", "estimate", "ci_low", "ci_high", "estimator"]],
+                          es[["event_time", "estimate", "ci_low", "ci_high", "estimator"]]])
+        for col in ("estimate", "ci_low", "ci_high"):
+            both[col] = 100 * (np.exp(both[col]) - 1)
+        pre = est.cs_pretest_p
+        verdict = ("the councils were already on different paths before closing" if pre is not None and pre < 0.05
+                   else "no clear sign of different paths before closing")
+        title = (f"{est.label.split(' (')[0]}: effect by years since closure; {verdict} "
+                 f"(pre-trend test p = {fmt(pre)})" if pre is not None else est.label)
+        figs.append(plots.event_study(both, title, SOURCE_COSTS + f". {closure.panel.n_treated} councils closed or "
+                                      f"sold their homes, {closure.panel.n_controls} kept them; "
+                                      f"{results.level:.0%} intervals.", series="estimator",
+                                      ylabel="Difference from councils that kept their homes (%)",
+                                      n=closure.panel.n_treated + closure.panel.n_controls))
+    return figs
+
+
+def cic_figure(results: ProvisionResults):
+    t = results.cic.largest.copy()
+    t["name"] = t["organisation"].str.title().str.slice(0, 45)
+    t["value"] = t["total_paid_gbp"] / 1e6
+    s = results.cic
+    title = (f"The ten largest of {s.n_with_payments} NHS-funded CICs took {fmt(s.top10_share, '%', places=0)} of "
+             f"{fmt(s.total_gbp / 1e9, '£bn')} paid c. 2010-2020")
+    return plots.bars_with_ci(t, "name", "value", "value", "value", title,
+                              SOURCE_CIC + ". Payments over £25,000 only; totals over the whole window; no sampling "
+                              "interval (a census of the files).", xlabel="Total paid (£m)", n=s.n_with_payments)
