@@ -54,6 +54,7 @@ class ProvisionResults:
     cic: cic_mod.CicSector
     verdicts: list[Verdict]
     reconciliation: pd.DataFrame
+    spinout_evidence: pd.DataFrame
 
     @property
     def level(self) -> float:
@@ -97,11 +98,99 @@ def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
     verdicts = claims.assess_claims(data.load_claims(), data.load_figures(), within=pooled_all, cic=sector,
                                     quality=quality, level=level)
     reconciliation = data.load("unit_costs_reconciliation")
+    spinouts = data.evidence_rows(data.load_figures(), list(cic_mod.DOCUMENTED_SPINOUTS.values()))
     return ProvisionResults(params, england, england_2015, distribution, within, weighted, within_2015,
-                            pd.DataFrame(checks), trend, change, quality, closure, sector, verdicts, reconciliation)
+                            pd.DataFrame(checks), trend, change, quality, closure, sector, verdicts, reconciliation,
+                            spinouts)
+
+
+# --- Narrative -----------------------------------------------------------------------------------
+
+def data_text(results: ProvisionResults) -> str:
+    r = results.reconciliation
+    pss = r[r["collection"] == "PSS-EX1"]
+    estimated = pss[pss["status"].str.startswith("England includes")]
+    return (
+        f"Council unit costs for {results.params.years[0]} to {results.params.years[1]} come from the official "
+        "PSS-EX1 council tables; 2014-15 from the new ASC-FR collection, shown apart because its definitions differ. "
+        f"Real terms are at {results.base} prices (HM Treasury GDP deflator). Each published unit cost was checked "
+        "against its own cost and activity within the published rounding, and each England total against the sum of "
+        f"the council rows: {int((r['status'].str.startswith('reconciles')).sum())} of {len(r)} totals reconcile "
+        f"exactly within rounding; the other {len(estimated)} are PSS-EX1 totals that, as the files' footnote says, "
+        "include the publisher's estimates for councils that did not report (the gap never exceeds what the missing "
+        "councils could plausibly add). Suppressed and not-available cells are missing, never zero.")
+
+
+def within_text(results: ProvisionResults) -> str:
+    p = results.within.pooled
+    level = results.level
+    parts = []
+    for r in p.itertuples():
+        parts.append(f"{r.label.lower()} {fmt_interval(r.ratio, r.ci_low, r.ci_high)} ({r.n_councils} councils)")
+    return (f"Ratio of a council's own unit cost to the unit cost of what it bought in, same service and year "
+            f"(geometric mean across council-years, {level:.0%} intervals clustered by council): " + "; ".join(parts)
+            + ". A ratio of 2 means own provision cost twice as much per week, hour or client. The intervals are "
+            f"not adjusted for the {len(p)} comparisons; with a Bonferroni correction the weakest ones would widen.")
+
+
+def closure_text(results: ProvisionResults) -> str:
+    c = results.closures
+    panel = c.panel
+    cohorts = ", ".join(f"{r.financial_year}: {r.councils}" for r in panel.cohorts.itertuples())
+    text = (f"Treatment rule: {panel.rule.describe()}. Under it {panel.n_treated} councils closed or sold their homes "
+            f"between {results.params.years[0]} and {results.params.years[1]} (first year below the threshold, "
+            f"councils per cohort: {cohorts or 'none'}), {panel.n_controls} kept them, and "
+            f"{len(panel.status) - panel.n_treated - panel.n_controls} are set aside (table below). ")
+    if not c.supported:
+        return text + "The panel cannot support the design: " + c.reason
+    est = c.estimates["log_unit_cost"]
+    pre, es_p = est.cs_pretest_p, est.es_pretest_p
+    text += (f"Cohorts of one to three councils ({', '.join(str(int(x)) for x in panel.cohorts['councils'] if x < 5)}) "
+             "give group-time effects from one council's path, with standard errors that are not reliable. ")
+    if pre is not None and pre < 0.05:
+        text += (f"The Callaway-Sant'Anna pre-trend test rejects parallel paths before closure ({p_text(pre)}; "
+                 f"{p_text(est.large_cohorts_pretest_p)} without the small cohorts) and the event study's joint test "
+                 f"of leads gives {p_text(es_p)}: councils that closed their homes were already on a different path. "
+                 "The estimates describe what happened after closure; they are not the effect of closing.")
+    else:
+        text += ("The pre-trend tests do not reject parallel paths, which is weak evidence for them (the tests have "
+                 "little power with cohorts this small).")
+    return text
+
+
+def cic_text(results: ProvisionResults) -> str:
+    s = results.cic
+    documented = s.largest.dropna(subset=["documented_spinout"])
+    names = ", ".join(organisation_name(n) for n in documented["organisation"]) or "none"
+    return (f"NHS trusts, CCGs and NHS England paid {s.n_with_payments} community interest companies "
+            f"{fmt(s.total_gbp / 1e9, '£bn')} in payments over £25,000 in the spend files scraped for c. 2010-2020 "
+            f"({s.n_spellings_merged} supplier spellings merged by company number). If the files span "
+            f"{s.window_years[0]} to {s.window_years[1]} years, that is {fmt(s.per_year_gbp[1] / 1e6, '£m', places=0)} to "
+            f"{fmt(s.per_year_gbp[2] / 1e6, '£m', places=0)} a year. The money is concentrated: the largest CIC took "
+            f"{fmt(s.top1_share, '%')} and the ten largest {fmt(s.top10_share, '%', places=0)} (Gini {fmt(s.gini)}; "
+            f"median total {fmt(s.median_gbp / 1e6, '£m')}). The evidence register documents a primary care trust "
+            f"spin-out origin for {names} (a Department of Health pathfinder that took over NHS Hull's provider arm); "
+            "it has not yet transcribed the NAO's list of Right to Request enterprises, so whether the other large "
+            "CICs are Right to Request spin-outs is not shown here.")
 
 
 # --- Sentences -----------------------------------------------------------------------------------
+
+def p_text(p: float | None) -> str:
+    """A p-value for text: 'p < 0.001' below that, else two significant figures."""
+    if p is None or not np.isfinite(p):
+        return "p not computed"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+
+
+def organisation_name(name: str) -> str:
+    """'CITY HEALTH CARE PARTNERSHIP CIC' -> 'City Health Care Partnership CIC'."""
+    text = str(name).title()
+    for wrong, right in (("C.I.C.", "CIC"), ("Cic", "CIC"), ("(Ace)", "(ACE)"), ("Nhs", "NHS"), ("Gp", "GP"),
+                         ("(Bnssg)", "(BNSSG)"), ("Dhu", "DHU")):
+        text = text.replace(wrong, right)
+    return text
+
 
 def _pct(ratio: float) -> float:
     return 100 * (ratio - 1)
@@ -168,18 +257,21 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
         est = closure.estimates["log_unit_cost"]
         cs = est.summary.iloc[0]
         cohorts = closure.panel.cohorts
-        text = difference_phrase(
-            "Councils that closed or sold their own care homes for older people, overall weekly cost afterwards",
-            f"the {closure.panel.n_treated} that closed", f"the {closure.panel.n_controls} that kept theirs",
+        change = difference_phrase(
+            "Overall weekly cost of residential care for older people after a council closed or sold its own homes",
+            f"the {closure.panel.n_treated} councils that did", f"the {closure.panel.n_controls} that kept theirs",
             cs["pct"], cs["pct_low"], cs["pct_high"], unit="%", level=level, higher="higher", lower="lower")
         pre = est.cs_pretest_p
-        caveat = (f"Before closing, these councils' costs were not on the same path as the others' (pre-trend test "
-                  f"p = {fmt(pre)}), so this is a description, not an effect." if pre is not None and pre < 0.05
-                  else "Parallel trends is an assumption the pre-trend tests can only weakly check.")
-        out.append(Finding("closure_unit_cost",
-                           text + f" (Callaway-Sant'Anna; cohorts of {int(cohorts['councils'].min())} to "
-                           f"{int(cohorts['councils'].max())} councils).", SOURCE_COSTS,
-                           caveat + " Closing homes was a choice, and small cohorts make the yearly effects noisy.",
+        diverged = pre is not None and pre < 0.05
+        text = change + (f" (Callaway-Sant'Anna; cohorts of {int(cohorts['councils'].min())} to "
+                         f"{int(cohorts['councils'].max())} councils)")
+        if diverged:
+            text += "; but their costs were already on a different path before they closed, so this is not an effect."
+        out.append(Finding("closure_unit_cost", text, SOURCE_COSTS,
+                           (f"Pre-trend tests: Callaway-Sant'Anna {p_text(pre)}, event study {p_text(est.es_pretest_p)}. "
+                            if diverged else "Parallel trends is an assumption the pre-trend tests only weakly check. ")
+                           + "Closing homes was a choice, and cohorts of one to three councils make yearly effects "
+                           "noisy.",
                            value=cs["pct"], low=cs["pct_low"], high=cs["pct_high"], level=level, unit="%"))
     elif not closure.supported:
         out.append(Finding("closure_unit_cost", "The council panel cannot support a closure analysis under the chosen "
@@ -193,7 +285,7 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
         "cic_sector",
         f"NHS bodies paid {s.n_with_payments} community interest companies {fmt(s.total_gbp / 1e9, '£bn')} in payments "
         f"over £25,000 in c. 2010-2020 ({fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a year); "
-        f"the ten largest took {fmt(s.top10_share, '%', places=0)}, led by {top['organisation'].title()} "
+        f"the ten largest took {fmt(s.top10_share, '%', places=0)}, led by {organisation_name(top['organisation'])} "
         f"({fmt(top['total_paid_gbp'] / 1e6, '£m', places=0)}).",
         SOURCE_CIC,
         "Partial coverage (not every NHS body published every year; smaller payments absent), and a CIC is a legal "
@@ -256,6 +348,10 @@ def within_display(within: comparisons.WithinCouncil, level: float) -> pd.DataFr
         "Council-years where own was dearer (%)": 100 * p["share_pairs_in_house_dearer"],
         "Councils": p["n_councils"], "Council-years": p["n_council_years"],
     })
+    if p["trend_ci_low"].isna().all():  # one year: no trend to show
+        out = out.drop(columns=["Change in ratio a year (%)", "Change low", "Change high"])
+        return round_frame(out, interval_columns={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high")},
+                           count_columns=("Councils", "Council-years"))
     return round_frame(out, interval_columns={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high"),
                                               "Change in ratio a year (%)": ("Change low", "Change high")},
                        count_columns=("Councils", "Council-years"))
@@ -329,7 +425,8 @@ def cost_quality_display(results: ProvisionResults) -> pd.DataFrame:
                                     ("for-profit", "external", e["external"])):
             r = q.loc[own] if own in q.index else None
             rows.append({
-                "Service": LABELS[key], f"Unit cost {financial_year(last_pss)} (£ {unit}, {results.base} prices)": cost,
+                "Service": LABELS[key], f"Unit cost {financial_year(last_pss)} (£, {results.base} prices)": cost,
+                "Unit": unit,
                 "Cost data's provider type": provider, "CQC ownership": own,
                 f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)": None if r is None else r["share"],
                 "Interval": "" if r is None else f"{fmt(r['ci_low'], places=0)} to {fmt(r['ci_high'], places=0)}",
@@ -365,16 +462,17 @@ def closure_estimates_display(results: ProvisionResults) -> pd.DataFrame:
 def pretrend_display(results: ProvisionResults) -> pd.DataFrame:
     rows = []
     for est in results.closures.estimates.values():
-        rows.append({"Outcome": est.label, "Callaway-Sant'Anna pre-trend Wald test, p": est.cs_pretest_p,
-                     "TWFE event study: joint test of leads, F": est.es_pretest_f,
-                     "TWFE event study: joint test of leads, p": est.es_pretest_p})
-    return round_frame(pd.DataFrame(rows))
+        rows.append({"Outcome": est.label, "Callaway-Sant'Anna pre-trend Wald test": p_text(est.cs_pretest_p),
+                     "Same, cohorts of 5+ councils only": p_text(est.large_cohorts_pretest_p),
+                     "TWFE event study, joint test of leads": f"F = {fmt(est.es_pretest_f)}, {p_text(est.es_pretest_p)}"
+                     if est.es_pretest_f is not None else "not computed"})
+    return pd.DataFrame(rows)
 
 
 def cic_display(results: ProvisionResults) -> pd.DataFrame:
     t = results.cic.largest
     return round_frame(pd.DataFrame({
-        "Rank": t["rank"], "Organisation": t["organisation"].str.title(), "Company number": t["company_number"],
+        "Rank": t["rank"], "Organisation": t["organisation"].map(organisation_name), "Company number": t["company_number"],
         "Paid c. 2010-2020 (£m)": t["total_paid_gbp"] / 1e6, "Share of all CIC payments (%)": t["share_pct"],
         "Payments": t["n_payments"], "Supplier spellings merged": t["n_spellings"],
         "Documented NHS spin-out (register row)": t["documented_spinout"].fillna("not documented in the register")}),
@@ -456,8 +554,8 @@ def closure_figures(results: ProvisionResults) -> list:
         pre = est.cs_pretest_p
         verdict = ("the councils were already on different paths before closing" if pre is not None and pre < 0.05
                    else "no clear sign of different paths before closing")
-        title = (f"{est.label.split(' (')[0]}: effect by years since closure; {verdict} "
-                 f"(pre-trend test p = {fmt(pre)})" if pre is not None else est.label)
+        title = (f"{est.label.split(' (')[0]}: difference by years since closure; {verdict} "
+                 f"(pre-trend test {p_text(pre)})" if pre is not None else est.label)
         figs.append(plots.event_study(both, title, SOURCE_COSTS + f". {closure.panel.n_treated} councils closed or "
                                       f"sold their homes, {closure.panel.n_controls} kept them; "
                                       f"{results.level:.0%} intervals.", series="estimator",
@@ -468,7 +566,7 @@ def closure_figures(results: ProvisionResults) -> list:
 
 def cic_figure(results: ProvisionResults):
     t = results.cic.largest.copy()
-    t["name"] = t["organisation"].str.title().str.slice(0, 45)
+    t["name"] = t["organisation"].map(organisation_name).str.slice(0, 45)
     t["value"] = t["total_paid_gbp"] / 1e6
     s = results.cic
     title = (f"The ten largest of {s.n_with_payments} NHS-funded CICs took {fmt(s.top10_share, '%', places=0)} of "

@@ -156,6 +156,7 @@ class OutcomeEstimates:
     es_pretest_p: float | None
     es_pretest_f: float | None
     notes: list[str] = field(default_factory=list)
+    large_cohorts_pretest_p: float | None = None  # the Wald pre-test without cohorts under min_cohort_size
 
 
 @dataclass
@@ -173,9 +174,14 @@ def _pct(x: float) -> float:
 
 
 def estimate(panel: ClosurePanel, *, control_group: str = "nevertreated", level: float = 0.95,
-             seed: int = 0, min_treated: int = 5, min_controls: int = 10) -> ClosureResults:
+             seed: int = 0, min_treated: int = 5, min_controls: int = 10, min_cohort_size: int = 5) -> ClosureResults:
     """Every estimator on both outcomes; ``supported`` is False (with the numbers why) when the design has
-    too few treated or control councils to estimate anything worth reporting."""
+    too few treated or control councils to estimate anything worth reporting.
+
+    Cohorts of one to a few councils make group-time effects and their analytic variances unreliable
+    (the Wald pre-test then over-rejects), so Callaway-Sant'Anna is also run without cohorts smaller
+    than ``min_cohort_size`` as a robustness check.
+    """
     n_t, n_c = panel.n_treated, panel.n_controls
     if n_t < min_treated or n_c < min_controls:
         return ClosureResults(panel, {}, False,
@@ -202,6 +208,19 @@ def estimate(panel: ClosurePanel, *, control_group: str = "nevertreated", level:
             rows.append({"method": name, "estimate": agg.overall, "se": agg.overall_se, "ci_low": lo, "ci_high": hi})
         rows.append({"method": "Two-way fixed effects (static)", "estimate": tw.estimate, "se": tw.se,
                      "ci_low": tw.ci_low, "ci_high": tw.ci_high})
+        small = panel.cohorts.loc[panel.cohorts["councils"] < min_cohort_size, "cohort"].tolist()
+        large_p = None
+        if small and (panel.cohorts["councils"] >= min_cohort_size).any():
+            keep = frame[~frame["unit"].isin(panel.data.loc[panel.data["cohort"].isin(small), "dh_code"])]
+            gt_large = callaway_santanna(validate_panel(keep, require_balanced=True), control_group=control_group,
+                                         level=level)
+            agg = aggregate(gt_large, "simple")
+            lo, hi = agg.overall_ci
+            n_large = int(panel.cohorts.loc[panel.cohorts["councils"] >= min_cohort_size, "councils"].sum())
+            rows.append({"method": f"Callaway-Sant'Anna: simple, cohorts of {min_cohort_size}+ councils only "
+                                   f"({n_large} councils)", "estimate": agg.overall, "se": agg.overall_se,
+                         "ci_low": lo, "ci_high": hi})
+            large_p = gt_large.pretest_p_value
         summary = pd.DataFrame(rows)
         for col, src in (("pct", "estimate"), ("pct_low", "ci_low"), ("pct_high", "ci_high")):
             summary[col] = summary[src].map(_pct)
@@ -212,7 +231,7 @@ def estimate(panel: ClosurePanel, *, control_group: str = "nevertreated", level:
         if es.note:
             notes.append(es.note)
         estimates[outcome] = OutcomeEstimates(outcome, label, summary, gt.att, dynamic.detail, es.coefficients,
-                                              gt.pretest_p_value, es.pretrend_p_value, es.pretrend_f, notes)
+                                              gt.pretest_p_value, es.pretrend_p_value, es.pretrend_f, notes, large_p)
     return ClosureResults(panel, estimates, True, "", control_group, level)
 
 
