@@ -145,8 +145,10 @@ def closure_text(results: ProvisionResults) -> str:
         return text + "The panel cannot support the design: " + c.reason
     est = c.estimates["log_unit_cost"]
     pre, es_p = est.cs_pretest_p, est.es_pretest_p
-    text += (f"Cohorts of one to three councils ({', '.join(str(int(x)) for x in panel.cohorts['councils'] if x < 5)}) "
-             "give group-time effects from one council's path, with standard errors that are not reliable. ")
+    small = [int(x) for x in panel.cohorts["councils"] if x < 5]
+    if small:
+        text += (f"{len(small)} cohort(s) hold fewer than five councils ({', '.join(map(str, small))}): their "
+                 "group-time effects rest on one to a few councils' paths, with standard errors that are not reliable. ")
     if pre is not None and pre < 0.05:
         text += (f"The Callaway-Sant'Anna pre-trend test rejects parallel paths before closure ({p_text(pre)}; "
                  f"{p_text(est.large_cohorts_pretest_p)} without the small cohorts) and the event study's joint test "
@@ -263,8 +265,8 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
             cs["pct"], cs["pct_low"], cs["pct_high"], unit="%", level=level, higher="higher", lower="lower")
         pre = est.cs_pretest_p
         diverged = pre is not None and pre < 0.05
-        text = change + (f" (Callaway-Sant'Anna; cohorts of {int(cohorts['councils'].min())} to "
-                         f"{int(cohorts['councils'].max())} councils)")
+        text = change + (f"; Callaway-Sant'Anna, cohorts of {int(cohorts['councils'].min())} to "
+                         f"{int(cohorts['councils'].max())} councils")
         if diverged:
             text += "; but their costs were already on a different path before they closed, so this is not an effect."
         out.append(Finding("closure_unit_cost", text, SOURCE_COSTS,
@@ -307,7 +309,7 @@ def headlines(results: ProvisionResults) -> list[dict]:
                         source=SOURCE_COSTS + f"; {int(r['n_councils'])} councils, clustered by council",
                         digits=max(0, decimals(r["ratio"], r["ci_low"], r["ci_high"]))))
     out.append(dict(key="costs_cic_total", label="NHS payments over £25,000 to community interest companies, c. "
-                    "2010-2020", value=results.cic.total_gbp / 1e9, unit="£bn", source=SOURCE_CIC, digits=2))
+                    "2010-2020", value=results.cic.total_gbp / 1e6, unit="£m", source=SOURCE_CIC, digits=0))
     return out
 
 
@@ -317,17 +319,22 @@ def verdicts_table(results: ProvisionResults) -> pd.DataFrame:
 
 # --- Display tables ------------------------------------------------------------------------------
 
-def england_display(results: ProvisionResults, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+def england_display(results: ProvisionResults, frame: pd.DataFrame | None = None, *,
+                    all_years: bool = False) -> pd.DataFrame:
+    """England ratios; by default the first and last PSS-EX1 years only (the chart and the within-council
+    table carry the years between)."""
     f = results.england if frame is None else frame
     if f.empty:
         return f
+    if not all_years and frame is None:
+        f = f[f["year"].isin(results.params.year_range)]
     level = int(round(100 * results.level))
     out = pd.DataFrame({
         "Service": f["label"], "Year": f["financial_year"],
         f"In-house (£, {results.base} prices)": f["in_house"], f"External (£, {results.base} prices)": f["external"],
         "Ratio": f["ratio"], f"{level}% interval low": f["ci_low"], f"{level}% interval high": f["ci_high"],
         "Publisher's England ratio": f["ratio_published"],
-        "In-house share of activity (%)": 100 * f["in_house_share_activity"],
+        "In-house share of activity (%)": (100 * f["in_house_share_activity"]).round(0),
         "Councils with in-house": f["n_councils_in_house"], "Councils with external": f["n_councils_external"],
     })
     return round_frame(out, interval_columns={"Ratio": (f"{level}% interval low", f"{level}% interval high")},
@@ -345,7 +352,7 @@ def within_display(within: comparisons.WithinCouncil, level: float) -> pd.DataFr
         "Ratio (own / external)": p["ratio"], f"{lv}% low": p["ci_low"], f"{lv}% high": p["ci_high"],
         "Change in ratio a year (%)": p["trend_pct_per_year"], "Change low": p["trend_ci_low"],
         "Change high": p["trend_ci_high"],
-        "Council-years where own was dearer (%)": 100 * p["share_pairs_in_house_dearer"],
+        "Council-years where own was dearer (%)": (100 * p["share_pairs_in_house_dearer"]).round(0),
         "Councils": p["n_councils"], "Council-years": p["n_council_years"],
     })
     if p["trend_ci_low"].isna().all():  # one year: no trend to show
@@ -383,8 +390,11 @@ def sensitivity_display(results: ProvisionResults) -> pd.DataFrame:
     return round_frame(pd.DataFrame(rows), interval_columns={"Ratio": (f"{lv}% low", f"{lv}% high")})
 
 
-def distribution_display(results: ProvisionResults) -> pd.DataFrame:
+def distribution_display(results: ProvisionResults, *, all_years: bool = False) -> pd.DataFrame:
+    """Council quartiles; by default the last PSS-EX1 year only."""
     d = results.distribution
+    if not all_years:
+        d = d[d["year"] == results.params.year_range[1]]
     out = pd.DataFrame({
         "Service": d["label"], "Year": d["financial_year"],
         "In-house median (£)": d["in_house_median"], "In-house IQR": [f"{fmt(a)} to {fmt(b)}" for a, b in
@@ -395,7 +405,7 @@ def distribution_display(results: ProvisionResults) -> pd.DataFrame:
         "Councils (external)": d["external_n"],
         "Council ratio, median": d["ratio_median"], "Council ratio IQR": [f"{fmt(a)} to {fmt(b)}" for a, b in
                                                                           zip(d["ratio_q1"], d["ratio_q3"])],
-        "Councils where own was dearer (%)": 100 * d["share_councils_in_house_dearer"],
+        "Councils where own was dearer (%)": (100 * d["share_councils_in_house_dearer"]).round(0),
     })
     return round_frame(out, count_columns=("Councils (in-house)", "Councils (external)"))
 
@@ -406,7 +416,7 @@ def real_change_display(results: ProvisionResults) -> pd.DataFrame:
         return c
     first, last = results.params.years
     out = pd.DataFrame({"Service": c["label"], "Provider": c["provider"], f"{first} (£)": c["first"],
-                        f"{last} (£)": c["last"], "Real change (%)": c["change_pct"]})
+                        f"{last} (£)": c["last"], "Real change (%)": c["change_pct"].round(0)})
     return round_frame(out)
 
 

@@ -66,9 +66,10 @@ class ClosureRule:
             raise InputError("baseline_min_weeks must be 0 or more")
 
     def describe(self) -> str:
-        return (f"treated from the first year a council's in-house weeks fall below {self.closure_share:.0%} of its "
-                f"first-year level and stay there; controls keep at least {self.kept_share:.0%} every year; only "
-                f"councils with at least {self.baseline_min_weeks:,.0f} in-house weeks in the first year")
+        return (f"a council is treated from the first year its in-house weeks fall below {self.closure_share:.0%} of "
+                f"its first-year (2008-09) level and stay there; controls keep at least {self.kept_share:.0%} of it every "
+                f"year; only councils with at least {self.baseline_min_weeks:,.0f} in-house weeks in the first year "
+                "take part")
 
 
 @dataclass
