@@ -524,8 +524,8 @@ def within_figure(results: ProvisionResults):
     return plots.forest(p, "label", "ratio", "ci_low", "ci_high", title,
                         SOURCE_COSTS + f". Ratio of unit costs, own provision / external; {results.level:.0%} "
                         "intervals clustered by council. Right of 1 = own provision dearer (not worse or better "
-                        "quality).", xlabel="Own provision unit cost / external unit cost (log scale)", null=1.0,
-                        log_scale=True, n=f"{int(p['n_councils'].max())} councils at most")
+                        "quality).", xlabel="Own provision unit cost / external unit cost (1 = the same)", null=1.0,
+                        n=f"{int(p['n_councils'].max())} councils at most")
 
 
 def trend_figure(results: ProvisionResults, series: str):
@@ -542,11 +542,15 @@ def trend_figure(results: ProvisionResults, series: str):
             title = (f"{LABELS[series]}: real in-house unit cost changed {fmt(c.loc['in-house', 'change_pct'], '%', places=0)}"
                      f" and external {fmt(c.loc['external', 'change_pct'], '%', places=0)} from "
                      f"{results.params.years[0]} to {results.params.years[1]} (published England figures)")
+    colours = {f"{p} ({c})": plots.PALETTE[1] if p == "in-house" else plots.PALETTE[0]
+               for p in ("in-house", "external") for c in ("PSS-EX1", "ASC-FR")}
+    note = (" 2008-09 in-house hours: the table's weekly figure x 52 (its label says annual; the published unit cost "
+            "confirms weekly)." if series == "home_care" else "")
     return plots.line_with_band(t, "year_end", "unit_cost_real", "line", title,
                                 SOURCE_COSTS + "; 2014-15 from ASC-FR, a new collection (not comparable). Year = "
-                                "financial year ending.", ylabel=f"£ {UNIT_WORDS[SERIES[series][0]]} "
-                                                                f"({results.base} prices)",
-                                xlabel="Financial year ending")
+                                "financial year ending." + note,
+                                ylabel=f"£ {UNIT_WORDS[SERIES[series][0]]} ({results.base} prices)",
+                                xlabel="Financial year ending", colours=colours)
 
 
 def closure_figures(results: ProvisionResults) -> list:
@@ -581,6 +585,6 @@ def cic_figure(results: ProvisionResults):
     s = results.cic
     title = (f"The ten largest of {s.n_with_payments} NHS-funded CICs took {fmt(s.top10_share, '%', places=0)} of "
              f"{fmt(s.total_gbp / 1e9, '£bn')} paid c. 2010-2020")
-    return plots.bars_with_ci(t, "name", "value", "value", "value", title,
-                              SOURCE_CIC + ". Payments over £25,000 only; totals over the whole window; no sampling "
-                              "interval (a census of the files).", xlabel="Total paid (£m)", n=s.n_with_payments)
+    return plots.bars(t, "name", "value", title,
+                      SOURCE_CIC + ". Payments over £25,000 only; totals over the whole window; no sampling interval "
+                      "(a census of the files).", xlabel="Total paid (£m)", n=s.n_with_payments)
