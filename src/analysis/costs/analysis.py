@@ -116,21 +116,21 @@ def data_text(results: ProvisionResults) -> str:
         f"Real terms are at {results.base} prices (HM Treasury GDP deflator). Each published unit cost was checked "
         "against its own cost and activity within the published rounding, and each England total against the sum of "
         f"the council rows: {int((r['status'].str.startswith('reconciles')).sum())} of {len(r)} totals reconcile "
-        f"exactly within rounding; the other {len(estimated)} are PSS-EX1 totals that, as the files' footnote says, "
+        f"within the published rounding; the other {len(estimated)} are PSS-EX1 totals that, as the files' footnote says, "
         "include the publisher's estimates for councils that did not report (the gap never exceeds what the missing "
         "councils could plausibly add). Suppressed and not-available cells are missing, never zero.")
 
 
 def within_text(results: ProvisionResults) -> str:
     p = results.within.pooled
-    level = results.level
-    parts = []
-    for r in p.itertuples():
-        parts.append(f"{r.label.lower()} {fmt_interval(r.ratio, r.ci_low, r.ci_high)} ({r.n_councils} councils)")
-    return (f"Ratio of a council's own unit cost to the unit cost of what it bought in, same service and year "
-            f"(geometric mean across council-years, {level:.0%} intervals clustered by council): " + "; ".join(parts)
-            + ". A ratio of 2 means own provision cost twice as much per week, hour or client. The intervals are "
-            f"not adjusted for the {len(p)} comparisons; with a Bonferroni correction the weakest ones would widen.")
+    if p.empty:
+        return "No council both provided and bought any of the chosen services above the minimum activity."
+    adjusted = int((p["ci_low_adjusted"] > 1).sum())
+    return (f"Each ratio is a geometric mean over council-years of the council's own unit cost divided by the unit cost "
+            f"of what it bought in ({results.level:.0%} intervals clustered by council). A ratio of 2 means own "
+            f"provision cost twice as much per week, hour or client. With {len(p)} services compared, a Bonferroni "
+            f"adjustment leaves {adjusted} of them with intervals wholly above one. Weighting council-years by activity "
+            "and resampling councils (below) give similar answers.")
 
 
 def closure_text(results: ProvisionResults) -> str:
@@ -147,7 +147,9 @@ def closure_text(results: ProvisionResults) -> str:
     pre, es_p = est.cs_pretest_p, est.es_pretest_p
     small = [int(x) for x in panel.cohorts["councils"] if x < 5]
     if small:
-        text += (f"{len(small)} cohort(s) hold fewer than five councils ({', '.join(map(str, small))}): their "
+        count = {1: "One cohort holds", 2: "Two cohorts hold", 3: "Three cohorts hold", 4: "Four cohorts hold"}.get(
+            len(small), f"{len(small)} cohorts hold")
+        text += (f"{count} fewer than five councils ({', '.join(map(str, small))}): their "
                  "group-time effects rest on one to a few councils' paths, with standard errors that are not reliable. ")
     if pre is not None and pre < 0.05:
         text += (f"The Callaway-Sant'Anna pre-trend test rejects parallel paths before closure ({p_text(pre)}; "
@@ -244,15 +246,17 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
                            level=level, unit="%"))
     if len(pooled) > 1:
         above = pooled[pooled["ci_low"] > 1]
+        above_adj = pooled[pooled["ci_low_adjusted"] > 1]
         span = (pooled["ratio"].min(), pooled["ratio"].max())
         out.append(Finding(
             "within_council_all_services",
             f"Own provision cost more per unit than buying in for {len(above)} of the {len(pooled)} services and client "
-            f"groups compared, with {level:.0%} intervals above one (within-council ratios from "
-            f"{fmt(span[0])} to {fmt(span[1])} times); the rest show no clear difference.",
+            f"groups compared, with {level:.0%} intervals above one ({len(above_adj)} after a Bonferroni adjustment for "
+            f"{len(pooled)} comparisons); within-council ratios run from {fmt(span[0])} to {fmt(span[1])} times, and the "
+            "rest show no clear difference.",
             SOURCE_COSTS,
-            "'External' mixes for-profit firms, charities, social enterprises and mutuals: none of this isolates "
-            "mutuals, and the intervals are not adjusted for the number of services compared.",
+            "'External' mixes for-profit firms, charities, social enterprises and mutuals, so none of this isolates "
+            "mutuals.",
             value=float(len(above)), no_interval_reason="a count of services whose interval excludes no difference"))
     closure = results.closures
     if closure.supported and "log_unit_cost" in closure.estimates:
@@ -260,20 +264,28 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
         cs = est.summary.iloc[0]
         cohorts = closure.panel.cohorts
         change = difference_phrase(
-            "Overall weekly cost of residential care for older people after a council closed or sold its own homes",
-            f"the {closure.panel.n_treated} councils that did", f"the {closure.panel.n_controls} that kept theirs",
+            "Overall weekly cost of residential care for older people after closure",
+            f"councils that closed or sold their homes ({closure.panel.n_treated})",
+            f"those that kept theirs ({closure.panel.n_controls})",
             cs["pct"], cs["pct_low"], cs["pct_high"], unit="%", level=level, higher="higher", lower="lower")
         pre = est.cs_pretest_p
         diverged = pre is not None and pre < 0.05
         text = change + (f"; Callaway-Sant'Anna, cohorts of {int(cohorts['councils'].min())} to "
                          f"{int(cohorts['councils'].max())} councils")
+        large = est.summary[est.summary["method"].str.contains("cohorts of")]
+        if len(large):
+            lr = large.iloc[0]
+            word = "a clear difference" if clear_difference(lr["pct_low"], lr["pct_high"]) else "no clear difference"
+            text += (f". Without the cohorts of fewer than five councils, {word} "
+                     f"({fmt_interval(lr['pct'], lr['pct_low'], lr['pct_high'], '%', level=level)})")
         if diverged:
-            text += "; but their costs were already on a different path before they closed, so this is not an effect."
+            text += "; and their costs were already on a different path before they closed, so this is not an effect."
+        else:
+            text += "."
         out.append(Finding("closure_unit_cost", text, SOURCE_COSTS,
                            (f"Pre-trend tests: Callaway-Sant'Anna {p_text(pre)}, event study {p_text(est.es_pretest_p)}. "
                             if diverged else "Parallel trends is an assumption the pre-trend tests only weakly check. ")
-                           + "Closing homes was a choice, and cohorts of one to three councils make yearly effects "
-                           "noisy.",
+                           + "Closing homes was a choice, and the smallest cohorts make yearly effects noisy.",
                            value=cs["pct"], low=cs["pct_low"], high=cs["pct_high"], level=level, unit="%"))
     elif not closure.supported:
         out.append(Finding("closure_unit_cost", "The council panel cannot support a closure analysis under the chosen "
@@ -334,7 +346,7 @@ def england_display(results: ProvisionResults, frame: pd.DataFrame | None = None
         f"In-house (£, {results.base} prices)": f["in_house"], f"External (£, {results.base} prices)": f["external"],
         "Ratio": f["ratio"], f"{level}% interval low": f["ci_low"], f"{level}% interval high": f["ci_high"],
         "Publisher's England ratio": f["ratio_published"],
-        "In-house share of activity (%)": (100 * f["in_house_share_activity"]).round(0),
+        "In-house share of activity (%)": (100 * f["in_house_share_activity"]).round(1),
         "Councils with in-house": f["n_councils_in_house"], "Councils with external": f["n_councils_external"],
     })
     return round_frame(out, interval_columns={"Ratio": (f"{level}% interval low", f"{level}% interval high")},
@@ -438,7 +450,7 @@ def cost_quality_display(results: ProvisionResults) -> pd.DataFrame:
                 "Service": LABELS[key], f"Unit cost {financial_year(last_pss)} (£, {results.base} prices)": cost,
                 "Unit": unit,
                 "Cost data's provider type": provider, "CQC ownership": own,
-                f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)": None if r is None else r["share"],
+                f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)": None if r is None else round(r["share"]),
                 "Interval": "" if r is None else f"{fmt(r['ci_low'], places=0)} to {fmt(r['ci_high'], places=0)}",
                 "Rated services": None if r is None else r["total"]})
     return round_frame(pd.DataFrame(rows), count_columns=("Rated services",))

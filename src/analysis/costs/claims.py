@@ -92,9 +92,10 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         f"{fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a year; partial coverage, CICs are "
         "not all mutuals, and mutuals also sell to councils, so this neither confirms nor refutes '£1bn'.",
         rows, datasets=CIC_DATASET,
-        summary=("No public register of mutuals exists. The government's own counts disagree with each other, and NHS "
-                 f"payments to all CICs recorded in public spend files come to {fmt(lo_y / 1e6, '£m', places=0)}-"
-                 f"{fmt(hi_y / 1e6, '£m', places=0)} a year, a partial figure for a different set of organisations.")))
+        summary=("No public register of mutuals exists, so the count can only be set against other government counts "
+                 f"(BCG counted {_value(rows, 'MUT-040'):.0f} in 2013). NHS payments to all CICs in public spend files come "
+                 f"to {fmt(lo_y / 1e6, '£m', places=0)}-{fmt(hi_y / 1e6, '£m', places=0)} a year, a partial figure for a "
+                 "different set of organisations.")))
 
     c = claim_row(claims, "CL-MUT-08")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -130,10 +131,10 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         f"{year} ({lvl} Wilson intervals): " + "; ".join(parts) + ". The cost gap may reflect pay and conditions, case "
         "mix and overhead allocation rather than efficiency, and the years differ.",
         rows, datasets=COST_DATASETS + ("cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year"),
-        summary=("Untestable as worded: no public data separate social enterprises. External providers as a whole "
-                 f"cost councils less per unit ({low:.1f}-{high:.1f} times less for own provision), with third-sector "
-                 "CQC ratings at least as good as in-house, but that is not a value-for-money comparison of social "
-                 "enterprises.")))
+        summary=("Untestable as worded: no public data separate social enterprises. Councils' own services cost "
+                 f"{low:.1f}-{high:.1f} times as much per unit as external providers as a whole, and third-sector CQC "
+                 "ratings were at least as good as in-house ones, but that is not a value-for-money comparison of "
+                 "social enterprises.")))
 
     c = claim_row(claims, "CL-MUT-10")
     rows = evidence_rows(figures, c["evidence_ids"])

@@ -252,7 +252,17 @@ def within_council(unit_costs: pd.DataFrame, series: list[str], years: tuple[int
                        "trend_ci_high": 100 * (np.exp(tb + crit * tse) - 1),
                        "share_pairs_in_house_dearer": float((part["log_ratio"] > 0).mean()),
                        "weighted": weighted})
-    return WithinCouncil(pd.DataFrame(by_year), pd.DataFrame(pooled), pairs, level)
+    pooled = pd.DataFrame(pooled)
+    if len(pooled):
+        # Bonferroni across the services compared: the same log-scale standard error, a wider critical value.
+        m = len(pooled)
+        crit = np.array([_crit(level, g - 1) for g in pooled["n_councils"]])
+        crit_adj = np.array([_crit(1 - (1 - level) / m, g - 1) for g in pooled["n_councils"]])
+        se = (np.log(pooled["ci_high"]) - np.log(pooled["ci_low"])) / (2 * crit)
+        pooled["ci_low_adjusted"] = np.exp(np.log(pooled["ratio"]) - crit_adj * se)
+        pooled["ci_high_adjusted"] = np.exp(np.log(pooled["ratio"]) + crit_adj * se)
+        pooled["comparisons"] = m
+    return WithinCouncil(pd.DataFrame(by_year), pooled, pairs, level)
 
 
 def council_bootstrap_ratio(pairs: pd.DataFrame, *, n_boot: int = 999, seed: int = 0,

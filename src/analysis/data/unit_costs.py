@@ -487,7 +487,8 @@ def reconcile_england(df: pd.DataFrame) -> pd.DataFrame:
             if np.isnan(diff):
                 status = "England not published"
             elif abs(diff) <= tolerance:
-                status = "reconciles" + (f" (England also includes councils {', '.join(known.also_includes)}: "
+                named = councils.loc[councils["dh_code"].isin(known.also_includes), "council_published"] if known else []
+                status = "reconciles" + (f" (England also includes {', '.join(n.strip() for n in named)}: "
                                          "documented discrepancy)" if known else "")
             elif info["collection"] == "PSS-EX1" and missing and -tolerance <= diff <= missing * largest + tolerance:
                 status = f"England includes the publisher's estimate for {missing} missing council(s)"
