@@ -39,10 +39,12 @@ Checks that fail loudly (:class:`SchemaError` naming file, series and year)
    the file's own note, sums over councils with both numerator and denominator
    non-zero; the one departure found is written down in :data:`KNOWN_DISCREPANCIES`.
 
-Councils carry their old DH/CASSR code and an ONS code: the code of the council
-as it stood at the start of the ASCOF series (2017-18) from the official ASCOF
-2020-21 file, matched by CASSR code and checked by name (Bournemouth, Poole,
-the old Dorset county and the old Buckinghamshire county by name). Cheshire and
+Councils carry their old DH/CASSR code and an ONS code from the ASCOF files: matched
+by CASSR code against the official ASCOF 2020-21 file and checked by name, or by
+name alone where the code has gone (Bournemouth, Poole, Buckinghamshire). Where a
+council was later reorganised, the code of the council as it stood at the start of
+the ASCOF series (2017-18) is used, so Dorset (code 809) is the county E10000009,
+not the 2019 unitary, and Buckinghamshire the county E10000002. Cheshire and
 Bedfordshire (2008-09 only) were split in April 2009 and have no ONS code of
 their own here: ``successor_ons_codes`` names the councils that replaced them.
 Gateshead and Northumberland changed ONS code in 2013 after minor boundary
