@@ -276,8 +276,8 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
         if len(large):
             lr = large.iloc[0]
             word = "a clear difference" if clear_difference(lr["pct_low"], lr["pct_high"]) else "no clear difference"
-            text += (f". Without the cohorts of fewer than five councils, {word} "
-                     f"({fmt_interval(lr['pct'], lr['pct_low'], lr['pct_high'], '%', level=level)})")
+            text += (f". Without the cohorts of fewer than five councils, {word}: "
+                     f"{fmt_interval(lr['pct'], lr['pct_low'], lr['pct_high'], '%', level=level)}")
         if diverged:
             text += "; and their costs were already on a different path before they closed, so this is not an effect."
         else:
