@@ -295,3 +295,18 @@ def ce_plane(delta_effect: np.ndarray, delta_cost: np.ndarray, title: str, sourc
     ax.legend(loc="best")
     _title(ax, title, simulated)
     return _finish(fig, source, n)
+
+
+def bars(df: pd.DataFrame, label: str, value: str, title: str, source: str, *, xlabel: str = "",
+         n: str | int | None = None, colour: str = PALETTE[0], simulated: bool = False) -> Figure:
+    """Horizontal bars in one colour, largest on top, for totals that have no sampling interval (a census)."""
+    _check_columns(df, [label, value], "bars")
+    fig, ax = plt.subplots(figsize=(8.0, 0.45 * len(df) + 1.8))
+    ys = np.arange(len(df))[::-1]
+    ax.barh(ys, df[value], color=colour, height=0.6)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(df[label])
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+    _title(ax, title, simulated)
+    return _finish(fig, source, n)

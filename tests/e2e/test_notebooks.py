@@ -34,7 +34,8 @@ def test_every_notebook_renders_with_defaults(tmp_path):
     proc = run_cli(["run", "--out", str(out), "--no-progress"])
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((only_run_dir(out) / "run.json").read_text())
-    assert {r["notebook"] for r in summary["reports"]} == {"mutuals_vs_inhouse", "nao_vfm_risk", "personal_budgets"}
+    assert {r["notebook"] for r in summary["reports"]} == {"mutuals_vs_inhouse", "nao_vfm_risk", "personal_budgets",
+                                                           "provision_costs"}
     for report in summary["reports"]:
         assert report["status"] == "ok" and report["headlines"], report["slug"]
         assert not report["simulated"], f"{report['slug']}: default reports must be all real data"
@@ -136,3 +137,16 @@ def test_notebook_runs_as_a_researcher_runs_it_in_jupyterlab(tmp_path):
     from analysis.report.notebook import PROVENANCE_MIMETYPE
 
     assert any(PROVENANCE_MIMETYPE in o.get("data", {}) for o in outputs)
+
+
+def test_provision_costs_runs_end_to_end_with_a_stricter_treatment_rule(tmp_path):
+    summary, report, html = _run(tmp_path, ["provision_costs", "-p", "n_bootstrap=199", "-p", "closure_share=0.05",
+                                            "-p", "real_terms_base=2022-23", "-p", "services=[residential_older, home_care]"])
+    text = _visible_text(html)
+    assert "Key findings" in text and "Verdicts on the claims" in text
+    for claim in ("CL-MUT-01", "CL-MUT-03", "CL-MUT-08", "CL-MUT-09", "CL-MUT-10"):
+        assert claim in text
+    assert "not testable with public data" in text and "Callaway-Sant'Anna" in text
+    assert "below 5% of its first-year (2008-09) level" in text and "2022-23 prices" in text
+    assert "Traceback" not in text and "SIMULATED" not in text
+    assert {h["key"] for h in report["headlines"]} >= {"costs_within_residential_older", "costs_within_home_care"}

@@ -21,7 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from analysis import __version__, atomic, config, provenance
-from analysis.data import ascof, cqc, provision, staff_survey
+from analysis.data import ascof, cic, cqc, provision, staff_survey, unit_costs
 from analysis.data.catalogue import load_catalogue
 from analysis.data.download import fetch
 from analysis.errors import DataError, SchemaError
@@ -38,6 +38,8 @@ def read_raw(name: str) -> pd.DataFrame:
     path = fetch(name)
     provenance.record_dataset(dataset.provenance())
     try:
+        if name in _GRID_DATASETS:
+            return unit_costs.read_grid(path)
         if name == "ascfr_2014_15_council_expenditure":
             return pd.read_csv(path, header=1, encoding="latin1", low_memory=False)
         if dataset.format == "csv":
@@ -45,6 +47,23 @@ def read_raw(name: str) -> pd.DataFrame:
         return pd.read_excel(path)
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"Dataset {name!r} at {path} could not be parsed as {dataset.format}: {exc}") from None
+
+
+# Published tables with several header rows, notes and markers: read as a grid of strings, as laid out.
+_GRID_DATASETS = (*unit_costs.PSS_DATASETS.values(), unit_costs.ASCFR_DATASET, unit_costs.DEFLATOR_DATASET)
+_UNIT_COST_INPUTS = (*unit_costs.PSS_DATASETS.values(), unit_costs.ASCFR_DATASET)
+
+
+def _unit_costs(*raws: pd.DataFrame) -> pd.DataFrame:
+    n = len(unit_costs.PSS_DATASETS)
+    pss = dict(zip(sorted(unit_costs.PSS_DATASETS), raws[:n]))
+    ascfr, deflators, trend, official = raws[n:]
+    return unit_costs.tidy_unit_costs(pss, ascfr, deflators, _council_lookup(trend, official))
+
+
+def _unit_cost_reconciliation(*raws: pd.DataFrame) -> pd.DataFrame:
+    n = len(unit_costs.PSS_DATASETS)
+    return unit_costs.tidy_reconciliation(dict(zip(sorted(unit_costs.PSS_DATASETS), raws[:n])), raws[n])
 
 
 def _council_lookup(trend: pd.DataFrame, official: pd.DataFrame) -> pd.DataFrame:
@@ -140,6 +159,16 @@ TABLES: dict[str, Table] = {
               lambda a, b, c, d: provision.tidy_national_expenditure(
                   {"65+|pre": a, "65+|post": b, "18-64|pre": c, "18-64|post": d}),
               provision.NATIONAL_EXPENDITURE_SCHEMA),
+        Table("unit_costs", "Council unit costs of adult social care, in-house vs external, 2008-09 to 2014-15 "
+              "(cash and real terms), with England rows",
+              (*_UNIT_COST_INPUTS, unit_costs.DEFLATOR_DATASET, "ascof_trend", "ascof_official_2020_21"),
+              _unit_costs, unit_costs.UNIT_COSTS_SCHEMA),
+        Table("unit_costs_reconciliation", "Unit-cost tables: each England total against the sum of council rows",
+              _UNIT_COST_INPUTS, _unit_cost_reconciliation, unit_costs.RECONCILIATION_SCHEMA),
+        Table("gdp_deflators", "HM Treasury GDP deflators by financial year (2022-23 = 100)",
+              (unit_costs.DEFLATOR_DATASET,), unit_costs.tidy_deflators, unit_costs.DEFLATORS_SCHEMA),
+        Table("nhs_cic_suppliers", "Suppliers paid by NHS bodies c. 2010-2020, one row per organisation, with CIC flag",
+              ("nhs_cic_supplier_audit",), cic.tidy_suppliers, cic.SUPPLIERS_SCHEMA),
     )
 }
 

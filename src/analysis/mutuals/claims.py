@@ -2,20 +2,20 @@
 
 Rules (applied in ``assess_claims``, printed with each verdict):
 
-* **Performance claims** ("productivity up to 45%", "almost overnight") are
-  *unsourced* when the speaker cites no study and the nearest register figure is
-  one organisation's self-report; *not testable with public data* when no public
-  dataset measures the outcome for mutuals.
-* **Count claims** (65 live mutuals, 53 NHS mutuals) are *not testable with
-  public data*: there is no public register of mutuals; the government's own
-  counts are shown for consistency.
+* **Performance claims** ("almost overnight" productivity) are *not testable with
+  public data* when no public dataset measures the outcome for mutuals.
 * **Programme-specific counts** are *contradicted* when the register shows the
   programme delivered far fewer than claimed (under half).
-* **Programme facts** (budgets, contract values) are *supported* when two or
-  more outlets agree within 10%.
+* **Programme facts** (budgets) are *supported* when two or more outlets agree
+  within 10%.
 * The **NAViGO comparison** is *not testable with public data* when the survey
   item it quotes is absent from the public staff-survey file; the same
   one-organisation-against-benchmark method is shown on the items that exist.
+
+The claims that council unit costs and NHS payments to CICs bear on ("productivity
+up to 45%", "65 live mutuals ... £1bn", "53 mutual organisations providing services
+to the NHS", "cost effectively", "40 services ... almost £1 billion") are judged in
+``analysis.costs.claims``.
 """
 
 from __future__ import annotations
@@ -34,17 +34,12 @@ def _value(rows: pd.DataFrame, fid: str) -> float:
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.DataFrame | None,
                   focus: pd.DataFrame | None, focus_name: str, cqc_models: pd.DataFrame,
                   cqc_shares: pd.DataFrame, n_survey_social_enterprises: int) -> list[Verdict]:
-    out = []
+    """Verdicts on CL-MUT-02 and 04 to 07.
 
-    c = claim_row(claims, "CL-MUT-01")
-    rows = evidence_rows(figures, c["evidence_ids"])
-    csh = rows.set_index("id").loc["MUT-063"]
-    out.append(Verdict.for_claim(c, "unsourced",
-                  "The article cites no study; the nearest figure in the register is one organisation's "
-                  "self-reported range; no public dataset measures mutuals' productivity.",
-                  f"Claimed: up to {_value(rows, 'MUT-027'):.0f}%. Nearest located figure: Central Surrey Health "
-                  f"'{csh['lower']:.0f}-{csh['upper']:.0f}% gains in productivity' ({csh['year']}, {csh['verification']}). "
-                  "'Up to' quotes a best case, not an average across mutuals.", rows))
+    ``cqc_models`` and ``n_survey_social_enterprises`` fed claims now judged in ``analysis.costs.claims``;
+    they are still accepted so the mutuals report's call is unchanged while that report is reworked.
+    """
+    out = []
 
     c = claim_row(claims, "CL-MUT-02")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -61,15 +56,6 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
                   "The quoted survey item is absent from the public file, so the claim cannot be checked; one "
                   "organisation against a national average is, in any case, not adjusted for trust type or change "
                   "over time.", numbers, rows))
-
-    c = claim_row(claims, "CL-MUT-03")
-    rows = evidence_rows(figures, c["evidence_ids"])
-    ratio = _value(rows, "MUT-074") / _value(rows, "MUT-038")
-    out.append(Verdict.for_claim(c, "not testable with public data",
-                  "No public register of mutuals exists; government counts can only be checked against each other.",
-                  f"65 live (Feb 2013) / 9 in 2010 = x{ratio:.1f}; BCG counted {_value(rows, 'MUT-040'):.0f} mutuals "
-                  f"delivering £{_value(rows, 'MUT-041'):.1f}bn in 2013. About half of the later '100 mutuals' came from "
-                  "the pre-2010 Right to Request (MUT-073), so 'since 2010' depends on the baseline.", rows))
 
     c = claim_row(claims, "CL-MUT-04")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -119,33 +105,4 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
                   f"BCG (2013): staff absence down {_value(rows, 'MUT-045'):.0f}% and turnover down "
                   f"{_value(rows, 'MUT-046'):.0f}% since spin-out (self-reported, survivors)." + context, rows))
 
-    c = claim_row(claims, "CL-MUT-08")
-    rows = evidence_rows(figures, c["evidence_ids"])
-    out.append(Verdict.for_claim(c, "not testable with public data",
-                  "No public register of NHS mutuals; the count comes from Cabinet Office figures reported by others.",
-                  f"Cabinet Office figure {_value(rows, 'MUT-059'):.0f}; {_value(rows, 'MUT-060'):.0f} new mutuals formed "
-                  f"from the NHS 2009-2014 (MUT-060). {n_survey_social_enterprises} social enterprises appear in the public NHS "
-                  "Staff Survey file (a floor, not a count).",
-                  rows))
-
-    c = claim_row(claims, "CL-MUT-09")
-    rows = evidence_rows(figures, c["evidence_ids"])
-    logit = cqc_models[cqc_models["model"].str.startswith("logit")].set_index("term")
-    ts = logit.loc["third sector"]
-    first, last = cqc_models.attrs.get("years", ("?", "?"))
-    out.append(Verdict.for_claim(c, "unsourced",
-                  "'Proven track record' needs a comparison with a matched alternative; none is cited or located. "
-                  "The closest public data (CQC, third sector as a whole) is shown.",
-                  f"CQC community services {first}-{last}: third-sector reports were {ts['difference_pp']:+.1f} percentage points "
-                  f"({ts['diff_ci_low']:+.1f} to {ts['diff_ci_high']:+.1f}) as likely to be rated Good/Outstanding as "
-                  "council in-house services, adjusting for year and re-inspection. No public cost data.", rows))
-
-    c = claim_row(claims, "CL-MUT-10")
-    rows = evidence_rows(figures, c["evidence_ids"])
-    value_bn = [_value(rows, "MUT-081"), _value(rows, "NAO-001")]
-    agree = abs(value_bn[0] - value_bn[1]) <= 0.1 * max(value_bn) + 1e-9
-    out.append(Verdict.for_claim(c, "supported" if agree else "contradicted",
-                  "A programme fact: supported when two or more outlets agree within 10%.",
-                  f"40 services (government, 2012) vs 'more than 40' (NAO-028); contracts 'almost £1bn' vs the NAO's "
-                  f"£{value_bn[1]:.1f}bn a year.", rows))
     return out

@@ -95,6 +95,7 @@ class NotebookSpec:
 def _registry() -> dict[str, NotebookSpec]:
     # Imported here so that importing analysis.report does not import every domain.
     from analysis.budgets.params import PersonalBudgetsParameters
+    from analysis.costs.params import ProvisionCostsParameters
     from analysis.mutuals.params import MutualsParameters
     from analysis.vfm.params import VfmParameters
 
@@ -111,6 +112,11 @@ def _registry() -> dict[str, NotebookSpec]:
                      PersonalBudgetsParameters,
                      "Effect sizes and meta-analysis of the pilots, cost-effectiveness, ASCOF council panel, "
                      "single-council profiles and claim verdicts."),
+        NotebookSpec("provision_costs", "In-house against external provision: council unit costs, quality beside "
+                     "them, and NHS-funded CICs", ProvisionCostsParameters,
+                     "Council unit costs 2008-09 to 2014-15 (England, across and within councils), CQC ratings by "
+                     "ownership, councils that closed their care homes (staggered adoption), NHS payments to CICs, "
+                     "and verdicts on the productivity and value claims."),
     ]
     for module_name in filter(None, os.environ.get("ANALYSIS_EXTRA_NOTEBOOKS", "").split(",")):
         try:

@@ -1,0 +1,602 @@
+"""In-house against external provision, as the provision-costs notebook runs it.
+
+``analyse(params)`` loads the council unit-cost tables (rebased to the chosen prices),
+runs the England, across-council and within-council comparisons, sets CQC ratings by
+ownership beside the costs, estimates the closure panel, summarises the NHS-funded CIC
+sector and judges the claims. ``key_findings``, the ``*_display`` tables and the
+``*_figure`` functions turn the results into what the report shows; every number in
+the text is computed here and rounded by ``analysis.precision``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis import data, plots
+from analysis.claims import Verdict, verdict_table
+from analysis.costs import cic as cic_mod
+from analysis.costs import claims, closures, comparisons
+from analysis.costs.comparisons import LABELS, SERIES, UNIT_WORDS
+from analysis.costs.params import ProvisionCostsParameters
+from analysis.data.unit_costs import financial_year
+from analysis.findings import Finding, clear_difference, difference_phrase
+from analysis.mutuals import ratings
+from analysis.precision import decimals, fmt, fmt_interval, round_frame
+
+SOURCE_COSTS = ("HSCIC, Personal Social Services: Expenditure and Unit Costs (PSS-EX1) council tables 2008-09 to "
+                "2013-14; GDP deflators, HM Treasury")
+SOURCE_ASCFR = "HSCIC, Adult Social Care Finance Return (ASC-FR) council unit costs 2014-15"
+SOURCE_CQC = "Care Quality Commission ratings by ownership (compiled by B. Goodair)"
+SOURCE_CIC = ("NHS bodies' spend-over-£25,000 files c. 2010-2020, suppliers audited against Companies House by "
+              "Rahal and Mohan (NHSSpend)")
+NOT_PRODUCTIVITY = ("A unit cost is cost per week, hour or client, not productivity: it is not adjusted for quality or "
+                    "for case mix (council homes often take residents with higher needs, respite and intermediate "
+                    "care), and councils load their own services with overheads that external fees hide.")
+
+
+@dataclass
+class ProvisionResults:
+    params: ProvisionCostsParameters
+    england: pd.DataFrame
+    england_2015: pd.DataFrame
+    distribution: pd.DataFrame
+    within: comparisons.WithinCouncil
+    within_weighted: comparisons.WithinCouncil
+    within_2015: comparisons.WithinCouncil | None
+    bootstrap_check: pd.DataFrame
+    trend: pd.DataFrame
+    real_change: pd.DataFrame
+    quality: pd.DataFrame
+    closures: closures.ClosureResults
+    cic: cic_mod.CicSector
+    verdicts: list[Verdict]
+    reconciliation: pd.DataFrame
+    spinout_evidence: pd.DataFrame
+
+    @property
+    def level(self) -> float:
+        return self.params.confidence_level
+
+    @property
+    def base(self) -> str:
+        return self.params.real_terms_base
+
+
+def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
+    deflators = data.load("gdp_deflators")
+    costs = comparisons.with_price_base(data.load("unit_costs"), deflators, params.real_terms_base)
+    series = list(params.services)
+    years = params.year_range
+    level, seed = params.confidence_level, params.seed
+    england = comparisons.england_ratios(costs, series, years, level=level, n_boot=params.n_bootstrap, seed=seed)
+    distribution = comparisons.council_distribution(costs, series, years, params.min_activity)
+    within = comparisons.within_council(costs, series, years, params.min_activity, level=level)
+    weighted = comparisons.within_council(costs, series, years, params.min_activity, level=level, weighted=True)
+    checks = []
+    for key, part in within.pairs.groupby("series", sort=False):
+        ratio, lo, hi = comparisons.council_bootstrap_ratio(part, n_boot=params.n_bootstrap, seed=seed, level=level)
+        checks.append({"series": key, "label": LABELS[key], "ratio": ratio, "ci_low": lo, "ci_high": hi})
+    england_2015 = pd.DataFrame()
+    within_2015 = None
+    if params.include_2014_15:
+        england_2015 = comparisons.england_ratios(costs, series, (2015, 2015), level=level, n_boot=params.n_bootstrap,
+                                                  seed=seed, collection="ASC-FR")
+        residential = [s for s in series if SERIES[s][2] is not None]
+        if residential:
+            within_2015 = comparisons.within_council(costs, residential, (2015, 2015), params.min_activity,
+                                                     level=level, collection="ASC-FR")
+    trend = comparisons.england_trend(costs, series, years)
+    change = comparisons.real_change(trend, years)
+    quality = ratings.good_share_by_year(data.load("cqc_ratings_by_year"), (params.cqc_year, params.cqc_year), level)
+    rule = closures.ClosureRule(params.closure_share, params.kept_share, params.baseline_min_weeks)
+    closure = closures.analyse(costs, rule, years, control_group=params.control_group, level=level, seed=seed)
+    sector = cic_mod.cic_sector(data.load("nhs_cic_suppliers"), window_years=tuple(params.cic_window_years))
+    pooled_all = comparisons.within_council(costs, list(SERIES), (2009, 2014), params.min_activity, level=level).pooled
+    verdicts = claims.assess_claims(data.load_claims(), data.load_figures(), within=pooled_all, cic=sector,
+                                    quality=quality, level=level)
+    reconciliation = data.load("unit_costs_reconciliation")
+    spinouts = data.evidence_rows(data.load_figures(), list(cic_mod.DOCUMENTED_SPINOUTS.values()))
+    return ProvisionResults(params, england, england_2015, distribution, within, weighted, within_2015,
+                            pd.DataFrame(checks), trend, change, quality, closure, sector, verdicts, reconciliation,
+                            spinouts)
+
+
+# --- Narrative -----------------------------------------------------------------------------------
+
+def data_text(results: ProvisionResults) -> str:
+    r = results.reconciliation
+    pss = r[r["collection"] == "PSS-EX1"]
+    estimated = pss[pss["status"].str.startswith("England includes")]
+    return (
+        f"Council unit costs for {results.params.years[0]} to {results.params.years[1]} come from the official "
+        "PSS-EX1 council tables; 2014-15 from the new ASC-FR collection, shown apart because its definitions differ. "
+        f"Real terms are at {results.base} prices (HM Treasury GDP deflator). Each published unit cost was checked "
+        "against its own cost and activity within the published rounding, and each England total against the sum of "
+        f"the council rows: {int((r['status'].str.startswith('reconciles')).sum())} of {len(r)} totals reconcile "
+        f"within the published rounding; the other {len(estimated)} are PSS-EX1 totals that, as the files' footnote says, "
+        "include the publisher's estimates for councils that did not report (the gap never exceeds what the missing "
+        "councils could plausibly add). Suppressed and not-available cells are missing, never zero.")
+
+
+def within_text(results: ProvisionResults) -> str:
+    p = results.within.pooled
+    if p.empty:
+        return "No council both provided and bought any of the chosen services above the minimum activity."
+    adjusted = int((p["ci_low_adjusted"] > 1).sum())
+    return (f"Each ratio is a geometric mean over council-years of the council's own unit cost divided by the unit cost "
+            f"of what it bought in ({results.level:.0%} intervals clustered by council). A ratio of 2 means own "
+            f"provision cost twice as much per week, hour or client. With {len(p)} services compared, a Bonferroni "
+            f"adjustment leaves {adjusted} of them with intervals wholly above one. Weighting council-years by activity "
+            "and resampling councils (below) give similar answers.")
+
+
+def closure_text(results: ProvisionResults) -> str:
+    c = results.closures
+    panel = c.panel
+    cohorts = ", ".join(f"{r.financial_year}: {r.councils}" for r in panel.cohorts.itertuples())
+    text = (f"Treatment rule: {panel.rule.describe()}. Under it {panel.n_treated} councils closed or sold their homes "
+            f"between {results.params.years[0]} and {results.params.years[1]} (first year below the threshold, "
+            f"councils per cohort: {cohorts or 'none'}), {panel.n_controls} kept them, and "
+            f"{len(panel.status) - panel.n_treated - panel.n_controls} are set aside (table below). ")
+    if not c.supported:
+        return text + "The panel cannot support the design: " + c.reason
+    est = c.estimates["log_unit_cost"]
+    pre, es_p = est.cs_pretest_p, est.es_pretest_p
+    small = [int(x) for x in panel.cohorts["councils"] if x < 5]
+    if small:
+        count = {1: "One cohort holds", 2: "Two cohorts hold", 3: "Three cohorts hold", 4: "Four cohorts hold"}.get(
+            len(small), f"{len(small)} cohorts hold")
+        text += (f"{count} fewer than five councils ({', '.join(map(str, small))}): their "
+                 "group-time effects rest on one to a few councils' paths, with standard errors that are not reliable. ")
+    if pre is not None and pre < 0.05:
+        text += (f"The Callaway-Sant'Anna pre-trend test rejects parallel paths before closure ({p_text(pre)}; "
+                 f"{p_text(est.large_cohorts_pretest_p)} without the small cohorts) and the event study's joint test "
+                 f"of leads gives {p_text(es_p)}: councils that closed their homes were already on a different path. "
+                 "The estimates describe what happened after closure; they are not the effect of closing.")
+    else:
+        text += ("The pre-trend tests do not reject parallel paths, which is weak evidence for them (the tests have "
+                 "little power with cohorts this small).")
+    return text
+
+
+def cic_text(results: ProvisionResults) -> str:
+    s = results.cic
+    documented = s.largest.dropna(subset=["documented_spinout"])
+    names = ", ".join(organisation_name(n) for n in documented["organisation"]) or "none"
+    return (f"NHS trusts, CCGs and NHS England paid {s.n_with_payments} community interest companies "
+            f"{fmt(s.total_gbp / 1e9, '£bn')} in payments over £25,000 in the spend files scraped for c. 2010-2020 "
+            f"({s.n_spellings_merged} supplier spellings merged by company number). If the files span "
+            f"{s.window_years[0]} to {s.window_years[1]} years, that is {fmt(s.per_year_gbp[1] / 1e6, '£m', places=0)} to "
+            f"{fmt(s.per_year_gbp[2] / 1e6, '£m', places=0)} a year. The money is concentrated: the largest CIC took "
+            f"{fmt(s.top1_share, '%')} and the ten largest {fmt(s.top10_share, '%', places=0)} (Gini {fmt(s.gini)}; "
+            f"median total {fmt(s.median_gbp / 1e6, '£m')}). The evidence register documents a primary care trust "
+            f"spin-out origin for {names} (a Department of Health pathfinder that took over NHS Hull's provider arm); "
+            "it has not yet transcribed the NAO's list of Right to Request enterprises, so whether the other large "
+            "CICs are Right to Request spin-outs is not shown here.")
+
+
+# --- Sentences -----------------------------------------------------------------------------------
+
+def p_text(p: float | None) -> str:
+    """A p-value for text: 'p < 0.001' below that, else two significant figures."""
+    if p is None or not np.isfinite(p):
+        return "p not computed"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+
+
+def organisation_name(name: str) -> str:
+    """'CITY HEALTH CARE PARTNERSHIP CIC' -> 'City Health Care Partnership CIC'."""
+    text = str(name).title()
+    for wrong, right in (("C.I.C.", "CIC"), ("Cic", "CIC"), ("(Ace)", "(ACE)"), ("Nhs", "NHS"), ("Gp", "GP"),
+                         ("(Bnssg)", "(BNSSG)"), ("Dhu", "DHU")):
+        text = text.replace(wrong, right)
+    return text
+
+
+def _pct(ratio: float) -> float:
+    return 100 * (ratio - 1)
+
+
+def ratio_phrase(what: str, ratio: float, low: float, high: float, level: float, *, group: str = "own provision",
+                 reference: str = "external provision", unit_word: str = "per unit") -> str:
+    """A within-council ratio said as a percentage difference, stating a difference only when its interval
+    excludes no difference."""
+    return difference_phrase(what, group, reference, _pct(ratio), _pct(low), _pct(high), unit="%", level=level,
+                             higher=f"dearer {unit_word}", lower=f"cheaper {unit_word}")
+
+
+def _row(frame: pd.DataFrame, series: str):
+    part = frame[frame["series"] == series]
+    return part.iloc[0] if len(part) else None
+
+
+def key_findings(results: ProvisionResults) -> list[Finding]:
+    """Three to six findings in plain English, each with its number, interval, source and limitation."""
+    out = []
+    level = results.level
+    years = f"{results.params.years[0]} to {results.params.years[1]}"
+    pooled = results.within.pooled
+    lead = next((s for s in ("residential_older", "home_care") if _row(pooled, s) is not None), None)
+    if lead is None and len(pooled):
+        lead = pooled["series"].iloc[0]
+    if lead is not None:
+        r = _row(pooled, lead)
+        unit = UNIT_WORDS[SERIES[lead][0]]
+        text = ratio_phrase(f"{r['label']}, {years}, councils that ran and bought the service in the same year",
+                            r["ratio"], r["ci_low"], r["ci_high"], level, unit_word=unit)
+        out.append(Finding("within_council_" + lead, text + f"; {int(r['n_councils'])} councils, "
+                           f"{int(r['n_council_years'])} council-years.", SOURCE_COSTS, NOT_PRODUCTIVITY,
+                           value=_pct(r["ratio"]), low=_pct(r["ci_low"]), high=_pct(r["ci_high"]), level=level,
+                           unit="%"))
+    home = _row(pooled, "home_care")
+    if home is not None and lead != "home_care":
+        text = ratio_phrase(f"Home care, {years}", home["ratio"], home["ci_low"], home["ci_high"], level,
+                            group="councils' own home care", reference="the independent sector's",
+                            unit_word="per contact hour")
+        if clear_difference(home["trend_ci_low"], home["trend_ci_high"]):
+            text += (f"; the gap widened by {fmt_interval(home['trend_pct_per_year'], home['trend_ci_low'], home['trend_ci_high'], '%', level=level)}"
+                     " a year")
+        out.append(Finding("within_council_home_care", text + f" ({int(home['n_councils'])} councils).", SOURCE_COSTS,
+                           "Independent-sector hourly rates reflect lower pay and shorter visits as well as any "
+                           "efficiency; the comparison is of price, not of what an hour buys.",
+                           value=_pct(home["ratio"]), low=_pct(home["ci_low"]), high=_pct(home["ci_high"]),
+                           level=level, unit="%"))
+    if len(pooled) > 1:
+        above = pooled[pooled["ci_low"] > 1]
+        above_adj = pooled[pooled["ci_low_adjusted"] > 1]
+        span = (pooled["ratio"].min(), pooled["ratio"].max())
+        out.append(Finding(
+            "within_council_all_services",
+            f"Own provision cost more per unit than buying in for {len(above)} of the {len(pooled)} services and client "
+            f"groups compared, with {level:.0%} intervals above one ({len(above_adj)} after a Bonferroni adjustment for "
+            f"{len(pooled)} comparisons); within-council ratios run from {fmt(span[0])} to {fmt(span[1])} times, and the "
+            "rest show no clear difference.",
+            SOURCE_COSTS,
+            "'External' mixes for-profit firms, charities, social enterprises and mutuals, so none of this isolates "
+            "mutuals.",
+            value=float(len(above)), no_interval_reason="a count of services whose interval excludes no difference"))
+    closure = results.closures
+    if closure.supported and "log_unit_cost" in closure.estimates:
+        est = closure.estimates["log_unit_cost"]
+        cs = est.summary.iloc[0]
+        cohorts = closure.panel.cohorts
+        change = difference_phrase(
+            "Overall weekly cost of residential care for older people after closure",
+            f"councils that closed or sold their homes ({closure.panel.n_treated})",
+            f"those that kept theirs ({closure.panel.n_controls})",
+            cs["pct"], cs["pct_low"], cs["pct_high"], unit="%", level=level, higher="higher", lower="lower")
+        pre = est.cs_pretest_p
+        diverged = pre is not None and pre < 0.05
+        text = change + (f"; Callaway-Sant'Anna, cohorts of {int(cohorts['councils'].min())} to "
+                         f"{int(cohorts['councils'].max())} councils")
+        large = est.summary[est.summary["method"].str.contains("cohorts of")]
+        if len(large):
+            lr = large.iloc[0]
+            word = "a clear difference" if clear_difference(lr["pct_low"], lr["pct_high"]) else "no clear difference"
+            text += (f". Without the cohorts of fewer than five councils, {word}: "
+                     f"{fmt_interval(lr['pct'], lr['pct_low'], lr['pct_high'], '%', level=level)}")
+        if diverged:
+            text += "; and their costs were already on a different path before they closed, so this is not an effect."
+        else:
+            text += "."
+        out.append(Finding("closure_unit_cost", text, SOURCE_COSTS,
+                           (f"Pre-trend tests: Callaway-Sant'Anna {p_text(pre)}, event study {p_text(est.es_pretest_p)}. "
+                            if diverged else "Parallel trends is an assumption the pre-trend tests only weakly check. ")
+                           + "Closing homes was a choice, and the smallest cohorts make yearly effects noisy.",
+                           value=cs["pct"], low=cs["pct_low"], high=cs["pct_high"], level=level, unit="%"))
+    elif not closure.supported:
+        out.append(Finding("closure_unit_cost", "The council panel cannot support a closure analysis under the chosen "
+                           "rule: " + closure.reason, SOURCE_COSTS, "A looser rule adds councils that only reduced "
+                           "their homes.", value=float(closure.panel.n_treated),
+                           no_interval_reason="a count of councils"))
+    s = results.cic
+    lo_y, hi_y = s.per_year_gbp[1], s.per_year_gbp[2]
+    top = s.largest.iloc[0]
+    out.append(Finding(
+        "cic_sector",
+        f"NHS bodies paid {s.n_with_payments} community interest companies {fmt(s.total_gbp / 1e9, '£bn')} in payments "
+        f"over £25,000 in c. 2010-2020 ({fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a year); "
+        f"the ten largest took {fmt(s.top10_share, '%', places=0)}, led by {organisation_name(top['organisation'])} "
+        f"({fmt(top['total_paid_gbp'] / 1e6, '£m', places=0)}).",
+        SOURCE_CIC,
+        "Partial coverage (not every NHS body published every year; smaller payments absent), and a CIC is a legal "
+        "form, not a staff mutual.",
+        value=s.total_gbp / 1e9, unit="£bn", no_interval_reason="a total of the published spend files, not a sample"))
+    return out[:6]
+
+
+def headlines(results: ProvisionResults) -> list[dict]:
+    """Headline numbers for the run index (with intervals and sources)."""
+    out = []
+    for key in ("residential_older", "home_care"):
+        r = _row(results.within.pooled, key)
+        if r is None:
+            continue
+        out.append(dict(key=f"costs_within_{key}", label=f"{r['label']}: own provision against external, same council "
+                        f"and year (ratio)", value=float(r["ratio"]), low=float(r["ci_low"]),
+                        high=float(r["ci_high"]), level=results.level, unit="",
+                        source=SOURCE_COSTS + f"; {int(r['n_councils'])} councils, clustered by council",
+                        digits=max(0, decimals(r["ratio"], r["ci_low"], r["ci_high"]))))
+    out.append(dict(key="costs_cic_total", label="NHS payments over £25,000 to community interest companies, c. "
+                    "2010-2020", value=results.cic.total_gbp / 1e6, unit="£m", source=SOURCE_CIC, digits=0))
+    return out
+
+
+def verdicts_table(results: ProvisionResults) -> pd.DataFrame:
+    return verdict_table(results.verdicts)
+
+
+# --- Display tables ------------------------------------------------------------------------------
+
+def england_display(results: ProvisionResults, frame: pd.DataFrame | None = None, *,
+                    all_years: bool = False) -> pd.DataFrame:
+    """England ratios; by default the first and last PSS-EX1 years only (the chart and the within-council
+    table carry the years between)."""
+    f = results.england if frame is None else frame
+    if f.empty:
+        return f
+    if not all_years and frame is None:
+        f = f[f["year"].isin(results.params.year_range)]
+    level = int(round(100 * results.level))
+    out = pd.DataFrame({
+        "Service": f["label"], "Year": f["financial_year"],
+        f"In-house (£, {results.base} prices)": f["in_house"], f"External (£, {results.base} prices)": f["external"],
+        "Ratio": f["ratio"], f"{level}% interval low": f["ci_low"], f"{level}% interval high": f["ci_high"],
+        "Publisher's England ratio": f["ratio_published"],
+        "In-house share of activity (%)": (100 * f["in_house_share_activity"]).round(1),
+        "Councils with in-house": f["n_councils_in_house"], "Councils with external": f["n_councils_external"],
+    })
+    return round_frame(out, interval_columns={"Ratio": (f"{level}% interval low", f"{level}% interval high")},
+                       count_columns=("Councils with in-house", "Councils with external"))
+
+
+def within_display(within: comparisons.WithinCouncil, level: float) -> pd.DataFrame:
+    p = within.pooled
+    if p.empty:
+        return p
+    lv = int(round(100 * level))
+    out = pd.DataFrame({
+        "Service": p["label"], "Years": [f"{financial_year(a)} to {financial_year(b)}" if a != b else financial_year(a)
+                                         for a, b in zip(p["first_year"], p["last_year"])],
+        "Ratio (own / external)": p["ratio"], f"{lv}% low": p["ci_low"], f"{lv}% high": p["ci_high"],
+        "Change in ratio a year (%)": p["trend_pct_per_year"], "Change low": p["trend_ci_low"],
+        "Change high": p["trend_ci_high"],
+        "Council-years where own was dearer (%)": (100 * p["share_pairs_in_house_dearer"]).round(0),
+        "Councils": p["n_councils"], "Council-years": p["n_council_years"],
+    })
+    if p["trend_ci_low"].isna().all():  # one year: no trend to show
+        out = out.drop(columns=["Change in ratio a year (%)", "Change low", "Change high"])
+        return round_frame(out, interval_columns={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high")},
+                           count_columns=("Councils", "Council-years"))
+    return round_frame(out, interval_columns={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high"),
+                                              "Change in ratio a year (%)": ("Change low", "Change high")},
+                       count_columns=("Councils", "Council-years"))
+
+
+def within_by_year_display(results: ProvisionResults) -> pd.DataFrame:
+    b = results.within.by_year
+    lv = int(round(100 * results.level))
+    out = pd.DataFrame({"Service": b["label"], "Year": b["financial_year"], "Ratio (own / external)": b["ratio"],
+                        f"{lv}% low": b["ci_low"], f"{lv}% high": b["ci_high"], "Councils": b["n_councils"]})
+    return round_frame(out, interval_columns={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high")},
+                       count_columns=("Councils",))
+
+
+def sensitivity_display(results: ProvisionResults) -> pd.DataFrame:
+    """The pooled ratio three ways: council-years equal (clustered OLS), activity-weighted, council bootstrap."""
+    lv = int(round(100 * results.level))
+    a = results.within.pooled.set_index("series")
+    w = results.within_weighted.pooled.set_index("series")
+    b = results.bootstrap_check.set_index("series")
+    rows = []
+    for key in a.index:
+        for name, frame in (("clustered OLS, council-years equal", a), ("weighted by activity", w),
+                            ("council bootstrap", b)):
+            if key in frame.index:
+                r = frame.loc[key]
+                rows.append({"Service": LABELS[key], "Method": name, "Ratio": r["ratio"], f"{lv}% low": r["ci_low"],
+                             f"{lv}% high": r["ci_high"]})
+    return round_frame(pd.DataFrame(rows), interval_columns={"Ratio": (f"{lv}% low", f"{lv}% high")})
+
+
+def distribution_display(results: ProvisionResults, *, all_years: bool = False) -> pd.DataFrame:
+    """Council quartiles; by default the last PSS-EX1 year only."""
+    d = results.distribution
+    if not all_years:
+        d = d[d["year"] == results.params.year_range[1]]
+    out = pd.DataFrame({
+        "Service": d["label"], "Year": d["financial_year"],
+        "In-house median (£)": d["in_house_median"], "In-house IQR": [f"{fmt(a)} to {fmt(b)}" for a, b in
+                                                                     zip(d["in_house_q1"], d["in_house_q3"])],
+        "Councils (in-house)": d["in_house_n"],
+        "External median (£)": d["external_median"], "External IQR": [f"{fmt(a)} to {fmt(b)}" for a, b in
+                                                                     zip(d["external_q1"], d["external_q3"])],
+        "Councils (external)": d["external_n"],
+        "Council ratio, median": d["ratio_median"], "Council ratio IQR": [f"{fmt(a)} to {fmt(b)}" for a, b in
+                                                                          zip(d["ratio_q1"], d["ratio_q3"])],
+        "Councils where own was dearer (%)": (100 * d["share_councils_in_house_dearer"]).round(0),
+    })
+    return round_frame(out, count_columns=("Councils (in-house)", "Councils (external)"))
+
+
+def real_change_display(results: ProvisionResults) -> pd.DataFrame:
+    c = results.real_change
+    if c.empty:
+        return c
+    first, last = results.params.years
+    out = pd.DataFrame({"Service": c["label"], "Provider": c["provider"], f"{first} (£)": c["first"],
+                        f"{last} (£)": c["last"], "Real change (%)": c["change_pct"].round(0)})
+    return round_frame(out)
+
+
+def cost_quality_display(results: ProvisionResults) -> pd.DataFrame:
+    """Unit cost by provider type next to the CQC rating share by ownership (different years, said so)."""
+    rows = []
+    last_pss = results.params.year_range[1]
+    for key, setting in (("residential_older", "care homes"), ("home_care", "community services")):
+        e = _row(results.england[results.england["year"] == last_pss], key)
+        if e is None:
+            continue
+        q = results.quality[results.quality["setting"] == setting].set_index("ownership")
+        unit = UNIT_WORDS[SERIES[key][0]]
+        for own, provider, cost in (("local authority", "in-house", e["in_house"]),
+                                    ("third sector", "external", e["external"]),
+                                    ("for-profit", "external", e["external"])):
+            r = q.loc[own] if own in q.index else None
+            rows.append({
+                "Service": LABELS[key], f"Unit cost {financial_year(last_pss)} (£, {results.base} prices)": cost,
+                "Unit": unit,
+                "Cost data's provider type": provider, "CQC ownership": own,
+                f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)": None if r is None else round(r["share"]),
+                "Interval": "" if r is None else f"{fmt(r['ci_low'], places=0)} to {fmt(r['ci_high'], places=0)}",
+                "Rated services": None if r is None else r["total"]})
+    return round_frame(pd.DataFrame(rows), count_columns=("Rated services",))
+
+
+def closure_status_display(results: ProvisionResults) -> pd.DataFrame:
+    return closures.status_counts(results.closures.panel).rename(columns={"status": "Councils by the treatment rule",
+                                                                          "councils": "Councils"})
+
+
+def closure_cohorts_display(results: ProvisionResults) -> pd.DataFrame:
+    c = results.closures.panel.cohorts
+    return pd.DataFrame({"First year below the closure threshold": c["financial_year"], "Councils": c["councils"]})
+
+
+def closure_estimates_display(results: ProvisionResults) -> pd.DataFrame:
+    lv = int(round(100 * results.level))
+    frames = []
+    for est in results.closures.estimates.values():
+        s = est.summary
+        frames.append(pd.DataFrame({"Outcome": est.label, "Method": s["method"], "Effect (%)": s["pct"],
+                                    f"{lv}% low": s["pct_low"], f"{lv}% high": s["pct_high"],
+                                    "Councils closed": s["n_treated"], "Councils kept": s["n_controls"]}))
+    if not frames:
+        return pd.DataFrame()
+    return round_frame(pd.concat(frames, ignore_index=True), interval_columns={"Effect (%)": (f"{lv}% low",
+                                                                                             f"{lv}% high")},
+                       count_columns=("Councils closed", "Councils kept"))
+
+
+def pretrend_display(results: ProvisionResults) -> pd.DataFrame:
+    rows = []
+    for est in results.closures.estimates.values():
+        rows.append({"Outcome": est.label, "Callaway-Sant'Anna pre-trend Wald test": p_text(est.cs_pretest_p),
+                     "Same, cohorts of 5+ councils only": p_text(est.large_cohorts_pretest_p),
+                     "TWFE event study, joint test of leads": f"F = {fmt(est.es_pretest_f)}, {p_text(est.es_pretest_p)}"
+                     if est.es_pretest_f is not None else "not computed"})
+    return pd.DataFrame(rows)
+
+
+def cic_display(results: ProvisionResults) -> pd.DataFrame:
+    t = results.cic.largest
+    return round_frame(pd.DataFrame({
+        "Rank": t["rank"], "Organisation": t["organisation"].map(organisation_name), "Company number": t["company_number"],
+        "Paid c. 2010-2020 (£m)": t["total_paid_gbp"] / 1e6, "Share of all CIC payments (%)": t["share_pct"],
+        "Payments": t["n_payments"], "Supplier spellings merged": t["n_spellings"],
+        "Documented NHS spin-out (register row)": t["documented_spinout"].fillna("not documented in the register")}),
+        count_columns=("Payments", "Supplier spellings merged"))
+
+
+def cic_summary_display(results: ProvisionResults) -> pd.DataFrame:
+    s = results.cic
+    rows = [("CICs paid by NHS bodies (payments over £25,000)", fmt(s.n_with_payments, count=True)),
+            ("Total paid, c. 2010-2020", fmt(s.total_gbp / 1e9, "£bn")),
+            (f"A year, over {s.window_years[0]}-{s.window_years[1]} years",
+             f"{fmt(s.per_year_gbp[1] / 1e6, '£m', places=0)} to {fmt(s.per_year_gbp[2] / 1e6, '£m', places=0)}"),
+            ("Largest CIC's share", fmt(s.top1_share, "%")), ("Ten largest CICs' share", fmt(s.top10_share, "%")),
+            ("Twenty largest CICs' share", fmt(s.top20_share, "%")),
+            ("Herfindahl-Hirschman index (0-10,000)", fmt(s.hhi, count=True)), ("Gini coefficient", fmt(s.gini)),
+            ("Median CIC total", fmt(s.median_gbp / 1e6, "£m")), ("CICs paid more than £10m", fmt(s.n_over_10m, count=True)),
+            ("CICs paid more than £1m", fmt(s.n_over_1m, count=True)),
+            ("Supplier spellings merged into organisations", fmt(s.n_spellings_merged, count=True))]
+    return pd.DataFrame(rows, columns=["Measure", "Value"])
+
+
+def reconciliation_summary(results: ProvisionResults) -> pd.DataFrame:
+    r = results.reconciliation
+    status = r["status"].str.replace(r"for \d+ missing council\(s\)", "for missing councils", regex=True)
+    out = (r.assign(status=status).groupby(["collection", "status"]).agg(
+        totals=("measure", "size"), councils_missing=("councils_missing", "sum")).reset_index())
+    return out.rename(columns={"collection": "Collection", "status": "England total against the council sum",
+                               "totals": "Totals checked", "councils_missing": "Council values missing (sum)"})
+
+
+# --- Figures -------------------------------------------------------------------------------------
+
+def within_figure(results: ProvisionResults):
+    p = results.within.pooled.copy()
+    above = int((p["ci_low"] > 1).sum())
+    first, last = results.params.years
+    title = (f"Councils' own provision cost more per unit than what they bought in for {above} of {len(p)} services "
+             f"({first} to {last}; same council, same year)")
+    return plots.forest(p, "label", "ratio", "ci_low", "ci_high", title,
+                        SOURCE_COSTS + f". Ratio of unit costs, own provision / external; {results.level:.0%} "
+                        "intervals clustered by council. Right of 1 = own provision dearer (not worse or better "
+                        "quality).", xlabel="Own provision unit cost / external unit cost (1 = the same)", null=1.0,
+                        n=f"{int(p['n_councils'].max())} councils at most")
+
+
+def trend_figure(results: ProvisionResults, series: str):
+    t = results.trend[(results.trend["series"] == series)].copy()
+    if t.empty:
+        return None
+    t["line"] = t["provider"] + " (" + t["collection"] + ")"
+    t["year_end"] = t["year"]
+    ch = results.real_change
+    title = f"{LABELS[series]}: England unit cost by provider, {results.base} prices"
+    if not ch.empty:
+        c = ch[ch["series"] == series].set_index("provider")
+        if {"in-house", "external"} <= set(c.index):
+            title = (f"{LABELS[series]}: real in-house unit cost changed {fmt(c.loc['in-house', 'change_pct'], '%', places=0)}"
+                     f" and external {fmt(c.loc['external', 'change_pct'], '%', places=0)} from "
+                     f"{results.params.years[0]} to {results.params.years[1]} (published England figures)")
+    colours = {f"{p} ({c})": plots.PALETTE[1] if p == "in-house" else plots.PALETTE[0]
+               for p in ("in-house", "external") for c in ("PSS-EX1", "ASC-FR")}
+    note = (" 2008-09 in-house hours: the table's weekly figure x 52 (its label says annual; the published unit cost "
+            "confirms weekly)." if series == "home_care" else "")
+    return plots.line_with_band(t, "year_end", "unit_cost_real", "line", title,
+                                SOURCE_COSTS + "; 2014-15 from ASC-FR, a new collection (not comparable). Year = "
+                                "financial year ending." + note,
+                                ylabel=f"£ {UNIT_WORDS[SERIES[series][0]]} ({results.base} prices)",
+                                xlabel="Financial year ending", colours=colours)
+
+
+def closure_figures(results: ProvisionResults) -> list:
+    figs = []
+    closure = results.closures
+    if not closure.supported:
+        return figs
+    for est in closure.estimates.values():
+        dyn = est.dynamic.assign(estimator="Callaway-Sant'Anna")
+        es = est.event_study.rename(columns={"relative_time": "event_time"}).assign(estimator="TWFE event study")
+        both = pd.concat([dyn[["event_time", "estimate", "ci_low", "ci_high", "estimator"]],
+                          es[["event_time", "estimate", "ci_low", "ci_high", "estimator"]]])
+        for col in ("estimate", "ci_low", "ci_high"):
+            both[col] = 100 * (np.exp(both[col]) - 1)
+        pre = est.cs_pretest_p
+        verdict = ("the councils were already on different paths before closing" if pre is not None and pre < 0.05
+                   else "no clear sign of different paths before closing")
+        title = (f"{est.label.split(' (')[0]}: difference by years since closure; {verdict} "
+                 f"(pre-trend test {p_text(pre)})" if pre is not None else est.label)
+        figs.append(plots.event_study(both, title, SOURCE_COSTS + f". {closure.panel.n_treated} councils closed or "
+                                      f"sold their homes, {closure.panel.n_controls} kept them; "
+                                      f"{results.level:.0%} intervals.", series="estimator",
+                                      ylabel="Difference from councils that kept their homes (%)",
+                                      n=closure.panel.n_treated + closure.panel.n_controls))
+    return figs
+
+
+def cic_figure(results: ProvisionResults):
+    t = results.cic.largest.copy()
+    t["name"] = t["organisation"].map(organisation_name).str.slice(0, 45)
+    t["value"] = t["total_paid_gbp"] / 1e6
+    s = results.cic
+    title = (f"The ten largest of {s.n_with_payments} NHS-funded CICs took {fmt(s.top10_share, '%', places=0)} of "
+             f"{fmt(s.total_gbp / 1e9, '£bn')} paid c. 2010-2020")
+    return plots.bars(t, "name", "value", title,
+                      SOURCE_CIC + ". Payments over £25,000 only; totals over the whole window; no sampling interval "
+                      "(a census of the files).", xlabel="Total paid (£m)", n=s.n_with_payments)

@@ -1,0 +1,287 @@
+"""In-house against external provision: comparisons, the closure panel, the CIC sector, claims and parameters."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from analysis import data
+from analysis.costs import cic, closures, comparisons
+from analysis.data import cic as cic_data
+from analysis.errors import InputError, ParameterError
+from analysis.mutuals.panel import aggregate, callaway_santanna, twfe, validate_panel
+from analysis.report.params import validate_parameters
+
+
+def _unit_costs(rows: list[dict]) -> pd.DataFrame:
+    """A minimal unit_costs-shaped frame for residential care for older people."""
+    base = {"collection": "PSS-EX1", "service": "residential care", "client_group": "older people (65+)",
+            "geography": "council", "activity_unit": "weeks", "price_base": "2013-14", "support_reason": "all"}
+    df = pd.DataFrame([{**base, **r} for r in rows])
+    df["ons_code"] = df.get("ons_code", "E0" + df["dh_code"].str.zfill(7))
+    df["council"] = "Council " + df["dh_code"]
+    return df
+
+
+def _council(code: str, in_house_weeks: list[float], *, ext_weeks: float = 10_000, in_cost: float = 1000,
+             ext_cost: float = 500, start: int = 2009) -> list[dict]:
+    rows = []
+    for i, weeks in enumerate(in_house_weeks):
+        year = start + i
+        rows.append({"dh_code": code, "year": year, "provider": "in-house", "activity": weeks,
+                     "cost_real_gbp_thousands": weeks * in_cost / 1000})
+        rows.append({"dh_code": code, "year": year, "provider": "external", "activity": ext_weeks,
+                     "cost_real_gbp_thousands": ext_weeks * ext_cost / 1000})
+    return rows
+
+
+# --- Within-council comparison -------------------------------------------------------------------
+
+def test_within_council_ratio_recovers_a_known_ratio_and_ignores_small_units():
+    rng = np.random.default_rng(3)
+    rows = []
+    for c in range(40):
+        for year in range(2009, 2015):
+            noise = rng.normal(0, 0.05)
+            rows += [{"dh_code": f"{100 + c}", "year": year, "provider": "in-house", "activity": 2000.0,
+                      "cost_real_gbp_thousands": 2000 * 1.8 * np.exp(noise) * 500 / 1000},
+                     {"dh_code": f"{100 + c}", "year": year, "provider": "external", "activity": 5000.0,
+                      "cost_real_gbp_thousands": 5000 * 500 / 1000}]
+    # A council with a tiny in-house unit and an absurd unit cost must not count.
+    rows += [{"dh_code": "999", "year": 2009, "provider": "in-house", "activity": 10.0, "cost_real_gbp_thousands": 500.0},
+             {"dh_code": "999", "year": 2009, "provider": "external", "activity": 5000.0,
+              "cost_real_gbp_thousands": 2500.0}]
+    df = _unit_costs(rows)
+    result = comparisons.within_council(df, ["residential_older"], (2009, 2014), {"residential care": 520})
+    pooled = result.pooled.iloc[0]
+    assert pooled["n_councils"] == 40 and pooled["n_council_years"] == 240
+    assert pooled["ci_low"] < 1.8 < pooled["ci_high"] and abs(pooled["ratio"] - 1.8) < 0.03
+    assert abs(pooled["trend_pct_per_year"]) < 2
+    ratio, lo, hi = comparisons.council_bootstrap_ratio(result.pairs, n_boot=499, seed=1)
+    assert ratio == pytest.approx(pooled["ratio"]) and lo < 1.8 < hi
+
+
+def test_unknown_series_is_an_input_error():
+    with pytest.raises(InputError, match="Unknown series 'meals'"):
+        comparisons.series_frame(_unit_costs(_council("101", [100.0])), "meals")
+
+
+@pytest.mark.data
+def test_clustered_and_bootstrap_intervals_agree_on_the_real_data():
+    """Two independent interval methods for the same within-council ratio (clustered OLS, council bootstrap)."""
+    costs = data.load("unit_costs")
+    floors = {"residential care": 520, "day care": 520, "home care": 5200}
+    result = comparisons.within_council(costs, ["residential_older", "home_care"], (2009, 2014), floors)
+    for key, part in result.pairs.groupby("series"):
+        row = result.pooled.set_index("series").loc[key]
+        ratio, lo, hi = comparisons.council_bootstrap_ratio(part, n_boot=999, seed=2)
+        assert ratio == pytest.approx(row["ratio"], rel=1e-9)
+        assert lo == pytest.approx(row["ci_low"], rel=0.05) and hi == pytest.approx(row["ci_high"], rel=0.05)
+        assert row["ci_low"] > 1.5  # councils' own provision is clearly dearer for both
+
+
+# --- The treatment rule ----------------------------------------------------------------------------
+
+def test_treatment_rule_classifies_councils_and_counts_cohorts():
+    rows = (_council("101", [5000, 5000, 300, 0, 0, 0])          # closed in 2011
+            + _council("102", [5000, 4800, 4700, 4600, 4500, 4400])  # kept
+            + _council("103", [5000, 4000, 2000, 2000, 2000, 2000])  # reduced, not closed
+            + _council("104", [5000, 200, 3000, 3000, 3000, 3000])   # fell and rose again
+            + _council("105", [500, 500, 0, 0, 0, 0])                # too small at baseline
+            + _council("106", [5000, 5000, 5000, 5000, 100, 0])      # closed in 2013
+            + _council("107", [5000, 5000, 5000, 5000, 5000]))        # not observed in 2014
+    panel = closures.build_panel(_unit_costs(rows), closures.ClosureRule(0.1, 0.5, 1040), (2009, 2014))
+    status = panel.status.set_index("dh_code")["status"]
+    assert status["101"] == "closed or sold" and status["106"] == "closed or sold"
+    assert status["102"] == "kept"
+    assert status["103"].startswith("excluded: reduced")
+    assert status["104"].startswith("excluded: in-house weeks fell below the threshold and rose again")
+    assert status["105"].startswith("excluded: little or no in-house")
+    assert status["107"].startswith("excluded: not observed")
+    assert panel.cohorts.set_index("cohort")["councils"].to_dict() == {2011: 1, 2013: 1}
+    treated = panel.data[panel.data["dh_code"] == "101"].set_index("year")["treated"]
+    assert treated.to_dict() == {2009: 0, 2010: 0, 2011: 1, 2012: 1, 2013: 1, 2014: 1}
+    # Overall unit cost mixes own and bought-in weeks: 5000 x £1000 + 10000 x £500 over 15000 weeks.
+    first = panel.data[(panel.data["dh_code"] == "101") & (panel.data["year"] == 2009)].iloc[0]
+    assert first["unit_cost"] == pytest.approx((5000 * 1000 + 10000 * 500) / 15000)
+    result = closures.estimate(panel)
+    assert not result.supported and "Only 2 council(s) closed" in result.reason
+
+
+def test_treatment_rule_must_be_ordered():
+    with pytest.raises(InputError, match="closure_share"):
+        closures.ClosureRule(0.6, 0.5, 1000)
+
+
+# --- The panel estimators on this panel against independent code --------------------------------
+
+@pytest.fixture(scope="module")
+def closure_panel():
+    return closures.build_panel(data.load("unit_costs"), closures.ClosureRule(), (2009, 2014))
+
+
+def _as_panel(panel, outcome):
+    frame = panel.data[["dh_code", "year", outcome, "treated"]].rename(
+        columns={"dh_code": "unit", "year": "time", outcome: "outcome"})
+    return validate_panel(frame, require_balanced=True), frame
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("outcome", list(closures.OUTCOMES))
+def test_callaway_santanna_on_this_panel_matches_a_direct_computation(closure_panel, outcome):
+    """ATT(g, t) from first principles (cohort mean change minus never-treated mean change from the cohort's last
+    untreated year, or from the year before for pre-periods) and the simple aggregation (post cells weighted by
+    cohort size) reproduce the validated estimator on the council panel to machine precision."""
+    p, frame = _as_panel(closure_panel, outcome)
+    gt = callaway_santanna(p, control_group="nevertreated")
+    wide = frame.pivot(index="unit", columns="time", values="outcome")
+    cohort = closure_panel.data.groupby("dh_code")["cohort"].first().reindex(wide.index)
+    never = wide[cohort == 0]
+    years = list(wide.columns)
+    for row in gt.att.itertuples():
+        g, t = row.group, row.time
+        base = g - 1 if t >= g else years[years.index(t) - 1]
+        group = wide[cohort == g]
+        direct = (group[t] - group[base]).mean() - (never[t] - never[base]).mean()
+        assert row.att == pytest.approx(direct, abs=1e-12)
+    post = gt.att[gt.att["time"] >= gt.att["group"]]
+    sizes = post["group"].map(closure_panel.cohorts.set_index("cohort")["councils"])
+    simple = float(np.sum(post["att"] * sizes) / sizes.sum())
+    assert aggregate(gt, "simple").overall == pytest.approx(simple, abs=1e-12)
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("outcome", list(closures.OUTCOMES))
+def test_twfe_on_this_panel_matches_dummy_variable_ols(closure_panel, outcome):
+    """The within estimator against least squares with explicit council and year dummies (statsmodels, no
+    demeaning): identical coefficient; clustered standard errors equal once the degrees-of-freedom factor is
+    put on the same footing (the dummy regression counts the absorbed council effects in K)."""
+    p, frame = _as_panel(closure_panel, outcome)
+    est = twfe(p)
+    X = pd.concat([frame[["treated"]].astype(float),
+                   pd.get_dummies(frame["unit"], prefix="c", dtype=float),
+                   pd.get_dummies(frame["time"], prefix="y", drop_first=True, dtype=float)], axis=1)
+    fit = sm.OLS(frame["outcome"].astype(float), X).fit()
+    assert est.estimate == pytest.approx(float(fit.params["treated"]), abs=1e-10)
+    # Cluster-robust (CR1) standard error computed here from the dummy regression's residuals: sandwich of the
+    # treated column partialled on every other regressor (Frisch-Waugh-Lovell), with the small-sample factor
+    # G/(G-1) x (N-1)/(N-K), K counting the regressors but not the absorbed council effects (Stata xtreg, fe) or
+    # also the intercept (fixest); the library may follow either convention.
+    others = X.drop(columns="treated")
+    x_tilde = X["treated"] - sm.OLS(X["treated"], others).fit().fittedvalues
+    scores = (x_tilde * fit.resid).groupby(frame["unit"].to_numpy()).sum()
+    core = np.sqrt((scores ** 2).sum()) / (x_tilde ** 2).sum()
+    n, g = len(frame), frame["unit"].nunique()
+    k_within = X.shape[1] - g
+    expected = [core * np.sqrt(g / (g - 1) * (n - 1) / (n - k)) for k in (k_within, k_within + 1)]
+    assert any(est.se == pytest.approx(e, rel=1e-8) for e in expected), (est.se, expected)
+
+
+@pytest.mark.data
+def test_closure_results_report_cohorts_pretests_and_the_twfe_contrast(closure_panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = closures.estimate(closure_panel, seed=1)
+    assert result.supported
+    assert closure_panel.n_treated == int(closure_panel.cohorts["councils"].sum()) >= 5
+    for est in result.estimates.values():
+        methods = " | ".join(est.summary["method"])
+        assert "Callaway-Sant'Anna: simple" in methods and "Two-way fixed effects" in methods
+        assert est.cs_pretest_p is not None and est.es_pretest_p is not None
+        assert (est.summary["ci_low"] <= est.summary["estimate"]).all()
+
+
+# --- The CIC sector ----------------------------------------------------------------------------------
+
+def _audit(rows):
+    cols = {c: None for c in cic_data.NEEDED}
+    return pd.DataFrame([{**cols, **r} for r in rows])
+
+
+def test_supplier_spellings_merge_by_company_number_and_flags_hold():
+    raw = _audit([
+        {"supplier": "HARROW HEALTH CIC", "companynumber": "06221409", "companyname": "HARROW HEALTH C.I.C.",
+         "isCIC": "1 CIC", "isCharity": "0 not charity", "isNHS": "0 not NHS", "count_supplier": 3,
+         "amount_supplier": 82071.0},
+        {"supplier": "HARROW HEALTH LTD", "companynumber": "06221409", "companyname": "HARROW HEALTH C.I.C.",
+         "isCIC": "2 became CIC", "isCharity": "0 not charity", "isNHS": "0 not NHS", "count_supplier": 40,
+         "amount_supplier": 3166224.0},
+        {"supplier": "ABBEY ROAD HEALTH CENTRE", "companynumber": "-1", "isCIC": "0 not CIC",
+         "isCharity": "0 not charity", "isNHS": "1 NHS or assoc", "count_supplier": 10, "amount_supplier": 2606343.0},
+        {"supplier": "ADHD NORTH WEST", "companynumber": "-1", "charityregno": 1234567.0, "isCIC": "0 not CIC",
+         "isCharity": "1 charity", "isNHS": "0 not NHS", "count_supplier": 5, "amount_supplier": np.nan},
+    ])
+    out = cic_data.tidy_suppliers(raw).set_index("organisation_key")
+    harrow = out.loc["company:06221409"]
+    assert harrow["n_spellings"] == 2 and harrow["is_cic"] and harrow["cic_status"] == "CIC"
+    assert harrow["total_paid_gbp"] == pytest.approx(82071 + 3166224) and harrow["n_payments"] == 43
+    assert out.loc["name:abbey road health centre", "is_nhs"]
+    assert np.isnan(out.loc["charity:1234567", "total_paid_gbp"])  # missing stays missing
+    assert pd.isna(out.loc["charity:1234567", "company_number"])  # "-1" is not a company number
+
+
+def test_unknown_flag_values_are_rejected():
+    raw = _audit([{"supplier": "X", "companynumber": "01234567", "isCIC": "maybe", "isCharity": "0 not charity",
+                   "isNHS": "0 not NHS", "count_supplier": 1, "amount_supplier": 1.0}])
+    from analysis.errors import SchemaError
+    with pytest.raises(SchemaError, match="isCIC"):
+        cic_data.tidy_suppliers(raw)
+
+
+def test_concentration_measures_on_a_known_distribution():
+    table = pd.DataFrame({"organisation": list("ABCD"), "company_number": [None] * 4, "n_spellings": 1,
+                          "is_cic": True, "is_nhs": False, "total_paid_gbp": [70.0, 10.0, 10.0, 10.0],
+                          "n_payments": 1.0})
+    s = cic.cic_sector(table, window_years=(10, 10), top=2)
+    assert s.top1_share == pytest.approx(70) and s.hhi == pytest.approx(70**2 + 3 * 10**2)
+    assert s.gini == pytest.approx(cic.gini(np.array([70, 10, 10, 10.0])))
+    assert cic.gini(np.ones(5)) == pytest.approx(0)
+    assert s.per_year_gbp == pytest.approx((10.0, 10.0, 10.0))
+
+
+@pytest.mark.data
+def test_real_cic_sector_counts():
+    s = cic.cic_sector(data.load("nhs_cic_suppliers"))
+    assert 200 <= s.n_with_payments <= 230
+    assert s.largest.iloc[0]["company_number"] == "06273905"  # City Health Care Partnership
+    assert s.largest.iloc[0]["documented_spinout"] == "MUT-201"
+    assert 2.5e9 < s.total_gbp < 3.0e9 and s.per_year_gbp[1] < s.per_year_gbp[0] < s.per_year_gbp[2]
+
+
+# --- Claims, findings and parameters -------------------------------------------------------------
+
+@pytest.mark.data
+def test_claims_moved_here_get_their_verdicts_and_the_mutuals_module_no_longer_judges_them():
+    from analysis.costs import analysis as costs
+    from analysis.costs.params import ProvisionCostsParameters
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = costs.analyse(ProvisionCostsParameters(n_bootstrap=199, services=["residential_older", "home_care"]))
+    verdicts = {v.claim_id: v for v in results.verdicts}
+    assert set(verdicts) == {"CL-MUT-01", "CL-MUT-03", "CL-MUT-08", "CL-MUT-09", "CL-MUT-10"}
+    assert verdicts["CL-MUT-01"].verdict == "not testable with public data"
+    assert verdicts["CL-MUT-10"].verdict == "supported" and "NAO-001" in verdicts["CL-MUT-10"].independent_ids
+    assert all(v.summary and v.datasets for v in verdicts.values())
+    claims = data.load_claims().set_index("claim_id")
+    assert (claims.loc[list(verdicts), "analysis"] == "analysis.costs.claims:assess_claims").all()
+    findings = costs.key_findings(results)
+    assert 3 <= len(findings) <= 6
+    assert all(f.has_interval or f.no_interval_reason for f in findings)
+    assert "not an effect" in " ".join(f.text + f.limitation for f in findings) or results.closures.estimates[
+        "log_unit_cost"].cs_pretest_p >= 0.05
+
+
+def test_parameters_reject_an_inverted_rule_and_reversed_years():
+    with pytest.raises(ParameterError, match="closure_share"):
+        validate_parameters("provision_costs", {"closure_share": 0.6, "kept_share": 0.5})
+    with pytest.raises(ParameterError, match="years"):
+        validate_parameters("provision_costs", {"years": ["2013-14", "2008-09"]})
+    with pytest.raises(ParameterError, match="unknown parameter 'service'"):
+        validate_parameters("provision_costs", {"service": ["home_care"]})
+    params = validate_parameters("provision_costs", {"real_terms_base": "2022-23", "services": ["home_care"]})
+    assert params.year_range == (2009, 2014) and params.min_activity["home care"] == 5200
