@@ -17,7 +17,8 @@ their data explicitly: ``report.figure(fig, data=df)`` or :func:`attach_data`.
 **Titles state a difference only when its interval supports it.** A title that
 compares ("higher", "lower", "better", "worse", "more", "less", "cheaper", "more
 expensive", ...) must record the estimate and interval it rests on, so the
-reviewer's test (``analysis.report.review``) can check it:
+reviewer's test (``analysis.report.review``, words in :data:`COMPARATIVE_WORDS`,
+including superlatives such as "most" and "vs") can check it:
 
 * build the title and its basis together, so they cannot disagree::
 
@@ -84,8 +85,10 @@ def apply_house_style() -> None:
 
 META_ATTRIBUTE = "analysis_chart"  # the attribute of a Figure holding its title, source, basis and data
 
-COMPARATIVE_WORDS = ("higher", "lower", "better", "worse", "more", "less", "cheaper", "more expensive", "fewer",
-                     "greater", "outperform", "outperforms", "outperformed", "underperform", "underperforms")
+# Words by which a chart title compares (the reviewer's test looks for them; see the module docstring).
+COMPARATIVE_WORDS = ("more expensive", "higher", "lower", "better", "worse", "more", "less", "cheaper", "fewer",
+                     "greater", "smaller", "larger", "most", "least", "highest", "lowest", "best", "worst",
+                     "outperform", "outperforms", "outperformed", "underperform", "underperforms", "vs", "versus")
 
 
 def chart_meta(fig: Figure) -> dict[str, Any]:

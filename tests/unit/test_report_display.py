@@ -169,3 +169,12 @@ def test_forest_plots_say_which_side_is_better(better, bold_text):
 def test_absent_is_shown_in_jupyterlab_but_marked_for_leaving_out(shown):
     notebook.absent("No panel was given.")
     assert shown[-1]["text/markdown"] == "No panel was given." and ABSENT_MIMETYPE in shown[-1]
+
+
+def test_tables_with_an_index_or_two_header_levels_are_flattened_the_same_in_page_and_csv(shown):
+    df = pd.DataFrame([[1.234567, 2.0]], columns=pd.MultiIndex.from_tuples([("cost", "mean"), ("cost", "sd")]),
+                      index=pd.Index(["x"], name="group_name"))
+    notebook.show(df, "Two levels", index=True)
+    payload = shown[-1][DATA_MIMETYPE]
+    assert payload["csv"].splitlines()[0] == "Group name,Cost mean,Cost sd"
+    assert _cells(shown[-1]["text/html"]) == [["x", "1.23", "2"]]

@@ -130,6 +130,8 @@ def test_headlines_without_interval_reason_or_source_are_caught(build):
     ("Burnout higher in social enterprises", None, "records no estimate and interval"),
     ("Burnout 2.3 pp higher in A than B", (2.3, -0.4, 5.1), "does not support"),
     ("Mutuals cheaper and better", [(1.0, 0.5, 1.5), (0.3, -0.1, 0.7)], "does not support"),
+    ("Care homes: council providers most often rated good", None, "records no estimate and interval"),
+    ("NAViGO: 50% vs 34% across NHS trusts", None, "records no estimate and interval"),
 ])
 def test_chart_titles_that_overstate_are_caught(build, title, basis, complaint):
     folder, entry, html = build(_clean_steps()[:3] + [lambda: notebook.figure(_chart(title, basis))])

@@ -198,13 +198,13 @@ def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated
     if simulated:
         caption = "SIMULATED DATA: " + caption
         provenance.record_simulated(caption)
-    full = df.reset_index() if index else df
-    full = full.rename(columns=_pretty)
+    original = df.reset_index() if index else df
+    mapping = {c: _pretty(c) for c in original.columns}
+    full = original.set_axis([mapping[c] for c in original.columns], axis=1)
     if full.columns.duplicated().any():
         raise ValueError(f"Table {caption!r}: duplicate column names after formatting: "
                          f"{sorted(set(full.columns[full.columns.duplicated()]))}")
-    mapping = {c: _pretty(c) for c in (df.reset_index() if index else df).columns}
-    chosen = _interval_triples(df.reset_index() if index else df) if intervals is None else intervals
+    chosen = _interval_triples(original) if intervals is None else intervals
     unknown = [c for est, pair in chosen.items() for c in (est, *pair) if c not in mapping]
     unknown += [c for c in counts if c not in mapping]
     if unknown:

@@ -18,9 +18,9 @@ Checks (names for ``--check``):
     each headline number shows an interval or a stated reason, and a source.
 ``chart-titles``
     a chart title with comparative wording ("higher", "lower", "better", "worse", "more",
-    "less", "cheaper", "more expensive", ...) records the estimate and interval it rests on, and
-    states a difference only when that interval excludes zero (otherwise it says "no clear
-    difference").
+    "less", "cheaper", "more expensive", "most", "vs", ...: ``analysis.plots.COMPARATIVE_WORDS``)
+    records the estimate and interval it rests on, and states a difference only when that
+    interval excludes zero (otherwise it says "no clear difference").
 ``table-rounding``
     every table cell shown by ``report.show`` is the one rounding rule applied to the table's
     published data (its CSV): the table shows no more, and no other, precision than the rule.
@@ -53,6 +53,7 @@ import pandas as pd
 from bs4 import BeautifulSoup, Tag
 
 from analysis.findings import clear_difference
+from analysis.plots import COMPARATIVE_WORDS
 from analysis.precision import round_frame
 from analysis.report.datafiles import FORMULA_TRIGGERS
 
@@ -70,8 +71,7 @@ CHECKS: dict[str, str] = {
 }
 MIN_FINDINGS, MAX_FINDINGS = 3, 6
 MAX_SIGNIFICANT = 4
-COMPARATIVE = re.compile(r"\b(more expensive|higher|lower|better|worse|more|less|cheaper|fewer|greater|"
-                         r"outperform(?:s|ed)?|underperform(?:s|ed)?)\b", re.I)
+COMPARATIVE = re.compile(r"\b(" + "|".join(re.escape(w) for w in COMPARATIVE_WORDS) + r")\b", re.I)
 NO_DIFFERENCE = re.compile(r"\bno clear difference\b", re.I)
 _NUM = r"[-+\u2212]?£?\d[\d,]*(?:\.\d+)?"
 _UNIT = r"(?:\s?(?:%|pp|m|bn|k|percentage points|points))?"
