@@ -17,6 +17,7 @@ rendered reports against the same rule.
 
 from __future__ import annotations
 
+import decimal
 import math
 
 import pandas as pd
@@ -56,10 +57,11 @@ def _finite(v) -> bool:
         return False
 
 
-def _own_decimals(value: float, cap: int = 6) -> int:
-    """Decimals the value itself needs (12.5 needs 1; 86.0 needs 0)."""
-    text = f"{abs(float(value)):.{cap}f}".rstrip("0")
-    return len(text.split(".")[1]) if "." in text else 0
+def _own_decimals(value: float) -> int:
+    """Decimals the value itself needs (12.5 needs 1; 86.0 needs 0; 1e-08 needs 8), from its shortest
+    exact representation, so that a small number is never shown as 0."""
+    exponent = decimal.Decimal(repr(abs(float(value)))).normalize().as_tuple().exponent
+    return max(0, -int(exponent))
 
 
 def round_to(value: float, places: int) -> float:
