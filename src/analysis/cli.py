@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.set_defaults(func=_cmd_bundle)
 
     review = sub.add_parser("review", help="the reviewer's test: check every report of a run (exit 1 on problems)",
-                            description="Checks: status, key-findings, headlines, chart-titles, table-rounding, "
+                            description="Checks: status, key-findings, headlines, chart-titles, forest-sides, table-rounding, "
                                         "precision, data-links, claims (see analysis.report.review).")
     review.add_argument("run", help="run id, 'latest', or a path to a run folder")
     review.add_argument("--check", action="append", metavar="NAME", help="run only this check (repeatable)")

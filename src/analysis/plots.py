@@ -37,11 +37,14 @@ including superlatives such as "most" and "vs") can check it:
 
 **Forest plots say which side is better**: ``forest(..., better="left")`` (or
 ``"right"``) draws "← better" and "worse →" either side of the line of no
-difference; ``bars_with_ci`` takes the same argument around its reference line.
+difference (``better="neither"`` for a quantity with no good direction; the
+reviewer's test flags a forest plot that says nothing); ``bars_with_ci`` takes
+the same argument around its reference line.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -200,8 +203,11 @@ def _source(fig: Figure, source: str, n: str | int | None) -> None:
 
 def _finish(fig: Figure, source: str, n, data: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None) -> Figure:
     """Lay out the figure leaving room for the title above and the source line below, and record
-    its source and the data it plotted (shipped as a CSV beside the report)."""
+    its source, the plot function and the data it plotted (shipped as a CSV beside the report)."""
+    caller = inspect.currentframe().f_back  # the public plot function that drew the chart
+
     meta = chart_meta(fig)
+    meta["plot"] = caller.f_code.co_name if caller is not None else None
     meta["source"] = source
     meta["n"] = None if n is None else str(n)
     if data is not None:
@@ -229,22 +235,28 @@ def _columns(df: pd.DataFrame, columns: Sequence[str | None]) -> pd.DataFrame:
     return df[seen].reset_index(drop=True)
 
 
-BETTER_SIDES = ("left", "right")
+BETTER_SIDES = ("left", "right", "neither")
 
 
 def _better_annotation(ax, better: str | None, at: float, better_label: str = "better",
                        worse_label: str = "worse") -> None:
-    """'← better' and 'worse →' (or the reverse) either side of the line of no difference, above the plot."""
+    """'← better' and 'worse →' (or the reverse) either side of the line of no difference, above the plot.
+
+    ``"neither"`` says explicitly that no side is better (a neutral quantity): nothing is drawn,
+    and the chart records the choice so the reviewer's test does not ask for it.
+    """
     if better is None:
         return
     if better not in BETTER_SIDES:
-        raise ValueError(f"better must be 'left', 'right' or None, not {better!r}")
+        raise ValueError(f"better must be 'left', 'right', 'neither' or None, not {better!r}")
+    chart_meta(ax.figure)["better"] = better
+    if better == "neither":
+        return
     left, right = (better_label, worse_label) if better == "left" else (worse_label, better_label)
     transform = matplotlib.transforms.blended_transform_factory(ax.transData, ax.transAxes)
     style = {"transform": transform, "va": "bottom", "fontsize": 9, "color": GREY, "clip_on": False}
     ax.text(at, 1.01, f"\u2190 {left}  ", ha="right", fontweight="bold" if better == "left" else None, **style)
     ax.text(at, 1.01, f"  {right} \u2192", ha="left", fontweight="bold" if better == "right" else None, **style)
-    chart_meta(ax.figure)["better"] = better
 
 
 def line_with_band(df: pd.DataFrame, x: str, y: str, group: str, title: str, source: str, *,
@@ -279,8 +291,8 @@ def forest(df: pd.DataFrame, label: str, estimate: str, low: str, high: str, tit
     """Forest plot: one row per study/organisation with its CI, optional pooled diamond.
 
     ``better="left"`` or ``"right"`` says which side of the line of no difference (``null``)
-    is better for the reader, drawn as "← better" / "worse →" above the plot; say it whenever
-    the outcome has a good direction.
+    is better for the reader, drawn as "← better" / "worse →" above the plot; ``"neither"``
+    says the quantity has no good direction. The reviewer's test asks every forest plot to say.
     """
     _check_columns(df, [label, estimate, low, high], "forest")
     rows = len(df) + (2 if pooled else 0)

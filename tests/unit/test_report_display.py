@@ -158,7 +158,7 @@ def test_forest_plots_say_which_side_is_better(better, bold_text):
     texts = {t.get_text().strip(): t for t in fig.axes[0].texts}
     assert bold_text in texts and texts[bold_text].get_fontweight() == "bold"
     assert any("worse" in t for t in texts)
-    assert plots.chart_meta(fig)["better"] == better
+    assert plots.chart_meta(fig)["better"] == better and plots.chart_meta(fig)["plot"] == "forest"
     with pytest.raises(ValueError, match="left"):
         plots.forest(df, "label", "est", "lo", "hi", "t", "s", better="up")
     bars = plots.bars_with_ci(df, "label", "est", "lo", "hi", "t", "s", better=better)

@@ -149,6 +149,15 @@ def test_chart_titles_that_do_not_overstate_pass(build, title, basis):
     assert _review(folder, entry, html, ["chart-titles"]) == []
 
 
+@pytest.mark.parametrize("better, complaint", [(None, True), ("left", False), ("neither", False)])
+def test_a_forest_plot_that_does_not_say_which_side_is_better_is_caught(build, better, complaint):
+    df = pd.DataFrame({"label": ["A"], "est": [0.3], "lo": [-0.2], "hi": [0.8]})
+    folder, entry, html = build(_clean_steps()[:3] + [lambda: notebook.figure(
+        plots.forest(df, "label", "est", "lo", "hi", "Effect by study", "register", better=better))])
+    problems = _review(folder, entry, html, ["forest-sides"])
+    assert bool(problems) == complaint and all("which side is better" in p.what for p in problems)
+
+
 def test_a_chart_without_data_is_judged_by_its_alt_text(build):
     def bare_chart():
         fig, ax = plots.plt.subplots()

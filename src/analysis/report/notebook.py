@@ -266,7 +266,7 @@ def figure(fig, alt: str | None = None, data: pd.DataFrame | None = None, title_
     chart_data = meta.get("data")
     if chart_data is not None:
         payload = _emit_data("chart", title.replace("\n", " "), chart_data, source=meta.get("source"),
-                             title_basis=meta.get("title_basis"), better=meta.get("better"))
+                             title_basis=meta.get("title_basis"), better=meta.get("better"), plot=meta.get("plot"))
         bundle[DATA_MIMETYPE] = json.loads(json.dumps(payload, default=str))
     display(bundle, metadata={"image/png": {"alt": alt}}, raw=True)
 

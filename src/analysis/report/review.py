@@ -21,6 +21,8 @@ Checks (names for ``--check``):
     "less", "cheaper", "more expensive", "most", "vs", ...: ``analysis.plots.COMPARATIVE_WORDS``)
     records the estimate and interval it rests on, and states a difference only when that
     interval excludes zero (otherwise it says "no clear difference").
+``forest-sides``
+    every forest plot says which side is better (or that neither is).
 ``table-rounding``
     every table cell shown by ``report.show`` is the one rounding rule applied to the table's
     published data (its CSV): the table shows no more, and no other, precision than the rule.
@@ -63,6 +65,7 @@ CHECKS: dict[str, str] = {
                     "limitation",
     "headlines": "each headline number has an interval (or a stated reason) and a source",
     "chart-titles": "no chart title states a difference its recorded interval does not support",
+    "forest-sides": "every forest plot says which side is better (or that neither is)",
     "table-rounding": "every table cell is the rounding rule applied to the table's published data",
     "precision": "no number shows trailing zeros or more than 4 significant figures after a decimal point, "
                  "outside intervals",
@@ -220,6 +223,12 @@ def check_chart_titles(soup: BeautifulSoup, data_files: list[dict[str, Any]], re
             alt = img.get("alt", "")
             problems += check_title(alt, None, report, f"chart '{alt[:80]}'")
     return problems
+
+
+def check_forest_sides(data_files: list[dict[str, Any]], report: str) -> list[Problem]:
+    return [Problem(report, "forest-sides", "the forest plot does not say which side is better "
+                    "(plots.forest(..., better='left'|'right'|'neither'))", f"chart '{f.get('title', '')[:80]}'")
+            for f in data_files if f.get("kind") == "chart" and f.get("plot") == "forest" and not f.get("better")]
 
 
 def _is_interval(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
@@ -426,6 +435,8 @@ def review_report(html_text: str, *, report: str, folder: Path, entry: dict[str,
         problems += check_headlines(soup, report)
     if "chart-titles" in wanted:
         problems += check_chart_titles(soup, data_files, report)
+    if "forest-sides" in wanted:
+        problems += check_forest_sides(data_files, report)
     if "table-rounding" in wanted:
         problems += check_table_rounding(soup, data_files, Path(folder), report)
     if "precision" in wanted:
