@@ -126,12 +126,12 @@ def _as_frame(data: pd.DataFrame | Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     raise TypeError(f"chart data must be a DataFrame or a mapping of DataFrames, not {type(data).__name__}")
 
 
-def _basis(basis: Any) -> dict[str, Any] | list[dict[str, Any]] | None:
+def normalise_basis(basis: Any) -> dict[str, Any] | list[dict[str, Any]] | None:
     """Normalise a title basis: (estimate, low, high[, level]), a dict, a reason, or a list of these."""
     if basis is None:
         return None
     if isinstance(basis, list):
-        return [_basis(b) for b in basis]
+        return [normalise_basis(b) for b in basis]
     if isinstance(basis, str):
         basis = {"reason": basis}
     if isinstance(basis, tuple):
@@ -160,7 +160,7 @@ def _basis(basis: Any) -> dict[str, Any] | list[dict[str, Any]] | None:
 
 def assert_difference(fig: Figure, estimate: float, low: float, high: float, level: float | None = None) -> Figure:
     """Record the estimate and interval that the chart's title rests on (checked by the reviewer's test)."""
-    chart_meta(fig)["title_basis"] = _basis((estimate, low, high, level))
+    chart_meta(fig)["title_basis"] = normalise_basis((estimate, low, high, level))
     return fig
 
 
@@ -176,7 +176,7 @@ def difference_title(what: str, group: str, reference: str, estimate: float, low
 
     title = difference_phrase(what, group, reference, estimate, low, high, unit=unit, level=level, higher=higher,
                               lower=lower)
-    return title, _basis((estimate, low, high, level))
+    return title, normalise_basis((estimate, low, high, level))
 
 
 def _title(ax, title: str, simulated: bool, basis: Any = None) -> None:
@@ -188,7 +188,7 @@ def _title(ax, title: str, simulated: bool, basis: Any = None) -> None:
     meta = chart_meta(fig)
     meta["title"] = title
     if basis is not None:
-        meta["title_basis"] = _basis(basis)
+        meta["title_basis"] = normalise_basis(basis)
     width_chars = int(fig.get_figwidth() * 9.5)
     wrapped = textwrap.wrap(title, width_chars)
     fig.suptitle("\n".join(wrapped), x=0.01, y=0.995, ha="left", va="top", fontsize=12, fontweight="bold")

@@ -50,6 +50,11 @@ def decimals(value: float | None, low: float | None = None, high: float | None =
     return min(d, _own_decimals(value))
 
 
+def is_number(v) -> bool:
+    """True for a finite real number (not None, NaN, infinity or text)."""
+    return _finite(v)
+
+
 def _finite(v) -> bool:
     try:
         return v is not None and math.isfinite(float(v))

@@ -142,10 +142,10 @@ def test_titles_and_their_basis_come_together_and_a_bad_basis_is_refused():
     title, basis = plots.difference_title("Burnout", "social enterprises", "trusts", 0.4, -1.1, 2.0, level=0.95)
     assert title.startswith("Burnout: no clear difference") and basis["low"] == -1.1
     with pytest.raises(ValueError, match="finite"):
-        plots._basis((1.0, float("nan"), 2.0))
+        plots.normalise_basis((1.0, float("nan"), 2.0))
     with pytest.raises(ValueError, match="exceeds"):
-        plots._basis((1.0, 3.0, 2.0))
-    assert plots._basis("a share, not a comparison") == {"reason": "a share, not a comparison"}
+        plots.normalise_basis((1.0, 3.0, 2.0))
+    assert plots.normalise_basis("a share, not a comparison") == {"reason": "a share, not a comparison"}
     fig = plots.assert_difference(plots.plt.figure(), 2.0, 1.0, 3.0)
     assert plots.chart_meta(fig)["title_basis"]["high"] == 3.0
     plots.close_all()

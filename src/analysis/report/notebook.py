@@ -60,8 +60,8 @@ def headline(key: str, label: str, value: float | None, *, unit: str = "", low: 
     reports of a batch (a council); ``period`` is the year the value refers to when it differs
     between reports (shown beside the value in the index).
     """
-    has_interval = low is not None and high is not None and precision._finite(low) and precision._finite(high)
-    if value is None or not precision._finite(value):
+    has_interval = low is not None and high is not None and precision.is_number(low) and precision.is_number(high)
+    if value is None or not precision.is_number(value):
         text = "no data"
     elif has_interval:
         text = precision.fmt_interval(value, low, high, unit, level=level)
@@ -250,7 +250,7 @@ def figure(fig, alt: str | None = None, data: pd.DataFrame | None = None, title_
     if data is not None:
         plots.attach_data(fig, data)
     if title_basis is not None:
-        plots.chart_meta(fig)["title_basis"] = plots._basis(title_basis)
+        plots.chart_meta(fig)["title_basis"] = plots.normalise_basis(title_basis)
     meta = plots.chart_meta(fig)
     titles = [t for t in [fig._suptitle.get_text() if fig._suptitle else ""] if t]
     titles += [ax.get_title() for ax in fig.axes if ax.get_title()]
