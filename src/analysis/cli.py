@@ -1,7 +1,8 @@
-"""Command line: ``python -m analysis run | params | data | councils | bundle``.
+"""Command line: ``python -m analysis run | params | data | councils | bundle | review``.
 
-Exit codes: 0 success; 1 a report failed (the others still ran); 2 bad input
-(unknown notebook or parameter, missing data, corrupt download); 130 interrupted.
+Exit codes: 0 success; 1 a report failed (the others still ran), or ``review``
+found problems; 2 bad input (unknown notebook or parameter, missing data,
+corrupt download, no such run); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -109,6 +110,24 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_review(args: argparse.Namespace) -> int:
+    from analysis.report import review
+    from analysis.report.bundle import resolve_run
+
+    folder = resolve_run(args.run)
+    unknown = sorted((set(args.check or []) | set(args.skip or [])) - set(review.CHECKS))
+    if unknown:
+        raise AnalysisError(f"Unknown check(s) {unknown}; choose from {', '.join(review.CHECKS)}")
+    checks = args.check or [c for c in review.CHECKS if c not in (args.skip or [])]
+    try:
+        problems = review.review_run(folder, checks=checks)
+    except ValueError as exc:
+        raise AnalysisError(str(exc)) from None
+    print(f"Reviewed {folder.name} ({', '.join(checks)})")
+    print(review.format_problems(problems))
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -146,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("run", help="run id, 'latest', or a path to a run folder")
     bundle.add_argument("--out", help="zip file to write")
     bundle.set_defaults(func=_cmd_bundle)
+
+    review = sub.add_parser("review", help="the reviewer's test: check every report of a run (exit 1 on problems)",
+                            description="Checks: status, key-findings, headlines, chart-titles, forest-sides, table-rounding, "
+                                        "precision, data-links, claims (see analysis.report.review).")
+    review.add_argument("run", help="run id, 'latest', or a path to a run folder")
+    review.add_argument("--check", action="append", metavar="NAME", help="run only this check (repeatable)")
+    review.add_argument("--skip", action="append", metavar="NAME", help="leave out this check (repeatable)")
+    review.set_defaults(func=_cmd_review)
     return parser
 
 

@@ -17,6 +17,7 @@ rendered reports against the same rule.
 
 from __future__ import annotations
 
+import decimal
 import math
 
 import pandas as pd
@@ -49,6 +50,11 @@ def decimals(value: float | None, low: float | None = None, high: float | None =
     return min(d, _own_decimals(value))
 
 
+def is_number(v) -> bool:
+    """True for a finite real number (not None, NaN, infinity or text)."""
+    return _finite(v)
+
+
 def _finite(v) -> bool:
     try:
         return v is not None and math.isfinite(float(v))
@@ -56,10 +62,11 @@ def _finite(v) -> bool:
         return False
 
 
-def _own_decimals(value: float, cap: int = 6) -> int:
-    """Decimals the value itself needs (12.5 needs 1; 86.0 needs 0)."""
-    text = f"{abs(float(value)):.{cap}f}".rstrip("0")
-    return len(text.split(".")[1]) if "." in text else 0
+def _own_decimals(value: float) -> int:
+    """Decimals the value itself needs (12.5 needs 1; 86.0 needs 0; 1e-08 needs 8), from its shortest
+    exact representation, so that a small number is never shown as 0."""
+    exponent = decimal.Decimal(repr(abs(float(value)))).normalize().as_tuple().exponent
+    return max(0, -int(exponent))
 
 
 def round_to(value: float, places: int) -> float:
@@ -118,15 +125,40 @@ def fmt_interval(value: float | None, low: float | None, high: float | None, uni
             f"{fmt(high, unit, places=places)})")
 
 
+def _is_real(v) -> bool:
+    """A float-like cell the rule should round (not a bool, not an integer, not text)."""
+    import numbers
+
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, numbers.Integral))
+
+
+def _year_like(name, values: pd.Series) -> bool:
+    finite = values.dropna()
+    return "year" in str(name).lower() and len(finite) > 0 and bool(
+        ((finite % 1 == 0) & (finite >= 1800) & (finite <= 2200)).all())
+
+
+def format_cell(value) -> object:
+    """One table cell by the rule: real numbers rounded (three significant figures), missing said,
+    anything else (integers, text, booleans) unchanged."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "no data"
+    if _is_real(value):
+        return fmt(value)
+    return value
+
+
 def round_frame(df: pd.DataFrame, *, interval_columns: dict[str, tuple[str, str]] | None = None,
                 count_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """Round a table for display by the rule.
 
     ``interval_columns`` maps an estimate column to its (low, high) columns: the three are rounded
     row by row to the interval's precision. ``count_columns`` become whole numbers. Other float
-    columns keep three significant figures per value; integer columns (years, counts) are left as
-    they are. Returns display strings; the unrounded
-    table is what goes into the downloadable CSV.
+    columns keep three significant figures per value (a float column holding only whole numbers is
+    shown as whole numbers; years without a thousands separator); real numbers in mixed (object)
+    columns are rounded the same way; integers are never rounded (shown with a thousands separator,
+    except years).
+    Returns display strings; the unrounded table is what goes into the downloadable CSV.
     """
     out = df.copy()
     interval_columns = interval_columns or {}
@@ -139,8 +171,17 @@ def round_frame(df: pd.DataFrame, *, interval_columns: dict[str, tuple[str, str]
     for col in df.columns:
         if col in done:
             continue
+        values = df[col]
         if col in count_columns:
-            out[col] = [fmt(v, count=True) for v in df[col]]
-        elif pd.api.types.is_float_dtype(df[col]):
-            out[col] = [fmt(v) for v in df[col]]
+            out[col] = [fmt(v, count=True) for v in values]
+        elif pd.api.types.is_float_dtype(values):
+            if _year_like(col, values):
+                out[col] = ["no data" if pd.isna(v) else str(int(v)) for v in values]
+            else:
+                out[col] = [fmt(v) for v in values]
+        elif pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            if not _year_like(col, values.astype(float)):
+                out[col] = ["no data" if pd.isna(v) else f"{int(v):,}" for v in values]
+        elif pd.api.types.is_object_dtype(values):
+            out[col] = [format_cell(v) for v in values]
     return out

@@ -116,6 +116,9 @@ def test_bundle_zips_a_run_with_relative_links(tmp_path):
     with zipfile.ZipFile(zpath) as zf:
         names = zf.namelist()
         assert f"{run_dir.name}/index.html" in names and f"{run_dir.name}/run.json" in names
+        csvs = [n for n in names if n.endswith(".csv")]
+        report = json.loads(zf.read(f"{run_dir.name}/run.json"))["reports"][0]
+        assert sorted(csvs) == sorted(f"{run_dir.name}/{f['path']}" for f in report["data_files"]) and csvs
         index = zf.read(f"{run_dir.name}/index.html").decode()
     assert str(tmp_path) not in index
     proc = run_cli(["bundle", "no-such-run"], env)

@@ -8,9 +8,15 @@ import re
 import pytest
 
 from analysis.mutuals.panel.simulate import simulate_staggered_panel
+from analysis.report import review
 from tests.e2e.test_runner import only_run_dir, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.data]
+
+# The reviewer's checks (analysis.report.review) that every real report passes today. The others
+# (key-findings, headlines, chart-titles, forest-sides, precision, claims) need the content changes of issue 11
+# in the domain modules and notebooks; switch each on here once its reports pass it.
+REVIEW_CHECKS_ENFORCED = ("status", "data-links", "table-rounding")
 
 
 def _run(tmp_path, args, name="reports"):
@@ -43,6 +49,14 @@ def test_every_notebook_renders_with_defaults(tmp_path):
         text = _visible_text(html)
         assert "SIMULATED" not in text
         assert "Traceback" not in text and "Error" not in text.replace("Std. Error", "")
+        # Every table and chart has its data beside the report, listed in run.json and linked from the page.
+        assert report["data_files"], report["slug"]
+        for data_file in report["data_files"]:
+            assert (only_run_dir(out) / data_file["path"]).is_file() and f'href="{data_file["path"]}"' in html
+        assert html.count("Download the data (CSV)") == len(report["data_files"])
+    problems = review.review_run(only_run_dir(out))
+    enforced = [p for p in problems if p.check in REVIEW_CHECKS_ENFORCED]
+    assert not enforced, review.format_problems(enforced)
 
 
 def test_mutuals_with_a_researcher_panel_and_the_simulated_appendix(tmp_path):

@@ -90,6 +90,15 @@ def test_cli_renders_a_shareable_report_with_provenance_and_no_code(tmp_path):
         assert not [p for p in machine_paths if p in shared]
     assert summary["config"]["data_source"] in {"local mirror (ANALYSIS_DATA_MIRROR)", "pinned URLs"}
 
+    # The reviewer's command: passes the data checks, then fails (exit 1) naming a missing CSV.
+    proc = run_cli(["review", str(run_dir), "--check", "data-links", "--check", "table-rounding"])
+    assert proc.returncode == 0 and "No problems found." in proc.stdout, proc.stdout + proc.stderr
+    missing = report["data_files"][0]["path"]
+    (run_dir / missing).unlink()
+    proc = run_cli(["review", str(run_dir), "--check", "data-links"])
+    assert proc.returncode == 1 and f"the data link '{missing}' points to a missing file" in proc.stdout
+    assert run_cli(["review", str(run_dir), "--check", "nonsense"]).returncode == 2
+
 
 def test_unknown_parameter_fails_before_running_and_writes_nothing(tmp_path):
     out = tmp_path / "reports"

@@ -46,3 +46,11 @@ def test_a_difference_is_stated_only_when_the_interval_excludes_zero():
     assert said == "Burnout: social enterprises 3.2 pp lower than trusts (95% interval -5.4 pp to -1.0 pp)"
     unclear = difference_phrase("Burnout", "social enterprises", "trusts", 0.4, -1.1, 2.0)
     assert unclear.startswith("Burnout: no clear difference between social enterprises and trusts")
+
+
+@pytest.mark.parametrize("value, expected", [
+    (1e-8, "0.00000001"), (1.234e-7, "0.000000123"), (0.00001234, "0.0000123"), (0.1 + 0.2, "0.3"),
+    (123456.789, "123,457"),
+])
+def test_small_numbers_keep_their_significant_figures_and_are_never_shown_as_zero(value, expected):
+    assert fmt(value) == expected

@@ -22,7 +22,7 @@ from typing import Any
 import nbformat
 
 from analysis import atomic
-from analysis.report.export import notebook_to_html, provenance_payload, scrub_papermill
+from analysis.report.export import provenance_payload, scrub_papermill, write_report
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,9 @@ class JobResult:
     simulated: list[str] = field(default_factory=list)
     worker: str = ""
     subject: str | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)  # key findings, for the briefing index
+    verdicts: list[dict[str, Any]] = field(default_factory=list)  # claim id and verdict per judged claim
+    data_files: list[dict[str, Any]] = field(default_factory=list)  # the CSVs beside the report (relative)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,21 +145,22 @@ def render_job(job: Job, engine: Engine, worker: str = "") -> JobResult:
                                    "evalue": "the notebook finished without calling report.finish(params)",
                                    "traceback": ""}
     html_name = None
+    data_files: list[dict[str, Any]] = []
     seconds = time.perf_counter() - started
     if status == "ok":
         prov = {**job.context, "notebook": job.notebook, "slug": job.slug,
                 "parameters": payload.get("parameters", job.parameters),
                 "datasets": payload.get("datasets", []), "evidence": payload.get("evidence", []),
                 "simulated": payload.get("simulated", []), "finished_at": now_iso(), "seconds": seconds}
-        html_name = f"{job.slug}.html"
-        atomic.write_text(out_dir / html_name, notebook_to_html(executed, prov, job.title, payload.get("subject")))
+        html_name, data_files = write_report(out_dir, job.slug, executed, prov, job.title, payload.get("subject"))
     return JobResult(
         notebook=job.notebook, title=job.title, slug=job.slug, parameters=job.parameters, overrides=job.overrides,
         status=status, seconds=round(time.perf_counter() - started, 3), ipynb=ipynb_name, html=html_name,
         error=error, headlines=payload.get("headlines", []),
         datasets=[d.get("name", "") for d in payload.get("datasets", [])],
         evidence_cited=len(payload.get("evidence", [])), simulated=payload.get("simulated", []), worker=worker,
-        subject=payload.get("subject"))
+        subject=payload.get("subject"), findings=payload.get("findings", []), verdicts=payload.get("verdicts", []),
+        data_files=data_files)
 
 
 def result_from_json(text: str) -> JobResult:

@@ -6,6 +6,15 @@ removes the injected-parameters, parameters and provenance cells, hides all
 code, drops stderr noise, scrubs papermill metadata, embeds images (nbconvert
 already inlines PNGs as data URIs), and wraps the body in the house template
 with a table of contents and the provenance block.
+
+Two more things happen on the way:
+
+* **sections with nothing to show are left out**: a Markdown heading whose section (up
+  to the next heading of the same or a higher level) has code that displayed nothing
+  visible is dropped with its introduction, whatever the notebook (``report.absent``
+  lets a notebook say "nothing here" in JupyterLab without it reaching the report);
+* **every table and chart gets its data as a CSV** (``analysis.report.datafiles``):
+  :func:`write_report` writes the CSVs, then the HTML that links them.
 """
 
 from __future__ import annotations
@@ -14,8 +23,10 @@ import copy
 import functools
 import html
 import re
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -23,7 +34,9 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
-from analysis.report.notebook import PROVENANCE_MIMETYPE
+from analysis import atomic
+from analysis.report import datafiles
+from analysis.report.notebook import ABSENT_MIMETYPE, DATA_MIMETYPE, PROVENANCE_MIMETYPE
 
 REMOVE_TAGS = {"injected-parameters", "parameters", "provenance", "remove-cell"}
 
@@ -107,58 +120,145 @@ def _exporter() -> HTMLExporter:
     return exporter
 
 
-def _without_noise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def _visible(output: dict[str, Any]) -> bool:
+    """Whether an output shows the reader anything (stderr, provenance, data payloads and
+    ``report.absent`` notes do not)."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return output.get("name") != "stderr" and bool(str(output.get("text", "")).strip())
+    if kind == "error":
+        return True
+    data = output.get("data", {})
+    if ABSENT_MIMETYPE in data or PROVENANCE_MIMETYPE in data:
+        return False
+    return any(str(value).strip() for key, value in data.items() if key != DATA_MIMETYPE)
+
+
+def _kept_output(output: dict[str, Any]) -> bool:
+    if output.get("output_type") == "stream" and output.get("name") == "stderr":
+        return False
+    data = output.get("data", {})
+    return PROVENANCE_MIMETYPE not in data and ABSENT_MIMETYPE not in data
+
+
+def _without_noise(nb: nbformat.NotebookNode, left_out: list[str] | None = None) -> nbformat.NotebookNode:
     clean = copy.deepcopy(nb)
     scrub_papermill(clean)
+    clean.cells = _without_empty_sections(clean.cells, left_out)
     for cell in clean.cells:
-        if cell.cell_type != "code":
-            continue
-        cell.outputs = [o for o in cell.get("outputs", [])
-                        if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-                        and PROVENANCE_MIMETYPE not in o.get("data", {})]
-    clean.cells = _without_empty_sections(clean.cells)
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if _kept_output(o)]
     return clean
 
 
-def _without_empty_sections(cells: list) -> list:
-    """Drop ``##`` sections whose code produced nothing (a mode of the notebook that does not apply).
+def _heading(cell) -> tuple[int, str] | None:
+    """(level, text) when a Markdown cell starts with a heading."""
+    if cell.cell_type != "markdown":
+        return None
+    first = cell.source.lstrip().split("\n", 1)[0]
+    match = re.match(r"(#{1,6})\s+(.*?)\s*#*\s*$", first)
+    return (len(match.group(1)), match.group(2)) if match else None
 
-    A council profile skips the England-only sections; their headings and introductions would
-    otherwise sit in the report and its contents with nothing under them. A section with no
-    code cells (pure narrative) is kept; anything a cell displays, including "no data", keeps it.
+
+def _without_empty_sections(cells: list, left_out: list[str] | None = None) -> list:
+    """Drop sections whose code showed nothing visible, with their heading and introduction.
+
+    A section runs from a Markdown heading (level 2 or deeper; the title stays) to the next
+    heading of the same or a higher level, so it includes its sub-sections. It is dropped when
+    it has code cells and none of them displayed anything visible (see :func:`_visible`): a
+    council profile skips the England-only sections, a report without a panel skips the panel
+    section. A section with no code (pure narrative) is kept; anything a cell shows, including
+    "no data", keeps it. The titles of dropped sections are appended to ``left_out``.
     """
-    sections: list[list] = [[]]
-    for cell in cells:
-        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## "):
-            sections.append([])
-        sections[-1].append(cell)
-    kept = []
-    for section in sections:
-        code = [c for c in section if c.cell_type == "code"]
-        starts_with_heading = bool(section) and section[0].cell_type == "markdown" \
-            and section[0].source.lstrip().startswith("## ")
-        if starts_with_heading and code and not any(c.get("outputs") for c in code):
+    headings = [(i, *h) for i, cell in enumerate(cells) if (h := _heading(cell)) and h[0] >= 2]
+    drop: set[int] = set()
+    for position, (start, level, title) in enumerate(headings):
+        if start in drop:
             continue
-        kept.extend(section)
-    return kept
+        end = next((i for i, lvl, _ in headings[position + 1:] if lvl <= level), len(cells))
+        code = [cells[i] for i in range(start, end) if cells[i].cell_type == "code"]
+        if code and not any(_visible(o) for c in code for o in c.get("outputs", [])):
+            drop.update(range(start, end))
+            if left_out is not None:
+                left_out.append(title)
+    return [cell for i, cell in enumerate(cells) if i not in drop]
 
 
-def notebook_to_html(nb: nbformat.NotebookNode, provenance: dict[str, Any], fallback_title: str,
-                     subject: str | None = None) -> str:
-    """Render ``nb`` (executed) as a standalone HTML page with the given provenance block."""
-    body, _resources = _exporter().from_notebook_node(_without_noise(nb))
+@dataclass
+class RenderedReport:
+    """A report ready to publish: its HTML and the CSV files it links."""
+
+    html: str
+    data_files: list[datafiles.DataFile] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+
+
+def render_report(nb: nbformat.NotebookNode, provenance: dict[str, Any], fallback_title: str,
+                  subject: str | None = None, stem: str | None = None) -> RenderedReport:
+    """Render ``nb`` (executed) as a standalone HTML page with its provenance block and data files.
+
+    ``stem`` is the report's file name without ``.html``: its CSVs go in ``<stem>_data/``.
+    """
+    stem = stem or str(provenance.get("slug") or "report")
+    left_out: list[str] = []
+    clean = _without_noise(nb, left_out)
+    files = datafiles.extract(clean, stem)
+    body, _resources = _exporter().from_notebook_node(clean)
     body, h1 = _body_without_h1(body)
     parser = _Headings()
     parser.feed(body)
     toc = [item for item in parser.items if item[0] in (2, 3)]
     env, css = _templates()
-    return env.get_template("report.html.j2").render(
+    page = env.get_template("report.html.j2").render(
         title=h1 or fallback_title, subject=subject, toc=toc, body=jinja2.utils.markupsafe.Markup(body),
-        prov=provenance, css=css)
+        prov=provenance, css=css, data_folder=datafiles.data_folder(stem),
+        data_files=[f.manifest() for f in files])
+    return RenderedReport(page, files, left_out)
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, provenance: dict[str, Any], fallback_title: str,
+                     subject: str | None = None) -> str:
+    """Render ``nb`` (executed) as a standalone HTML page with the given provenance block."""
+    return render_report(nb, provenance, fallback_title, subject).html
+
+
+def write_report(out_dir: Path, stem: str, nb: nbformat.NotebookNode, provenance: dict[str, Any],
+                 fallback_title: str, subject: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """Write ``<stem>.html`` and its CSVs into ``out_dir`` (each atomically; the CSVs first, so the
+    page never links a missing file). Returns the HTML's name and the data files' run.json entries."""
+    rendered = render_report(nb, provenance, fallback_title, subject, stem)
+    for data_file in rendered.data_files:
+        atomic.write_bytes(Path(out_dir) / data_file.path, data_file.content)
+    html_name = f"{stem}.html"
+    atomic.write_text(Path(out_dir) / html_name, rendered.html)
+    return html_name, [f.manifest() for f in rendered.data_files]
+
+
+def verdict_counts(verdicts: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(verdict, count) in the order of the verdict scale, then any label not on it."""
+    from analysis.claims import VERDICTS
+
+    counts: dict[str, int] = {}
+    for v in verdicts:
+        counts[v.get("verdict", "")] = counts.get(v.get("verdict", ""), 0) + 1
+    ordered = [(v, counts.pop(v)) for v in VERDICTS if v in counts]
+    return ordered + sorted(counts.items())
+
+
+def is_batch(run: dict[str, Any]) -> bool:
+    """A batch: several reports of one notebook (council profiles), shown as a sortable table."""
+    notebooks = [r["notebook"] for r in run["reports"]]
+    return len(notebooks) > len(set(notebooks))
 
 
 def render_index(run: dict[str, Any]) -> str:
-    """The run's index page: every report, its status and headline numbers, and the failures."""
+    """The run's index page, read like a briefing.
+
+    For each report: its key findings and verdict counts (by the verdict scale's order), its
+    status, or its failure. A batch of reports of one notebook (council profiles) keeps a sortable
+    table of each report's headline numbers. Parameters and timings stay in run.json, with a
+    collapsed table at the end of the page.
+    """
     columns: dict[str, str] = {}
     for report in run["reports"]:
         for h in report.get("headlines", []):
@@ -169,7 +269,9 @@ def render_index(run: dict[str, Any]) -> str:
                                    for h in heads}
         report["headline_values"] = {h["key"]: h["value"] for h in heads}
         report["headline_labels"] = {h["key"]: h["label"] for h in heads}
+        report["verdict_counts"] = verdict_counts(report.get("verdicts") or [])
+        report.setdefault("findings", [])
     env, css = _templates()
     failures = [r for r in run["reports"] if r["status"] != "ok"]
     return env.get_template("index.html.j2").render(run=run, headline_columns=list(columns.items()),
-                                                     failures=failures, css=css)
+                                                     failures=failures, css=css, batch=is_batch(run))

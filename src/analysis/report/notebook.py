@@ -4,6 +4,13 @@ A notebook is a parameters cell, then ``params = report.setup("name", globals())
 then calls into the domain modules and these display helpers, then
 ``report.finish(params)`` in a cell tagged ``provenance``. No number is typed
 into a notebook: headline numbers come from the library with their source.
+
+Every number shown is rounded by the one rule (:mod:`analysis.precision`).
+Every table (:func:`show`) and chart (:func:`figure`) carries its full,
+unrounded data inside the notebook as a display output of type
+:data:`DATA_MIMETYPE` (invisible in JupyterLab; the executed notebook stays
+self-contained, whichever worker ran it); the HTML export writes each as a CSV
+beside the report and links it under its table or chart.
 """
 
 from __future__ import annotations
@@ -12,15 +19,18 @@ import html
 import json
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from analysis import plots, provenance
+from analysis import plots, precision, provenance
 from analysis.findings import Finding
 from analysis.report.params import NotebookParameters, parameters_from_namespace
 
 PROVENANCE_MIMETYPE = "application/vnd.uk-reform-analysis.provenance+json"
+DATA_MIMETYPE = "application/vnd.uk-reform-analysis.data+json"  # a table's or chart's data, written as a CSV
+ABSENT_MIMETYPE = "application/vnd.uk-reform-analysis.absent+json"  # "nothing to show here": left out of reports
+LONG_TABLE_ROWS = 25  # longer tables show their first rows (or a summary) and point to the CSV
+DATA_LINK_PLACEHOLDER = '<a class="data-csv">CSV</a>'  # the export gives it the CSV's address
 
 
 def setup(notebook: str, namespace: dict[str, Any]) -> NotebookParameters:
@@ -37,41 +47,35 @@ def md(text: str) -> None:
     display(Markdown(text))
 
 
-def fmt_number(value: float, unit: str = "", digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "no data"
-    if unit == "%":
-        return f"{value:.{digits}f}%"
-    if unit == "£m":
-        return f"£{value:,.{digits}f}m"
-    if unit == "pp":
-        return f"{value:+.{digits}f} pp"
-    return f"{value:,.{digits}f}{(' ' + unit) if unit else ''}"
-
-
-def headline(key: str, label: str, value: float, *, unit: str = "", low: float | None = None,
-             high: float | None = None, level: float | None = None, source: str, digits: int = 1,
-             note: str = "", column: str | None = None, period: str | None = None) -> None:
+def headline(key: str, label: str, value: float | None, *, unit: str = "", low: float | None = None,
+             high: float | None = None, level: float | None = None, source: str, digits: int | None = None,
+             note: str = "", column: str | None = None, period: str | None = None, no_interval_reason: str = "",
+             count: bool = False) -> None:
     """Show a headline number with its interval and source, and record it for the report index.
 
-    ``column`` is the index's column heading when ``label`` names something that differs
-    between reports of a batch (a council); ``period`` is the year the value refers to when
-    it differs between reports (shown beside the value in the index).
+    The number and its interval are rounded by the one rule (:func:`analysis.precision.fmt_interval`);
+    ``digits`` is accepted for compatibility and ignored. A number without an interval says why in
+    ``no_interval_reason`` (e.g. "a count from a register"); ``count=True`` shows a whole number.
+    ``column`` is the index's column heading when ``label`` names something that differs between
+    reports of a batch (a council); ``period`` is the year the value refers to when it differs
+    between reports (shown beside the value in the index).
     """
-    interval = ""
-    if low is not None and high is not None:
-        lvl = f"{level:.0%} " if level else ""
-        if unit == "pp":
-            interval = f" ({lvl}interval {low:+.{digits}f} to {high:+.{digits}f} pp)"
-        else:
-            interval = f" ({lvl}interval {fmt_number(low, unit, digits)} to {fmt_number(high, unit, digits)})"
-    text = fmt_number(value, unit, digits) + interval
+    has_interval = low is not None and high is not None and precision.is_number(low) and precision.is_number(high)
+    if value is None or not precision.is_number(value):
+        text = "no data"
+    elif has_interval:
+        text = precision.fmt_interval(value, low, high, unit, level=level)
+    else:
+        text = precision.fmt(value, unit, count=count)
     provenance.record_headline({"key": key, "label": label, "value": None if value is None else float(value),
                                 "low": low, "high": high, "level": level, "unit": unit, "text": text,
-                                "source": source, "column": column or label, "period": period})
+                                "source": source, "column": column or label, "period": period,
+                                "no_interval_reason": no_interval_reason})
+    reason = (f'<div class="headline-reason">No interval: {html.escape(no_interval_reason)}</div>'
+              if no_interval_reason and not has_interval else "")
     display(HTML(
         f'<div class="headline"><div class="headline-label">{html.escape(label)}</div>'
-        f'<div class="headline-value">{html.escape(text)}</div>'
+        f'<div class="headline-value">{html.escape(text)}</div>{reason}'
         f'<div class="headline-source">Source: {html.escape(source)}'
         f'{(" — " + html.escape(note)) if note else ""}</div></div>'))
 
@@ -127,45 +131,153 @@ def subject(text: str | None) -> None:
     provenance.record_subject(text)
 
 
-def _pretty(column: str) -> str:
+def _pretty(column) -> str:
+    if isinstance(column, tuple):
+        column = " ".join(str(part) for part in column if str(part) and not str(part).startswith("Unnamed"))
+    if not isinstance(column, str):
+        return str(column)
     text = column.replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 
 
+def _emit_data(kind: str, title: str, frame: pd.DataFrame, **extra: Any) -> dict[str, Any]:
+    """The data payload of a table or chart (full precision CSV text plus what the reviewer needs)."""
+    return {"kind": kind, "title": title, "rows": int(len(frame)), "csv": frame.to_csv(index=False),
+            **{k: v for k, v in extra.items() if v is not None}}
+
+
+def _interval_triples(df: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Estimate columns with their interval columns, by the naming conventions of the domain tables.
+
+    ``x_low``/``x_high`` (or ``_lo``/``_hi``, ``_ci_low``/``_ci_high``, ``_lower``/``_upper``) go with
+    ``x_rate``, ``x_pct``, ``x_estimate`` or ``x`` (the first present); bare ``ci_low``/``ci_high``
+    (or ``low``/``high``, ``lower``/``upper``) go with the table's one ``estimate``, ``difference``,
+    ``effect``, ``value``, ``mean`` or ``rate`` column.
+    """
+    numeric = [c for c in df.columns if isinstance(c, str) and pd.api.types.is_numeric_dtype(df[c])]
+    found: dict[str, tuple[str, str]] = {}
+    paired: set[str] = set()
+    for lo_suffix, hi_suffix in (("_ci_low", "_ci_high"), ("_low", "_high"), ("_lo", "_hi"), ("_lower", "_upper")):
+        for lo in numeric:
+            if not lo.endswith(lo_suffix) or lo in paired:
+                continue
+            stem = lo[: -len(lo_suffix)]
+            hi = stem + hi_suffix
+            estimate = next((c for c in (stem + "_rate", stem + "_pct", stem + "_estimate", stem)
+                             if c in numeric and c not in found and c not in paired), None)
+            if hi in numeric and estimate:
+                found[estimate] = (lo, hi)
+                paired.update((lo, hi))
+    for lo, hi in (("ci_low", "ci_high"), ("low", "high"), ("lower", "upper")):
+        if lo in numeric and hi in numeric and lo not in paired:
+            estimates = [c for c in ("estimate", "difference", "effect", "value", "mean", "rate")
+                         if c in numeric and c not in found]
+            if len(estimates) == 1:
+                found[estimates[0]] = (lo, hi)
+                paired.update((lo, hi))
+    return found
+
+
 def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated: bool = False,
-         digits: int = 2, index: bool = False, max_rows: int = 60) -> None:
-    """Display a table with a caption (and 'SIMULATED DATA' when it is) and its source underneath."""
+         digits: int | None = None, index: bool = False, max_rows: int | None = None,
+         intervals: dict[str, tuple[str, str]] | None = None, counts: tuple[str, ...] | list[str] = (),
+         summary: pd.DataFrame | None = None) -> None:
+    """Display a table rounded by the one rule, with its caption, source and a link to its full data.
+
+    Numbers are rounded by :func:`analysis.precision.round_frame`: ``intervals`` maps an estimate
+    column to its (low, high) columns, rounded together to the interval's precision (by default the
+    usual column names are recognised: ``x``/``x_low``/``x_high``, ``estimate``/``ci_low``/``ci_high``;
+    pass ``intervals={}`` to turn that off); ``counts`` are whole numbers; other numbers keep three
+    significant figures and integers are left alone. ``digits`` is accepted for compatibility and
+    ignored: the rule decides.
+
+    Tables longer than ``max_rows`` (default :data:`LONG_TABLE_ROWS`) show their first rows, or
+    ``summary`` when given, with a sentence pointing to the CSV. The full unrounded table always
+    goes with the output and is published as a CSV linked under the table.
+    """
     if simulated:
         caption = "SIMULATED DATA: " + caption
         provenance.record_simulated(caption)
-    shown = df.head(max_rows).rename(columns=lambda c: _pretty(c) if isinstance(c, str) else c)
-    formatted = shown.to_html(index=index, float_format=lambda v: f"{v:,.{digits}f}", na_rep="no data",
-                              border=0, classes="table", escape=True)
-    more = f"<p class='table-note'>Showing {max_rows} of {len(df)} rows.</p>" if len(df) > max_rows else ""
+    original = df.reset_index() if index else df
+    mapping = {c: _pretty(c) for c in original.columns}
+    full = original.set_axis([mapping[c] for c in original.columns], axis=1)
+    if full.columns.duplicated().any():
+        raise ValueError(f"Table {caption!r}: duplicate column names after formatting: "
+                         f"{sorted(set(full.columns[full.columns.duplicated()]))}")
+    chosen = _interval_triples(original) if intervals is None else intervals
+    unknown = [c for est, pair in chosen.items() for c in (est, *pair) if c not in mapping]
+    unknown += [c for c in counts if c not in mapping]
+    if unknown:
+        raise ValueError(f"Table {caption!r}: intervals/counts name columns it does not have: {unknown}")
+    interval_columns = {mapping[e]: (mapping[lo], mapping[hi]) for e, (lo, hi) in chosen.items()}
+    count_columns = tuple(mapping[c] for c in counts)
+    limit = LONG_TABLE_ROWS if max_rows is None else max_rows
+    long = len(full) > limit
+    if long and summary is not None:
+        shown = summary.rename(columns=_pretty)
+        shown_rounded = precision.round_frame(shown)
+        note = (f"<p class='table-note'>Showing a summary of {len(full):,} rows; the full table is in the "
+                f"{DATA_LINK_PLACEHOLDER}.</p>")
+    else:
+        shown = full.head(limit) if long else full
+        shown_rounded = precision.round_frame(shown, interval_columns=interval_columns, count_columns=count_columns)
+        note = (f"<p class='table-note'>Showing {limit:,} of {len(full):,} rows; the full table is in the "
+                f"{DATA_LINK_PLACEHOLDER}.</p>") if long else ""
+    formatted = shown_rounded.to_html(index=False, na_rep="no data", border=0, classes="table", escape=True)
     src = f"<p class='table-source'>Source: {html.escape(source)}</p>" if source else ""
-    display(HTML(f"<figure class='table-figure'><figcaption>{html.escape(caption)}</figcaption>"
-                 f"{formatted}{more}{src}</figure>"))
+    payload = _emit_data("table", caption, full, source=source, shown_rows=int(len(shown)),
+                         summary=bool(long and summary is not None),
+                         intervals={e: list(pair) for e, pair in interval_columns.items()},
+                         counts=list(count_columns))
+    display({"text/html": f"<figure class='table-figure'><figcaption>{html.escape(caption)}</figcaption>"
+                          f"{formatted}{note}{src}</figure>",
+             "text/plain": f"<Table: {caption} ({len(full)} rows)>",
+             DATA_MIMETYPE: json.loads(json.dumps(payload, default=str))}, raw=True)
 
 
-def figure(fig, alt: str | None = None) -> None:
-    """Display a matplotlib figure as a PNG with alt text, then close it.
+def figure(fig, alt: str | None = None, data: pd.DataFrame | None = None, title_basis: Any = None) -> None:
+    """Display a matplotlib figure as a PNG with alt text and its data, then close it.
 
     The alt text defaults to the chart's title (which states the finding) and its
-    source line, so screen-reader users get the same message.
+    source line, so screen-reader users get the same message. The data is what the
+    ``analysis.plots`` function recorded (or ``data`` for a chart drawn elsewhere); it is
+    published as a CSV under the chart. ``title_basis`` records the estimate and interval
+    the title rests on (see :mod:`analysis.plots`).
     """
     import base64
     import io
 
+    if data is not None:
+        plots.attach_data(fig, data)
+    if title_basis is not None:
+        plots.chart_meta(fig)["title_basis"] = plots.normalise_basis(title_basis)
+    meta = plots.chart_meta(fig)
+    titles = [t for t in [fig._suptitle.get_text() if fig._suptitle else ""] if t]
+    titles += [ax.get_title() for ax in fig.axes if ax.get_title()]
+    title = meta.get("title") or " ".join(titles).replace("\n", " ") or "Chart"
     if alt is None:
-        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-        notes = [t.get_text() for t in fig.texts]
-        alt = " ".join(titles + notes).replace("\n", " ")
+        notes = [t.get_text() for t in fig.texts if t is not fig._suptitle]
+        alt = " ".join([title] + notes).replace("\n", " ")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     plots.plt.close(fig)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    display({"image/png": encoded, "text/plain": f"<Figure: {alt}>"},
-            metadata={"image/png": {"alt": alt}}, raw=True)
+    bundle: dict[str, Any] = {"image/png": encoded, "text/plain": f"<Figure: {alt}>"}
+    chart_data = meta.get("data")
+    if chart_data is not None:
+        payload = _emit_data("chart", title.replace("\n", " "), chart_data, source=meta.get("source"),
+                             title_basis=meta.get("title_basis"), better=meta.get("better"), plot=meta.get("plot"))
+        bundle[DATA_MIMETYPE] = json.loads(json.dumps(payload, default=str))
+    display(bundle, metadata={"image/png": {"alt": alt}}, raw=True)
+
+
+def absent(reason: str) -> None:
+    """Say that this section has nothing to show in this configuration.
+
+    Shown in JupyterLab; left out of the rendered report, where a section whose cells show
+    nothing else is dropped with its heading and introduction (not announced).
+    """
+    display({"text/markdown": reason, ABSENT_MIMETYPE: {"reason": reason}}, raw=True)
 
 
 def caveat(title: str, points: list[str]) -> None:
