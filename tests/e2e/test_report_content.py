@@ -6,11 +6,17 @@ announced; many comparisons are adjusted and said as a pattern; the third sector
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 
 import pytest
 
-from tests.e2e.test_notebooks import _run, _visible_text
+from tests.e2e.test_notebooks import _run
+from tests.e2e.test_notebooks import _visible_text as _tagless
+
+
+def _visible_text(page: str) -> str:
+    return htmllib.unescape(_tagless(page))
 
 pytestmark = [pytest.mark.e2e, pytest.mark.data]
 

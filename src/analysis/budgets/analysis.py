@@ -321,7 +321,7 @@ def profile_findings(results: BudgetResults) -> list[Finding]:
         findings.append(Finding(
             f"profile_{concept}",
             f"{prof.name}, {_period(last['year_end'])}: {CONCEPTS_BY_KEY[concept].label.split(' (')[0].lower()} "
-            f"{fmt(last['council'], unit)} (England {fmt(last['england'], unit)}; rank {int(last['rank'])} of "
+            f"{fmt(last['council'], unit, places=1)} (England {fmt(last['england'], unit, places=1)}; rank {int(last['rank'])} of "
             f"{int(last['of'])} councils, 1 = best).", SOURCE_ASCOF,
             "A rank is not a cause; survey measures move by a point or two from sampling alone.",
             value=float(last["council"]), no_interval_reason="council values are published without margins of error"))
@@ -338,7 +338,7 @@ def pilot_caveats(results: BudgetResults) -> list[str]:
         "POET surveys are self-selected budget holders with no comparison group.",
     ]
     if results.cea is None:
-        points.append("No cost-effectiveness analysis: " + results.cea_note)
+        points.append("No cost-effectiveness analysis: " + results.cea_note.removeprefix("No data: "))
     return points
 
 
@@ -360,8 +360,15 @@ def pilots_vs_rest_display(results: BudgetResults) -> pd.DataFrame:
 
 def pilot_table(results: BudgetResults) -> pd.DataFrame:
     p = results.pilots
-    ci = [("no data" if pd.isna(lo) else difference_text(e, lo, hi, "").split(", interval ")[1])
-          for e, lo, hi in zip(p["estimate"], p["ci_low"], p["ci_high"])]
+    def interval(e, lo, hi, measure) -> str:
+        if pd.isna(lo):
+            return "no data"
+        if str(measure).startswith("proportion"):
+            places = decimals(e, lo, hi)
+            return f"{fmt(lo, places=places)} to {fmt(hi, places=places)}"
+        return difference_text(e, lo, hi, "").split(", interval ")[1]
+
+    ci = [interval(e, lo, hi, m) for e, lo, hi, m in zip(p["estimate"], p["ci_low"], p["ci_high"], p["measure"])]
     return pd.DataFrame({"Outcome": p["outcome"], "Study": p["study"], "Design": p["design"],
                          "User group": p["user_group"], "Budget arm": p["budget_arm"],
                          "Comparison": p["comparison_arm"], "Measure": p["measure"],
@@ -478,8 +485,9 @@ def profile_figures(results: BudgetResults) -> list:
         ])
         last = part.iloc[-1]
         unit = "%" if CONCEPTS_BY_KEY[concept].unit == "percent" else ""
-        title = (f"{prof.name}: {CONCEPTS_BY_KEY[concept].label.split(' (')[0].lower()} {fmt(last['council'], unit)} in "
-                 f"{_period(last['year_end'])}, England {fmt(last['england'], unit)} (rank {int(last['rank'])} of "
+        title = (f"{prof.name}: {CONCEPTS_BY_KEY[concept].label.split(' (')[0].lower()} "
+                 f"{fmt(last['council'], unit, places=1)} in {_period(last['year_end'])}, England "
+                 f"{fmt(last['england'], unit, places=1)} (rank {int(last['rank'])} of "
                  f"{int(last['of'])}; no margins of error published)")
         figs.append(plots.line_with_band(long, "year_end", "value", "series", title, SOURCE_ASCOF, low="low",
                                          high="high", ylabel=CONCEPTS_BY_KEY[concept].label, xlabel="Year ending",
@@ -503,10 +511,19 @@ def cea_figures(results: BudgetResults) -> list:
     sim = c.simulated_inputs
     acc = c.acceptability()
     mid = acc.iloc[len(acc) // 2]
-    figs = [plots.ce_plane(c.delta_effect, c.delta_cost,
-                           f"Cost-effectiveness plane: mean incremental cost £{np.mean(c.delta_cost):,.0f}, effect "
-                           f"{np.mean(c.delta_effect):+.3f}", results.cea_note, wtp=float(mid["wtp"]), simulated=sim,
-                           n=f"{len(c.delta_cost):,} draws")]
+    summary = c.summary().set_index("quantity")
+    cost, effect = summary.loc["incremental cost"], summary.loc["incremental effect"]
+
+    def said(row, what: str, more: str, less: str) -> str:
+        text = difference_text(row["mean"], row["low"], row["high"], "", c.level)
+        if not clear_difference(row["low"], row["high"]):
+            return f"no clear difference in {what} ({text})"
+        return f"{more if row['mean'] > 0 else less} ({text})"
+
+    title = (f"Budget against comparison (cost in £): {said(cost, 'cost', 'costs more', 'costs less')}; "
+             f"{said(effect, 'effect', 'more effective', 'less effective')}")
+    figs = [plots.ce_plane(c.delta_effect, c.delta_cost, title, results.cea_note, wtp=float(mid["wtp"]),
+                           simulated=sim, n=f"{len(c.delta_cost):,} draws")]
     acc = acc.assign(series="P(cost-effective)", pct=100 * acc["probability_cost_effective"])
     figs.append(plots.line_with_band(acc, "wtp", "pct", "series",
                                      f"Probability cost-effective reaches {acc['pct'].iloc[-1]:.0f}% at £"
