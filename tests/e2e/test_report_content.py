@@ -73,4 +73,5 @@ def test_personal_budgets_council_report_has_only_the_profile(tmp_path):
                    "pilot councils against the rest"):
         assert absent not in contents
     assert text.index("Key findings") < text.index("Council profile")
-    assert "Barnsley, 2023-24" in text and "no margins of error published" in text
+    assert "Barnsley, 2023-24" in text and "published without margins of error" in text
+    assert "no margins of error published" in html  # chart titles (alt text) say so too

@@ -272,7 +272,7 @@ def key_findings(results: BudgetResults) -> list[Finding]:
         "budgets_ibsen",
         f"The individual-budget trial (IBSEN, 13 councils, randomised) found costs about the same, "
         f"{cost['budget_arm']} against {cost['comparison_arm']} for standard services, with better quality of life "
-        "for mental-health service users and carers and least benefit for older people.",
+        "for mental-health service users and for carers; older people found the budgets less easy to use.",
         "IBSEN (Glendinning et al. 2008), via the evidence register (PB-003, PB-005, PB-006)",
         "The located summaries give no dispersion, so there is no interval; results by user group need copying from "
         "the final report.", value=float(cost["estimate"]),

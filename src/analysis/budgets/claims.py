@@ -96,7 +96,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
         "for standard services; higher quality of life for mental-health users (PB-005) and carers (PB-006); older "
         "people found budgets least easy to use.", rows,
         summary=(f"Judged before the evaluation reported. IBSEN then found better quality of life for mental-health "
-                 f"service users and for carers, least benefit for older people, and costs about the same "
+                 f"service users and for carers, older people finding budgets less easy to use, and costs about the same "
                  f"(£{by_id.loc['PB-003', 'value']:.0f} against £{float(by_id.loc['PB-003', 'comparator_value']):.0f}): "
                  "a mixed result, not a clear success.")))
 

@@ -265,8 +265,17 @@ def key_findings(results: MutualsResults) -> list[Finding]:
             text += (f"The data cannot cluster by council; if a council's own services are correlated with each "
                      f"other, the interval reaches zero once that correlation passes {break_even:.2f}; treating each "
                      f"council as one observation gives {estimate} pp, interval {interval} pp.")
+        source = SOURCE_CQC
+        homes = results.care_home_clustering
+        home = homes[homes["term"] == "third sector"]
+        if not home.empty and np.isfinite(home["break_even_correlation"].iloc[0]):
+            h = home.iloc[0]
+            estimate, interval = _difference_cells(h["difference_pp"], h["diff_ci_low"], h["diff_ci_high"])
+            text += (f" For care homes the third-sector gap ({estimate} pp, interval {interval} pp) is more fragile: "
+                     f"it stops being clear at a correlation of {h['break_even_correlation']:.2f}.")
+            source = f"{SOURCE_CQC}; {SOURCE_CARE_HOMES}"
         findings.append(Finding(
-            "mutuals_cqc_third_sector", text, SOURCE_CQC, "The third sector is charities, social enterprises and "
+            "mutuals_cqc_third_sector", text, source, "The third sector is charities, social enterprises and "
             "mutuals together, so this says nothing about mutuals; ownership was not randomly assigned.",
             value=float(ts["difference_pp"]), low=float(ts["diff_ci_low"]), high=float(ts["diff_ci_high"]),
             level=results.level, unit="pp"))
