@@ -279,7 +279,7 @@ def key_findings(results: BudgetResults) -> list[Finding]:
         no_interval_reason="the located summaries publish no dispersion for costs"))
     row = within_row(results)
     findings.append(Finding(
-        "budgets_within_association", association_sentence(results), SOURCE_ASCOF,
+        "budgets_within_association", association_sentence(results, caveat=False), SOURCE_ASCOF,
         "Councils, not people: an ecological association, not the effect of a budget on the person who holds it.",
         value=float(row["slope"]), low=float(row["ci_low"]), high=float(row["ci_high"]), level=results.level,
         unit="pp"))

@@ -376,8 +376,7 @@ def staff_forest(results: MutualsResults, service: str):
     return plots.forest(table, "label_short", "worse_pp", "worse_low", "worse_high", title,
                         SOURCE_STAFF + ". Signs flipped for items where more is better, so right = worse for "
                         f"social-enterprise staff on every row; {bars}.",
-                        xlabel="<- better for social-enterprise staff | worse for social-enterprise staff -> "
-                               "(percentage points)", n=n)
+                        xlabel="\u2190 better for social-enterprise staff  |  worse \u2192   (percentage points)", n=n)
 
 
 def focus_figure(results: MutualsResults, item: str):
@@ -654,8 +653,12 @@ def clustering_text(table: pd.DataFrame, what: str) -> str:
 def staff_caveats(results: MutualsResults) -> list[str]:
     """What the staff comparison cannot show, with the counts of this run."""
     years = results.params.survey_years
-    sizes = "; ".join(f"{int(t['n_social_enterprises'].max())} {svc} social enterprise(s) against "
-                      f"{int(t['n_trusts'].max())} trusts" for svc, t in results.comparisons.items())
+    def size(svc: str, t: pd.DataFrame) -> str:
+        n = int(t["n_social_enterprises"].max())
+        return (f"{n} {svc.replace(' ', '-')} social enterprise{'s' if n != 1 else ''} against "
+                f"{int(t['n_trusts'].max())} trusts")
+
+    sizes = "; ".join(size(svc, t) for svc, t in results.comparisons.items())
     return [
         f"No before-and-after: the survey items start in {years[0]}, years after the spin-outs (2006-2015).",
         "Selection and survivorship: organisations chose to spin out, and only survivors are observed.",

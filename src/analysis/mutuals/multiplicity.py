@@ -124,10 +124,15 @@ def inference_sentence(p: InferencePattern, alpha: float, *, subject: str, refer
     threshold = f"p < {alpha:g}"
     if p.tested == 0:
         return f"With {p.inference}, no item could be tested."
-    raw = (f"With {p.inference}, {subject} scored worse than {reference} on {p.worse} of {p.tested} items at "
-           f"{threshold} and better on {_count(p.better)}")
     if p.worse + p.better == 0:
-        return raw + "."
+        return (f"With {p.inference}, {subject} scored neither worse nor better than {reference} on any of the "
+                f"{p.tested} items at {threshold}.")
+    if p.worse >= p.better:
+        raw = (f"With {p.inference}, {subject} scored worse than {reference} on {p.worse} of {p.tested} items at "
+               f"{threshold} and better on {_count(p.better)}")
+    else:
+        raw = (f"With {p.inference}, {subject} scored better than {reference} on {p.better} of {p.tested} items at "
+               f"{threshold} and worse on {_count(p.worse)}")
     remain = p.worse_adjusted + p.better_adjusted
     if remain == 0:
         adjusted = "none remains"

@@ -120,21 +120,29 @@ def robustness_sentence(table: pd.DataFrame, shares: pd.DataFrame, *, subject: s
 
     def counts(row) -> str:
         worse, better = int(row["clustered_worse"]), int(row["clustered_better"])
-        return f"worse on {worse} items and better on {better}" if worse or better else "clearly different on no item"
+        return f"worse on {worse} items and better on {better}" if worse or better else "worse or better on no item"
 
-    main_n = int(main["clustered_worse"] + main["clustered_better"])
-    fragile = main_n > 0 and int(equal["clustered_worse"] + equal["clustered_better"]) <= main_n / 2
-    opening = (f"The {main_n} clear differences depend on how organisations are weighted" if fragile else
-               "The pattern does not depend on the weighting")
+    def total(row) -> int:
+        return int(row["clustered_worse"] + row["clustered_better"])
+
+    main_n = total(main)
+    largest = shares[shares["social_enterprise"] == 1].head(1)
+    without = loo.iloc[:0]
+    others = loo
+    if not largest.empty:
+        without = loo[loo["left_out"] == largest.iloc[0]["ods_code"]]
+        others = loo[loo["left_out"] != largest.iloc[0]["ods_code"]]
+    on = [what for what, row in (("how organisations are weighted", equal),
+                                 ("one large organisation", without.iloc[0] if not without.empty else None))
+          if row is not None and main_n > 0 and total(row) <= main_n / 2]
+    opening = (f"The {main_n} item{'s' if main_n != 1 else ''} at p < {alpha:g} depend{'s' if main_n == 1 else ''} on "
+               + " and on ".join(on) if on else "The pattern survives equal weighting and the largest organisation's "
+               "absence")
     text = (f"{opening}: weighted by responses, as in the main analysis, {subject} are {counts(main)} at p < {alpha:g} "
             f"(clustered); weighted equally, they are {counts(equal)}")
     lean = [int(equal["leaning_worse"])]
-    largest = shares[shares["social_enterprise"] == 1].head(1)
-    others = loo
     if not largest.empty:
         big = largest.iloc[0]
-        without = loo[loo["left_out"] == big["ods_code"]]
-        others = loo[loo["left_out"] != big["ods_code"]]
         if not without.empty:
             text += (f"; without {big['organisation_latest']}, which gives {big['group_share']:.0%} of the social-"
                      f"enterprise responses, they are {counts(without.iloc[0])}")
@@ -145,6 +153,8 @@ def robustness_sentence(table: pd.DataFrame, shares: pd.DataFrame, *, subject: s
         lo, hi = int(others["clustered_worse"].min()), int(others["clustered_worse"].max())
         better = int(others["clustered_better"].max())
         adjusted = int((others["clustered_worse_adjusted"] + others["clustered_better_adjusted"]).max())
-        text += (f" Leaving out any other single organisation gives {lo} to {hi} worse items and at most {better} "
-                 f"better, with up to {adjusted} surviving the adjustment for multiple comparisons.")
+        span = f"{lo}" if lo == hi else f"{lo} to {hi}"
+        text += (f" Leaving out any other single organisation gives {span} worse items and "
+                 + (f"at most {better} better" if better else "none better")
+                 + f", with up to {adjusted} surviving the adjustment for multiple comparisons.")
     return text
