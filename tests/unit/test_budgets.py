@@ -290,5 +290,22 @@ def test_budget_claims_verdicts():
 
     results = budgets.analyse(PersonalBudgetsParameters())
     verdicts = {v.claim_id: v.verdict for v in results.verdicts}
-    assert verdicts == {"CL-PB-01": "supported", "CL-PB-02": "unsourced", "CL-PB-03": "unsourced",
-                        "CL-PB-04": "supported"}
+    assert verdicts == {"CL-PB-01": "supported", "CL-PB-02": "mixed evidence", "CL-PB-03": "mixed evidence",
+                        "CL-PB-04": "supported", "CL-PB-21": "partly supported", "CL-PB-22": "supported",
+                        "CL-PB-23": "supported", "CL-PB-24": "partly supported", "CL-PB-25": "supported"}
+    findings = budgets.key_findings(results)
+    assert 3 <= len(findings) <= 6 and all(f.has_interval or f.no_interval_reason for f in findings)
+    association = budgets.association_sentence(results)
+    assert "one more percentage point of direct-payment uptake went with a change of" in association
+    assert "95% interval" in association and "ecological" in association and "not an effect" in association
+
+
+@pytest.mark.data
+def test_council_profile_opens_with_its_own_findings_and_no_england_sections():
+    from analysis.budgets import analysis as budgets
+    from analysis.budgets.params import PersonalBudgetsParameters
+
+    results = budgets.analyse(PersonalBudgetsParameters(council_code="E08000016"))
+    findings = budgets.key_findings(results)
+    assert 3 <= len(findings) <= 6 and all("Barnsley" in f.text and f.no_interval_reason for f in findings)
+    assert results.verdicts == [] and results.cea is None and results.pooled is None

@@ -3,8 +3,14 @@
 ``analyse(params)`` builds the pilot evidence table, pools researcher-supplied
 pilot data when given, runs the ASCOF council panel, the pilot-versus-rest
 comparison, the single-council profile and the cost-effectiveness analysis
-when it has inputs, and returns ``BudgetResults``; figure and text helpers turn
-results into charts and sentences whose numbers are computed, never typed.
+when it has inputs, and returns ``BudgetResults``; ``key_findings`` and the
+figure and text helpers turn results into findings, charts and sentences whose
+numbers are computed, never typed.
+
+A coefficient is never reported alone: the council-panel slopes are said in the
+reader's units ("one more percentage point of direct-payment uptake goes with X
+points of ..."), with their interval and what they cannot show (an association
+between councils' shares, not an effect on people with budgets).
 """
 
 from __future__ import annotations
@@ -16,10 +22,13 @@ import pandas as pd
 
 from analysis import data, plots, provenance
 from analysis.budgets import cea, claims, councils, synthesis
+from analysis.budgets.claims import difference_text
 from analysis.budgets.params import PersonalBudgetsParameters
-from analysis.claims import Verdict, verdict_table
+from analysis.claims import Verdict, verdict_counts, verdict_table
 from analysis.data.ascof import CONCEPTS_BY_KEY
 from analysis.data.evidence import figure
+from analysis.findings import Finding, clear_difference, difference_phrase
+from analysis.precision import decimals, fmt
 
 SOURCE_ASCOF = "NHS England, Adult Social Care Outcomes Framework 2017-18 to 2023-24 (council values)"
 SOURCE_REGISTER = "Evidence register (data/evidence/figures.csv): IBSEN, PHBE, Right to Control, POET"
@@ -131,6 +140,70 @@ def subject(results: BudgetResults) -> str | None:
     return f"{results.profile.name} ({results.profile.code}{kind})"
 
 
+def _period(year_end: int) -> str:
+    return f"{int(year_end) - 1}-{str(int(year_end))[-2:]}"
+
+
+def within_row(results: BudgetResults, outcome: str | None = None, exposure: str | None = None) -> pd.Series:
+    outcome = outcome or results.params.outcomes[0]
+    exposure = exposure or results.params.exposures[0]
+    w = results.within
+    return w[(w["outcome"] == outcome) & (w["exposure"] == exposure)].iloc[0]
+
+
+def typical_change(results: BudgetResults, exposure: str) -> float:
+    """The median absolute change in a council's ``exposure`` share between its first and last year in the panel."""
+    p = results.panel.dropna(subset=[exposure]).sort_values("year_end")
+    ends = p.groupby("area_code")[exposure].agg(["first", "last"])
+    return float((ends["last"] - ends["first"]).abs().median())
+
+
+OUTCOME_PHRASES = {
+    "control_daily_life": "the share of service users who say they have control over their daily life",
+    "satisfaction_users": "the share of service users extremely or very satisfied with their care and support",
+    "scrqol": "social care-related quality of life (a score out of 24)",
+}
+SHORT_NAMES = {"dp_users": "direct payments", "sds_users": "self-directed support",
+               "control_daily_life": "control over daily life", "satisfaction_users": "satisfaction with care",
+               "scrqol": "social care-related quality of life"}
+ECOLOGICAL = ("These compare councils' shares over time; they cannot say whether people with budgets are better off "
+              "(the ecological fallacy), and they are associations, not effects.")
+
+
+def associations_text(results: BudgetResults) -> str:
+    """Every outcome's within-council association with the first exposure, in the reader's units, then the caveat."""
+    return " ".join(association_sentence(results, o, caveat=False) for o in results.params.outcomes) + " " + ECOLOGICAL
+
+
+def association_sentence(results: BudgetResults, outcome: str | None = None, exposure: str | None = None, *,
+                         caveat: bool = True) -> str:
+    """A within-council slope in the reader's units, with its interval, a realistic change and what it cannot show."""
+    row = within_row(results, outcome, exposure)
+    out_label = CONCEPTS_BY_KEY[row["outcome"]].label.split(" (")[0]
+    percent = CONCEPTS_BY_KEY[row["outcome"]].unit == "percent"
+    unit = "percentage points" if percent else "points"
+    exposure_name = "direct-payment uptake" if row["exposure"] == "dp_users" else "self-directed support"
+    step = 10.0
+
+    def change(scale: float, level: float | None) -> str:
+        text = difference_text(scale * row["slope"], scale * row["ci_low"], scale * row["ci_high"], "", level)
+        estimate, interval = text.split(", ", 1)
+        return f"{estimate} {unit} ({interval})"
+
+    slope, scaled = change(1.0, results.level), change(step, None)
+    typical = typical_change(results, row["exposure"])
+    verdict = ("no clear association" if not clear_difference(row["ci_low"], row["ci_high"])
+               else ("a positive" if row["slope"] > 0 else "a negative") + " association")
+    what = OUTCOME_PHRASES.get(row["outcome"], (f"the share of {out_label[0].lower()}{out_label[1:]}" if percent
+                                                 else f"{out_label[0].lower()}{out_label[1:]}"))
+    text = (f"Within councils ({row['councils']} councils, years ending {row['years']}), one more percentage point of "
+            f"{exposure_name} went with a change of {slope} in {what}: {verdict}. A {step:g}-point rise, larger than the "
+            f"typical council's change of {fmt(typical, places=1)} points over these years, would go with {scaled}.")
+    return text + (" " + ECOLOGICAL.replace("These compare", "This compares").replace("they cannot", "it cannot")
+                   .replace("they are associations, not effects", "it is an association, not an effect")
+                   if caveat else "")
+
+
 def headlines(results: BudgetResults) -> list[dict]:
     out = []
     if results.profile is not None:
@@ -140,20 +213,20 @@ def headlines(results: BudgetResults) -> list[dict]:
             if part.empty:
                 continue
             last = part.sort_values("year_end").iloc[-1]
-            period = f"{int(last['year_end']) - 1}-{str(int(last['year_end']))[-2:]}"
+            period = _period(last["year_end"])
             out.append(dict(key=f"profile_{concept}", label=f"{results.profile.name}: {last['label']} "
-                            f"({period}; England {last['england']:.1f})", value=last["council"], unit="",
+                            f"({period}; England {fmt(last['england'])})", value=last["council"], unit="",
                             source=SOURCE_ASCOF, note=f"rank {int(last['rank'])} of {int(last['of'])}",
                             column=f"{last['label']}, latest year", period=period))
         return out
-    w = results.within
-    row = w[(w["exposure"] == results.params.exposures[0])].iloc[0]
+    row = within_row(results)
+    exposure_name = "direct-payment uptake" if row["exposure"] == "dp_users" else "self-directed support"
     out.append(dict(key="budgets_within_association",
-                    label=f"Within-council association: {CONCEPTS_BY_KEY[row['outcome']].label} per 1-point higher "
-                          f"{CONCEPTS_BY_KEY[row['exposure']].label.lower()}",
-                    value=row["slope"], unit="", low=row["ci_low"], high=row["ci_high"], level=results.level,
+                    label=f"{CONCEPTS_BY_KEY[row['outcome']].label}: change for each extra percentage point of "
+                          f"{exposure_name} within a council (an association across councils, not an effect)",
+                    value=row["slope"], unit="pp", low=row["ci_low"], high=row["ci_high"], level=results.level,
                     source=SOURCE_ASCOF + f"; council and year effects, clustered by council ({row['councils']} councils)",
-                    digits=3))
+                    digits=max(decimals(row["slope"], row["ci_low"], row["ci_high"]), 0)))
     rtc = results.pilots.set_index("outcome").loc["control over daily life (as much as wanted)"]
     out.append(dict(key="budgets_rtc_control", label="Right to Control: difference in people with as much control as "
                     "they wanted (trailblazer minus comparison areas)", value=rtc["estimate"], unit="pp",
@@ -161,35 +234,186 @@ def headlines(results: BudgetResults) -> list[dict]:
     return out
 
 
+def key_findings(results: BudgetResults) -> list[Finding]:
+    """The 3-6 findings the report opens with (England report) or the council's position (profile report)."""
+    if results.profile is not None:
+        return profile_findings(results)
+    findings = []
+    pil = results.pilots.set_index("outcome")
+    rtc = pil.loc["control over daily life (as much as wanted)"]
+    clear = clear_difference(rtc["ci_low"], rtc["ci_high"])
+    findings.append(Finding(
+        "budgets_rtc_control",
+        "Right to Control, which gave disabled adults more say over several funding streams, "
+        + ("did not give them more control over daily life" if not clear or rtc["estimate"] < 0 else
+           "went with more control over daily life")
+        + f": {rtc['budget_arm']} of people in trailblazer areas had as much control as they wanted, against "
+        f"{rtc['comparison_arm']} in comparison areas ({rtc['n']} people interviewed); "
+        + ("no clear difference" if not clear else "a difference")
+        + f" ({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'], level=results.level)}).",
+        "Right to Control evaluation (2013), via Community Care (PB-031)",
+        "Areas were compared, not randomly assigned people, and not everyone in a trailblazer area used the new rights.",
+        value=float(rtc["estimate"]), low=float(rtc["ci_low"]), high=float(rtc["ci_high"]), level=results.level,
+        unit="pp"))
+    ascot, mort = pil.loc["care-related quality of life (ASCOT change)"], pil.loc["mortality at 12 months"]
+    findings.append(Finding(
+        "budgets_phbe",
+        f"The personal health budget trial (PHBE, {ascot['n']} people) found better care-related quality of life with "
+        f"a budget: the ASCOT score rose by {ascot['budget_arm']} against {ascot['comparison_arm']}, a difference of "
+        f"{fmt(ascot['estimate'])} (p < 0.001; no interval published). Deaths within a year: {mort['budget_arm']} against "
+        f"{mort['comparison_arm']} ({difference_text(mort['estimate'], mort['ci_low'], mort['ci_high'], level=results.level)}, "
+        "derived from the published p-value): " + ("no clear difference." if not clear_difference(mort["ci_low"], mort["ci_high"])
+                                                   else "a difference."),
+        "PHBE (Forder et al. 2012), via the evidence register (PB-012 to PB-016)",
+        "Allocation was only partly random, and the evaluation judged some gains at 90% confidence.",
+        value=float(ascot["estimate"]), no_interval_reason="only 'p < 0.001' is published, no standard error"))
+    cost = pil.loc["cost of support"]
+    findings.append(Finding(
+        "budgets_ibsen",
+        f"The individual-budget trial (IBSEN, 13 councils, randomised) found costs about the same, "
+        f"{cost['budget_arm']} against {cost['comparison_arm']} for standard services, with better quality of life "
+        "for mental-health service users and for carers; older people found the budgets less easy to use.",
+        "IBSEN (Glendinning et al. 2008), via the evidence register (PB-003, PB-005, PB-006)",
+        "The located summaries give no dispersion, so there is no interval; results by user group need copying from "
+        "the final report.", value=float(cost["estimate"]),
+        no_interval_reason="the located summaries publish no dispersion for costs"))
+    row = within_row(results)
+    findings.append(Finding(
+        "budgets_within_association", association_sentence(results, caveat=False), SOURCE_ASCOF,
+        "Councils, not people: an ecological association, not the effect of a budget on the person who holds it.",
+        value=float(row["slope"]), low=float(row["ci_low"]), high=float(row["ci_high"]), level=results.level,
+        unit="pp"))
+    e = results.england
+    dp = e[e["concept"] == "dp_users"].sort_values("year_end")
+    sds = e[e["concept"] == "sds_users"].sort_values("year_end")
+    if not dp.empty and not sds.empty:
+        findings.append(Finding(
+            "budgets_england_trend",
+            f"Personal budgets became the norm but direct payments did not grow: in England, self-directed support "
+            f"covered {fmt(sds['value'].iloc[0], '%')} of service users in {sds['year'].iloc[0]} and "
+            f"{fmt(sds['value'].iloc[-1], '%')} in {sds['year'].iloc[-1]}, while the share taking a direct payment fell "
+            f"from {fmt(dp['value'].iloc[0], '%')} to {fmt(dp['value'].iloc[-1], '%')}.", SOURCE_ASCOF,
+            "Says how support is arranged, not whether people are better off.", value=float(dp["value"].iloc[-1]),
+            no_interval_reason="an administrative count of all service users, not a sample"))
+    counts = verdict_counts(results.verdicts)
+    if counts:
+        findings.append(Finding(
+            "budgets_verdicts", f"Of {len(results.verdicts)} claims about personal budgets in the source articles, on "
+            f"independent evidence: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ". Claims of clear success "
+            "or 'huge benefit' meet mixed evidence from the controlled studies.",
+            "Evidence register (data/evidence/figures.csv, claims.csv) and the analyses in this report",
+            "A verdict judges the claim as worded against the evidence found, not the policy.",
+            value=float(len(results.verdicts)), no_interval_reason="a count of claims"))
+    return findings
+
+
+def profile_findings(results: BudgetResults) -> list[Finding]:
+    """A council's latest values against England, with its rank, one finding per measure (up to five)."""
+    prof = results.profile
+    order = ["dp_users", "sds_users", "control_daily_life", "satisfaction_users", "scrqol"]
+    concepts = [c for c in order if c in set(prof.table["concept"])]
+    concepts += [c for c in prof.table["concept"].unique() if c not in concepts]
+    findings = []
+    for concept in concepts[:5]:
+        part = prof.table[prof.table["concept"] == concept].sort_values("year_end")
+        last = part.iloc[-1]
+        unit = "%" if CONCEPTS_BY_KEY[concept].unit == "percent" else ""
+        findings.append(Finding(
+            f"profile_{concept}",
+            f"{prof.name}, {_period(last['year_end'])}: {CONCEPTS_BY_KEY[concept].label.split(' (')[0].lower()} "
+            f"{fmt(last['council'], unit, places=1)} (England {fmt(last['england'], unit, places=1)}; rank {int(last['rank'])} of "
+            f"{int(last['of'])} councils, 1 = best).", SOURCE_ASCOF,
+            "A rank is not a cause; survey measures move by a point or two from sampling alone.",
+            value=float(last["council"]), no_interval_reason="council values are published without margins of error"))
+    return findings
+
+
+def pilot_caveats(results: BudgetResults) -> list[str]:
+    """What the pilot evidence cannot show (and, when it is absent, why there is no cost-effectiveness analysis)."""
+    points = [
+        "IBSEN arm-level results (feeling in control, GHQ-12, satisfaction by user group) are in the final report's "
+        "tables, not in any located summary; they need copying out by hand (see data/templates/pilot_outcomes_template.csv).",
+        "PHBE allocation was only partly random, and significance was judged at 90% confidence.",
+        "Right to Control compared trailblazer areas with other areas, not randomised groups.",
+        "POET surveys are self-selected budget holders with no comparison group.",
+    ]
+    if results.cea is None:
+        points.append("No cost-effectiveness analysis: " + results.cea_note.removeprefix("No data: "))
+    return points
+
+
+def pilots_vs_rest_display(results: BudgetResults) -> pd.DataFrame:
+    """Pilot councils against the rest, one row per measure and year, the difference with its interval."""
+    v = results.pilots_vs_rest
+    level = f"{results.level:.0%}"
+    return pd.DataFrame({
+        "Measure": [CONCEPTS_BY_KEY[c].label for c in v["concept"]],
+        "Year": [_period(y) for y in v["year_end"]],
+        "Pilot councils (mean)": [fmt(x, places=1) for x in v["pilots_mean"]],
+        "Other councils (mean)": [fmt(x, places=1) for x in v["rest_mean"]],
+        f"Difference ({level} interval)": [difference_text(d, lo, hi, "") for d, lo, hi in
+                                           zip(v["difference"], v["ci_low"], v["ci_high"])],
+        "Clear difference?": ["yes" if clear_difference(lo, hi) else "no" for lo, hi in zip(v["ci_low"], v["ci_high"])],
+        "Councils (pilot / other)": [f"{int(a)} / {int(b)}" for a, b in zip(v["pilots"], v["rest"])],
+    })
+
+
 def pilot_table(results: BudgetResults) -> pd.DataFrame:
     p = results.pilots
-    ci = [("no data" if pd.isna(lo) else f"{lo:+.2f} to {hi:+.2f}") for lo, hi in zip(p["ci_low"], p["ci_high"])]
+    def interval(e, lo, hi, measure) -> str:
+        if pd.isna(lo):
+            return "no data"
+        if str(measure).startswith("proportion"):
+            places = decimals(e, lo, hi)
+            return f"{fmt(lo, places=places)} to {fmt(hi, places=places)}"
+        return difference_text(e, lo, hi, "").split(", interval ")[1]
+
+    ci = [interval(e, lo, hi, m) for e, lo, hi, m in zip(p["estimate"], p["ci_low"], p["ci_high"], p["measure"])]
     return pd.DataFrame({"Outcome": p["outcome"], "Study": p["study"], "Design": p["design"],
                          "User group": p["user_group"], "Budget arm": p["budget_arm"],
-                         "Comparison": p["comparison_arm"], "Measure": p["measure"], "Estimate": p["estimate"],
+                         "Comparison": p["comparison_arm"], "Measure": p["measure"],
+                         "Estimate": [("no data" if pd.isna(e) else (fmt(e, places=decimals(e, lo, hi)) if pd.notna(lo) else fmt(e)))
+                                      for e, lo, hi in zip(p["estimate"], p["ci_low"], p["ci_high"])],
                          f"{int(round(100 * results.level))}% CI": ci, "How the interval was obtained": p["ci_method"],
                          "n": p["n"], "Evidence": p["evidence"]})
 
 
 def within_table(results: BudgetResults) -> pd.DataFrame:
+    """Each outcome-exposure association, per point and per 10 points of the share, with its interval."""
     w = results.within
+    level = f"{results.level:.0%}"
     return pd.DataFrame({"Outcome": [CONCEPTS_BY_KEY[c].label for c in w["outcome"]],
-                         "Exposure": [CONCEPTS_BY_KEY[c].label for c in w["exposure"]],
-                         "Slope (outcome points per point of share)": w["slope"],
-                         "CI": [f"{a:+.3f} to {b:+.3f}" for a, b in zip(w["ci_low"], w["ci_high"])],
-                         "p": w["p_value"], "Councils": w["councils"], "Council-years": w["observations"],
-                         "Years": w["years"]})
+                         "Share": [CONCEPTS_BY_KEY[c].label for c in w["exposure"]],
+                         f"Change per 1 point more of the share ({level} interval)":
+                             [difference_text(b, lo, hi, "") for b, lo, hi in zip(w["slope"], w["ci_low"], w["ci_high"])],
+                         f"Per 10 points more ({level} interval)":
+                             [difference_text(10 * b, 10 * lo, 10 * hi, "") for b, lo, hi in zip(w["slope"], w["ci_low"], w["ci_high"])],
+                         "Clear association?": ["yes" if clear_difference(lo, hi) else "no"
+                                                for lo, hi in zip(w["ci_low"], w["ci_high"])],
+                         "Councils": w["councils"], "Council-years": w["observations"], "Years": w["years"]})
 
 
 def synthesis_text(results: BudgetResults) -> str:
+    """What the pilot table holds and what it adds up to, computed from the table."""
     p = results.pilots
-    quantified = p["estimate"].notna().sum()
-    with_ci = p["ci_low"].notna().sum()
-    return (f"The register holds {len(p)} comparable pilot outcomes; {quantified} have a number and {with_ci} an "
-            "interval. No outcome has two comparable controlled studies, so nothing is pooled: each study is "
-            "reported as one study. The controlled evidence is mixed: the personal health budget trial found better "
-            "care-related quality of life, Right to Control found no difference in control over daily life, and no "
-            "study shows savings.")
+    quantified = int(p["estimate"].notna().sum())
+    with_ci = int(p["ci_low"].notna().sum())
+    controlled = p[~p["design"].str.startswith("uncontrolled")]
+    clear = controlled[[clear_difference(lo, hi) for lo, hi in zip(controlled["ci_low"], controlled["ci_high"])]]
+    unclear = controlled[controlled["ci_low"].notna() & ~controlled.index.isin(clear.index)]
+    per_study = controlled.groupby("outcome")["study"].nunique()
+    text = (f"The register holds {len(p)} comparable pilot outcomes; {quantified} have a number and {with_ci} an "
+            f"interval. {'No' if per_study.max() < 2 else 'Some'} outcome has two comparable controlled studies, so "
+            "each study is reported as one study, not pooled. ")
+    if not unclear.empty:
+        text += ("Where an interval exists, the controlled studies show no clear difference in "
+                 + "; ".join(f"{o} ({s.split(' (')[0]})" for o, s in zip(unclear["outcome"], unclear["study"])) + ". ")
+    significant = controlled[controlled["ci_method"].str.contains("P<", regex=False) & (controlled["estimate"] > 0)]
+    if not significant.empty:
+        text += ("Reported as significant without an interval: "
+                 + "; ".join(f"{o} ({s.split(' (')[0]})" for o, s in zip(significant["outcome"], significant["study"]))
+                 + ". ")
+    return text + "No controlled study in the register shows savings with a measure of uncertainty."
 
 
 # --- Figures ------------------------------------------------------------------------------------
@@ -199,8 +423,8 @@ def england_figure(results: BudgetResults):
     e = e[e["concept"].isin(["dp_users", "sds_users", "control_daily_life", "satisfaction_users"])]
     e["series"] = e["concept"].map(lambda c: CONCEPTS_BY_KEY[c].label)
     dp = e[e["concept"] == "dp_users"].sort_values("year_end")
-    title = (f"England: direct payments {dp['value'].iloc[0]:.1f}% of service users in {dp['year'].iloc[0]}, "
-             f"{dp['value'].iloc[-1]:.1f}% in {dp['year'].iloc[-1]}") if not dp.empty else "England ASCOF measures"
+    title = (f"England: direct payments {fmt(dp['value'].iloc[0], '%')} of service users in {dp['year'].iloc[0]}, "
+             f"{fmt(dp['value'].iloc[-1], '%')} in {dp['year'].iloc[-1]}") if not dp.empty else "England ASCOF measures"
     return plots.line_with_band(e, "year_end", "value", "series", title, SOURCE_ASCOF + "; 2020-21 survey measures missing",
                                 ylabel="Percent", xlabel="Year ending", percent=True)
 
@@ -212,9 +436,18 @@ def scatter_figure(results: BudgetResults):
     latest = p[p["year_end"] == year].assign(pilot=lambda d: d["area_code"].isin(results.pilot_councils))
     cross = results.cross.set_index("year_end")
     slope = cross.loc[year] if year in cross.index else None
-    title = (f"{year - 1}-{str(year)[-2:]}: councils with more {CONCEPTS_BY_KEY[exposure].label.lower()} show "
-             + (f"a slope of {slope['slope']:+.2f} ({slope['ci_low']:+.2f} to {slope['ci_high']:+.2f})"
-                if slope is not None else "no estimable slope") + " in " + CONCEPTS_BY_KEY[outcome].label.lower())
+    x_name = SHORT_NAMES.get(exposure, CONCEPTS_BY_KEY[exposure].label.lower().split(" (")[0])
+    y_name = SHORT_NAMES.get(outcome, CONCEPTS_BY_KEY[outcome].label.lower().split(" (")[0])
+    if slope is None:
+        title = f"{_period(year)}: too few councils to estimate how {y_name} varies with {x_name}"
+    else:
+        interval = difference_text(slope["slope"], slope["ci_low"], slope["ci_high"], "", results.level)
+        if clear_difference(slope["ci_low"], slope["ci_high"]):
+            title = (f"{_period(year)}: councils with more {x_name} had {'more' if slope['slope'] > 0 else 'less'} "
+                     f"{y_name} ({interval} points per point)")
+        else:
+            title = (f"{_period(year)}: no clear association between {x_name} and {y_name} across councils "
+                     f"({interval} points per point)")
     return plots.scatter_fit(latest, exposure, outcome, title, SOURCE_ASCOF + "; red: the 13 IBSEN pilot councils",
                              highlight="pilot", highlight_label="IBSEN pilot council",
                              xlabel=CONCEPTS_BY_KEY[exposure].label, ylabel=CONCEPTS_BY_KEY[outcome].label)
@@ -226,8 +459,9 @@ def pilots_figure(results: BudgetResults, concept: str):
         return None
     v["series"] = "IBSEN pilot councils minus the rest"
     last = v.iloc[-1]
-    title = (f"{CONCEPTS_BY_KEY[concept].label}: pilot councils {last['difference']:+.1f} points vs the rest in "
-             f"{int(last['year_end']) - 1}-{str(int(last['year_end']))[-2:]}")
+    title = difference_phrase(f"{CONCEPTS_BY_KEY[concept].label.split(' (')[0]}, {_period(last['year_end'])}",
+                              "the 13 pilot councils", "the rest", last["difference"], last["ci_low"], last["ci_high"],
+                              unit="pp" if CONCEPTS_BY_KEY[concept].unit == "percent" else "", level=results.level)
     return plots.line_with_band(v, "year_end", "difference", "series", title,
                                 SOURCE_ASCOF + "; Welch intervals; pilots chose to pilot", low="ci_low", high="ci_high",
                                 ylabel="Difference (points)", xlabel="Year ending", n=f"{int(last['pilots'])} pilots, "
@@ -250,9 +484,11 @@ def profile_figures(results: BudgetResults) -> list:
                           "high": part["peer_q3"], "series": f"{prof.council_type or 'All councils'} (median, IQR)"}),
         ])
         last = part.iloc[-1]
-        gap = last["council"] - last["england"]
-        title = (f"{prof.name}: {CONCEPTS_BY_KEY[concept].label.lower()} {gap:+.1f} points against England in "
-                 f"{int(last['year_end']) - 1}-{str(int(last['year_end']))[-2:]} (rank {int(last['rank'])} of {int(last['of'])})")
+        unit = "%" if CONCEPTS_BY_KEY[concept].unit == "percent" else ""
+        title = (f"{prof.name}: {CONCEPTS_BY_KEY[concept].label.split(' (')[0].lower()} "
+                 f"{fmt(last['council'], unit, places=1)} in {_period(last['year_end'])}, England "
+                 f"{fmt(last['england'], unit, places=1)} (rank {int(last['rank'])} of "
+                 f"{int(last['of'])}; no margins of error published)")
         figs.append(plots.line_with_band(long, "year_end", "value", "series", title, SOURCE_ASCOF, low="low",
                                          high="high", ylabel=CONCEPTS_BY_KEY[concept].label, xlabel="Year ending",
                                          n=f"{int(last['peers'])} peer councils"))
@@ -275,10 +511,19 @@ def cea_figures(results: BudgetResults) -> list:
     sim = c.simulated_inputs
     acc = c.acceptability()
     mid = acc.iloc[len(acc) // 2]
-    figs = [plots.ce_plane(c.delta_effect, c.delta_cost,
-                           f"Cost-effectiveness plane: mean incremental cost £{np.mean(c.delta_cost):,.0f}, effect "
-                           f"{np.mean(c.delta_effect):+.3f}", results.cea_note, wtp=float(mid["wtp"]), simulated=sim,
-                           n=f"{len(c.delta_cost):,} draws")]
+    summary = c.summary().set_index("quantity")
+    cost, effect = summary.loc["incremental cost"], summary.loc["incremental effect"]
+
+    def said(row, what: str, more: str, less: str) -> str:
+        text = difference_text(row["mean"], row["low"], row["high"], "", c.level)
+        if not clear_difference(row["low"], row["high"]):
+            return f"no clear difference in {what} ({text})"
+        return f"{more if row['mean'] > 0 else less} ({text})"
+
+    title = (f"Budget against comparison (cost in £): {said(cost, 'cost', 'costs more', 'costs less')}; "
+             f"{said(effect, 'effect', 'more effective', 'less effective')}")
+    figs = [plots.ce_plane(c.delta_effect, c.delta_cost, title, results.cea_note, wtp=float(mid["wtp"]),
+                           simulated=sim, n=f"{len(c.delta_cost):,} draws")]
     acc = acc.assign(series="P(cost-effective)", pct=100 * acc["probability_cost_effective"])
     figs.append(plots.line_with_band(acc, "wtp", "pct", "series",
                                      f"Probability cost-effective reaches {acc['pct'].iloc[-1]:.0f}% at £"

@@ -1,88 +1,242 @@
 """Verdicts on the personal-budget claims in the evidence register.
 
-Rules:
+Every verdict is one word of the scale in :mod:`analysis.claims`, decided by the rule written next to it, with
+the two or three deciding facts as its ``summary``. Rules:
 
-* A **factual count** (13 pilot councils "from Gateshead to West Sussex") is
-  *supported* when two sources give the number and the named list contains the
-  places the claim names.
-* A claim of **success made before the evaluation reported** is *unsourced*: it
-  rests on no published evidence; the evaluation's own results are shown.
-* A claim of **"huge benefit" in money and wellbeing** is *unsourced* when the
-  controlled studies show mixed or null effects and no study shows savings; it
-  would be *contradicted* if every controlled study found no benefit.
-* A claim about **long-term change in provision** is *supported* when the
-  national ASCOF series shows self-directed support as the norm.
+* A **factual count or event** (13 pilot councils "from Gateshead to West Sussex"; the first parent-promoted
+  school; pilots of participatory budgeting) is *supported* when a source independent of the claimant gives it.
+* A **figure** (a child "worth £6,000 a year") is *supported* within 10% of an independent figure, *partly
+  supported* within 25%, and *contradicted* beyond.
+* A claim of **success or benefit** ("judged a success"; a "huge benefit" in money and happiness) is judged on the
+  controlled studies: *supported* if they all found benefit, *contradicted* if none did, *mixed evidence* if some
+  found benefit and others none.
+* A claim about **long-term change in provision** is *supported* when the national ASCOF series shows
+  self-directed support as the norm (80% or more of service users in every year).
+* A claim of **scope for more** budgets is *partly supported* when independent figures show room to grow in one of
+  the areas it names but not the other.
+* A **policy under consideration** ("we are looking at" budgets for long-term conditions) is *supported* when an
+  independent source records the policy being tried.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from analysis.claims import Verdict, claim_row
+from analysis.claims import Verdict, claim_row, independent_rows
 from analysis.data.evidence import evidence_rows
+from analysis.findings import clear_difference
+from analysis.precision import decimals, fmt
+
+ASCOF_DATASET = "ascof_trend"
+
+
+def difference_text(estimate: float, low: float, high: float, unit: str = "pp", level: float | None = None) -> str:
+    """'+2.1 pp, 95% interval -0.5 to +4.7 pp': a signed estimate and its interval, rounded by the precision rule."""
+    places = decimals(estimate, low, high)
+
+    def signed(v: float) -> str:
+        text = fmt(v, "pp", places=places).removesuffix(" pp")
+        return text + (f" {unit}" if unit else "")
+
+    lvl = f"{level:.0%} " if level else ""
+    return f"{signed(estimate)}, {lvl}interval {signed(low).removesuffix(' ' + unit) if unit else signed(low)} to {signed(high)}"
+
+
+def _row(rows: pd.DataFrame, fid: str) -> pd.Series:
+    return rows.set_index("id").loc[fid]
+
+
+def _benefit_verdict(found: list[bool]) -> str:
+    """'supported' if every controlled study found benefit, 'contradicted' if none did, else 'mixed evidence'."""
+    if not found:
+        return "unsourced"
+    if all(found):
+        return "supported"
+    if not any(found):
+        return "contradicted"
+    return "mixed evidence"
 
 
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.DataFrame, england: pd.DataFrame,
                   within: pd.DataFrame | None) -> list[Verdict]:
     out = []
+    pil = pilots.set_index("outcome")
+    rtc = pil.loc["control over daily life (as much as wanted)"]
+    mort = pil.loc["mortality at 12 months"]
+    ascot = pil.loc["care-related quality of life (ASCOT change)"]
+    sds = england[england["concept"] == "sds_users"].sort_values("year_end")
+    dp = england[england["concept"] == "dp_users"].sort_values("year_end")
+
     c = claim_row(claims, "CL-PB-01")
     rows = evidence_rows(figures, c["evidence_ids"])
     by_id = rows.set_index("id")
     names = [n.strip() for n in str(by_id.loc["PB-048", "group"]).split(";")]
     counts = {float(by_id.loc["PB-001", "value"]), float(by_id.loc["PB-048", "value"]), float(len(names))}
     named = {"Gateshead", "West Sussex"} <= set(names)
-    out.append(Verdict.for_claim(c, "supported" if counts == {13.0} and named else "contradicted",
-                  "A count is supported when two sources give it and the named list includes the places the claim names.",
-                  f"University of York: {by_id.loc['PB-001', 'value']:.0f} councils; Department of Health list "
-                  f"(Community Care, 2005): {len(names)} councils including Gateshead and West Sussex.", rows))
+    out.append(Verdict.for_claim(
+        c, "supported" if counts == {13.0} and named else "contradicted",
+        "A count is supported when two sources give it and the named list includes the places the claim names.",
+        f"University of York: {by_id.loc['PB-001', 'value']:.0f} councils; Department of Health list (Community Care, "
+        f"2005): {len(names)} councils including Gateshead and West Sussex.", rows,
+        summary=(f"The IBSEN evaluators (University of York) give {by_id.loc['PB-001', 'value']:.0f} pilot councils, "
+                 f"and the Department of Health's 2005 list names {len(names)}, including Gateshead and West Sussex.")))
 
     c = claim_row(claims, "CL-PB-02")
     rows = evidence_rows(figures, c["evidence_ids"])
     by_id = rows.set_index("id")
-    out.append(Verdict.for_claim(c, "unsourced",
-                  "A judgement of success published before the evaluation reported (the IBSEN final report came in "
-                  "October 2008) rests on no published evidence.",
-                  f"IBSEN then found costs of about £{by_id.loc['PB-003', 'value']:.0f} vs "
-                  f"£{float(by_id.loc['PB-003', 'comparator_value']):.0f} for standard services, better quality of "
-                  "life for mental-health users and carers, and least benefit for older people (see the synthesis "
-                  "table): mixed, not a clear success.", rows))
+    found = [str(pil.loc["quality of life", "budget_arm"]).startswith("higher"),
+             str(pil.loc["carers' quality of life", "budget_arm"]).startswith("higher"),
+             _saves(by_id.loc["PB-003"])]
+    out.append(Verdict.for_claim(
+        c, _benefit_verdict(found),
+        "Judged on what the evaluation of the same pilots found: 'supported' if it found benefit throughout, "
+        "'contradicted' if none, 'mixed evidence' if some. The claim itself came before the evaluation reported "
+        "(the IBSEN final report, October 2008), so it rested on no published evidence at the time.",
+        f"IBSEN: costs about £{by_id.loc['PB-003', 'value']:.0f} vs £{float(by_id.loc['PB-003', 'comparator_value']):.0f} "
+        "for standard services; higher quality of life for mental-health users (PB-005) and carers (PB-006); older "
+        "people found budgets least easy to use.", rows,
+        summary=(f"Judged before the evaluation reported. IBSEN then found better quality of life for mental-health "
+                 f"service users and for carers, older people finding budgets less easy to use, and costs about the same "
+                 f"(£{by_id.loc['PB-003', 'value']:.0f} against £{float(by_id.loc['PB-003', 'comparator_value']):.0f}): "
+                 "a mixed result, not a clear success.")))
 
     c = claim_row(claims, "CL-PB-03")
     rows = evidence_rows(figures, c["evidence_ids"])
-    pil = pilots.set_index("outcome")
-    rtc = pil.loc["control over daily life (as much as wanted)"]
-    mort = pil.loc["mortality at 12 months"]
-    ascot = pil.loc["care-related quality of life (ASCOT change)"]
-    controlled_null = all(lo <= 0 <= hi for lo, hi in ((rtc["ci_low"], rtc["ci_high"]),))
-    positive_found = ascot["estimate"] > 0
-    verdict = "contradicted" if controlled_null and not positive_found else "unsourced"
+    saving = _row(rows, "PB-104") if "PB-104" in set(rows["id"]) else None
+    happiness = [ascot["estimate"] > 0, clear_difference(rtc["ci_low"], rtc["ci_high"]) and rtc["estimate"] > 0]
+    money = [saving is not None and float(saving["value"]) > 0, _saves(_row(rows, "PB-003"))]
+    verdict = _benefit_verdict(happiness + money)
     within_text = ""
     if within is not None and not within.empty:
         w = within[(within["outcome"] == "control_daily_life") & (within["exposure"] == "dp_users")]
         if not w.empty:
             w = w.iloc[0]
-            within_text = (f" Across councils, a 1-point higher direct-payment share goes with a {w['slope']:+.3f}-point "
-                           f"change in users' control over daily life (council and year effects; CI {w['ci_low']:+.3f} "
-                           f"to {w['ci_high']:+.3f}): an association, not an effect on budget holders.")
-    out.append(Verdict.for_claim(c, verdict,
-                  "'Huge benefit' in money and wellbeing needs controlled evidence of both; 'contradicted' if every "
-                  "controlled study found no benefit, 'unsourced' if results are mixed and no study shows savings.",
-                  f"PHBE: ASCOT change {ascot['budget_arm']} vs {ascot['comparison_arm']} (significant; critics note "
-                  f"90% confidence was used), mortality {mort['budget_arm']} vs {mort['comparison_arm']} "
-                  f"(difference {mort['estimate']:+.1f} pp, CI {mort['ci_low']:+.1f} to {mort['ci_high']:+.1f}), no "
-                  f"effect on costs. Right to Control: control over daily life {rtc['budget_arm']} vs "
-                  f"{rtc['comparison_arm']} ({rtc['estimate']:+.1f} pp, CI {rtc['ci_low']:+.1f} to {rtc['ci_high']:+.1f}). "
-                  f"IBSEN: costs similar." + within_text, rows))
+            within_text = (f" Across councils, one more point of direct-payment uptake goes with "
+                           f"{difference_text(w['slope'], w['ci_low'], w['ci_high'])} in the share of users with "
+                           "control over daily life: an association, not an effect on budget holders.")
+    out.append(Verdict.for_claim(
+        c, verdict, "'Huge benefit' in money and wellbeing is judged on the controlled studies of both: 'supported' if "
+        "all found benefit, 'contradicted' if none did, 'mixed evidence' if some did and some did not.",
+        f"PHBE: ASCOT change {ascot['budget_arm']} vs {ascot['comparison_arm']} (p<0.001; critics note 90% confidence "
+        f"was used for some judgements), mortality {mort['budget_arm']} vs {mort['comparison_arm']} "
+        f"({difference_text(mort['estimate'], mort['ci_low'], mort['ci_high'])}). Right to Control: control over "
+        f"daily life {rtc['budget_arm']} vs {rtc['comparison_arm']} "
+        f"({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}). IBSEN: costs similar."
+        + within_text, rows,
+        summary=(f"Happiness: the personal health budget trial found better care-related quality of life (ASCOT change "
+                 f"{ascot['budget_arm']} against {ascot['comparison_arm']}, p < 0.001), but Right to Control found no "
+                 f"difference in control over daily life ({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}). "
+                 f"Money: IBSEN found costs about the same"
+                 + (f"; NHS England reports PHBE savings of £{float(saving['value']):,.0f} a year for Continuing Healthcare "
+                    "budget holders (a subgroup, no interval)" if saving is not None else "") + ".")))
 
     c = claim_row(claims, "CL-PB-04")
     rows = evidence_rows(figures, c["evidence_ids"])
-    sds = england[england["concept"] == "sds_users"].sort_values("year_end")
-    dp = england[england["concept"] == "dp_users"].sort_values("year_end")
     supported = not sds.empty and sds["value"].min() >= 80
-    out.append(Verdict.for_claim(c, "supported" if supported else "unsourced",
-                  "Supported when the national ASCOF series shows self-directed support as the norm (80% or more of "
-                  "service users in every year).",
-                  f"England: self-directed support {sds['value'].iloc[0]:.1f}% ({sds['year'].iloc[0]}) to "
-                  f"{sds['value'].iloc[-1]:.1f}% ({sds['year'].iloc[-1]}); direct payments {dp['value'].iloc[0]:.1f}% to "
-                  f"{dp['value'].iloc[-1]:.1f}%. Over 125,000 people had personal budgets by 2012 (PB-024).", rows))
+    out.append(Verdict.for_claim(
+        c, "supported" if supported else "not testable with public data",
+        "Supported when the national ASCOF series shows self-directed support as the norm (80% or more of service "
+        "users in every year).",
+        f"England: self-directed support {fmt(sds['value'].iloc[0], '%')} ({sds['year'].iloc[0]}) to "
+        f"{fmt(sds['value'].iloc[-1], '%')} ({sds['year'].iloc[-1]}); direct payments {fmt(dp['value'].iloc[0], '%')} to "
+        f"{fmt(dp['value'].iloc[-1], '%')}. Over 125,000 people had personal budgets by 2012 (PB-024).", rows,
+        datasets=(ASCOF_DATASET,),
+        summary=(f"Personalised budgets became the norm: self-directed support reached {fmt(sds['value'].min(), '%')} "
+                 f"or more of service users in every year from {sds['year'].iloc[0]} to {sds['year'].iloc[-1]} (ASCOF), "
+                 "and over 125,000 people had personal budgets by 2012.")))
+
+    out.extend(_seed_claims(claims, figures, sds=sds, dp=dp))
     return out
+
+
+def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFrame, dp: pd.DataFrame) -> list[Verdict]:
+    """Verdicts on the further quantitative claims in the seed articles (CL-PB-21 onwards)."""
+    out = []
+
+    c = claim_row(claims, "CL-PB-21")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    chc = _row(rows, "PB-101")
+    later = _row(rows, "PB-103")
+    uptake = float(chc["value"]) / float(chc["n"])
+    health_scope = uptake < 0.5
+    care_scope = sds.empty or sds["value"].iloc[0] < 80
+    verdict = ("supported" if health_scope and care_scope else
+               "partly supported" if health_scope or care_scope else "contradicted")
+    out.append(Verdict.for_claim(
+        c, verdict, "Scope for more is shown by low take-up among those eligible; partly supported when that holds in one "
+        "of the two areas the claim names (health, social care) and not the other.",
+        f"Continuing Healthcare patients with a PHB, 2016: {float(chc['value']):,.0f} of {float(chc['n']):,.0f} "
+        f"({uptake:.0%}; FOI returns from 162 CCGs). PHBs arranged by October 2016: {_row(rows, 'PB-102')['value']:,.0f} "
+        f"(NHS England). PHBs in 2021-22 to quarter 3: {float(later['value']):,.0f} (NHS Digital; over half wheelchair "
+        f"budgets). Social care: self-directed support {fmt(sds['value'].iloc[0], '%')} of service users in "
+        f"{sds['year'].iloc[0]}; direct payments {fmt(dp['value'].iloc[0], '%')} then, {fmt(dp['value'].iloc[-1], '%')} "
+        f"in {dp['year'].iloc[-1]} (ASCOF).", rows, datasets=(ASCOF_DATASET,),
+        summary=(f"Health: in 2016 only {float(chc['value']):,.0f} of {float(chc['n']):,.0f} Continuing Healthcare "
+                 f"patients ({uptake:.0%}) had a personal health budget (FOI returns), and NHS Digital counted "
+                 f"{float(later['value']):,.0f} in 2021-22, so the scope was real. Social care: by "
+                 f"{sds['year'].iloc[0]}, {fmt(sds['value'].iloc[0], '%')} of service users already had self-directed "
+                 f"support (ASCOF), leaving little room there, and the direct-payment share fell from "
+                 f"{fmt(dp['value'].iloc[0], '%')} to {fmt(dp['value'].iloc[-1], '%')} by {dp['year'].iloc[-1]}.")))
+
+    c = claim_row(claims, "CL-PB-22")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    sites = _row(rows, "PB-021")
+    recruited = _row(rows, "PB-011")
+    tried = not independent_rows(rows, c["claimant_orgs"]).empty and float(sites["comparator_value"]) > 0
+    out.append(Verdict.for_claim(
+        c, "supported" if tried else "unsourced", "A policy said to be under consideration is supported when an "
+        "independent source records it being tried.",
+        f"PHB pilot: {float(sites['comparator_value']):.0f} sites at onset, {sites['value']:.0f} in-depth evaluation sites "
+        f"({sites['year']}); {recruited['value']:,.0f} patients recruited to the controlled study ({recruited['year']}).",
+        rows, summary=(f"Personal health budgets were piloted from 2009 in {float(sites['comparator_value']):.0f} sites, "
+                       f"with {recruited['value']:,.0f} patients in the independent controlled evaluation (PHBE).")))
+
+    c = claim_row(claims, "CL-PB-23")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    pilots = _row(rows, "PB-105")
+    many = not independent_rows(rows, c["claimant_orgs"]).empty and float(pilots["value"]) >= 10
+    out.append(Verdict.for_claim(
+        c, "supported" if many else "unsourced", "'Lots of areas' is supported when an independent source counts ten or "
+        "more areas by the time of the claim.", f"Participatory budgeting pilots {pilots['year']}: {pilots['value']:.0f} "
+        "(Participatory Budgeting Unit, reported by the Guardian).", rows,
+        summary=(f"The Participatory Budgeting Unit counts {pilots['value']:.0f} government-endorsed participatory "
+                 f"budgeting pilots in {pilots['year']}.")))
+
+    c = claim_row(claims, "CL-PB-24")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    claimed = _value(rows, "PB-108")
+    funding = _row(rows, "PB-106")
+    actual = max(float(funding["value"]), float(funding["comparator_value"]))
+    ratio = claimed / actual
+    verdict = ("supported" if abs(ratio - 1) <= 0.10 else "partly supported" if abs(ratio - 1) <= 0.25
+               else "contradicted")
+    out.append(Verdict.for_claim(
+        c, verdict, "A figure is supported within 10% of an independent figure, partly supported within 25%, "
+        "contradicted beyond.",
+        f"Claimed £{claimed:,.0f} a year. National funding per pupil (academies, equal to a maintained school with the "
+        f"same characteristics): £{float(funding['value']):,.0f} in {funding['year']}, "
+        f"£{float(funding['comparator_value']):,.0f} in {funding['comparator']}.", rows,
+        summary=(f"Funding per pupil was about £{float(funding['value']):,.0f} in {funding['year']} and "
+                 f"£{float(funding['comparator_value']):,.0f} in {funding['comparator']} (DCSF, for academies funded "
+                 f"like maintained schools): £{claimed:,.0f} overstates it by about {ratio - 1:.0%}.")))
+
+    c = claim_row(claims, "CL-PB-25")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    school = _row(rows, "PB-107")
+    out.append(Verdict.for_claim(
+        c, "supported" if not independent_rows(rows, c["claimant_orgs"]).empty else "unsourced",
+        "An event is supported when an independent source records it as stated.",
+        f"{school['group']}: opened {school['year']}, {school['value']:.0f} year 7 places.", rows,
+        summary=(f"Elmgreen School in Lambeth opened in September {school['year']} as the first parent-promoted "
+                 "comprehensive in the country (the Guardian).")))
+    return out
+
+
+def _saves(cost_row: pd.Series, threshold: float = 0.10) -> bool:
+    """True when the budget arm cost more than ``threshold`` less than the comparison arm."""
+    budget, comparison = float(cost_row["value"]), float(cost_row["comparator_value"])
+    return (comparison - budget) / comparison > threshold
+
+
+def _value(rows: pd.DataFrame, fid: str) -> float:
+    return float(_row(rows, fid)["value"])

@@ -1,21 +1,24 @@
 """Verdicts on the mutuals claims in the evidence register.
 
-Rules (applied in ``assess_claims``, printed with each verdict):
+Every verdict is one word of the scale in :mod:`analysis.claims`, decided by the rule written next to it,
+with the two or three deciding facts as its ``summary``. General rules:
 
-* **Performance claims** ("almost overnight" productivity) are *not testable with
-  public data* when no public dataset measures the outcome for mutuals.
-* **Programme-specific counts** are *contradicted* when the register shows the
-  programme delivered far fewer than claimed (under half).
-* **Programme facts** (budgets) are *supported* when two or more outlets agree
-  within 10%.
-* The **NAViGO comparison** is *not testable with public data* when the survey
-  item it quotes is absent from the public staff-survey file; the same
-  one-organisation-against-benchmark method is shown on the items that exist.
+* **Independence.** A figure from the claimant (the government's mutuals programme, including the surveys it
+  commissioned from BCG and Social Enterprise UK, or the mutual being praised) cannot support the claim; a
+  claimant's own figure can still count *against* it.
+* **Performance claims** (productivity, satisfaction) are *unsourced* when no study is cited and the only figures
+  found are surveys of surviving mutuals for the government's programme or the mutuals' own reports.
+* **Counts and programme facts** are *supported* when an independent source gives them, *unsourced* when only the
+  claimant records them, *not testable with public data* when the number was never published (website visits,
+  councils' approaches), *contradicted* when every count found, including the claimant's own, is far smaller, and
+  *misattributed* when the number exists but belongs to another programme, period or group.
+* The **NAViGO comparison** is judged on what public data can show: the quoted item is not published, so the
+  figures cannot be checked; independent readings of NAViGO's staff survey can agree with a weaker version.
 
-The claims that council unit costs and NHS payments to CICs bear on ("productivity
-up to 45%", "65 live mutuals ... £1bn", "53 mutual organisations providing services
-to the NHS", "cost effectively", "40 services ... almost £1 billion") are judged in
-``analysis.costs.claims``.
+The claims that council unit costs and NHS payments to CICs bear on ("productivity up to 45%", "65 live mutuals ...
+£1bn", "53 mutual organisations providing services to the NHS", "cost effectively", "40 services ... almost £1
+billion") are judged in :mod:`analysis.costs.claims`; Bob Ricketts's "£15-20 billion of savings" claim is CL-NAO-05,
+judged in :mod:`analysis.vfm.claims`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import pandas as pd
 from analysis.claims import Verdict, claim_row, independent_rows
 from analysis.data.evidence import evidence_rows
 from analysis.data.staff_survey import ITEMS
+from analysis.mutuals import multiplicity
+from analysis.mutuals.staff import COMPARATORS
 
 
 def _value(rows: pd.DataFrame, fid: str) -> float:
@@ -33,76 +38,250 @@ def _value(rows: pd.DataFrame, fid: str) -> float:
 
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.DataFrame | None,
                   focus: pd.DataFrame | None, focus_name: str, cqc_models: pd.DataFrame,
-                  cqc_shares: pd.DataFrame, n_survey_social_enterprises: int) -> list[Verdict]:
-    """Verdicts on CL-MUT-02 and 04 to 07.
-
-    ``cqc_models`` and ``n_survey_social_enterprises`` fed claims now judged in ``analysis.costs.claims``;
-    they are still accepted so the mutuals report's call is unchanged while that report is reworked.
-    """
+                  cqc_shares: pd.DataFrame, n_survey_social_enterprises: int,
+                  mental_health: pd.DataFrame | None = None, survey: pd.DataFrame | None = None,
+                  survey_years: tuple[int, int] = (2021, 2024)) -> list[Verdict]:
     out = []
 
     c = claim_row(claims, "CL-MUT-02")
-    rows = evidence_rows(figures, c["evidence_ids"])
-    item_present = any("priority" in i.label.lower() for i in ITEMS)
-    numbers = (f"Claimed {_value(rows, 'MUT-028'):.0f}% vs a national average of "
-               f"{rows.set_index('id').loc['MUT-028', 'comparator_value']}%. The public staff-survey file has no "
-               "'care of patients is my organisation's top priority' item.")
-    if focus is not None and not focus.empty:
-        latest = focus[focus["year"] == focus["year"].max()]
-        parts = [f"{r.label.split(' (')[0].lower()}: {r.organisation_rate:.0f}% vs trusts' {r.national_trust_average:.0f}%"
-                 for r in latest.itertuples()]
-        numbers += f" On the items that exist, {focus_name} in {int(latest['year'].iloc[0])}: " + "; ".join(parts) + "."
-    out.append(Verdict.for_claim(c, "not testable with public data" if not item_present else "supported",
-                  "The quoted survey item is absent from the public file, so the claim cannot be checked; one "
-                  "organisation against a national average is, in any case, not adjusted for trust type or change "
-                  "over time.", numbers, rows))
+    out.append(_navigo(c, figures, focus, focus_name, mental_health))
 
     c = claim_row(claims, "CL-MUT-04")
-    rows = evidence_rows(figures, c["evidence_ids"])
-    budgets = rows[rows["id"].isin(["MUT-029", "MUT-082"])]
-    agree = budgets["source_org"].nunique() >= 2 and (budgets["value"].max() - budgets["value"].min()) <= 0.1 * budgets["value"].max()
-    independent = not independent_rows(rows, c["claimant_orgs"]).empty
-    out.append(Verdict.for_claim(c, "supported" if agree and independent else "unsourced",
-                  "A programme fact: supported when two or more outlets agree within 10% and one is independent of "
-                  "the government.",
-                  f"Budget £{_value(rows, 'MUT-029'):.0f}m (minister) and 'more than £{_value(rows, 'MUT-082'):.0f}m' "
-                  f"(government paper). Outcome: the programme had helped {_value(rows, 'MUT-031'):.0f} mutuals by about "
-                  f"2014, of which {_value(rows, 'MUT-032'):.0f} were live.", rows))
-
+    out.append(_support_programme(c, figures))
     c = claim_row(claims, "CL-MUT-05")
+    out.append(_satisfaction(c, figures, cqc_shares))
+    c = claim_row(claims, "CL-MUT-06")
+    out.append(_hundred_under_msp(c, figures))
+    c = claim_row(claims, "CL-MUT-07")
+    out.append(_overnight_productivity(c, figures, community))
+
+    out.extend(seed_claims(claims, figures, survey=survey, survey_years=survey_years))
+    return out
+
+
+# --- Rules for the claims this module judges in full ------------------------------------------------
+
+def _row(rows: pd.DataFrame, fid: str) -> pd.Series:
+    return rows.set_index("id").loc[fid]
+
+
+def _pattern(table: pd.DataFrame | None, alpha: float = 0.05):
+    if table is None or table.empty:
+        return None
+    return multiplicity.direction_pattern(table, alpha)
+
+
+def _navigo(c: dict, figures: pd.DataFrame, focus: pd.DataFrame | None, focus_name: str,
+            mental_health: pd.DataFrame | None) -> Verdict:
+    """79% vs 56%: the quoted item is not public; independent readings of NAViGO's staff survey are the test."""
     rows = evidence_rows(figures, c["evidence_ids"])
+    claim = _row(rows, "MUT-028")
+    cqc = _row(rows, "MUT-102") if "MUT-102" in set(rows["id"]) else None
+    item_present = any("priority" in i.label.lower() for i in ITEMS)
+    pattern = _pattern(mental_health)
+    randomised = pattern.by_inference["p_randomisation"] if pattern else None
+    favourable = randomised is not None and randomised.better > randomised.worse
+    unfavourable = randomised is not None and randomised.worse > randomised.better
+    cqc_favourable = cqc is not None and float(cqc["value"]) > 0
+    if unfavourable:
+        verdict = "contradicted"
+    elif favourable and cqc_favourable:
+        verdict = "partly supported"
+    elif favourable or cqc_favourable:
+        verdict = "mixed evidence"
+    else:
+        verdict = "not testable with public data"
+    quoted = f"The item quoted ('{claim['value']:.0f}% vs {claim['comparator_value']}%')"
+    facts = [quoted + (" is not in the public staff-survey file, so the figures cannot be checked" if not item_present
+                       else " is in the public file only from 2021, years after the claim")]
+    if cqc is not None:
+        facts.append(f"the CQC ({cqc['year']}) found NAViGO in the top 10% of providers on {cqc['value']:.0f} of "
+                     f"{cqc['n']:.0f} staff-survey key areas")
+    if randomised is not None:
+        facts.append(f"in the public file it scored better than mental-health trusts on {randomised.better} and worse on "
+                     f"{randomised.worse} of {randomised.tested} items at randomisation p < {pattern.alpha:g} "
+                     f"({multiplicity._count(randomised.better_adjusted + randomised.worse_adjusted)} after "
+                     f"adjusting for {randomised.tested} comparisons)")
+    summary = "; ".join(facts) + ". One organisation: evidence about NAViGO, not about mutuals."
+    numbers = ""
+    if focus is not None and not focus.empty:
+        latest = focus[focus["year"] == focus["year"].max()]
+        parts = [f"{r.label.split(' (')[0].lower()}: {r.organisation_rate:.0f}% vs all trusts' "
+                 f"{r.national_trust_average:.0f}%" for r in latest.itertuples()]
+        numbers = f"{focus_name}, {int(latest['year'].iloc[0])}: " + "; ".join(parts) + "."
+    return Verdict.for_claim(
+        c, verdict, "The quoted item is not published, so the claim is judged on a weaker version (NAViGO's staff rate it "
+        "above average): partly supported when independent readings of its staff survey agree, contradicted when they "
+        "lean the other way, mixed when they disagree. One organisation against a national average is not adjusted "
+        "for trust type or change over time.", numbers or summary, rows, datasets=("nhs_staff_survey",) if pattern else (),
+        summary=summary)
+
+
+def _support_programme(c: dict, figures: pd.DataFrame) -> Verdict:
+    """£10m programme supporting 26 organisations: a programme fact only the programme records."""
+    rows = evidence_rows(figures, c["evidence_ids"])
+    independent = independent_rows(rows, c["claimant_orgs"])
+    budgets = rows[rows["id"].isin(["MUT-029", "MUT-082", "MUT-106"])]
+    agree = (budgets["value"].max() - budgets["value"].min()) <= 0.1 * budgets["value"].max()
+    verdict = "supported" if agree and not independent.empty else ("unsourced" if agree else "contradicted")
+    awards = _row(rows, "MUT-105")
+    summary = (f"Only the Cabinet Office records the programme: £{_value(rows, 'MUT-106'):.0f}m at its launch (December "
+               f"2011); a week after the article it reported £{float(awards['comparator_value']):g}m of support procured "
+               f"for {awards['value']:.0f} mutuals; by 2014 it had helped {_value(rows, 'MUT-031'):.0f}, of which "
+               f"{_value(rows, 'MUT-032'):.0f} were live. No independent record was found.")
+    return Verdict.for_claim(
+        c, verdict, "A programme fact: supported when a source independent of the government gives it; unsourced when only "
+        "the government's own records do (they agree with each other within 10%); contradicted when they disagree.",
+        f"Budget £{_value(rows, 'MUT-029'):.0f}m (minister, 2013), 'more than £{_value(rows, 'MUT-082'):.0f}m' (government "
+        f"paper, 2012), £{_value(rows, 'MUT-106'):.0f}m at launch. Organisations: 26 claimed (8 February 2013); "
+        f"{awards['value']:.0f} with awards (15 February 2013).", rows, summary=summary)
+
+
+def _satisfaction(c: dict, figures: pd.DataFrame, cqc_shares: pd.DataFrame) -> Verdict:
+    """'Service users report greater satisfaction': no study cited; only self-reports found."""
+    rows = evidence_rows(figures, c["evidence_ids"])
+    independent = independent_rows(rows, c["claimant_orgs"])
     latest = cqc_shares[cqc_shares["year"] == cqc_shares["year"].max()]
     parts = [f"{r.setting} {r.ownership} {r.share:.0f}%" for r in latest.itertuples()]
-    out.append(Verdict.for_claim(c, "not testable with public data",
-                  "No public dataset records service users' satisfaction with mutuals; the register holds mutuals' "
-                  "own reports, and CQC data cannot identify mutuals within the third sector.",
-                  f"Self-reported: {_value(rows, 'MUT-014'):.0f}% of surveyed mutuals said quality improved. CQC share "
-                  f"rated Good/Outstanding, {int(latest['year'].iloc[0])}: " + "; ".join(parts) + ".", rows))
+    csh = _row(rows, "MUT-067")
+    summary = (f"No study is cited. The figures found are reports by mutuals themselves: {_value(rows, 'MUT-014'):.0f}% of "
+               f"mutuals surveyed for DCMS said quality had improved, and CSH Surrey reports {csh['value']:.0f}% patient "
+               "satisfaction, neither against a comparison group. CQC ratings cannot pick out mutuals within the third "
+               "sector.")
+    return Verdict.for_claim(
+        c, "unsourced", "A performance claim is unsourced when no study is cited and the only figures found come from the "
+        "government's programme or the mutuals themselves, without a comparison group.",
+        f"Independent rows: {', '.join(independent['id']) or 'none'} (a provider's self-report is not a comparison). CQC "
+        f"share rated Good/Outstanding, {int(latest['year'].iloc[0])}: " + "; ".join(parts) + ".", rows, summary=summary)
 
-    c = claim_row(claims, "CL-MUT-06")
-    rows = evidence_rows(figures, c["evidence_ids"])
-    live_msp = _value(rows, "MUT-032")
-    claimed = _value(rows, "MUT-075")
-    out.append(Verdict.for_claim(c, "contradicted" if live_msp < claimed / 2 else "supported",
-                  "A programme-specific count is contradicted when the register shows the programme delivered under "
-                  "half the number claimed.",
-                  f"Claimed {claimed:.0f} spun out under the Mutuals Support Programme since 2010. The register: "
-                  f"{_value(rows, 'MUT-033'):.0f} mutuals in all (July 2014), about half from the pre-2010 Right to "
-                  f"Request; the programme had helped {_value(rows, 'MUT-031'):.0f}, of which {live_msp:.0f} were live.",
-                  rows))
 
-    c = claim_row(claims, "CL-MUT-07")
+def _hundred_under_msp(c: dict, figures: pd.DataFrame) -> Verdict:
+    """'100 firms spun out since 2010 under the Mutuals Support Programme': the 100 is all mutuals, from several programmes."""
     rows = evidence_rows(figures, c["evidence_ids"])
+    claimed, total = _value(rows, "MUT-075"), _value(rows, "MUT-033")
+    helped, live = _value(rows, "MUT-031"), _value(rows, "MUT-032")
+    rtr_share = _value(rows, "MUT-073")
+    misattributed = abs(total - claimed) <= 0.1 * claimed and live < claimed / 2 and rtr_share > 0
+    verdict = "misattributed" if misattributed else ("contradicted" if live < claimed / 2 else "supported")
+    summary = (f"{total:.0f} is the Cabinet Office's count of all public service mutuals in July 2014; about "
+               f"{rtr_share:.0f}% of them came from the Department of Health's Right to Request, begun in 2008 "
+               f"(independent analysis), and the Mutuals Support Programme itself had helped {helped:.0f}, of which "
+               f"{live:.0f} were live.")
+    return Verdict.for_claim(
+        c, verdict, "A count is misattributed when the number exists but belongs to a wider group (all mutuals, from "
+        "several programmes and periods) than the one the claim gives it.",
+        f"Claimed {claimed:.0f} under the Mutuals Support Programme since 2010. Government count of all mutuals: {total:.0f} "
+        f"(July 2014), up from {_value(rows, 'MUT-038'):.0f} in 2010.", rows, summary=summary)
+
+
+def _overnight_productivity(c: dict, figures: pd.DataFrame, community: pd.DataFrame | None) -> Verdict:
+    """'Almost overnight ... improvement in productivity': no study; the figures are the programme's own surveys."""
+    rows = evidence_rows(figures, c["evidence_ids"])
+    summary = (f"No study is cited. The figures found are surveys of surviving mutuals for the government's own "
+               f"programme, with no comparison group: staff absence down {_value(rows, 'MUT-045'):.0f}% and turnover down "
+               f"{_value(rows, 'MUT-046'):.0f}% since spin-out (BCG for the Cabinet Office); productivity up "
+               f"{_value(rows, 'MUT-012'):g}% (Social Enterprise UK for DCMS, base period not stated).")
+    pattern = _pattern(community)
     context = ""
-    if community is not None and not community.empty:
-        worse = community[community["verdict"] == "worse"]["item"].tolist()
-        better = community[community["verdict"] == "better"]["item"].tolist()
-        context = (f" Staff-survey context (community social enterprises vs community trusts, 2021-24): "
-                   f"robustly better on {len(better)} item(s), worse on {len(worse)}, of {len(community)}.")
-    out.append(Verdict.for_claim(c, "not testable with public data",
-                  "No public dataset measures productivity before and after spin-out; the figures located are surveys "
-                  "of surviving mutuals.",
-                  f"BCG (2013): staff absence down {_value(rows, 'MUT-045'):.0f}% and turnover down "
-                  f"{_value(rows, 'MUT-046'):.0f}% since spin-out (self-reported, survivors)." + context, rows))
+    if pattern is not None:
+        clustered = pattern.by_inference["p_value"]
+        context = (f" Public staff-survey data do not show a better-off workforce: community social enterprises scored "
+                   f"worse than community trusts on {clustered.worse} and better on {clustered.better} of "
+                   f"{clustered.tested} items at p < {pattern.alpha:g} (clustered; none after adjustment).")
+    return Verdict.for_claim(
+        c, "unsourced", "A performance claim is unsourced when no study is cited and the only figures found come from the "
+        "government's programme or the mutuals themselves; no public dataset measures productivity before and after "
+        "spin-out.", "Register rows: MUT-045 and MUT-046 (BCG for the Cabinet Office, 2013, surviving mutuals' own figures); "
+        "MUT-012 (Social Enterprise UK for DCMS, 2019). None compares mutuals with a comparison group.", rows,
+        datasets=("nhs_staff_survey",) if pattern else (),
+        summary=summary + context)
 
+
+def seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, survey: pd.DataFrame | None,
+                survey_years: tuple[int, int]) -> list[Verdict]:
+    """Verdicts on the further quantitative claims in the seed articles (CL-MUT-21 onwards)."""
+    out = []
+
+    c = claim_row(claims, "CL-MUT-21")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    target = _value(rows, "MUT-039")
+    counts = {"June 2012 (Mutuals Taskforce)": float(_row(rows, "MUT-101")["upper"]),
+              "July 2014 (Cabinet Office)": _value(rows, "MUT-035")}
+    largest = max(counts.values())
+    verdict = "contradicted" if largest < 1_000_000 / 10 else ("partly supported" if largest < 1_000_000 else "supported")
+    out.append(Verdict.for_claim(
+        c, verdict, "A count claimed in millions is contradicted when every count found, including the claimant's own, is "
+        "at least ten times smaller. Read as a right merely made available to millions, the statement is true by "
+        "construction; the government's own target shows it meant take-up.",
+        f"Government target: {target:,.0f} public servants in mutuals by 2015. Counts: "
+        + "; ".join(f"{k}: {v:,.0f}" for k, v in counts.items())
+        + f". The NAO (2011): {_value(rows, 'NAO-002'):.0f} NHS spin-outs, the largest employing more than "
+        f"{_value(rows, 'NAO-004'):,.0f} staff.", rows,
+        summary=(f"The government's own counts were fewer than {counts['June 2012 (Mutuals Taskforce)']:,.0f} public "
+                 f"servants in mutuals in June 2012 and {counts['July 2014 (Cabinet Office)']:,.0f} in July 2014, against "
+                 f"its own target of {target:,.0f} by 2015: tens of thousands, not millions.")))
+
+    c = claim_row(claims, "CL-MUT-22")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    largest = _value(rows, "NAO-004")
+    floor = ""
+    datasets: tuple[str, ...] = ()
+    if survey is not None:
+        first = survey[(survey["benchmarking_group"] == COMPARATORS["community"][0]) & (survey["year"] == survey_years[0])]
+        respondents = int(first.drop_duplicates("ods_code")["respondents"].sum())
+        if respondents:
+            floor = (f"; in {survey_years[0]} the {first['ods_code'].nunique()} community social enterprises in the "
+                     f"public NHS Staff Survey had {respondents:,} respondents (a floor on their staff)")
+            datasets = ("nhs_staff_survey",)
+    verdict = "supported" if largest >= 1000 and _value(rows, "NAO-002") >= 10 else "unsourced"
+    out.append(Verdict.for_claim(
+        c, verdict, "Supported when an independent source puts the staff of the new community-health mutuals in the "
+        "thousands.",
+        f"Department of Health (2010, not independent): almost {_value(rows, 'NAO-014'):,.0f} NHS staff to transfer. "
+        f"Mutuals Taskforce (2012, for the Cabinet Office): about 40% of fewer than 50,000 in community health.", rows,
+        datasets=datasets,
+        summary=(f"The NAO (2011) counted {_value(rows, 'NAO-002'):.0f} Right to Request social enterprises by September "
+                 f"2011, the largest employing more than {largest:,.0f} staff each{floor}.")))
+
+    c = claim_row(claims, "CL-MUT-24")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    out.append(Verdict.for_claim(
+        c, "not testable with public data", "Councils' approaches to the Cabinet Office were never published, and no "
+        "independent count of councils exploring mutuals was found.",
+        "The Commons Communities and Local Government Committee (2012-13) found 'a small number' of local authorities "
+        "using or establishing mutual or co-operative bodies: a different measure (established, not exploring).", rows,
+        summary=("Councils' approaches to the Cabinet Office were not published. The nearest independent evidence, a "
+                 "Commons committee (2012-13), found 'a small number' of councils using or establishing mutual or "
+                 "co-operative bodies, which measures something else.")))
+
+    c = claim_row(claims, "CL-MUT-25")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    announced = _row(rows, "MUT-104")
+    verdict = "supported" if not independent_rows(rows, c["claimant_orgs"]).empty else "unsourced"
+    out.append(Verdict.for_claim(
+        c, verdict, "An appointment is supported when a source independent of the government records it; unsourced when "
+        "only the government's own announcement does.",
+        f"Cabinet Office press release, 18 October 2012: {announced['value']:.0f} ambassadors.", rows,
+        summary=(f"Only the Cabinet Office records the appointments: its press release of 18 October 2012 announced "
+                 f"{announced['value']:.0f} ambassadors. No independent record was found.")))
+
+    c = claim_row(claims, "CL-MUT-26")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    out.append(Verdict.for_claim(
+        c, "not testable with public data", "Visits to a government website are testable only if published; these were "
+        "not, and no independent figure exists.", f"Claimed: about {_value(rows, 'MUT-108'):,.0f} visits a week.", rows,
+        summary="Visit counts for the Mutuals Information Service website were never published; no independent figure "
+                "exists."))
+
+    c = claim_row(claims, "CL-MUT-27")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    launch = _row(rows, "MUT-107")
+    boroughs = [b.strip() for b in str(launch["group"]).split(";")]
+    verdict = ("supported" if len(boroughs) == _value(rows, "MUT-109") and not independent_rows(rows, c["claimant_orgs"]).empty
+               else "unsourced")
+    out.append(Verdict.for_claim(
+        c, verdict, "A forecast launch is supported when an independent report records it as stated.",
+        f"Launched {launch['year']} with staff from {', '.join(boroughs)}; private partner Prospects Services.", rows,
+        summary=(f"3BM launched in April {launch['year']} with staff from {len(boroughs)} councils ({', '.join(boroughs)}) "
+                 "and a private partner, Prospects (Local Government Lawyer).")))
     return out

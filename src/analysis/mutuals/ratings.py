@@ -21,6 +21,7 @@ and the care-home file does not document which rating it holds.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -93,11 +94,13 @@ def inspection_models(inspections: pd.DataFrame, years: tuple[int, int], level: 
     table = pd.DataFrame(rows)
     table.attrs.update(n_reports=len(df), n_locations=int(df["location_id"].nunique()), reference=REFERENCE,
                        years=years, counts=df["ownership"].value_counts().to_dict())
-    return {"table": table, "logit": logit, "ordinal": ordinal}
+    return {"table": table, "logit": logit, "ordinal": ordinal, "design": sm.add_constant(X), "clusters": groups,
+            "ownership": df["ownership"].astype(str).to_numpy()}
 
 
-def _logit_ame(fit, X: pd.DataFrame, column: str) -> tuple[float, float]:
-    """Average marginal effect of switching ``column`` from 0 to 1 for every row (delta method)."""
+def _logit_ame_gradient(fit, X: pd.DataFrame, column: str) -> tuple[float, np.ndarray]:
+    """Average marginal effect of switching ``column`` from 0 to 1 for every row, and its gradient in the
+    coefficients (for the delta method under any covariance matrix)."""
     X1, X0 = X.copy(), X.copy()
     others = [c for c in X.columns if c.startswith("ownership: ") and c != column]
     X1[column], X0[column] = 1.0, 0.0
@@ -107,17 +110,19 @@ def _logit_ame(fit, X: pd.DataFrame, column: str) -> tuple[float, float]:
     p0 = 1 / (1 + np.exp(-(X0.to_numpy() @ beta)))
     ame = float(np.mean(p1 - p0))
     grad = (p1 * (1 - p1)) @ X1.to_numpy() / len(X) - (p0 * (1 - p0)) @ X0.to_numpy() / len(X)
+    return ame, grad
+
+
+def _logit_ame(fit, X: pd.DataFrame, column: str) -> tuple[float, float]:
+    """Average marginal effect of switching ``column`` from 0 to 1 for every row (delta method)."""
+    ame, grad = _logit_ame_gradient(fit, X, column)
     return ame, float(np.sqrt(grad @ fit.cov_params().to_numpy() @ grad))
 
 
-def care_home_cross_section(closures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Care homes with a recorded rating: logit of Good/Outstanding on ownership, size and service mix.
-
-    Uses the rating held in the closures replication file (rated homes only; the
-    file does not say whether it is the latest rating or the last before closure).
-    """
+def _care_home_fit(closures: pd.DataFrame):
+    """The care-home logit (robust HC1 errors: one row per home, no provider or council identifier)."""
     df = closures.dropna(subset=["rating", "beds"]).reset_index(drop=True)
-    df = df[df["beds"] > 0]
+    df = df[df["beds"] > 0].reset_index(drop=True)
     if df.empty:
         raise InputError("No rated care homes with a bed count")
     own = pd.get_dummies(df["ownership"].astype(str), dtype=float)
@@ -127,7 +132,16 @@ def care_home_cross_section(closures: pd.DataFrame, level: float = 0.95) -> pd.D
         "log beds": np.log(df["beds"]), "nursing home": df["nursing"].astype(float),
         "dementia care": df["dementia"].astype(float)}, index=df.index)], axis=1))
     y = df["rating"].isin(["Good", "Outstanding"]).astype(float)
-    fit = sm.Logit(y, X).fit(disp=False, cov_type="HC1")
+    return sm.Logit(y, X).fit(disp=False, cov_type="HC1"), X, df
+
+
+def care_home_cross_section(closures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Care homes with a recorded rating: logit of Good/Outstanding on ownership, size and service mix.
+
+    Uses the rating held in the closures replication file (rated homes only; the
+    file does not say whether it is the latest rating or the last before closure).
+    """
+    fit, X, df = _care_home_fit(closures)
     crit = stats.norm.ppf((1 + level) / 2)
     rows = []
     for col in X.columns.drop("const"):
@@ -142,3 +156,102 @@ def care_home_cross_section(closures: pd.DataFrame, level: float = 0.95) -> pd.D
     table = pd.DataFrame(rows)
     table.attrs.update(n_homes=len(df), counts=df["ownership"].value_counts().to_dict(), reference=REFERENCE)
     return table
+
+
+# --- Clustering at the level that holds the correlation --------------------------------------------
+
+CORRELATIONS = (0.05, 0.2, 0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class SandwichParts:
+    """The pieces of a cluster-robust covariance, with the meat split between council-run and other clusters.
+
+    ``covariance(deff)`` = correction x bread (deff x meat_reference + meat_other) bread; with ``deff = 1`` it
+    is the covariance the model was fitted with (clustered by location, or HC1 for one row per home).
+    """
+
+    bread: np.ndarray
+    meat_reference: np.ndarray
+    meat_other: np.ndarray
+    correction: float
+    reference_clusters: int
+
+    def covariance(self, deff: float = 1.0) -> np.ndarray:
+        return self.correction * self.bread @ (deff * self.meat_reference + self.meat_other) @ self.bread
+
+
+def sandwich_parts(fit, X: pd.DataFrame, clusters: np.ndarray | None, reference: np.ndarray) -> SandwichParts:
+    """Split the robust covariance of a logit fit into the part from council-run (``reference``) clusters and the rest.
+
+    ``clusters`` are the cluster ids the fit used (``None``: every row its own cluster, i.e. robust HC errors). The
+    small-sample correction is statsmodels' (CR1: G/(G-1) (N-1)/(N-K); none for a discrete model's HC errors), so
+    ``covariance(1)`` reproduces the fit's.
+    """
+    params = fit.params.to_numpy()
+    scores = fit.model.score_obs(params)
+    bread = np.linalg.inv(-fit.model.hessian(params))
+    n, k = X.shape
+    ids = np.arange(n) if clusters is None else np.asarray(clusters)
+    reference = np.asarray(reference, dtype=bool)
+    summed = pd.DataFrame(scores).groupby(ids).sum()
+    is_reference = pd.Series(reference).groupby(ids).max().reindex(summed.index).to_numpy()
+    s_ref, s_other = summed.to_numpy()[is_reference], summed.to_numpy()[~is_reference]
+    groups = len(summed)
+    # statsmodels: CR1 for clusters; its HC covariances of discrete models carry no degrees-of-freedom factor.
+    correction = 1.0 if clusters is None else groups / (groups - 1) * (n - 1) / (n - k)
+    return SandwichParts(bread, s_ref.T @ s_ref, s_other.T @ s_other, correction, int(is_reference.sum()))
+
+
+def councils_with_inhouse(shares: pd.DataFrame, settings: tuple[str, ...], years: tuple[int, int]) -> dict:
+    """How many councils ran any of ``settings`` in-house (ASC-FR/PSS-EX1 activity), per year within ``years``.
+
+    Returns the median over the years (the cluster count used for the sensitivity), the range and the years used.
+    """
+    part = shares[shares["setting"].isin(settings) & shares["year"].between(*years) & (shares["in_house"] > 0)]
+    if part.empty:
+        raise InputError(f"No council in-house activity for {settings} in {years}")
+    per_year = part.groupby("year")["council_key"].nunique()
+    return {"median": float(per_year.median()), "low": int(per_year.min()), "high": int(per_year.max()),
+            "years": f"{int(per_year.index.min())}-{int(per_year.index.max())}", "settings": settings}
+
+
+def council_clustering_sensitivity(fit, X: pd.DataFrame, clusters: np.ndarray | None, ownership: np.ndarray,
+                                   n_councils: float, level: float = 0.95,
+                                   correlations: tuple[float, ...] = CORRELATIONS) -> pd.DataFrame:
+    """How the ownership differences' intervals widen if council-run services are correlated within their council.
+
+    The data identify each service (CQC location) but not the council or provider that runs it, so standard errors
+    cannot be clustered by council directly. Instead the council-run part of the robust variance is inflated by the
+    Moulton design effect 1 + (m - 1) rho, where m is the number of council-run clusters per council (council-run
+    locations / councils running such services in-house) and rho the correlation between a council's services.
+    rho = 0 is the fitted model; rho = 1 treats each council as one observation. Equal numbers of services per
+    council are assumed; unequal numbers would widen the intervals further. ``break_even_correlation`` is the rho at
+    which the interval first reaches zero (missing if it already includes zero; above 1 if it never does).
+    """
+    if n_councils <= 0:
+        raise InputError("n_councils must be positive")
+    crit = stats.norm.ppf((1 + level) / 2)
+    parts = sandwich_parts(fit, X, clusters, np.asarray(ownership) == REFERENCE)
+    per_council = max(parts.reference_clusters / n_councils, 1.0)
+    base_v = parts.covariance(1.0)
+    extra_v = parts.correction * parts.bread @ parts.meat_reference @ parts.bread
+    rows = []
+    for column in [c for c in X.columns if c.startswith("ownership: ")]:
+        ame, grad = _logit_ame_gradient(fit, X, column)
+        v0, v_ref = float(grad @ base_v @ grad), float(grad @ extra_v @ grad)
+        lo0, hi0 = ame - crit * np.sqrt(v0), ame + crit * np.sqrt(v0)
+        excludes = lo0 > 0 or hi0 < 0
+        break_even = np.nan
+        if excludes and per_council > 1 and v_ref > 0:
+            break_even = (ame ** 2 / crit ** 2 - v0) / ((per_council - 1) * v_ref)
+        for rho in (0.0, *correlations):
+            deff = 1 + (per_council - 1) * rho
+            se = np.sqrt(v0 + (deff - 1) * v_ref)
+            rows.append({"term": column.replace("ownership: ", ""), "correlation": rho, "design_effect": deff,
+                         "difference_pp": 100 * ame, "diff_ci_low": 100 * (ame - crit * se),
+                         "diff_ci_high": 100 * (ame + crit * se), "break_even_correlation": break_even})
+    out = pd.DataFrame(rows)
+    out.attrs.update(per_council=per_council, reference_clusters=parts.reference_clusters, n_councils=n_councils,
+                     level=level)
+    return out
