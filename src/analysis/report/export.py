@@ -23,6 +23,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from analysis.report import sanitize
 from analysis.report.notebook import PROVENANCE_MIMETYPE
 
 REMOVE_TAGS = {"injected-parameters", "parameters", "provenance", "remove-cell"}
@@ -147,6 +148,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, provenance: dict[str, Any], fall
                      subject: str | None = None) -> str:
     """Render ``nb`` (executed) as a standalone HTML page with the given provenance block."""
     body, _resources = _exporter().from_notebook_node(_without_noise(nb))
+    body = sanitize.clean_body(body)  # whatever a cell displayed: only safe tags, attributes and URLs
     body, h1 = _body_without_h1(body)
     parser = _Headings()
     parser.feed(body)
@@ -154,7 +156,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, provenance: dict[str, Any], fall
     env, css = _templates()
     return env.get_template("report.html.j2").render(
         title=h1 or fallback_title, subject=subject, toc=toc, body=jinja2.utils.markupsafe.Markup(body),
-        prov=provenance, css=css)
+        prov=provenance, css=css, csp=sanitize.csp())
 
 
 def render_index(run: dict[str, Any]) -> str:
@@ -171,5 +173,13 @@ def render_index(run: dict[str, Any]) -> str:
         report["headline_labels"] = {h["key"]: h["label"] for h in heads}
     env, css = _templates()
     failures = [r for r in run["reports"] if r["status"] != "ok"]
+    script = _index_script()
     return env.get_template("index.html.j2").render(run=run, headline_columns=list(columns.items()),
-                                                     failures=failures, css=css)
+                                                     failures=failures, css=css, csp=sanitize.csp((script,)),
+                                                     script=jinja2.utils.markupsafe.Markup(script))
+
+
+@functools.lru_cache(maxsize=1)
+def _index_script() -> str:
+    """The index's sort script, served inline and allowed by its hash in the page's CSP."""
+    return (resources.files("analysis.report") / "templates" / "sort_table.js").read_text("utf-8")

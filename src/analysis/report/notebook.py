@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, display
 
 from analysis import plots, provenance
 from analysis.report.params import NotebookParameters, parameters_from_namespace
@@ -32,8 +32,11 @@ def setup(notebook: str, namespace: dict[str, Any]) -> NotebookParameters:
 
 
 def md(text: str) -> None:
-    """Display generated narrative (Markdown)."""
-    display(Markdown(text))
+    """Display generated narrative (Markdown: bold, lists, links, tables). Raw HTML in ``text`` is
+    escaped, never rendered: narrative often quotes parameters, file names and data values."""
+    from analysis.report.sanitize import markdown_to_html
+
+    display({"text/html": markdown_to_html(text), "text/markdown": text, "text/plain": text}, raw=True)
 
 
 def fmt_number(value: float, unit: str = "", digits: int = 1) -> str:

@@ -1,0 +1,95 @@
+"""Make every page the suite publishes safe to open: sanitised HTML and a strict Content-Security-Policy.
+
+Text reaches a report from many places: narrative Markdown, table cells, parameter values, file
+and folder names, error messages, chart titles and alt text. Escaping each at its source is
+necessary but not sufficient (one forgotten place publishes a live ``<script>``), so the
+mechanism is layered:
+
+1. :func:`markdown_to_html` renders narrative Markdown with raw HTML *escaped* (bold, lists,
+   links and tables still work); ``report.md`` uses it.
+2. :func:`clean_body` runs over the whole rendered notebook body at export: only an allowlist
+   of tags and attributes survives, links may only be http(s), mailto or relative, images only
+   embedded PNG/JPEG/GIF/SVG data, and anything else (``<script>``, ``onerror=``, ``<iframe>``,
+   ``javascript:`` URLs) is shown as text or dropped.
+3. Every page carries a Content-Security-Policy (:func:`csp`) that forbids scripts, except, on the
+   run index, its own sort script pinned by hash, so even markup that slipped through cannot run.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import re
+
+import bleach
+from bleach.css_sanitizer import CSSSanitizer
+
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del", "details",
+    "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "section", "small", "span", "strong",
+    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
+})
+_COMMON_ATTRIBUTES = {"class", "id", "title", "style", "lang", "dir", "role", "aria-label", "aria-hidden"}
+_TAG_ATTRIBUTES = {
+    "a": {"href", "rel"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "headers"}, "th": {"colspan", "rowspan", "scope", "headers"},
+    "col": {"span"}, "colgroup": {"span"}, "ol": {"start", "type", "reversed"}, "li": {"value"},
+    "div": {"data-mime-type"}, "details": {"open"},
+}
+_SAFE_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|svg\+xml);base64,[A-Za-z0-9+/=\s]+$")
+_SAFE_LINK = re.compile(r"^(https?:|mailto:|#|[^:]*$)", re.IGNORECASE)  # no scheme = relative
+_CSS = CSSSanitizer(allowed_css_properties=["text-align", "vertical-align", "width", "max-width", "min-width",
+                                            "height", "white-space", "font-weight", "font-style"])
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if name in _COMMON_ATTRIBUTES:
+        return True
+    if name not in _TAG_ATTRIBUTES.get(tag, ()):
+        return False
+    if tag == "img" and name == "src":
+        return bool(_SAFE_IMAGE.match(value))
+    if tag == "a" and name == "href":
+        return bool(_SAFE_LINK.match(value.strip()))
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def _cleaner() -> bleach.sanitizer.Cleaner:
+    return bleach.sanitizer.Cleaner(tags=ALLOWED_TAGS, attributes=_allowed_attribute,
+                                    protocols={"http", "https", "mailto", "data"}, strip=False,
+                                    strip_comments=True, css_sanitizer=_CSS)
+
+
+def clean_body(html: str) -> str:
+    """The HTML fragment with only allowlisted tags, attributes and URLs (see the module docstring);
+    disallowed tags are escaped so their text stays visible, never executable."""
+    return _cleaner().clean(html)
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown():
+    import mistune
+
+    return mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
+
+
+def markdown_to_html(text: str) -> str:
+    """Markdown to HTML with any raw HTML in ``text`` escaped (shown as text, never as markup)."""
+    return clean_body(_markdown()(text))
+
+
+def script_hash(script: str) -> str:
+    """The CSP source expression that allows exactly this inline script."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def csp(scripts: tuple[str, ...] = ()) -> str:
+    """A Content-Security-Policy for a self-contained page: no network, no plugins, no frames,
+    inline styles and embedded images only, and no script but the given inline ones (by hash)."""
+    script_src = " ".join(script_hash(s) for s in scripts) if scripts else "'none'"
+    return ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+            f"script-src {script_src}; base-uri 'none'; form-action 'none'; object-src 'none'")
