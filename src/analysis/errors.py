@@ -42,7 +42,8 @@ class PanelError(InputError):
 
 
 class OutputError(AnalysisError):
-    """The reports folder or the cache cannot be written (read-only, not a folder, disk full)."""
+    """The reports folder or the cache cannot be written (read-only, not a folder, disk full), or
+    the dask scheduler named cannot be reached: a problem of this machine, not of the input."""
 
 
 class RunInterrupted(BaseException):
@@ -93,9 +94,11 @@ EXIT_CODE_MEANINGS: dict[ExitCode, tuple[str, str]] = {
         "Read `reports/<run-id>/index.html` or `run.json`; usually a data, memory-limit or environment "
         "problem common to all reports."),
     ExitCode.OUTPUT_ERROR: (
-        "The reports folder or the data cache could not be written (read-only, not a folder, disk full). "
-        "Nothing was published; the staging folder was removed; `latest` is unchanged.",
-        "Free disk space or fix the folder (`--out`, `ANALYSIS_REPORTS_DIR`, `ANALYSIS_CACHE_DIR`) and re-run."),
+        "The reports folder or the data cache could not be written (read-only, not a folder, disk full), "
+        "or the dask scheduler could not be reached. Nothing was published; the staging folder was "
+        "removed; `latest` is unchanged.",
+        "Free disk space, fix the folder (`--out`, `ANALYSIS_REPORTS_DIR`, `ANALYSIS_CACHE_DIR`) or start "
+        "the scheduler, and re-run."),
     ExitCode.INTERNAL_ERROR: (
         "A bug in the suite: an unexpected error, printed with its traceback. Nothing was published.",
         "Report the traceback as an issue; re-running will usually fail the same way."),

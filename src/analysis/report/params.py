@@ -183,6 +183,7 @@ class NotebookSpec:
     parameters: type[NotebookParameters]
     description: str
     source: Path | None = None  # only for test fixtures; real notebooks live in notebooks/
+    needs_data: bool = True  # the runner fetches and verifies the data before rendering
 
     @property
     def path(self) -> Path:
