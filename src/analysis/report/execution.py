@@ -9,6 +9,7 @@ an HTML file: a failed report is listed in the index with its error instead.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import time
@@ -98,6 +99,17 @@ def _executed_up_to(nb: nbformat.NotebookNode | None) -> int | None:
     return started[-1] if started else None
 
 
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+
+
+def _read_partial(scratch: Path) -> nbformat.NotebookNode | None:
+    """The partially executed notebook papermill saved, or None if it is missing or half-written."""
+    try:
+        return nbformat.read(str(scratch), as_version=4) if scratch.exists() else None
+    except Exception:  # a notebook cut short (disk full, killed mid-write) is not worth reporting
+        return None
+
+
 def papermill_engine(progress: bool = False) -> Engine:
     """Execute with papermill in a fresh kernel; retry once only if the kernel failed to *start*.
 
@@ -120,15 +132,17 @@ def papermill_engine(progress: bool = False) -> Engine:
                     cwd=cwd, request_save_on_cell_execute=False, log_output=False,
                     kernel_manager_class=LocalKernelManager)
             except PapermillExecutionError as exc:
-                partial = nbformat.read(str(scratch), as_version=4) if scratch.exists() else None
+                partial = _read_partial(scratch)
                 raise ExecutionFailed(partial, {"cell_index": exc.cell_index, "ename": exc.ename,
                                                 "evalue": exc.evalue,
                                                 "traceback": "\n".join(exc.traceback)[-4000:]}) from None
             except DeadKernelError:
-                partial = nbformat.read(str(scratch), as_version=4) if scratch.exists() else None
+                partial = _read_partial(scratch)
                 raise ExecutionFailed(partial, kernel_died(_executed_up_to(partial))) from None
             except Exception as exc:  # kernel start failures and the like
-                partial = nbformat.read(str(scratch), as_version=4) if scratch.exists() else None
+                if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
+                    raise  # the disk is full or read-only: the runner stops the run (exit 4)
+                partial = _read_partial(scratch)
                 if _executed_up_to(partial) is not None:  # it had started running: not a start failure
                     raise ExecutionFailed(partial, {"cell_index": _executed_up_to(partial),
                                                     "ename": type(exc).__name__, "evalue": str(exc),

@@ -369,7 +369,15 @@ def _run_in_staging(planned, out_root, run_id, staging, executor, workers, sched
                 parameters=p.parameters, overrides=p.overrides, slug=p.slug, out_dir=str(staging),
                 cwd=str(get_spec(p.notebook).path.parent), context=context, redactions=redactor.as_pairs())
             for p in planned]
-    results = executors.execute(jobs, executor=executor, workers=workers, scheduler=scheduler, progress=progress)
+    try:
+        results = executors.execute(jobs, executor=executor, workers=workers, scheduler=scheduler,
+                                    progress=progress)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise
+        raise OutputError(f"Could not write the reports into {out_root}: {exc.strerror or exc}. Nothing was "
+                          "published and `latest` is unchanged. Free disk space or choose another folder "
+                          "with --out.") from None
     try:
         if _disk_full(results):
             raise OSError(errno.ENOSPC, "No space left on device while writing reports")
