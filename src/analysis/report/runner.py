@@ -102,12 +102,16 @@ def plan(notebook_names: list[str] | None, overrides: dict[str, Any] | None = No
         defaults = spec.parameters().as_papermill()
         first_row: dict[str, int] = {}
         for i, row in enumerate(row_sets, start=1):
-            values = resolve_relative_paths(spec.name, {**base, **row})
+            given = {**base, **row}
+            values = resolve_relative_paths(spec.name, given)
             try:
                 validated = validate_parameters(spec.name, values).as_papermill()
             except ParameterError as exc:
                 where = f"batch row {i}: " if batch_rows is not None else ""
-                errors.append(where + str(exc))
+                relative = [f"{k}={given[k]}" for k in values if values[k] != given.get(k)]
+                note = (f"\n  (relative paths are resolved against the directory the command was run from, "
+                        f"{Path.cwd()}: {', '.join(relative)})" if relative else "")
+                errors.append(where + str(exc) + note)
                 continue
             changed = {k: v for k, v in validated.items() if k in values and v != defaults.get(k)}
             fingerprint = json.dumps(validated, sort_keys=True, default=str)
