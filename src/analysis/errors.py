@@ -85,8 +85,9 @@ EXIT_CODE_MEANINGS: dict[ExitCode, tuple[str, str]] = {
         "Read the failures list; fix the data or parameters of the failed reports and re-run them."),
     ExitCode.BAD_INPUT: (
         "Bad input: an unknown notebook or parameter, a bad manifest or parameter file, a missing or too "
-        "large input file, or corrupt data (a download or cached table that fails its hash). Nothing ran "
-        "and nothing was written; `latest` is unchanged.",
+        "large input file, or corrupt data (a dataset that fails its sha256 check; `data verify` also "
+        "exits 2 when a cached file does not match its hash). No report was rendered and nothing was "
+        "published; `latest` is unchanged.",
         "Read the message on stderr: it names the parameter, file or dataset and what is allowed."),
     ExitCode.ALL_REPORTS_FAILED: (
         "Every report failed. The run folder is kept for diagnosis (its index lists the failures) but "
