@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.BAD_INPUT
     except RunInterrupted as exc:
-        print(f"stopped by {exc}: workers and kernels were stopped and nothing was published "
+        print(f"interrupted by {exc}: workers and kernels were stopped and nothing was published "
               "(the staging folder was removed)", file=sys.stderr)
         return 128 + exc.signal_number
     except KeyboardInterrupt:

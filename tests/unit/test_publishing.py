@@ -277,3 +277,19 @@ def test_make_clean_reports_also_removes_staging_left_by_killed_runs(tmp_path):
     (reports / ".gitkeep").write_text("")
     subprocess.run(["make", "-s", "clean-reports"], cwd=tmp_path, check=True, capture_output=True)
     assert sorted(p.name for p in reports.iterdir()) == [".gitkeep"]
+
+
+def test_run_with_an_unreachable_scheduler_exits_4_without_a_traceback(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "reports"
+    proc = _cli(["run", "fixture_work", "--executor", "dask", "--scheduler", f"tcp://127.0.0.1:{port}",
+                 "--out", str(out)],
+                {"ANALYSIS_EXTRA_NOTEBOOKS": "tests.fixtures.registry",
+                 "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")})
+    assert proc.returncode == ExitCode.OUTPUT_ERROR, proc.stderr
+    assert "Cannot reach the dask scheduler" in proc.stderr and "Traceback" not in proc.stderr
+    assert not [p for p in out.iterdir()] if out.exists() else True
