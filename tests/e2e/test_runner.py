@@ -115,8 +115,9 @@ def test_failing_notebook_is_marked_failed_and_the_others_still_run(tmp_path):
     env = fixture_env()
     proc = run_cli(["run", "fixture_raises", "--batch", str(manifest), "--out", str(out), "--executor", "serial",
                     "--no-progress"], env)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 3, proc.stderr  # every report failed: kept for diagnosis, `latest` not moved
     assert "deliberate failure" in proc.stderr
+    assert not (out / "latest").exists()
     run_dir = only_run_dir(out)
     summary = json.loads((run_dir / "run.json").read_text())
     assert summary["status"] == "failed" and summary["counts"]["failed"] == 2
@@ -137,6 +138,7 @@ def test_failing_notebook_is_marked_failed_and_the_others_still_run(tmp_path):
         os.environ.pop("ANALYSIS_EXTRA_NOTEBOOKS")
     statuses = {r["notebook"]: r["status"] for r in summary["reports"]}
     assert statuses == {"fixture_raises": "failed", "nao_vfm_risk": "ok"}
+    assert summary["latest"] and (tmp_path / "mixed" / "latest").resolve().name == summary["run_id"]
 
 
 @pytest.mark.data

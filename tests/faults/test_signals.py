@@ -149,3 +149,17 @@ def test_a_kernel_killed_in_a_serial_run_is_not_silently_rerun(tmp_path):
     assert len(started(signals, "work")) == 1
     assert_no_stray_processes(run.token)
     assert_published_state(out, latest_expected=None)
+
+
+def test_kernels_that_cannot_start_fail_the_batch_clearly_instead_of_looping(tmp_path):
+    """A memory limit too small for Python itself: every kernel start fails. The pool gives up after
+    a bounded number of attempts, fails every report naming the limit, and `latest` is not moved."""
+    out = tmp_path / "reports"
+    manifest, signals = _slow_batch(tmp_path, ["a", "b", "c"], seconds=0)
+    run = Run(["fixture_work", "--batch", str(manifest), "--workers", "2"], out,
+              env_extra={"ANALYSIS_KERNEL_MEMORY_MB": "1"}).start()
+    code, stderr = run.wait()
+    assert code == 3, stderr
+    assert stderr.count("No worker could start a kernel") == 3 and "ANALYSIS_KERNEL_MEMORY_MB" in stderr
+    assert_no_stray_processes(run.token)
+    assert_published_state(out, latest_expected=None)

@@ -102,12 +102,15 @@ def test_index_csp_allows_exactly_its_own_sort_script():
 
 
 def test_redactor_hides_input_files_and_machine_folders_but_not_lookalikes():
-    r = redact.Redactor([("/home/alice/private/panel.csv", "panel.csv"), ("/srv/app/.venv", "<venv>"),
-                         ("/tmp", "<tmp>"), ("/home/alice", "~")])
+    r = redact.Redactor([("/home/alice/private/panel.csv", "panel.csv"), ("/srv/app/.venv", "[venv]"),
+                         ("/tmp", "[tmp]"), ("/home/alice", "~")])
     text = ('read /home/alice/private/panel.csv; File "/srv/app/.venv/lib/x.py"; /tmp/abc; /tmpfoo; '
             '/home/alice/other; data:image/png;base64,AB/tmp/CD')
-    assert r.text(text) == ('read panel.csv; File "<venv>/lib/x.py"; <tmp>/abc; /tmpfoo; ~/other; '
+    assert r.text(text) == ('read panel.csv; File "[venv]/lib/x.py"; [tmp]/abc; /tmpfoo; ~/other; '
                             "data:image/png;base64,AB/tmp/CD")
+    coloured = '\x1b[0;32m/srv/app/.venv/lib/x.py\x1b[0m'  # an IPython traceback line, raw and in JSON
+    assert r.text(coloured) == '\x1b[0;32m[venv]/lib/x.py\x1b[0m'
+    assert r.text(json.dumps(coloured)) == json.dumps('\x1b[0;32m[venv]/lib/x.py\x1b[0m')
     hostile = redact.Redactor([("/d/<img src=x>/p.csv", "p.csv")])
     assert hostile.text("(/d/&lt;img src=x&gt;/p.csv) \"/d/\\u003cimg src=x\\u003e/p.csv\"") == '(p.csv) "p.csv"'
     assert hostile.value({"k": ["/d/<img src=x>/p.csv"]}) == {"k": ["p.csv"]}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import re
 import time
 import traceback
 from collections.abc import Callable
@@ -99,6 +100,7 @@ def _executed_up_to(nb: nbformat.NotebookNode | None) -> int | None:
     return started[-1] if started else None
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 
 
@@ -148,10 +150,13 @@ def papermill_engine(progress: bool = False) -> Engine:
                                                     "ename": type(exc).__name__, "evalue": str(exc),
                                                     "traceback": traceback.format_exc()[-4000:]}) from None
                 if attempt == 1:
-                    log.warning("Kernel failed (%s); retrying once", exc)
+                    log.warning("Kernel failed to start (%s); retrying once", exc)
                     continue
+                from analysis.report.kernels import memory_limit_note
+
                 raise ExecutionFailed(None, {"cell_index": None, "ename": type(exc).__name__,
-                                             "evalue": str(exc),
+                                             "evalue": f"The kernel failed to start twice: {exc}. "
+                                                       f"{memory_limit_note()}",
                                              "traceback": traceback.format_exc()[-4000:]}) from None
         raise AssertionError("unreachable")
 
@@ -207,8 +212,8 @@ def render_job(job: Job, engine: Engine, worker: str = "") -> JobResult:
         html_name = f"{job.slug}.html"
         page = notebook_to_html(executed, prov, job.title, payload.get("subject"))
         atomic.write_text(out_dir / html_name, redactor.text(page), make_parents=False)
-    if error:
-        error = redactor.value(error)
+    if error:  # plain text for run.json and the index: no terminal colour codes, no local paths
+        error = redactor.value({k: _ANSI.sub("", v) if isinstance(v, str) else v for k, v in error.items()})
     return JobResult(
         notebook=job.notebook, title=job.title, slug=job.slug, parameters=job.parameters, overrides=job.overrides,
         status=status, seconds=round(time.perf_counter() - started, 3), ipynb=ipynb_name, html=html_name,

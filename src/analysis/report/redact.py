@@ -5,7 +5,8 @@ not run the code, and a path such as ``/home/alice/private/panel.csv`` or
 ``/srv/app/.venv/lib/python3.11/...`` tells them about the machine, not the analysis. Every
 published text passes through a :class:`Redactor` built for the run: an input file named by a
 parameter becomes its file name, and the checkout, virtual environment, data cache, data mirror,
-reports folder, temporary folder and home folder become placeholders (``<project>``, ``<venv>``...).
+reports folder, temporary folder and home folder become placeholders (``[project]``, ``[venv]``...): plain text, so they are safe in HTML, JSON
+and Markdown alike.
 """
 
 from __future__ import annotations
@@ -51,13 +52,21 @@ class Redactor:
             for variant in _variants(str(path)):
                 pairs.setdefault(variant, placeholder)
         self.pairs = sorted(pairs.items(), key=lambda kv: -len(kv[0]))
-        self._pattern = (re.compile("|".join(f"(?<![\\w+/.-])({re.escape(p)})(?![\\w.-])" for p, _ in self.pairs))
-                         if self.pairs else None)
+        alternatives = "|".join(f"({re.escape(p)})" for p, _ in self.pairs)
+        self._pattern = re.compile(f"(?<![\\w+/.-])(?:{alternatives})(?![\\w.-])") if self.pairs else None
+        # Coloured tracebacks: an ANSI colour code (raw, or escaped in JSON) right before the path.
+        self._after_colour = (re.compile(f"((?:\\x1b|\\\\u001b)\\[[0-9;]*m)(?:{alternatives})(?![\\w.-])")
+                              if self.pairs else None)
+
+    def _placeholder(self, match: re.Match, first_group: int) -> str:
+        index = next(i for i in range(first_group, len(self.pairs) + first_group) if match.group(i) is not None)
+        return self.pairs[index - first_group][1]
 
     def text(self, text: str) -> str:
         if not self._pattern or not isinstance(text, str):
             return text
-        return self._pattern.sub(lambda m: self.pairs[m.lastindex - 1][1], text)
+        text = self._pattern.sub(lambda m: self._placeholder(m, 1), text)
+        return self._after_colour.sub(lambda m: m.group(1) + self._placeholder(m, 2), text)
 
     def value(self, value: Any) -> Any:
         """``value`` with every string inside it (dict keys and values, list items) redacted."""
@@ -82,20 +91,20 @@ def machine_paths(out_root: Path | None = None) -> list[tuple[str, str]]:
     """This machine's folders that may appear in tracebacks, logs and messages, with placeholders."""
     pairs: list[tuple[str, str]] = []
     try:
-        pairs.append((str(config.project_root()), "<project>"))
+        pairs.append((str(config.project_root()), "[project]"))
     except Exception:  # not in a checkout: nothing to hide there
         pass
-    pairs += [(sys.prefix, "<venv>"), (sys.base_prefix, "<python>"), (sys.exec_prefix, "<venv>"),
-              (str(config.cache_dir()), "<cache>")]
+    pairs += [(sys.prefix, "[venv]"), (sys.base_prefix, "[python]"), (sys.exec_prefix, "[venv]"),
+              (str(config.cache_dir()), "[cache]")]
     try:
         mirror = config.data_mirror()
     except Exception:
         mirror = None
     if mirror:
-        pairs.append((str(mirror), "<mirror>"))
+        pairs.append((str(mirror), "[mirror]"))
     if out_root is not None:
-        pairs.append((str(out_root), "<reports>"))
-    pairs.append((tempfile.gettempdir(), "<tmp>"))
+        pairs.append((str(out_root), "[reports]"))
+    pairs.append((tempfile.gettempdir(), "[tmp]"))
     home = os.path.expanduser("~")
     if home not in ("/", "~"):
         pairs.append((home, "~"))

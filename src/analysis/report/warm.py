@@ -306,6 +306,7 @@ class _Worker:
         self.process.start()
         child_conn.close()
         self.ready = False
+        self.started = False  # has sent "ready" at least once
         self.kernel_pid: int | None = None
         self.job: int | None = None
         self.job_started = 0.0
@@ -324,8 +325,7 @@ class WorkerPool:
 
         results: dict[int, JobResult] = {}
         pending = list(range(len(jobs)))[::-1]  # pop() from the end = in order
-        start_failures: list[dict[str, str]] = []
-        ever_ready = False
+        start_failures: list[dict[str, str]] = []  # since a kernel last became ready
         self.workers = [_Worker(self.ctx) for _ in range(self.size)]
         bar = tqdm(total=len(jobs), desc=f"reports ({self.size} warm kernels)", unit="report", disable=not progress)
         try:
@@ -360,17 +360,19 @@ class WorkerPool:
                             if kind == "result":
                                 break
                     if kind == "ready":
-                        worker.ready, worker.kernel_pid, ever_ready = True, payload, True
+                        worker.ready, worker.kernel_pid, worker.started = True, payload, True
+                        start_failures.clear()
                     elif kind == "result":
                         results[worker.job] = payload
                         worker.job = None
                         bar.update(1)
                     elif kind in ("start-failed", "died"):
-                        if kind == "start-failed":
-                            start_failures.append(payload)
-                        self._replace(worker, jobs, results, bar)
-                        if not ever_ready and len(start_failures) >= 2 * self.size:
+                        if not worker.started:  # it never got a kernel going
+                            start_failures.append(payload or {"ename": "WorkerDied",
+                                                              "evalue": "a worker process died while starting"})
+                        if len(start_failures) >= 2 * self.size:  # it is not going to work: stop trying
                             self._fail_pending(pending, jobs, results, start_failures[-1], bar)
+                        self._replace(worker, jobs, results, bar)
             bar.close()
         finally:
             self.close()
@@ -394,10 +396,13 @@ class WorkerPool:
             self.workers.append(_Worker(self.ctx))
 
     def _fail_pending(self, pending, jobs, results, info, bar) -> None:
+        from analysis.report.kernels import memory_limit_note
+
         while pending:
             i = pending.pop()
             results[i] = _failed(jobs[i], None, 0.0, ename=info.get("ename", "KernelStartFailed"),
-                                 evalue="No worker could start a kernel: " + info.get("evalue", ""))
+                                 evalue=f"No worker could start a kernel: {info.get('evalue', '')}. "
+                                        f"{memory_limit_note()}")
             bar.update(1)
 
     @staticmethod
