@@ -156,7 +156,7 @@ def test_kernels_that_cannot_start_fail_the_batch_clearly_instead_of_looping(tmp
     a bounded number of attempts, fails every report naming the limit, and `latest` is not moved."""
     out = tmp_path / "reports"
     manifest, signals = _slow_batch(tmp_path, ["a", "b", "c"], seconds=0)
-    run = Run(["fixture_work", "--batch", str(manifest), "--workers", "2"], out,
+    run = Run(["fixture_work", "--batch", str(manifest), "--workers", "1"], out,
               env_extra={"ANALYSIS_KERNEL_MEMORY_MB": "1"}).start()
     code, stderr = run.wait()
     assert code == 3, stderr
