@@ -56,6 +56,13 @@ def test_clean_body_neutralises_active_content(dirty, forbidden):
     assert forbidden not in sanitize.clean_body(dirty)
 
 
+def test_clean_body_keeps_csv_downloads_but_not_html_ones():
+    csv = '<a download="table.csv" href="data:text/csv;charset=utf-8;base64,YSxiCjEsMgo=">CSV</a>'
+    assert sanitize.clean_body(csv) == csv
+    assert sanitize.clean_body('<a href="table.csv" download>CSV</a>') == '<a href="table.csv" download="">CSV</a>'
+    assert "data:text/html" not in sanitize.clean_body('<a download="x.html" href="data:text/html;base64,PGI+">x</a>')
+
+
 def test_clean_body_keeps_what_reports_use():
     body = ('<div class="jp-Cell"><h2 id="x">T<a class="anchor-link" href="#x">¶</a></h2>'
             '<figure class="table-figure"><figcaption>Cap</figcaption><table class="table"><thead>'

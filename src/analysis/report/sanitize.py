@@ -9,7 +9,8 @@ mechanism is layered:
    links and tables still work); ``report.md`` uses it.
 2. :func:`clean_body` runs over the whole rendered notebook body at export: only an allowlist
    of tags and attributes survives, links may only be http(s), mailto or relative, images only
-   embedded PNG/JPEG/GIF/SVG data, and anything else (``<script>``, ``onerror=``, ``<iframe>``,
+   embedded PNG/JPEG/GIF/SVG data, embedded downloads only inert types (CSV, plain text, JSON),
+   and anything else (``<script>``, ``onerror=``, ``<iframe>``,
    ``javascript:`` URLs) is shown as text or dropped.
 3. Every page carries a Content-Security-Policy (:func:`csp`) that forbids scripts, except, on the
    run index, its own sort script pinned by hash, so even markup that slipped through cannot run.
@@ -33,7 +34,7 @@ ALLOWED_TAGS = frozenset({
 })
 _COMMON_ATTRIBUTES = {"class", "id", "title", "style", "lang", "dir", "role", "aria-label", "aria-hidden"}
 _TAG_ATTRIBUTES = {
-    "a": {"href", "rel"},
+    "a": {"href", "rel", "download", "type"},
     "img": {"src", "alt", "width", "height"},
     "td": {"colspan", "rowspan", "headers"}, "th": {"colspan", "rowspan", "scope", "headers"},
     "col": {"span"}, "colgroup": {"span"}, "ol": {"start", "type", "reversed"}, "li": {"value"},
@@ -41,6 +42,8 @@ _TAG_ATTRIBUTES = {
 }
 _SAFE_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|svg\+xml);base64,[A-Za-z0-9+/=\s]+$")
 _SAFE_LINK = re.compile(r"^(https?:|mailto:|#|[^:]*$)", re.IGNORECASE)  # no scheme = relative
+# Embedded data downloads (a table as CSV): inert types only, never text/html or script.
+_SAFE_DOWNLOAD = re.compile(r"^data:(text/csv|text/plain|application/json)(;charset=[\w-]+)?(;base64)?,", re.IGNORECASE)
 _CSS = CSSSanitizer(allowed_css_properties=["text-align", "vertical-align", "width", "max-width", "min-width",
                                             "height", "white-space", "font-weight", "font-style"])
 
@@ -53,7 +56,7 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "img" and name == "src":
         return bool(_SAFE_IMAGE.match(value))
     if tag == "a" and name == "href":
-        return bool(_SAFE_LINK.match(value.strip()))
+        return bool(_SAFE_LINK.match(value.strip()) or _SAFE_DOWNLOAD.match(value.strip()))
     return True
 
 
