@@ -10,8 +10,9 @@ mechanism is layered:
 2. :func:`clean_body` runs over the whole rendered notebook body at export: only an allowlist
    of tags and attributes survives, links may only be http(s), mailto or relative, images only
    embedded PNG/JPEG/GIF/SVG data, embedded downloads only inert types (CSV, plain text, JSON),
-   and anything else (``<script>``, ``onerror=``, ``<iframe>``,
-   ``javascript:`` URLs) is shown as text or dropped.
+   inline styles only a few layout properties, and anything else (``<script>``, ``onerror=``,
+   ``<iframe>``, ``javascript:`` URLs) is dropped. New output kinds that need another tag or
+   attribute must be added to the allowlist here (with a test).
 3. Every page carries a Content-Security-Policy (:func:`csp`) that forbids scripts, except, on the
    run index, its own sort script pinned by hash, so even markup that slipped through cannot run.
 """
@@ -22,9 +23,9 @@ import base64
 import functools
 import hashlib
 import re
+import secrets
 
-import bleach
-from bleach.css_sanitizer import CSSSanitizer
+import nh3
 
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del", "details",
@@ -34,7 +35,7 @@ ALLOWED_TAGS = frozenset({
 })
 _COMMON_ATTRIBUTES = {"class", "id", "title", "style", "lang", "dir", "role", "aria-label", "aria-hidden"}
 _TAG_ATTRIBUTES = {
-    "a": {"href", "rel", "download", "type"},
+    "a": {"href", "download", "type"},
     "img": {"src", "alt", "width", "height"},
     "td": {"colspan", "rowspan", "headers"}, "th": {"colspan", "rowspan", "scope", "headers"},
     "col": {"span"}, "colgroup": {"span"}, "ol": {"start", "type", "reversed"}, "li": {"value"},
@@ -43,34 +44,62 @@ _TAG_ATTRIBUTES = {
 _SAFE_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|svg\+xml);base64,[A-Za-z0-9+/=\s]+$")
 _SAFE_LINK = re.compile(r"^(https?:|mailto:|#|[^:]*$)", re.IGNORECASE)  # no scheme = relative
 # Embedded data downloads (a table as CSV): inert types only, never text/html or script.
-_SAFE_DOWNLOAD = re.compile(r"^data:(text/csv|text/plain|application/json)(;charset=[\w-]+)?(;base64)?,", re.IGNORECASE)
-_CSS = CSSSanitizer(allowed_css_properties=["text-align", "vertical-align", "width", "max-width", "min-width",
-                                            "height", "white-space", "font-weight", "font-style"])
+_SAFE_DOWNLOAD = re.compile(r"^data:(text/csv|text/plain|application/json)(;charset=[\w-]+)?(;base64)?,",
+                            re.IGNORECASE)
+_CSS_PROPERTIES = {"text-align", "vertical-align", "width", "max-width", "min-width", "height", "white-space",
+                   "font-weight", "font-style"}
+_CSS_VALUE = re.compile(r"^[\w\s.%#,-]+$")  # no url(), no expression(), no quotes or escapes
 
 
-def _allowed_attribute(tag: str, name: str, value: str) -> bool:
-    if name in _COMMON_ATTRIBUTES:
-        return True
-    if name not in _TAG_ATTRIBUTES.get(tag, ()):
-        return False
+def _safe_style(value: str) -> str | None:
+    kept = []
+    for declaration in value.split(";"):
+        name, _, css = declaration.partition(":")
+        name, css = name.strip().lower(), css.strip()
+        if name in _CSS_PROPERTIES and css and _CSS_VALUE.match(css):
+            kept.append(f"{name}: {css};")
+    return " ".join(kept) or None
+
+
+def _filter_attribute(tag: str, name: str, value: str) -> str | None:
+    if name == "style":
+        return _safe_style(value)
     if tag == "img" and name == "src":
-        return bool(_SAFE_IMAGE.match(value))
+        return value if _SAFE_IMAGE.match(value) else None
     if tag == "a" and name == "href":
-        return bool(_SAFE_LINK.match(value.strip()) or _SAFE_DOWNLOAD.match(value.strip()))
-    return True
+        stripped = value.strip()
+        return value if _SAFE_LINK.match(stripped) or _SAFE_DOWNLOAD.match(stripped) else None
+    return value
 
 
 @functools.lru_cache(maxsize=1)
-def _cleaner() -> bleach.sanitizer.Cleaner:
-    return bleach.sanitizer.Cleaner(tags=ALLOWED_TAGS, attributes=_allowed_attribute,
-                                    protocols={"http", "https", "mailto", "data"}, strip=False,
-                                    strip_comments=True, css_sanitizer=_CSS)
+def _cleaner() -> nh3.Cleaner:
+    attributes = {"*": set(_COMMON_ATTRIBUTES), **{tag: set(attrs) for tag, attrs in _TAG_ATTRIBUTES.items()}}
+    return nh3.Cleaner(tags=set(ALLOWED_TAGS), clean_content_tags={"script", "style"}, attributes=attributes,
+                       attribute_filter=_filter_attribute, strip_comments=True, link_rel=None,
+                       url_schemes={"http", "https", "mailto", "data"})
+
+
+_EMBEDDED_IMAGE = re.compile(r'(?<=src=")data:image/(png|jpeg|gif);base64,([A-Za-z0-9+/=]+)(?=")')
 
 
 def clean_body(html: str) -> str:
-    """The HTML fragment with only allowlisted tags, attributes and URLs (see the module docstring);
-    disallowed tags are escaped so their text stays visible, never executable."""
-    return _cleaner().clean(html)
+    """The HTML fragment with only allowlisted tags, attributes and URLs (see the module docstring).
+
+    Uses ammonia (through ``nh3``): a disallowed tag is removed and its text kept, except
+    ``<script>`` and ``<style>``, whose content goes too; text is re-serialised escaped.
+    Embedded raster images (base64, most of a report's bytes) are set aside while the HTML is
+    sanitised and put back afterwards: their content cannot be markup, and scanning it is slow.
+    """
+    nonce = secrets.token_hex(8)
+    images: list[str] = []
+
+    def set_aside(match: re.Match) -> str:
+        images.append(match.group(2))
+        return f"data:image/{match.group(1)};base64,img{nonce}n{len(images) - 1}"
+
+    cleaned = _cleaner().clean(_EMBEDDED_IMAGE.sub(set_aside, html))
+    return re.sub(f"img{nonce}n(\\d+)", lambda m: images[int(m.group(1))], cleaned)
 
 
 @functools.lru_cache(maxsize=1)
