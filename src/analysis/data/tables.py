@@ -217,9 +217,13 @@ def _read_verified(name: str, path: Path) -> pd.DataFrame | None:
     status = _cached_status(path)
     if status == "not built":
         return None
+    if status == "no recorded hash":
+        log.warning("Cached table %r (%s) has no recorded hash (written by an older version, or its hash "
+                    "file was lost): rebuilding it from the verified raw files.", name, path.name)
+        return None
     if status != "ok":
-        log.warning("Cached table %r (%s) does not match the hash recorded when it was written (%s): it was "
-                    "altered or is corrupt. Rebuilding it from the verified raw files.", name, path.name, status)
+        log.warning("Cached table %r (%s) does not match the hash recorded when it was written: it was "
+                    "altered or is corrupt. Rebuilding it from the verified raw files.", name, path.name)
         return None
     try:
         return pd.read_parquet(path)
