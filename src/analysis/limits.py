@@ -51,3 +51,9 @@ MAX_PARAMS_FILE_KB = Limit("ANALYSIS_MAX_PARAMS_FILE_KB", 256, "KB",
                            "largest parameter file, manifest cell or -p value")
 
 ALL = (MAX_INPUT_MB, MAX_INPUT_ROWS, KERNEL_MEMORY_MB, MAX_PARAMS_FILE_KB)
+
+
+def check_all() -> None:
+    """Raise ParameterError naming the variable if any limit's environment variable is malformed."""
+    for limit in ALL:
+        limit.value()

@@ -303,3 +303,11 @@ def test_run_with_an_unreachable_scheduler_exits_4_without_a_traceback(tmp_path)
     assert proc.returncode == ExitCode.OUTPUT_ERROR, proc.stderr
     assert "Cannot reach the dask scheduler" in proc.stderr and "Traceback" not in proc.stderr
     assert not [p for p in out.iterdir()] if out.exists() else True
+
+
+def test_a_malformed_limit_is_a_clear_error_before_anything_runs(monkeypatch):
+    from analysis.errors import ParameterError
+
+    monkeypatch.setenv("ANALYSIS_KERNEL_MEMORY_MB", "lots")
+    with pytest.raises(ParameterError, match="ANALYSIS_KERNEL_MEMORY_MB='lots' must be a whole number of MB"):
+        runner.plan(["nao_vfm_risk"])

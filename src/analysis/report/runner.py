@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from analysis import atomic, config
+from analysis import atomic, config, limits
 from analysis.errors import OutputError, ParameterError, RunInterrupted
 from analysis.report import environment, redact
 from analysis.report.execution import Job, JobResult, now_iso
@@ -86,6 +86,7 @@ def plan(notebook_names: list[str] | None, overrides: dict[str, Any] | None = No
     run), not the notebooks' folder. Batch rows that give the same parameters are rendered once,
     with a warning (logged, and appended to ``warnings`` when given).
     """
+    limits.check_all()
     names = notebook_names or sorted(notebooks())
     base = dict(read_params_file(params_file)) if params_file else {}
     base.update(overrides or {})
