@@ -253,10 +253,22 @@ def clean_stale_staging(out_root: Path) -> list[str]:
             shutil.rmtree(staging, ignore_errors=True)
         removed.append(staging.name)
         log.warning("Removed %s, left by a run that was killed before it finished", staging.name)
-    for entry in out_root.glob(".latest.tmp-*"):  # a symlink swap interrupted between two calls
-        with contextlib.suppress(OSError):
-            entry.unlink()
+    for entry in out_root.glob(".latest.tmp-*"):  # a symlink swap cut short by a kill
+        pid = entry.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                entry.unlink()
     return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 _HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
