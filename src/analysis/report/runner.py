@@ -343,10 +343,13 @@ def run(planned: list[PlannedReport], *, out_root: Path | None = None, executor:
         run_id = new_run_id()
         staging = out_root / f"{STAGING_PREFIX}{run_id}"
         lock = _lock_path(staging)
+        lock_fd = None
         try:
             lock_fd = _create_locked(lock)
             staging.mkdir()
         except OSError as exc:
+            if lock_fd is not None:
+                os.close(lock_fd)
             with contextlib.suppress(OSError):
                 lock.unlink()
             raise OutputError(f"Cannot write to the reports folder {out_root}: {exc.strerror or exc}. "
