@@ -40,15 +40,18 @@ def only_run_dir(out: Path) -> Path:
 
 @pytest.mark.data
 def test_cli_renders_a_shareable_report_with_provenance_and_no_code(tmp_path):
+    import shutil
     import tempfile
 
-    sockets_before = set(Path(tempfile.gettempdir()).glob("analysis-kernel-*"))
+    private_tmp = Path(tempfile.mkdtemp(prefix="ak"))  # short (socket paths are limited), and only this run's
     out = tmp_path / "reports"
-    proc = run_cli(["run", "nao_vfm_risk", *SMALL_VFM, "--out", str(out), "--no-progress"])
+    proc = run_cli(["run", "nao_vfm_risk", *SMALL_VFM, "--out", str(out), "--no-progress"],
+                   {"TMPDIR": str(private_tmp)})
     assert proc.returncode == 0, proc.stderr
     # The kernel talked over private Unix sockets (no TCP warning in logs) and its folder is gone.
     assert "without encryption" not in proc.stderr
-    assert set(Path(tempfile.gettempdir()).glob("analysis-kernel-*")) == sockets_before
+    assert list(private_tmp.glob("analysis-kernel-*")) == []
+    shutil.rmtree(private_tmp, ignore_errors=True)
     run_dir = only_run_dir(out)
     assert (out / "latest").resolve() == run_dir.resolve()
     summary = json.loads((run_dir / "run.json").read_text())
