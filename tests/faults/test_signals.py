@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -26,9 +27,20 @@ def _slow_batch(tmp_path, labels, seconds=120):
     return manifest, signals
 
 
-def _next_run_is_clean(out, tmp_path):
+def _private_tmp():
+    """A short private TMPDIR (Unix socket paths are limited to about 100 characters)."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="af"))
+
+
+def _socket_folders(tmp: Path) -> list[str]:
+    return sorted(p.name for p in tmp.glob("analysis-kernel-*"))
+
+
+def _next_run_is_clean(out, tmp_path, env_extra=None):
     """A quick run into the same folder succeeds, leaves no staging behind and becomes `latest`."""
-    run = Run(["fixture_work", "-p", "label=after"], out).start()
+    run = Run(["fixture_work", "-p", "label=after"], out, env_extra=env_extra or {}).start()
     code, stderr = run.wait()
     assert code == 0, stderr
     newest = max(run_folders(out), key=lambda p: p.name)
@@ -60,18 +72,23 @@ def test_sigterm_of_a_serial_run_kills_its_kernel(tmp_path):
     out = tmp_path / "reports"
     signals = tmp_path / "signals"
     signals.mkdir()
-    run = Run(["fixture_work", "-p", "seconds=120", "-p", f"signal_dir={signals}"], out).start()
+    tmp = _private_tmp()
+    run = Run(["fixture_work", "-p", "seconds=120", "-p", f"signal_dir={signals}"], out,
+              env_extra={"TMPDIR": str(tmp)}).start()
     wait_for(lambda: started(signals, "work"), "the report to be running")
     run.signal(signal.SIGTERM)
     code, stderr = run.wait()
     assert code == 143, stderr
     assert_no_stray_processes(run.token)
+    assert _socket_folders(tmp) == []
     assert_published_state(out, latest_expected=None)
     assert staging_folders(out) == []
 
 
 def test_sigkill_of_the_runner_leaves_no_processes_and_the_next_run_cleans_up(tmp_path):
     out = tmp_path / "reports"
+    tmp = _private_tmp()
+    env = {"TMPDIR": str(tmp)}
     # A previous good run: `latest` must survive the killed one.
     first = Run(["fixture_work", "-p", "label=before"], out).start()
     code, stderr = first.wait()
@@ -79,7 +96,7 @@ def test_sigkill_of_the_runner_leaves_no_processes_and_the_next_run_cleans_up(tm
     good = run_folders(out)[0]
 
     manifest, signals = _slow_batch(tmp_path, ["a", "b", "c"])
-    run = Run(["fixture_work", "--batch", str(manifest), "--workers", "2"], out).start()
+    run = Run(["fixture_work", "--batch", str(manifest), "--workers", "2"], out, env_extra=env).start()
     wait_for(lambda: started(signals, "a") and started(signals, "b"), "two reports to be running")
     run.signal(signal.SIGKILL)
     code, _ = run.wait()
@@ -88,8 +105,9 @@ def test_sigkill_of_the_runner_leaves_no_processes_and_the_next_run_cleans_up(tm
     assert_no_stray_processes(run.token)
     assert len(staging_folders(out)) >= 1  # what kill -9 leaves ...
     assert (out / "latest").resolve() == good.resolve()  # ... never replaced `latest`
-    stderr = _next_run_is_clean(out, tmp_path)  # ... and the next run removes
+    stderr = _next_run_is_clean(out, tmp_path, env)  # ... and the next run removes
     assert "left by a run that was killed" in stderr
+    assert _socket_folders(tmp) == []  # nor any kernel's socket folder
 
 
 def test_a_worker_killed_mid_batch_fails_only_its_own_report(tmp_path):

@@ -311,3 +311,20 @@ def test_a_malformed_limit_is_a_clear_error_before_anything_runs(monkeypatch):
     monkeypatch.setenv("ANALYSIS_KERNEL_MEMORY_MB", "lots")
     with pytest.raises(ParameterError, match="ANALYSIS_KERNEL_MEMORY_MB='lots' must be a whole number of MB"):
         runner.plan(["nao_vfm_risk"])
+
+
+def test_socket_folders_of_killed_kernels_are_removed_by_the_next_kernel_start(tmp_path):
+    from analysis.report import kernels
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / "analysis-kernel-stale"
+    stale.mkdir()
+    (stale / "owner.pid").write_text(f"{dead.pid}\n")
+    live = tmp_path / "analysis-kernel-live"
+    live.mkdir()
+    (live / "owner.pid").write_text(f"{os.getpid()}\n")
+    foreign = tmp_path / "analysis-kernel-foreign"  # no owner file: not ours to judge
+    foreign.mkdir()
+    assert kernels.clean_stale_socket_folders(str(tmp_path)) == ["analysis-kernel-stale"]
+    assert live.is_dir() and foreign.is_dir() and not stale.exists()

@@ -27,6 +27,8 @@ from jupyter_client.manager import AsyncKernelManager
 
 from analysis import limits
 
+SOCKET_PREFIX = "analysis-kernel-"
+OWNER_FILE = "owner.pid"  # the process that started the kernel, so a later run can tell a stale folder
 _LIVE: dict[int, str | None] = {}  # pid of a kernel started here -> its socket folder
 _LIVE_LOCK = threading.Lock()
 
@@ -46,7 +48,10 @@ class LocalKernelManager(AsyncKernelManager):
     def __init__(self, **kwargs):
         self._socket_folder = None
         if os.name == "posix" and "transport" not in kwargs:
-            self._socket_folder = tempfile.mkdtemp(prefix="analysis-kernel-")
+            clean_stale_socket_folders()
+            self._socket_folder = tempfile.mkdtemp(prefix=SOCKET_PREFIX)
+            with open(os.path.join(self._socket_folder, OWNER_FILE), "w", encoding="ascii") as fh:
+                fh.write(f"{os.getpid()}\n")
             kwargs = {**kwargs, "transport": "ipc", "ip": os.path.join(self._socket_folder, "k")}
         super().__init__(**kwargs)
 
@@ -121,3 +126,45 @@ def kill_all() -> None:
             os.waitpid(pid, os.WNOHANG)
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_CLEANED_STALE = False
+
+
+def clean_stale_socket_folders(folder: str | None = None) -> list[str]:
+    """Remove socket folders left by kernels whose starting process was killed (SIGKILL cannot clean
+    up). A folder is stale when its owner process is gone; folders of live processes, of other users
+    and without an owner file (another version's) are left alone. Runs once per process by default."""
+    global _CLEANED_STALE
+    if folder is None:
+        if _CLEANED_STALE:
+            return []
+        _CLEANED_STALE = True
+    removed = []
+    base = folder or tempfile.gettempdir()
+    try:
+        entries = [e for e in os.scandir(base) if e.name.startswith(SOCKET_PREFIX)]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+            with open(os.path.join(entry.path, OWNER_FILE), encoding="ascii") as fh:
+                owner = int(fh.read().strip())
+        except (OSError, ValueError):
+            continue
+        if not _pid_alive(owner):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
