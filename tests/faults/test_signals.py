@@ -27,11 +27,15 @@ def _slow_batch(tmp_path, labels, seconds=120):
     return manifest, signals
 
 
-def _private_tmp():
-    """A short private TMPDIR (Unix socket paths are limited to about 100 characters)."""
+@pytest.fixture
+def private_tmp():
+    """A short private TMPDIR (Unix socket paths are limited to about 100 characters), removed after."""
+    import shutil
     import tempfile
 
-    return Path(tempfile.mkdtemp(prefix="af"))
+    path = Path(tempfile.mkdtemp(prefix="af"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _socket_folders(tmp: Path) -> list[str]:
@@ -68,11 +72,11 @@ def test_signal_mid_batch_stops_workers_and_kernels_and_publishes_nothing(tmp_pa
     _next_run_is_clean(out, tmp_path)
 
 
-def test_sigterm_of_a_serial_run_kills_its_kernel(tmp_path):
+def test_sigterm_of_a_serial_run_kills_its_kernel(tmp_path, private_tmp):
     out = tmp_path / "reports"
     signals = tmp_path / "signals"
     signals.mkdir()
-    tmp = _private_tmp()
+    tmp = private_tmp
     run = Run(["fixture_work", "-p", "seconds=120", "-p", f"signal_dir={signals}"], out,
               env_extra={"TMPDIR": str(tmp)}).start()
     wait_for(lambda: started(signals, "work"), "the report to be running")
@@ -85,9 +89,9 @@ def test_sigterm_of_a_serial_run_kills_its_kernel(tmp_path):
     assert staging_folders(out) == []
 
 
-def test_sigkill_of_the_runner_leaves_no_processes_and_the_next_run_cleans_up(tmp_path):
+def test_sigkill_of_the_runner_leaves_no_processes_and_the_next_run_cleans_up(tmp_path, private_tmp):
     out = tmp_path / "reports"
-    tmp = _private_tmp()
+    tmp = private_tmp
     env = {"TMPDIR": str(tmp)}
     # A previous good run: `latest` must survive the killed one.
     first = Run(["fixture_work", "-p", "label=before"], out).start()
