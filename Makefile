@@ -60,4 +60,4 @@ constraints: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v uk-reform-analysis > requirements/constraints.txt
 
 clean-reports:
-	rm -rf reports/*/ reports/latest
+	rm -rf reports/*/ reports/.partial-* reports/latest

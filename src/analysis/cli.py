@@ -1,8 +1,9 @@
 """Command line: ``python -m analysis run | params | data | councils | bundle | review``.
 
-Exit codes: 0 success; 1 a report failed (the others still ran), or ``review``
-found problems; 2 bad input (unknown notebook or parameter, missing data,
-corrupt download, no such run); 130 interrupted.
+Exit codes (``analysis.errors.ExitCode``; docs/scheduling.md says what each means and what to do):
+0 every report rendered; 1 some reports failed, or ``review`` found problems; 2 bad input or
+corrupt data, nothing rendered; 3 every report failed (``latest`` unchanged); 4 the reports folder or cache cannot be written;
+70 internal error (a bug); 129/130/143 hung up, interrupted, terminated (nothing published).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, ExitCode, OutputError, RunInterrupted
 
 log = logging.getLogger("analysis")
 
@@ -25,12 +26,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = P.parse_cli_pairs(args.param or [])
     batch = runner.read_batch_manifest(Path(args.batch)) if args.batch else None
     names = [args.notebook] if args.notebook else None
-    planned = runner.plan(names, overrides, Path(args.params_file) if args.params_file else None, batch)
+    warnings: list[str] = []
+    planned = runner.plan(names, overrides, Path(args.params_file) if args.params_file else None, batch,
+                          warnings=warnings)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     executor = args.executor or ("processes" if batch and len(planned) > 1 else "serial")
     summary = runner.run(planned, out_root=Path(args.out) if args.out else None, executor=executor,
                          workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress,
                          run_config={"notebook": args.notebook, "overrides": overrides,
-                                     "params_file": args.params_file, "batch": args.batch})
+                                     "params_file": args.params_file, "batch": args.batch,
+                                     "warnings": warnings})
     counts = summary["counts"]
     print(f"Run {summary['run_id']}: {counts['ok']} ok, {counts['failed']} failed -> {summary['path']}/index.html")
     for report in summary["reports"]:
@@ -38,7 +44,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             err = report["error"] or {}
             print(f"  FAILED {report['slug']}: cell {err.get('cell_index')}: {err.get('ename')}: {err.get('evalue')}",
                   file=sys.stderr)
-    return 0 if counts["failed"] == 0 else 1
+    if counts["failed"] == 0:
+        return ExitCode.OK
+    if counts["ok"] == 0:
+        print("error: every report failed; `latest` was not changed", file=sys.stderr)
+        return ExitCode.ALL_REPORTS_FAILED
+    return ExitCode.REPORTS_FAILED
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
@@ -76,11 +87,21 @@ def _cmd_data(args: argparse.Namespace) -> int:
             print(f"Prepared {len(data.TABLES)} tidy tables (parquet cache).")
         return 0
     if args.action == "verify":
+        from analysis.data.tables import verify_tables
+
         rows = data.verify_all()
         bad = [r for r in rows if r["status"] == "MISMATCH"]
         for r in rows:
             print(f"{r['status']:10} {r['name']:36} {r['sha256'] or ''}")
-        return 2 if bad else 0
+        tables = verify_tables()
+        bad_tables = [t for t in tables if t["status"] in {"MISMATCH", "no recorded hash"}]
+        print("\nCached tidy tables (parquet, checked against the hash recorded when written):")
+        for t in tables:
+            print(f"{t['status']:10} {t['name']}")
+        if bad_tables:
+            print("Tables that do not match are rebuilt from the verified raw files by "
+                  "`python -m analysis data fetch` (or on their next load).", file=sys.stderr)
+        return ExitCode.BAD_INPUT if bad or bad_tables else ExitCode.OK
     if args.action == "register":
         out = register.write_register(Path(args.out) if args.out else None)
         print(f"Wrote {out}")
@@ -125,7 +146,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
         raise AnalysisError(str(exc)) from None
     print(f"Reviewed {folder.name} ({', '.join(checks)})")
     print(review.format_problems(problems))
-    return 1 if problems else 0
+    return ExitCode.REPORTS_FAILED if problems else ExitCode.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,13 +203,33 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        return args.func(args)
+        return int(args.func(args))
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.OUTPUT_ERROR
     except AnalysisError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.BAD_INPUT
+    except RunInterrupted as exc:
+        print(f"interrupted by {exc}: workers and kernels were stopped and nothing was published "
+              "(the staging folder was removed)", file=sys.stderr)
+        return 128 + exc.signal_number
     except KeyboardInterrupt:
-        print("interrupted: nothing was published (the partial run was removed)", file=sys.stderr)
-        return 130
+        print("interrupted: nothing was published", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:  # stdout closed early (`| head`): not an error of the suite
+        return ExitCode.OK
+    except OSError as exc:  # a file or folder the user named cannot be written or read
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot write or read{where}: {exc.strerror or exc}", file=sys.stderr)
+        return ExitCode.OUTPUT_ERROR
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        print("error: an unexpected internal error (a bug; please report the traceback above). "
+              "Nothing was published.", file=sys.stderr)
+        return ExitCode.INTERNAL_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

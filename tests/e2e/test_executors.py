@@ -70,6 +70,12 @@ def test_batch_with_one_bad_row_lists_the_failure_and_exits_non_zero(tmp_path):
     index = (run_dir / "index.html").read_text()
     assert "Failures" in index and "E08999999" in index and 'class="sortable"' in index
     assert "Barnsley" in index  # headline numbers of the good rows
+    # The failure's traceback names no path of this machine (checkout, virtual environment, mirror).
+    from analysis import config
+
+    local = [str(ROOT), sys.prefix, str(config.cache_dir())] + ([str(config.data_mirror())] if config.data_mirror() else [])
+    for shared in (index, (run_dir / "run.json").read_text()):
+        assert not [p for p in local if p in shared]
     for report in summary["reports"]:
         if report["status"] == "ok":
             html = (run_dir / report["html"]).read_text()

@@ -81,7 +81,7 @@ def test_mutuals_bad_panel_gives_the_panel_error(tmp_path):
     out = tmp_path / "reports"
     proc = run_cli(["run", "mutuals_vs_inhouse", "-p", f"panel_path={path}", "-p", "n_permutations=199",
                     "--out", str(out), "--no-progress"])
-    assert proc.returncode == 1
+    assert proc.returncode == 3  # its only report failed: kept for diagnosis, `latest` not moved
     summary = json.loads((only_run_dir(out) / "run.json").read_text())
     error = summary["reports"][0]["error"]
     assert error["ename"] == "PanelError" and "treated column 'treated'" in error["evalue"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 
 import nbformat
 import pytest
@@ -93,3 +94,81 @@ def test_in_notebook_revalidation_gives_the_same_error():
     namespace = {"discount_rate": 1.5, "unrelated": object()}
     with pytest.raises(ParameterError, match="discount_rate"):
         P.parameters_from_namespace("nao_vfm_risk", namespace)
+
+
+# --- hostile and sloppy input (issue: nothing wrong published) -----------------------------------
+
+@pytest.mark.parametrize("values,needle", [
+    ({"cea_inputs": [float("nan"), 1, 1, 1, 0]}, "finite number"),
+    ({"wtp_range": [0, float("inf")]}, "finite number"),
+    ({"confidence_level": float("nan")}, "finite number"),
+    ({"n_simulations": True}, "true/false is not a number"),
+    ({"years": [True, 2024]}, "true/false is not a number"),
+])
+def test_nan_infinity_and_booleans_are_not_numbers(values, needle):
+    with pytest.raises(ParameterError, match=needle):
+        P.validate_parameters("personal_budgets", values)
+
+
+def test_booleans_are_still_booleans():
+    assert P.validate_parameters("personal_budgets", {"simulated_cea": True}).simulated_cea is True
+
+
+def test_yaml_duplicate_keys_aliases_and_huge_values_are_rejected(tmp_path):
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("seed: 1\nseed: 2\n")
+    with pytest.raises(ParameterError, match="key 'seed' is given twice"):
+        P.read_params_file(dup)
+    bomb = tmp_path / "bomb.yaml"  # a few hundred bytes that would expand to gigabytes
+    bomb.write_text("a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nuser_groups: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n")
+    with pytest.raises(ParameterError, match="anchors"):
+        P.read_params_file(bomb)
+    with pytest.raises(ParameterError, match="aliases|anchors"):
+        P.parse_cli_pairs(["user_groups=[*a]"])
+    with pytest.raises(ParameterError, match="given twice"):
+        P.parse_cli_pairs(["seed=1", "seed=2"])
+    with pytest.raises(ParameterError, match="ANALYSIS_MAX_PARAMS_FILE_KB"):
+        P.parse_cli_pairs(["user_groups=" + "x" * 300_000])
+
+
+def test_a_rejected_value_is_not_echoed_whole():
+    with pytest.raises(ParameterError) as err:
+        P.validate_parameters("personal_budgets", {"user_groups": ["x" * 10_000_000, 1]})
+    assert len(str(err.value)) < 2000 and "characters)" in str(err.value)
+
+
+def test_params_file_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_bytes("\ufeffseed: 7\n".encode("utf-8"))
+    assert P.read_params_file(path) == {"seed": 7}
+
+
+def test_input_file_parameters_are_checked_before_the_run(tmp_path, monkeypatch):
+    def check(value):
+        P.validate_parameters("personal_budgets", {"pilot_data_path": str(value)})
+
+    with pytest.raises(ParameterError, match="file not found"):
+        check(tmp_path / "missing.csv")
+    with pytest.raises(ParameterError, match="is not a file"):
+        check(tmp_path)
+    big = tmp_path / "big.csv"
+    big.write_text("a\n" + "1\n" * 50)
+    monkeypatch.setenv("ANALYSIS_MAX_INPUT_ROWS", "10")
+    with pytest.raises(ParameterError, match="more than 10 rows.*ANALYSIS_MAX_INPUT_ROWS"):
+        check(big)
+    monkeypatch.setenv("ANALYSIS_MAX_INPUT_ROWS", "1000")
+    monkeypatch.setenv("ANALYSIS_MAX_INPUT_MB", "0")
+    with pytest.raises(ParameterError, match="above the input limit of 0 MB.*ANALYSIS_MAX_INPUT_MB"):
+        check(big)
+    monkeypatch.setenv("ANALYSIS_MAX_INPUT_MB", "1")
+    check(big)  # within the limits
+    if os.geteuid() != 0:  # root reads anything: permission bits cannot make it unreadable
+        big.chmod(0)
+        with pytest.raises(ParameterError, match="not readable"):
+            check(big)
+
+
+def test_relative_input_paths_resolve_against_the_given_directory(tmp_path):
+    resolved = P.resolve_relative_paths("personal_budgets", {"pilot_data_path": "x.csv", "seed": 1}, tmp_path)
+    assert resolved == {"pilot_data_path": str(tmp_path / "x.csv"), "seed": 1}

@@ -182,3 +182,43 @@ def test_unknown_table_lists_the_tables():
 
     with pytest.raises(DataError, match="Unknown table 'ascofs'.*ascof"):
         data.load("ascofs")
+
+
+# --- the parquet cache is verified, not trusted ------------------------------------------------
+
+@pytest.mark.data
+def test_an_altered_or_truncated_cached_table_is_rebuilt_from_the_raw_files(isolated_cache):
+    from analysis.data import tables
+
+    tables._MEMORY.clear()
+    true = data.load("council_lookup")
+    path = tables._cache_path(TABLES["council_lookup"])
+    assert tables.verify_tables()[1] == {"name": "council_lookup", "status": "ok", "path": str(path)}
+
+    altered = true.copy()
+    altered.loc[altered.index[0], "council"] = "Tampered"
+    altered.to_parquet(path, index=False)
+    tables._MEMORY.clear()
+    assert {r["name"]: r["status"] for r in tables.verify_tables()}["council_lookup"] == "MISMATCH"
+    assert data.load("council_lookup").equals(true)
+
+    path.write_bytes(path.read_bytes()[:500])  # truncated
+    tables._MEMORY.clear()
+    assert data.load("council_lookup").equals(true)
+    assert {r["name"]: r["status"] for r in tables.verify_tables()}["council_lookup"] == "ok"
+    tables._MEMORY.clear()
+
+
+@pytest.mark.data
+def test_a_cached_table_whose_hash_file_is_missing_is_rebuilt(isolated_cache):
+    from analysis.data import tables
+
+    tables._MEMORY.clear()
+    true = data.load("council_types")
+    path = tables._cache_path(TABLES["council_types"])
+    tables._hash_path(path).unlink()
+    tables._MEMORY.clear()
+    assert {r["name"]: r["status"] for r in tables.verify_tables()}["council_types"] == "no recorded hash"
+    assert data.load("council_types").equals(true)
+    assert tables._hash_path(path).is_file()
+    tables._MEMORY.clear()

@@ -18,7 +18,7 @@ import pooch
 
 from analysis import config
 from analysis.data.catalogue import Dataset, load_catalogue
-from analysis.errors import ChecksumError, DataUnavailableError
+from analysis.errors import ChecksumError, DataError, DataUnavailableError, OutputError
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,10 @@ def fetch(name: str, *, progressbar: bool = True) -> Path:
     target = cached_path(dataset)
     if target.is_file() and sha256_of(target) == dataset.sha256:
         return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cache_unwritable(target.parent, exc) from None
     mirror = config.data_mirror()
     downloader = _RecordingDownloader(dataset, mirror, progressbar=progressbar and mirror is None)
     pooch_log = pooch.get_logger()
@@ -99,6 +103,10 @@ def fetch(name: str, *, progressbar: bool = True) -> Path:
             downloader=downloader,
             progressbar=progressbar,
         )
+    except DataError:
+        raise
+    except OSError as exc:  # the cache cannot be written (read-only, full, not a folder)
+        raise _cache_unwritable(target.parent, exc) from None
     except ValueError as exc:
         if "hash" not in str(exc).lower():
             raise
@@ -112,6 +120,11 @@ def fetch(name: str, *, progressbar: bool = True) -> Path:
     finally:
         pooch_log.setLevel(previous_level)
     return Path(path)
+
+
+def _cache_unwritable(folder: Path, exc: OSError) -> OutputError:
+    return OutputError(f"Cannot write the data cache at {folder}: {exc.strerror or exc}. Free disk space, fix "
+                       "the folder's permissions, or point ANALYSIS_CACHE_DIR at a writable folder.")
 
 
 def verify_all() -> list[dict[str, str]]:

@@ -5,6 +5,12 @@ builds it from the verified raw files, validates it and caches it as parquet
 (keyed by the raw files' sha256 and the transform version); later loads, in any
 process, read the parquet. A failed validation raises SchemaError listing the
 offending columns and first rows, and nothing is cached.
+
+The cache is not trusted blindly: when a parquet file is written, its sha256 is
+recorded beside it (``<file>.sha256``); every load re-hashes the file, and a file
+that does not match (edited, truncated, half-copied) or cannot be read is
+rebuilt from the verified raw files, with a warning. ``verify_tables`` (used by
+``python -m analysis data verify``) reports such files.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import pandera.pandas as pa
 from analysis import __version__, atomic, config, provenance
 from analysis.data import ascof, cic, cqc, provision, staff_survey, unit_costs
 from analysis.data.catalogue import load_catalogue
-from analysis.data.download import fetch
+from analysis.data.download import fetch, sha256_of
 from analysis.errors import DataError, SchemaError
 
 log = logging.getLogger(__name__)
@@ -207,6 +213,73 @@ def _cache_path(table: Table) -> Path:
     return config.cache_dir() / "tidy" / f"{table.name}-{_cache_key(table)}.parquet"
 
 
+def _hash_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _cached_status(path: Path) -> str:
+    """'ok' if the parquet file matches the hash recorded when it was written; otherwise why not."""
+    if not path.is_file():
+        return "not built"
+    recorded_file = _hash_path(path)
+    try:
+        recorded = recorded_file.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return "no recorded hash"
+    return "ok" if recorded == sha256_of(path) else "MISMATCH"
+
+
+def _write_cache(path: Path, df: pd.DataFrame) -> None:
+    """Write the parquet file and then its hash; a failure to write leaves the table uncached."""
+    try:
+        with atomic.atomic_path(path) as tmp:
+            df.to_parquet(tmp, index=False)
+            digest = sha256_of(tmp)
+        atomic.write_text(_hash_path(path), digest + "\n")
+    except OSError as exc:
+        log.warning("Could not cache table at %s (%s); it will be rebuilt next time. Check ANALYSIS_CACHE_DIR.",
+                    path, exc.strerror or exc)
+
+
+def _read_verified(name: str, path: Path) -> pd.DataFrame | None:
+    """The cached table if its file matches its recorded hash and reads; otherwise None (rebuild)."""
+    status = _cached_status(path)
+    if status == "not built":
+        return None
+    if status == "no recorded hash":
+        log.warning("Cached table %r (%s) has no recorded hash (written by an older version, or its hash "
+                    "file was lost): rebuilding it from the verified raw files.", name, path.name)
+        return None
+    if status != "ok":
+        log.warning("Cached table %r (%s) does not match the hash recorded when it was written: it was "
+                    "altered or is corrupt. Rebuilding it from the verified raw files.", name, path.name)
+        return None
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        log.warning("Cached table %r (%s) cannot be read (%s); rebuilding it from the verified raw files.",
+                    name, path.name, exc)
+        return None
+
+
+def verify_tables() -> list[dict[str, str]]:
+    """Re-hash every cached tidy table against the hash recorded when it was written."""
+    return [{"name": name, "status": _cached_status(_cache_path(table)), "path": str(_cache_path(table))}
+            for name, table in TABLES.items()]
+
+
+def prepare_all() -> None:
+    """Fetch and verify every catalogue file and build or verify every tidy table.
+
+    The runner calls this before rendering, so corrupt or missing data stops the run with a
+    DataError (exit code 2) before any report is rendered, instead of failing every report.
+    """
+    for dataset in load_catalogue():
+        fetch(dataset.name, progressbar=False)
+    for name in TABLES:
+        load(name)
+
+
 _MEMORY: dict[str, pd.DataFrame] = {}
 
 
@@ -234,15 +307,15 @@ def load(name: str) -> pd.DataFrame:
     key = str(path)
     if key in _MEMORY:
         return _copy(_MEMORY[key])
-    if path.is_file():
-        _MEMORY[key] = pd.read_parquet(path)
-        return _copy(_MEMORY[key])
+    cached = _read_verified(name, path)
+    if cached is not None:
+        _MEMORY[key] = cached
+        return _copy(cached)
     raws = [read_raw(input_name) for input_name in table.inputs]
     df = table.build(*raws)
     attrs = dict(df.attrs)
     df = validate(df, table.schema, f"Table {name!r}")
-    with atomic.atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=False)
+    _write_cache(path, df)
     df.attrs.update(attrs)
     _MEMORY[key] = df
     return _copy(df)

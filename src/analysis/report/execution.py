@@ -9,8 +9,10 @@ an HTML file: a failed report is listed in the index with its error instead.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import re
 import time
 import traceback
 from collections.abc import Callable
@@ -40,6 +42,7 @@ class Job:
     out_dir: str
     cwd: str
     context: dict[str, Any] = field(default_factory=dict)  # run-level facts for the provenance block
+    redactions: list[list[str]] = field(default_factory=list)  # [path, placeholder]: see analysis.report.redact
 
 
 @dataclass
@@ -80,12 +83,49 @@ class ExecutionFailed(Exception):
 Engine = Callable[[nbformat.NotebookNode, dict[str, Any], str, Path], nbformat.NotebookNode]
 
 
+def kernel_died(cell_index: int | None, detail: str = "") -> dict[str, Any]:
+    """The error recorded when a report's kernel dies mid-run (memory limit, OOM killer, a kill)."""
+    from analysis.report.kernels import memory_limit_note
+
+    how = f" ({detail})" if detail else ""
+    return {"cell_index": cell_index, "ename": "DeadKernelError",
+            "evalue": f"The kernel running this report died{how}; the report was not retried. "
+                      f"A kernel that runs out of memory dies this way. {memory_limit_note()}",
+            "traceback": ""}
+
+
+def _executed_up_to(nb: nbformat.NotebookNode | None) -> int | None:
+    """Index of the last code cell that started executing (papermill marks it), if any."""
+    if nb is None:
+        return None
+    started = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+               and c.get("metadata", {}).get("papermill", {}).get("status") in {"running", "completed", "failed"}]
+    return started[-1] if started else None
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+
+
+def _read_partial(scratch: Path) -> nbformat.NotebookNode | None:
+    """The partially executed notebook papermill saved, or None if it is missing or half-written."""
+    try:
+        return nbformat.read(str(scratch), as_version=4) if scratch.exists() else None
+    except Exception:  # a notebook cut short (disk full, killed mid-write) is not worth reporting
+        return None
+
+
 def papermill_engine(progress: bool = False) -> Engine:
-    """Execute with papermill in a fresh kernel; retry once if the kernel fails to start."""
+    """Execute with papermill in a fresh kernel; retry once only if the kernel failed to *start*.
+
+    A kernel that dies while running the notebook (out of memory, killed) fails the report with
+    a message naming the memory limit; re-running the whole notebook would only repeat it.
+    """
 
     def execute(nb: nbformat.NotebookNode, parameters: dict[str, Any], cwd: str,
                 scratch: Path) -> nbformat.NotebookNode:
         import papermill
+        from nbclient.exceptions import DeadKernelError
         from papermill.exceptions import PapermillExecutionError
 
         from analysis.report.kernels import LocalKernelManager
@@ -97,16 +137,29 @@ def papermill_engine(progress: bool = False) -> Engine:
                     cwd=cwd, request_save_on_cell_execute=False, log_output=False,
                     kernel_manager_class=LocalKernelManager)
             except PapermillExecutionError as exc:
-                partial = nbformat.read(str(scratch), as_version=4) if scratch.exists() else None
+                partial = _read_partial(scratch)
                 raise ExecutionFailed(partial, {"cell_index": exc.cell_index, "ename": exc.ename,
                                                 "evalue": exc.evalue,
                                                 "traceback": "\n".join(exc.traceback)[-4000:]}) from None
+            except DeadKernelError:
+                partial = _read_partial(scratch)
+                raise ExecutionFailed(partial, kernel_died(_executed_up_to(partial))) from None
             except Exception as exc:  # kernel start failures and the like
+                if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
+                    raise  # the disk is full or read-only: the runner stops the run (exit 4)
+                partial = _read_partial(scratch)
+                if _executed_up_to(partial) is not None:  # it had started running: not a start failure
+                    raise ExecutionFailed(partial, {"cell_index": _executed_up_to(partial),
+                                                    "ename": type(exc).__name__, "evalue": str(exc),
+                                                    "traceback": traceback.format_exc()[-4000:]}) from None
                 if attempt == 1:
-                    log.warning("Kernel failed (%s); retrying once", exc)
+                    log.warning("Kernel failed to start (%s); retrying once", exc)
                     continue
+                from analysis.report.kernels import memory_limit_note
+
                 raise ExecutionFailed(None, {"cell_index": None, "ename": type(exc).__name__,
-                                             "evalue": str(exc),
+                                             "evalue": f"The kernel failed to start twice: {exc}. "
+                                                       f"{memory_limit_note()}",
                                              "traceback": traceback.format_exc()[-4000:]}) from None
         raise AssertionError("unreachable")
 
@@ -119,9 +172,13 @@ def now_iso() -> str:
 
 def render_job(job: Job, engine: Engine, worker: str = "") -> JobResult:
     """Execute ``job`` with ``engine`` and write its outputs into ``job.out_dir``."""
+    from analysis.report.redact import Redactor
+
     started = time.perf_counter()
     out_dir = Path(job.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if not out_dir.is_dir():  # the run was stopped and its staging folder removed: never recreate it
+        raise FileNotFoundError(f"staging folder {out_dir} is gone; the run was stopped")
+    redactor = Redactor.from_pairs(job.redactions)
     scratch = out_dir / f".{job.slug}.executing.ipynb"
     nb = nbformat.read(job.source, as_version=4)
     error = None
@@ -129,7 +186,11 @@ def render_job(job: Job, engine: Engine, worker: str = "") -> JobResult:
         executed = engine(nb, job.parameters, job.cwd, scratch)
         status = "ok"
     except ExecutionFailed as exc:
-        executed, error, status = exc.notebook, exc.info, "failed"
+        executed, error, status = exc.notebook, dict(exc.info), "failed"
+        if error.get("ename") == "MemoryError":
+            from analysis.report.kernels import memory_limit_note
+
+            error["evalue"] = f"{error.get('evalue') or ''} {memory_limit_note()}".strip()
     finally:
         scratch.unlink(missing_ok=True)
 
@@ -138,7 +199,7 @@ def render_job(job: Job, engine: Engine, worker: str = "") -> JobResult:
     if executed is not None:
         scrub_papermill(executed)
         ipynb_name = f"{job.slug}.ipynb"
-        atomic.write_text(out_dir / ipynb_name, nbformat.writes(executed))
+        atomic.write_text(out_dir / ipynb_name, redactor.text(nbformat.writes(executed)), make_parents=False)
 
     if status == "ok" and not payload:
         status, error = "failed", {"cell_index": None, "ename": "ProvenanceMissing",
@@ -152,7 +213,10 @@ def render_job(job: Job, engine: Engine, worker: str = "") -> JobResult:
                 "parameters": payload.get("parameters", job.parameters),
                 "datasets": payload.get("datasets", []), "evidence": payload.get("evidence", []),
                 "simulated": payload.get("simulated", []), "finished_at": now_iso(), "seconds": seconds}
-        html_name, data_files = write_report(out_dir, job.slug, executed, prov, job.title, payload.get("subject"))
+        html_name, data_files = write_report(out_dir, job.slug, executed, prov, job.title, payload.get("subject"),
+                                             redact=redactor.text)
+    if error:  # plain text for run.json and the index: no terminal colour codes, no local paths
+        error = redactor.value({k: _ANSI.sub("", v) if isinstance(v, str) else v for k, v in error.items()})
     return JobResult(
         notebook=job.notebook, title=job.title, slug=job.slug, parameters=job.parameters, overrides=job.overrides,
         status=status, seconds=round(time.perf_counter() - started, 3), ipynb=ipynb_name, html=html_name,

@@ -28,6 +28,7 @@ from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from collections.abc import Callable
 
 import jinja2
 import nbformat
@@ -35,7 +36,7 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
 from analysis import atomic
-from analysis.report import datafiles
+from analysis.report import datafiles, sanitize
 from analysis.report.notebook import ABSENT_MIMETYPE, DATA_MIMETYPE, PROVENANCE_MIMETYPE
 
 REMOVE_TAGS = {"injected-parameters", "parameters", "provenance", "remove-cell"}
@@ -204,6 +205,7 @@ def render_report(nb: nbformat.NotebookNode, provenance: dict[str, Any], fallbac
     clean = _without_noise(nb, left_out)
     files = datafiles.extract(clean, stem)
     body, _resources = _exporter().from_notebook_node(clean)
+    body = sanitize.clean_body(body)  # whatever a cell displayed: only safe tags, attributes and URLs
     body, h1 = _body_without_h1(body)
     parser = _Headings()
     parser.feed(body)
@@ -211,7 +213,7 @@ def render_report(nb: nbformat.NotebookNode, provenance: dict[str, Any], fallbac
     env, css = _templates()
     page = env.get_template("report.html.j2").render(
         title=h1 or fallback_title, subject=subject, toc=toc, body=jinja2.utils.markupsafe.Markup(body),
-        prov=provenance, css=css, data_folder=datafiles.data_folder(stem),
+        prov=provenance, css=css, csp=sanitize.csp(), data_folder=datafiles.data_folder(stem),
         data_files=[f.manifest() for f in files])
     return RenderedReport(page, files, left_out)
 
@@ -223,14 +225,18 @@ def notebook_to_html(nb: nbformat.NotebookNode, provenance: dict[str, Any], fall
 
 
 def write_report(out_dir: Path, stem: str, nb: nbformat.NotebookNode, provenance: dict[str, Any],
-                 fallback_title: str, subject: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+                 fallback_title: str, subject: str | None = None,
+                 redact: Callable[[str], str] | None = None) -> tuple[str, list[dict[str, Any]]]:
     """Write ``<stem>.html`` and its CSVs into ``out_dir`` (each atomically; the CSVs first, so the
-    page never links a missing file). Returns the HTML's name and the data files' run.json entries."""
+    page never links a missing file). ``redact`` removes this machine's paths from the page and the
+    CSVs. Returns the HTML's name and the data files' run.json entries."""
+    redact = redact or (lambda text: text)
     rendered = render_report(nb, provenance, fallback_title, subject, stem)
     for data_file in rendered.data_files:
-        atomic.write_bytes(Path(out_dir) / data_file.path, data_file.content)
+        content = redact(data_file.content.decode("utf-8-sig")).encode("utf-8-sig")
+        atomic.write_bytes(Path(out_dir) / data_file.path, content)
     html_name = f"{stem}.html"
-    atomic.write_text(Path(out_dir) / html_name, rendered.html)
+    atomic.write_text(Path(out_dir) / html_name, redact(rendered.html))
     return html_name, [f.manifest() for f in rendered.data_files]
 
 
@@ -273,5 +279,14 @@ def render_index(run: dict[str, Any]) -> str:
         report.setdefault("findings", [])
     env, css = _templates()
     failures = [r for r in run["reports"] if r["status"] != "ok"]
+    script = _index_script()
     return env.get_template("index.html.j2").render(run=run, headline_columns=list(columns.items()),
-                                                     failures=failures, css=css, batch=is_batch(run))
+                                                     failures=failures, css=css, batch=is_batch(run),
+                                                     csp=sanitize.csp((script,)),
+                                                     script=jinja2.utils.markupsafe.Markup(script))
+
+
+@functools.lru_cache(maxsize=1)
+def _index_script() -> str:
+    """The index's sort script, served inline and allowed by its hash in the page's CSP."""
+    return (resources.files("analysis.report") / "templates" / "sort_table.js").read_text("utf-8")

@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, display
 
 from analysis import plots, precision, provenance
 from analysis.findings import Finding
@@ -43,8 +43,11 @@ def setup(notebook: str, namespace: dict[str, Any]) -> NotebookParameters:
 
 
 def md(text: str) -> None:
-    """Display generated narrative (Markdown)."""
-    display(Markdown(text))
+    """Display generated narrative (Markdown: bold, lists, links, tables). Raw HTML in ``text`` is
+    escaped, never rendered: narrative often quotes parameters, file names and data values."""
+    from analysis.report.sanitize import markdown_to_html
+
+    display({"text/html": markdown_to_html(text), "text/markdown": text, "text/plain": text}, raw=True)
 
 
 def headline(key: str, label: str, value: float | None, *, unit: str = "", low: float | None = None,

@@ -10,6 +10,7 @@ names the notebook, the parameter and what is allowed.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import os
 from collections.abc import Mapping
@@ -18,16 +19,41 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from analysis import config
+from analysis import config, limits
 from analysis.errors import ParameterError
+
+PATH_SUFFIX = "_path"  # a text parameter whose name ends so names an input file, checked before the run
 
 
 class NotebookParameters(BaseModel):
-    """Base for every notebook's parameters: unknown names are errors; values are JSON-safe."""
+    """Base for every notebook's parameters: unknown names are errors; values are JSON-safe.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    Beyond each field's type and range: numbers must be finite (no NaN or infinity, also inside
+    lists), ``true``/``false`` is not accepted as a number, and every ``*_path`` parameter must
+    name a readable file within the input limits (``analysis.limits``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, values: Any) -> Any:
+        if isinstance(values, Mapping):
+            props = _schema_properties(cls)
+            for name, value in values.items():
+                if name in props and _bool_where_number(value, props[name]):
+                    raise ValueError(f"{name}: true/false is not a number (got {_short(value)})")
+        return values
+
+    @model_validator(mode="after")
+    def _input_files_exist(self) -> NotebookParameters:
+        for name in path_fields(type(self)):
+            value = getattr(self, name)
+            if value:
+                check_input_file(name, value)
+        return self
 
     def as_papermill(self) -> dict[str, Any]:
         """Plain JSON-safe values for papermill to inject (no tuples, dates or objects)."""
@@ -51,6 +77,77 @@ class NotebookParameters(BaseModel):
             text += f"; default {field.default!r}"
             out[name] = text + (f". {field.description}" if field.description else "")
         return out
+
+
+@functools.lru_cache(maxsize=64)
+def _schema_properties(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema().get("properties", {})
+
+
+def _bool_where_number(value: Any, prop: dict) -> bool:
+    """True if ``value`` holds a bool where the schema ``prop`` expects a number (pydantic would take it)."""
+    branches = prop.get("anyOf", [prop])
+    if isinstance(value, bool):
+        kinds = {b.get("type") for b in branches}
+        return "boolean" not in kinds and bool(kinds & {"integer", "number"})
+    if isinstance(value, list):
+        items = [b.get("items", {}) for b in branches if b.get("type") == "array"]
+        return any(_bool_where_number(v, item) for item in items for v in value)
+    return False
+
+
+def _cut(text: str, limit: int = 120) -> str:
+    """``text`` cut to ``limit`` characters, so a huge rejected value is not echoed whole."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    return _cut(repr(value), limit)
+
+
+def path_fields(model: type[NotebookParameters]) -> list[str]:
+    return [name for name in model.model_fields if name.endswith(PATH_SUFFIX)]
+
+
+def check_input_file(name: str, value: str) -> None:
+    """Raise ValueError unless ``value`` is a readable regular file within the input limits."""
+    path = Path(value).expanduser()
+    where = "" if path.is_absolute() else f" (relative paths are resolved against {Path.cwd()})"
+    if not path.exists():
+        raise ValueError(f"{name}: file not found: {value}{where}")
+    if not path.is_file():
+        raise ValueError(f"{name}: {value} is not a file{where}")
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"{name}: {value} is not readable by this user")
+    size = path.stat().st_size
+    max_mb = limits.MAX_INPUT_MB.value()
+    if size > max_mb * 1_000_000:
+        raise ValueError(f"{name}: {value} is {size / 1e6:,.1f} MB, above the input limit of {max_mb} MB; "
+                         + limits.MAX_INPUT_MB.how_to_raise())
+    max_rows = limits.MAX_INPUT_ROWS.value()
+    lines = 0
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                lines += block.count(b"\n")
+                if lines > max_rows + 1:  # + the header line
+                    raise ValueError(f"{name}: {value} has more than {max_rows:,} rows, the input limit; "
+                                     + limits.MAX_INPUT_ROWS.how_to_raise())
+    except OSError as exc:
+        raise ValueError(f"{name}: {value} cannot be read: {exc.strerror}") from None
+
+
+def resolve_relative_paths(notebook: str, values: Mapping[str, Any], base: Path | None = None) -> dict[str, Any]:
+    """Make relative ``*_path`` values absolute against ``base`` (the directory the command was run
+    from), so they do not silently resolve against the kernel's working folder (notebooks/)."""
+    spec = get_spec(notebook)
+    base = Path(base) if base else Path.cwd()
+    out = dict(values)
+    for name in path_fields(spec.parameters):
+        value = out.get(name)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            out[name] = str((base / Path(value).expanduser()).resolve())
+    return out
 
 
 def _describe_type(prop: dict) -> str:
@@ -86,6 +183,7 @@ class NotebookSpec:
     parameters: type[NotebookParameters]
     description: str
     source: Path | None = None  # only for test fixtures; real notebooks live in notebooks/
+    needs_data: bool = True  # the runner fetches and verifies the data before rendering
 
     @property
     def path(self) -> Path:
@@ -156,7 +254,10 @@ def _format_error(notebook: str, model: type[NotebookParameters], exc: Validatio
         else:
             where = ".".join(str(p) for p in loc)
             given = values.get(name, "<missing>")
-            lines.append(f"  - parameter {where!r} = {given!r}: {err['msg']}. Allowed: "
+            if not loc:  # a check across fields or on a file: the message names the parameter
+                lines.append(f"  - {_cut(err['msg'].removeprefix('Value error, '), 600)}")
+                continue
+            lines.append(f"  - parameter {where!r} = {_short(given)}: {err['msg']}. Allowed: "
                          f"{allowed.get(name, 'see analysis params ' + notebook)}")
     return "\n".join(lines)
 
@@ -170,20 +271,58 @@ def validate_parameters(notebook: str, values: Mapping[str, Any]) -> NotebookPar
         raise ParameterError(_format_error(spec.name, spec.parameters, exc, values)) from None
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML for parameters: no anchors or aliases (a few bytes of aliases can expand to gigabytes),
+    and a key given twice in one mapping is an error rather than silently the last value."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML aliases (*name) are not allowed in parameters", event.start_mark)
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML anchors (&name) are not allowed in parameters", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark, f"key {key!r} is given twice",
+                    key_node.start_mark)
+            seen[key] = True
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str, what: str) -> Any:
+    """Parse parameter YAML safely (see ``_StrictLoader``) within the size limit; ParameterError if bad."""
+    max_kb = limits.MAX_PARAMS_FILE_KB.value()
+    if len(text.encode("utf-8", "surrogatepass")) > max_kb * 1024:
+        raise ParameterError(f"{what} is {len(text):,} characters, above the limit of {max_kb} KB; "
+                             + limits.MAX_PARAMS_FILE_KB.how_to_raise())
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{what} is not valid YAML: {_cut(str(exc), 400)}") from None
+
+
 def parse_cli_pairs(pairs: list[str]) -> dict[str, Any]:
     """Parse ``-p name=value`` pairs; values are YAML scalars/lists (``3``, ``0.5``, ``[a, b]``)."""
     out: dict[str, Any] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise ParameterError(f"Parameter {pair!r} must look like name=value")
+            raise ParameterError(f"Parameter {_short(pair)} must look like name=value")
         name, raw = pair.split("=", 1)
         name = name.strip()
         if not name.isidentifier():
-            raise ParameterError(f"Parameter name {name!r} is not a valid name")
-        try:
-            out[name] = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError as exc:
-            raise ParameterError(f"Parameter {name!r}: cannot read value {raw!r}: {exc}") from None
+            raise ParameterError(f"Parameter name {_short(name)} is not a valid name")
+        if name in out:
+            raise ParameterError(f"Parameter {name!r} is given twice (-p {name}=...)")
+        out[name] = load_yaml(raw, f"Parameter {name!r}") if raw.strip() else ""
     return out
 
 
@@ -191,10 +330,16 @@ def read_params_file(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"Parameters file not found: {path}")
+    size = path.stat().st_size
+    max_kb = limits.MAX_PARAMS_FILE_KB.value()
+    if size > max_kb * 1024:
+        raise ParameterError(f"Parameters file {path} is {size:,} bytes, above the limit of {max_kb} KB; "
+                             + limits.MAX_PARAMS_FILE_KB.how_to_raise())
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"Parameters file {path} is not valid YAML: {exc}") from None
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is dropped
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"Parameters file {path} cannot be read as UTF-8 text: {exc}") from None
+    data = load_yaml(text, f"Parameters file {path}") or {}
     if not isinstance(data, dict):
         raise ParameterError(f"Parameters file {path} must hold a mapping of name: value")
     return data

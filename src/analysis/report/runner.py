@@ -3,34 +3,51 @@
 1. **Plan**: resolve notebooks and parameter sets (defaults, ``-p``, ``-f`` or a
    batch manifest) and validate every set before anything runs. One bad
    parameter anywhere stops the run with a message and nothing is written.
-2. **Execute**: render each report with the chosen executor into a hidden
-   staging folder ``reports/.partial-<run-id>``.
-3. **Publish**: write ``run.json`` and ``index.html``, rename the staging folder
-   to ``reports/<run-id>`` and point ``reports/latest`` at it. An interrupted
-   (Ctrl-C) run removes its staging folder: no half-written report or index.
+2. **Check data**: fetch and hash-check every dataset and cached table the
+   notebooks read; corrupt data stops the run here (exit 2), before rendering.
+3. **Execute**: render each report with the chosen executor into a hidden
+   staging folder ``reports/.partial-<run-id>``, locked for the run's lifetime.
+4. **Publish**: write ``run.json`` and ``index.html``, rename the staging folder
+   to ``reports/<run-id>`` and point ``reports/latest`` at it, unless every
+   report failed (the run folder is kept for diagnosis; ``latest`` stays on the
+   last good run).
+
+SIGINT, SIGTERM and SIGHUP stop the workers and kernels and remove the staging
+folder before the process exits (codes 130, 143, 129). A run killed outright
+(SIGKILL, power loss) leaves its staging folder behind, unlocked: the next run
+into the same folder removes it (:func:`clean_stale_staging`). Nothing a run
+publishes names this machine's paths (see ``analysis.report.redact``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
+import fcntl
 import hashlib
 import json
 import logging
+import os
 import re
 import secrets
 import shutil
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from analysis import atomic, config
-from analysis.errors import ParameterError
-from analysis.report import environment
+from analysis import atomic, config, limits
+from analysis.errors import OutputError, ParameterError, RunInterrupted
+from analysis.report import environment, redact
 from analysis.report.execution import Job, JobResult, now_iso
 from analysis.report.export import render_index
-from analysis.report.params import get_spec, notebooks, read_params_file, validate_parameters
+from analysis.report.params import (PATH_SUFFIX, get_spec, load_yaml, notebooks, read_params_file, resolve_relative_paths,
+                                    validate_parameters)
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +78,15 @@ def slug_for(notebook: str, overrides: dict[str, Any]) -> str:
 
 
 def plan(notebook_names: list[str] | None, overrides: dict[str, Any] | None = None,
-         params_file: Path | None = None, batch_rows: list[dict[str, Any]] | None = None) -> list[PlannedReport]:
-    """Validate every report's parameters; raise ParameterError before anything runs."""
+         params_file: Path | None = None, batch_rows: list[dict[str, Any]] | None = None,
+         warnings: list[str] | None = None) -> list[PlannedReport]:
+    """Validate every report's parameters; raise ParameterError before anything runs.
+
+    Relative input-file paths are resolved against the current directory (where the command was
+    run), not the notebooks' folder. Batch rows that give the same parameters are rendered once,
+    with a warning (logged, and appended to ``warnings`` when given).
+    """
+    limits.check_all()
     names = notebook_names or sorted(notebooks())
     base = dict(read_params_file(params_file)) if params_file else {}
     base.update(overrides or {})
@@ -77,16 +101,32 @@ def plan(notebook_names: list[str] | None, overrides: dict[str, Any] | None = No
     for name in names:
         spec = get_spec(name)
         defaults = spec.parameters().as_papermill()
+        first_row: dict[str, int] = {}
         for i, row in enumerate(row_sets, start=1):
-            values = {**base, **row}
+            given = {**base, **row}
+            values = resolve_relative_paths(spec.name, given)
             try:
                 validated = validate_parameters(spec.name, values).as_papermill()
             except ParameterError as exc:
                 where = f"batch row {i}: " if batch_rows is not None else ""
-                errors.append(where + str(exc))
+                relative = [f"{k}={given[k]}" for k in values if values[k] != given.get(k)]
+                note = (f"\n  (relative paths are resolved against the directory the command was run from, "
+                        f"{Path.cwd()}: {', '.join(relative)})" if relative else "")
+                errors.append(where + str(exc) + note)
                 continue
             changed = {k: v for k, v in validated.items() if k in values and v != defaults.get(k)}
-            planned.append(PlannedReport(spec.name, validated, changed, slug_for(spec.name, changed)))
+            fingerprint = json.dumps(validated, sort_keys=True, default=str)
+            if fingerprint in first_row:
+                message = (f"batch row {i} gives the same parameters as row {first_row[fingerprint]}; "
+                           "it is rendered once")
+                log.warning(message)
+                if warnings is not None:
+                    warnings.append(message)
+                continue
+            first_row[fingerprint] = i
+            named = {k: Path(v).name if k.endswith(PATH_SUFFIX) and isinstance(v, str) else v
+                     for k, v in changed.items()}  # file names, not this machine's folders
+            planned.append(PlannedReport(spec.name, validated, changed, slug_for(spec.name, named)))
     if errors:
         raise ParameterError("\n".join(errors))
     seen: dict[str, int] = {}
@@ -101,15 +141,18 @@ def plan(notebook_names: list[str] | None, overrides: dict[str, Any] | None = No
 
 def read_batch_manifest(path: Path) -> list[dict[str, Any]]:
     """A CSV with one row per report; columns are parameter names, cells YAML scalars."""
-    import yaml
-
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"Batch manifest not found: {path}")
-    with open(path, newline="", encoding="utf-8") as fh:
+    # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark, which is not part of the first name.
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames:
             raise ParameterError(f"Batch manifest {path} has no header row")
+        names = [n.strip() for n in reader.fieldnames]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ParameterError(f"Batch manifest {path}: column(s) {', '.join(repeated)} appear more than once")
         rows = []
         for line, raw in enumerate(reader, start=2):
             if None in raw:
@@ -118,10 +161,7 @@ def read_batch_manifest(path: Path) -> list[dict[str, Any]]:
             for key, cell in raw.items():
                 if cell is None or cell == "":
                     continue
-                try:
-                    row[key.strip()] = yaml.safe_load(cell)
-                except yaml.YAMLError as exc:
-                    raise ParameterError(f"Batch manifest {path} line {line}, column {key}: {exc}") from None
+                row[key.strip()] = load_yaml(cell, f"Batch manifest {path} line {line}, column {key}")
             rows.append(row)
     if not rows:
         raise ParameterError(f"Batch manifest {path} has no rows")
@@ -140,22 +180,201 @@ def _summarise(run_id: str, started: str, seconds: float, results: list[JobResul
             "reports": [r.as_dict() for r in results]}
 
 
+# --- staging folders, locks and signals -------------------------------------------------------
+
+STAGING_PREFIX = ".partial-"
+
+
+def _lock_path(staging: Path) -> Path:
+    return staging.with_name(staging.name + ".lock")
+
+
+def _create_locked(lock: Path) -> int:
+    """Create ``lock`` already locked (flock), so no other run ever sees it unlocked while we live.
+
+    The lock is released by the kernel when this process exits, however it exits (even SIGKILL):
+    an unlocked lock file means its run is dead.
+    """
+    tmp = lock.with_name(f"{lock.name}.{os.getpid()}.{secrets.token_hex(3)}")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.replace(tmp, lock)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return fd
+
+
+def clean_stale_staging(out_root: Path) -> list[str]:
+    """Remove staging folders (and lock files) left by runs that are no longer alive.
+
+    A run holds an exclusive lock on ``.partial-<id>.lock`` while it runs; if the lock can be
+    taken, its run is dead (killed, crashed, power lost) and its staging folder is removed. A
+    staging folder with no lock file at all comes from a run that died before locking, or from an
+    older version of the suite, and is removed too. Live runs are never touched.
+    """
+    removed = []
+    if not out_root.is_dir():
+        return removed
+    for entry in sorted(out_root.iterdir()):
+        name = entry.name
+        if not name.startswith(STAGING_PREFIX):
+            continue
+        if name.endswith(".lock"):
+            staging = entry.with_name(name.removesuffix(".lock"))
+            lock = entry
+        elif entry.is_dir() and not _lock_path(entry).exists():
+            staging, lock = entry, None
+        else:
+            continue  # a staging folder with a lock file: decided when its lock file is visited
+        if lock is not None:
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue  # a live run
+            try:
+                shutil.rmtree(staging, ignore_errors=True)
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+            finally:
+                os.close(fd)
+        else:
+            if time.time() - entry.stat().st_mtime < 5:
+                continue  # perhaps a run between creating its lock and its folder: next time
+            shutil.rmtree(staging, ignore_errors=True)
+        removed.append(staging.name)
+        log.warning("Removed %s, left by a run that was killed before it finished", staging.name)
+    for entry in out_root.glob(".latest.tmp-*"):  # a symlink swap cut short by a kill
+        pid = entry.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn SIGINT, SIGTERM and SIGHUP into ``RunInterrupted`` in the main thread, so the run's
+    ``finally`` blocks stop workers and kernels and remove staging. Further signals during that
+    clean-up are noted, not raised (a second Ctrl-C must not cut the clean-up short)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    state = {"raised": False}
+
+    def handler(signum, frame):
+        if state["raised"]:
+            log.warning("Received %s again; still stopping workers and removing the staging folder",
+                        signal.Signals(signum).name)
+            return
+        state["raised"] = True
+        raise RunInterrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in _HANDLED_SIGNALS}
+    try:
+        yield
+    except RunInterrupted:
+        state["raised"] = True
+        raise
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _prepare_out_root(out_root: Path) -> None:
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"Cannot create the reports folder {out_root}: {exc.strerror or exc}. "
+                          "Choose another with --out or ANALYSIS_REPORTS_DIR.") from None
+    if not out_root.is_dir():
+        raise OutputError(f"The reports folder {out_root} is not a folder. Choose another with --out.")
+
+
+def _disk_full(results: list[JobResult]) -> bool:
+    return any(r.error and f"[Errno {errno.ENOSPC}]" in str(r.error.get("evalue", "")) for r in results)
+
+
+def _check_data(planned: list[PlannedReport]) -> None:
+    """Fetch and verify the data the notebooks read (raises DataError: exit 2, nothing rendered)."""
+    if any(get_spec(p.notebook).needs_data for p in planned):
+        from analysis.data.tables import prepare_all
+
+        prepare_all()
+
+
 def run(planned: list[PlannedReport], *, out_root: Path | None = None, executor: str = "serial",
         workers: int | None = None, scheduler: str | None = None, progress: bool = True,
         run_config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Render ``planned`` reports and publish the run. Returns the run summary (run.json)."""
-    from analysis.report import executors
+    """Render ``planned`` reports and publish the run. Returns the run summary (run.json).
+
+    Raises OutputError when the reports folder cannot be written (nothing is published),
+    RunInterrupted on SIGINT/SIGTERM/SIGHUP (workers and kernels stopped, staging removed).
+    """
+    from analysis.report import executors, kernels
 
     out_root = Path(out_root) if out_root else config.reports_dir()
-    out_root.mkdir(parents=True, exist_ok=True)
-    run_id = new_run_id()
-    staging = out_root / f".partial-{run_id}"
-    staging.mkdir()
+    with stop_on_signals():
+        _check_data(planned)
+        _prepare_out_root(out_root)
+        clean_stale_staging(out_root)
+        run_id = new_run_id()
+        staging = out_root / f"{STAGING_PREFIX}{run_id}"
+        lock = _lock_path(staging)
+        lock_fd = None
+        try:
+            lock_fd = _create_locked(lock)
+            staging.mkdir()
+        except OSError as exc:
+            if lock_fd is not None:
+                os.close(lock_fd)
+            with contextlib.suppress(OSError):
+                lock.unlink()
+            raise OutputError(f"Cannot write to the reports folder {out_root}: {exc.strerror or exc}. "
+                              "Choose another with --out or ANALYSIS_REPORTS_DIR.") from None
+        try:
+            return _run_in_staging(planned, out_root, run_id, staging, executor, workers, scheduler,
+                                   progress, run_config or {}, executors)
+        except BaseException:
+            kernels.kill_all()  # a serial kernel interrupted mid-cell
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                lock.unlink()
+            os.close(lock_fd)
+
+
+def _run_in_staging(planned, out_root, run_id, staging, executor, workers, scheduler, progress, run_config,
+                    executors) -> dict[str, Any]:
     root = config.project_root()
     env = environment.environment(root)
     started_at = now_iso()
     t0 = time.perf_counter()
-    run_config = {**(run_config or {}), "executor": executor, "workers": workers, "scheduler": scheduler,
+    redactor = redact.for_run((p.parameters for p in planned), out_root)
+    run_config = {**run_config, "executor": executor, "workers": workers, "scheduler": scheduler,
                   "reports": [p.slug for p in planned],
                   "data_source": "local mirror (ANALYSIS_DATA_MIRROR)" if config.data_mirror() else "pinned URLs"}
     for key in ("params_file", "batch"):  # shared with the reports: file names, not this machine's paths
@@ -168,19 +387,36 @@ def run(planned: list[PlannedReport], *, out_root: Path | None = None, executor:
     context = {"run_id": run_id, "started_at": started_at, "environment": env}
     jobs = [Job(notebook=p.notebook, title=get_spec(p.notebook).title, source=str(get_spec(p.notebook).path),
                 parameters=p.parameters, overrides=p.overrides, slug=p.slug, out_dir=str(staging),
-                cwd=str(get_spec(p.notebook).path.parent), context=context) for p in planned]
+                cwd=str(get_spec(p.notebook).path.parent), context=context, redactions=redactor.as_pairs())
+            for p in planned]
     try:
         results = executors.execute(jobs, executor=executor, workers=workers, scheduler=scheduler,
                                     progress=progress)
-        status = "ok" if all(r.status == "ok" for r in results) else "failed"
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise
+        raise OutputError(f"Could not write the reports into {out_root}: {exc.strerror or exc}. Nothing was "
+                          "published and `latest` is unchanged. Free disk space or choose another folder "
+                          "with --out.") from None
+    try:
+        if _disk_full(results):
+            raise OSError(errno.ENOSPC, "No space left on device while writing reports")
+        ok = sum(r.status == "ok" for r in results)
+        status = "ok" if ok == len(results) else "failed"
         summary = _summarise(run_id, started_at, time.perf_counter() - t0, results, env, run_config, status)
-        atomic.write_json(staging / "run.json", summary)
-        atomic.write_text(staging / "index.html", render_index(json.loads(json.dumps(summary, default=str))))
+        summary["latest"] = ok > 0  # a run in which every report failed does not replace `latest`
+        summary = redactor.value(json.loads(atomic.dumps_json(summary)))
+        atomic.write_json(staging / "run.json", summary, make_parents=False)
+        atomic.write_text(staging / "index.html", render_index(json.loads(json.dumps(summary))), make_parents=False)
         final = out_root / run_id
         staging.rename(final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    atomic.replace_symlink(out_root / "latest", run_id)
+    except OSError as exc:
+        raise OutputError(f"Could not write the run into {out_root}: {exc.strerror or exc}. Nothing was published "
+                          "and `latest` is unchanged. Free disk space or choose another folder with --out.") from None
+    if summary["latest"]:
+        atomic.replace_symlink(out_root / "latest", run_id)
+    else:
+        log.error("Every report failed: the run is kept in %s for diagnosis, but `latest` still points at "
+                  "the previous run", final)
     summary["path"] = str(final)
     return summary

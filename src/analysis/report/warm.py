@@ -15,7 +15,7 @@ Modules stay imported and loaded tables stay in the library's in-memory cache
 (``analysis.data.tables``), which returns copies, so a report cannot alter
 another's data. ``tests/e2e/test_executors.py`` checks that nothing leaks.
 
-The same worker logic runs in a local process pool (``processes``) or on
+The same warm kernels run in a local process pool (``processes``, see ``WorkerPool``) or on
 dask.distributed workers (``dask``; a LocalCluster by default).
 """
 
@@ -28,7 +28,6 @@ import os
 import time
 import traceback
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ import nbformat
 from nbformat.v4 import new_code_cell
 from tqdm.auto import tqdm
 
+from analysis.errors import OutputError, ParameterError
 from analysis.report.execution import ExecutionFailed, Job, JobResult, render_job
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,10 @@ class WarmKernel:
         self.reports = 0
         self._start_with_retry()
 
+    @property
+    def pid(self) -> int | None:
+        return self.km.kernel_pid if self.km is not None else None
+
     def _start(self) -> None:
         from jupyter_core.utils import run_sync
 
@@ -143,10 +147,18 @@ class WarmKernel:
 
     def run(self, nb: nbformat.NotebookNode, parameters: dict[str, Any], cwd: str,
             scratch: Path) -> nbformat.NotebookNode:
-        """Engine interface (see analysis.report.execution): parameterise, reset, execute."""
+        """Engine interface (see analysis.report.execution): parameterise, reset, execute.
+
+        If the previous report killed the kernel, a fresh one is started first. A kernel that dies
+        during this report fails this report only (with the memory limit named); it is not re-run.
+        """
         from nbclient.exceptions import CellExecutionError, DeadKernelError
         from papermill.parameterize import parameterize_notebook
 
+        from analysis.report.execution import kernel_died
+
+        if self.km is None:
+            self._start_with_retry()
         nb = copy.deepcopy(nb)
         # The metadata papermill's own loader adds (scrubbed again before the notebook is saved).
         nb.metadata.setdefault("papermill", {"parameters": {}, "default_parameters": {}, "environment_variables": {}})
@@ -165,8 +177,14 @@ class WarmKernel:
                           and any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
             raise ExecutionFailed(nb, {"cell_index": index, "ename": exc.ename, "evalue": exc.evalue,
                                        "traceback": str(exc)[-4000:]}) from None
-        except (DeadKernelError, RuntimeError, TimeoutError) as exc:
-            self.restart()
+        except DeadKernelError:
+            detail = self.km.exit_description() if self.km is not None else ""
+            nb.cells.pop(0)
+            running = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("outputs")]
+            self.shutdown()  # a fresh kernel is started for the next report
+            raise ExecutionFailed(nb, kernel_died(running[-1] if running else None, detail)) from None
+        except (RuntimeError, TimeoutError) as exc:
+            self.shutdown()
             raise ExecutionFailed(None, {"cell_index": None, "ename": type(exc).__name__, "evalue": str(exc),
                                          "traceback": traceback.format_exc()[-4000:]}) from None
         nb.cells.pop(0)
@@ -192,56 +210,235 @@ class WarmKernel:
         except Exception:  # shutting down a broken kernel must not mask the original problem
             pass
         self.kc = None
+        self.km = None
 
 
 # --- process pool ----------------------------------------------------------------------------
+#
+# Not concurrent.futures.ProcessPoolExecutor: when one of its workers dies, the whole pool is
+# "broken" and every pending report fails. Here the runner knows which report each worker is
+# running, so a worker that dies (killed, out of memory) fails that report only and is replaced.
+# Workers ignore SIGINT (the runner coordinates a Ctrl-C), stop their kernel on SIGTERM, and
+# watch the runner: if it disappears (kill -9), they kill their kernel and exit.
 
-_WORKER_KERNEL: WarmKernel | None = None
+def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """Worker thread: if the runner dies, kill this worker's kernels and exit at once."""
+    from analysis.report import kernels
+
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent_pid:
+            kernels.kill_all()
+            os._exit(1)
 
 
-def _init_worker() -> None:
-    global _WORKER_KERNEL
+def _terminate_worker(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _worker_main(conn, parent_pid: int) -> None:
+    """A worker process: start a warm kernel, then render each job sent until told to stop."""
+    import signal
+    import threading
+
+    from analysis.report import kernels
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _terminate_worker)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="watch-runner").start()
     os.environ.setdefault("MPLBACKEND", "Agg")
-    _WORKER_KERNEL = WarmKernel()
-    atexit.register(_WORKER_KERNEL.shutdown)
+    kernel = None
+    try:
+        try:
+            kernel = WarmKernel()
+        except Exception as exc:
+            conn.send(("start-failed", {"ename": type(exc).__name__, "evalue": str(exc)}))
+            return
+        conn.send(("ready", kernel.pid))
+        while True:
+            try:
+                job = conn.recv()
+            except EOFError:
+                return
+            if job is None:
+                return
+            started = time.perf_counter()
+            try:
+                result = render_job(job, kernel, worker=f"pid-{os.getpid()}")
+            except Exception as exc:  # writing the report failed (disk full...): this report fails
+                result = _failed(job, exc, time.perf_counter() - started)
+            conn.send(("result", result))
+            conn.send(("ready", kernel.pid))
+    finally:
+        if kernel is not None:
+            kernel.shutdown()
+        kernels.kill_all()
 
 
-def _worker_render(job: Job) -> JobResult:
-    global _WORKER_KERNEL
-    if _WORKER_KERNEL is None:
-        _init_worker()
-    return render_job(job, _WORKER_KERNEL, worker=f"pid-{os.getpid()}")
+def _describe_exit(code: int | None) -> str:
+    import signal
+
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by signal {-code} ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
-def _failed(job: Job, exc: BaseException, seconds: float) -> JobResult:
+def _failed(job: Job, exc: BaseException | None, seconds: float, *, ename: str | None = None,
+            evalue: str | None = None) -> JobResult:
     return JobResult(notebook=job.notebook, title=job.title, slug=job.slug, parameters=job.parameters,
-                     overrides=job.overrides, status="failed", seconds=seconds, ipynb=None, html=None,
-                     error={"cell_index": None, "ename": type(exc).__name__, "evalue": str(exc),
-                            "traceback": "".join(traceback.format_exception(exc))[-4000:]})
+                     overrides=job.overrides, status="failed", seconds=round(seconds, 3), ipynb=None, html=None,
+                     error={"cell_index": None, "ename": ename or type(exc).__name__,
+                            "evalue": evalue if evalue is not None else str(exc),
+                            "traceback": "".join(traceback.format_exception(exc))[-4000:] if exc else ""})
+
+
+class _Worker:
+    def __init__(self, ctx):
+        parent_conn, child_conn = ctx.Pipe()
+        self.conn = parent_conn
+        self.process = ctx.Process(target=_worker_main, args=(child_conn, os.getpid()), daemon=True,
+                                   name="analysis-report-worker")
+        self.process.start()
+        child_conn.close()
+        self.ready = False
+        self.started = False  # has sent "ready" at least once
+        self.kernel_pid: int | None = None
+        self.job: int | None = None
+        self.job_started = 0.0
+
+
+class WorkerPool:
+    """``workers`` processes, each with a warm kernel; one job at a time per worker."""
+
+    def __init__(self, workers: int):
+        self.ctx = mp.get_context("spawn")
+        self.size = workers
+        self.workers: list[_Worker] = []
+
+    def run(self, jobs: Sequence[Job], progress: bool = True) -> list[JobResult]:
+        from multiprocessing.connection import wait
+
+        results: dict[int, JobResult] = {}
+        pending = list(range(len(jobs)))[::-1]  # pop() from the end = in order
+        start_failures: list[dict[str, str]] = []  # since a kernel last became ready
+        self.workers = [_Worker(self.ctx) for _ in range(self.size)]
+        bar = tqdm(total=len(jobs), desc=f"reports ({self.size} warm kernels)", unit="report", disable=not progress)
+        try:
+            while len(results) < len(jobs):
+                for worker in self.workers:
+                    if worker.ready and worker.job is None and pending:
+                        worker.job = pending.pop()
+                        worker.job_started = time.perf_counter()
+                        worker.ready = False
+                        worker.conn.send(jobs[worker.job])
+                waitables = {}
+                for worker in self.workers:
+                    waitables[worker.conn] = worker
+                    waitables[worker.process.sentinel] = worker
+                for handle in wait(list(waitables), timeout=1.0):
+                    worker = waitables[handle]
+                    if worker not in self.workers:
+                        continue  # already replaced in this round
+                    if handle is worker.conn:
+                        try:
+                            kind, payload = worker.conn.recv()
+                        except (EOFError, OSError):
+                            kind, payload = "died", None
+                    else:
+                        kind, payload = "died", None
+                        while worker.conn.poll():  # a result sent just before exiting still counts
+                            try:
+                                kind, payload = worker.conn.recv()
+                            except (EOFError, OSError):
+                                kind, payload = "died", None
+                                break
+                            if kind == "result":
+                                break
+                    if kind == "ready":
+                        worker.ready, worker.kernel_pid, worker.started = True, payload, True
+                        start_failures.clear()
+                    elif kind == "result":
+                        results[worker.job] = payload
+                        worker.job = None
+                        bar.update(1)
+                    elif kind in ("start-failed", "died"):
+                        if not worker.started:  # it never got a kernel going
+                            start_failures.append(payload or {"ename": "WorkerDied",
+                                                              "evalue": "a worker process died while starting"})
+                        if len(start_failures) >= 2 * self.size:  # it is not going to work: stop trying
+                            self._fail_pending(pending, jobs, results, start_failures[-1], bar)
+                        self._replace(worker, jobs, results, bar)
+            bar.close()
+        finally:
+            self.close()
+        return [results[i] for i in range(len(jobs))]
+
+    def _replace(self, worker: _Worker, jobs, results, bar) -> None:
+        """A worker exited: fail the report it was running (only that one) and start a new worker."""
+        worker.process.join(timeout=5)
+        code = worker.process.exitcode
+        if worker.job is not None and worker.job not in results:
+            how = _describe_exit(code)
+            results[worker.job] = _failed(
+                jobs[worker.job], None, time.perf_counter() - worker.job_started, ename="WorkerDied",
+                evalue=f"The worker process rendering this report died ({how}); the other reports were not "
+                       "affected and this one was not retried. A worker killed by SIGKILL is often the "
+                       "out-of-memory killer.")
+            bar.update(1)
+        self._kill(worker)
+        self.workers.remove(worker)
+        if len(results) < len(jobs):
+            self.workers.append(_Worker(self.ctx))
+
+    def _fail_pending(self, pending, jobs, results, info, bar) -> None:
+        from analysis.report.kernels import memory_limit_note
+
+        while pending:
+            i = pending.pop()
+            results[i] = _failed(jobs[i], None, 0.0, ename=info.get("ename", "KernelStartFailed"),
+                                 evalue=f"No worker could start a kernel: {info.get('evalue', '')}. "
+                                        f"{memory_limit_note()}")
+            bar.update(1)
+
+    @staticmethod
+    def _kill(worker: _Worker) -> None:
+        import signal
+
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(timeout=5)
+        if worker.kernel_pid:  # the worker could not stop its kernel itself
+            try:
+                os.kill(worker.kernel_pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        worker.conn.close()
+
+    def close(self, grace: float = 10.0) -> None:
+        """Stop every worker and its kernel: ask (SIGTERM), wait up to ``grace`` seconds, then kill."""
+        import signal
+
+        for worker in self.workers:
+            if worker.process.is_alive():
+                try:
+                    os.kill(worker.process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + grace
+        for worker in self.workers:
+            worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            self._kill(worker)
+        self.workers = []
 
 
 def run_processes(jobs: Sequence[Job], workers: int, progress: bool = True) -> list[JobResult]:
     workers = max(1, min(workers, len(jobs)))
-    results: dict[int, JobResult] = {}
-    ctx = mp.get_context("spawn")
-    started = time.perf_counter()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
-    try:
-        futures = {pool.submit(_worker_render, job): i for i, job in enumerate(jobs)}
-        bar = tqdm(total=len(jobs), desc=f"reports ({workers} warm kernels)", unit="report", disable=not progress)
-        for future in as_completed(futures):
-            i = futures[future]
-            try:
-                results[i] = future.result()
-            except Exception as exc:  # a worker died: the report fails, the others go on
-                results[i] = _failed(jobs[i], exc, time.perf_counter() - started)
-            bar.update(1)
-        bar.close()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return [results[i] for i in range(len(jobs))]
+    return WorkerPool(workers).run(jobs, progress)
 
 
 # --- dask ------------------------------------------------------------------------------------
@@ -273,6 +470,26 @@ class _KernelTeardown:
             kernel.shutdown()
 
 
+SCHEDULER_CONNECT_TIMEOUT = 10  # seconds
+
+
+def check_scheduler_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast, with a clear message, when a ``tcp://host:port`` scheduler does not answer."""
+    import socket
+    from urllib.parse import urlparse
+
+    parsed = urlparse(address if "://" in address else f"tcp://{address}")
+    if parsed.scheme not in ("tcp", "tls") or not parsed.hostname or not parsed.port:
+        raise ParameterError(f"--scheduler {address!r} should look like tcp://host:8786")
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise OutputError(f"Cannot reach the dask scheduler at {address}: {exc.strerror or exc}. Check the "
+                          "address and that the scheduler is running, or drop --scheduler to use a local "
+                          "cluster.") from None
+
+
 def run_dask(jobs: Sequence[Job], workers: int, scheduler: str | None, progress: bool = True) -> list[JobResult]:
     from distributed import Client, LocalCluster, as_completed as dask_completed
     from distributed.diagnostics.plugin import WorkerPlugin
@@ -280,7 +497,12 @@ def run_dask(jobs: Sequence[Job], workers: int, scheduler: str | None, progress:
     plugin = type("AnalysisKernelTeardown", (_KernelTeardown, WorkerPlugin), {})()
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        check_scheduler_reachable(scheduler)
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise OutputError(f"Cannot connect to the dask scheduler at {scheduler}: {exc}. Check the address "
+                              "and that the scheduler is running, or drop --scheduler to use a local cluster.") from None
     else:
         cluster = LocalCluster(n_workers=max(1, min(workers, len(jobs))), threads_per_worker=1, processes=True,
                                dashboard_address=None)
