@@ -81,10 +81,9 @@ def profile_figure(profile: budget_councils.CouncilProfile):
     """One chart, a panel per measure (the report draws one chart per measure)."""
     t = profile.table
     peers = profile.council_type or "All councils"
-    last = t["year_end"].max()
+    first, last = (int(t["year_end"].min()), int(t["year_end"].max()))
     title = (f"{profile.name} against England and {peers} (median and interquartile range), "
-             f"{int(t['year_end'].min()) - 1}-{str(int(t['year_end'].min()))[-2:]} to {int(last) - 1}-{str(int(last))[-2:]}; "
-             "no margins of error published")
+             f"{first - 1}-{str(first)[-2:]} to {last - 1}-{str(last)[-2:]}; no margins of error published")
     return charts.small_multiples(t, title, budgets.SOURCE_ASCOF, council=profile.name, peers=peers,
                                   units={c.key: c.unit for c in CONCEPTS},
                                   labels={c.key: c.label for c in CONCEPTS},

@@ -160,11 +160,13 @@ class StaffSurveyExplorer(base.Explorer):
     def render(self, result: dict[str, Any]) -> None:
         service, item, row, results = result["service"], result["item"], result["row"], result["results"]
         label = ITEMS_BY_KEY[item].label
-        self.headline.value = base.headline_html(f"{label}: {GROUP_NAMES[service][0].lower()} against "
-                                                 f"{GROUP_NAMES[service][1]}", comparison_sentence(results, service, row))
         display = mutuals.staff_display(results, service)
+        shown = display[display["Staff-survey item"] == label]
+        self.headline.value = base.headline_html(f"{label}: {GROUP_NAMES[service][0].lower()} against "
+                                                 f"{GROUP_NAMES[service][1]}",
+                                                 comparison_sentence(results, service, row, shown.iloc[0]))
         self.comparison_table.value = base.table_html(
-            display[display["Staff-survey item"] == label], "The comparison on this item",
+            shown, "The comparison on this item",
             source=mutuals.SOURCE_STAFF + ". p adjusted: Benjamini-Hochberg across all the items of the comparison.",
             full=results.comparisons[service][results.comparisons[service]["item"] == item])
         focus = result["focus"]
@@ -180,19 +182,22 @@ class StaffSurveyExplorer(base.Explorer):
         self.sources.value = base.sources_html()
 
 
-def comparison_sentence(results: mutuals.MutualsResults, service: str, row: pd.Series) -> str:
-    """The difference in words, with its interval when one is valid and the p-values that decide it."""
+def comparison_sentence(results: mutuals.MutualsResults, service: str, row: pd.Series, shown: pd.Series) -> str:
+    """The difference in words, with its interval when one is valid and the p-values that decide it.
+
+    ``row`` is the item's row of the comparison table; ``shown`` its row of the report's display table
+    (whose p-values are already formatted by the report's rule).
+    """
     group, reference = GROUP_NAMES[service]
     what = ITEMS_BY_KEY[row["item"]].label.split(" (")[0]
-    p_text = (f"randomisation p = {mutuals._p(row['p_randomisation'])} (adjusted "
-              f"{mutuals._p(row['p_randomisation_fdr'])})")
+    p_text = f"randomisation p = {shown['p (randomisation)']} (adjusted {shown['p adjusted (randomisation)']})"
     if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
         one = results.shares[service].query("social_enterprise == 1")["organisation_latest"].iloc[0]
         return (f"{what}: {one} (the only one) {row['difference_pp']:+.1f} pp against {reference}; one organisation "
                 f"has no valid clustered interval, so only the randomisation test counts: {p_text}.")
     phrase = difference_phrase(what, group.lower(), reference, float(row["difference_pp"]), float(row["ci_low"]),
                                float(row["ci_high"]), unit="pp", level=results.level)
-    return f"{phrase}; clustered p = {mutuals._p(row['p_value'])} (adjusted {mutuals._p(row['p_value_fdr'])}), {p_text}."
+    return f"{phrase}; clustered p = {shown['p (clustered)']} (adjusted {shown['p adjusted (clustered)']}), {p_text}."
 
 
 def focus_sentence(focus: staff.FocusComparison, item: str, level: float) -> str:

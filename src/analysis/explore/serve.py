@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the explorers with Voila (code hidden)")
     serve.add_argument("notebook", nargs="?", help="one explorer by name (default: all of notebooks/explore/)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free)")
-    serve.add_argument("--ip", default=DEFAULT_IP, help=f"address to listen on (default {DEFAULT_IP}, this machine only)")
+    serve.add_argument("--ip", default=DEFAULT_IP,
+                       help=f"address to listen on (default {DEFAULT_IP}, this machine only)")
     sub.add_parser("list", help="list the explorer notebooks")
     args = parser.parse_args(argv)
     if args.command == "list":
