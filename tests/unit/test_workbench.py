@@ -179,3 +179,15 @@ def test_kernel_is_registered_with_this_python_and_the_project_root(tmp_path):
     assert Path(spec["argv"][0]).resolve() == Path(sys.executable).resolve()
     assert spec["env"]["ANALYSIS_PROJECT_ROOT"] == str(ROOT)
     assert "kernel" in (ROOT / "Makefile").read_text()
+
+
+def test_readme_documents_the_workbench_and_the_explorers():
+    readme = (ROOT / "README.md").read_text()
+    for target in ("make explore", "make lint", "make lab", "make kernel", "make pair", "make param-cells",
+                   "make browser", "make screenshot", "pre-commit install", "notebooks/scratch/",
+                   "papermill --help-notebook"):
+        assert target in readme, target
+    assert "](docs/explore.png)" in readme and (ROOT / "docs" / "explore.png").stat().st_size < 200_000
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("explore", "lint", "kernel", "pair", "param-cells", "browser", "screenshot"):
+        assert re.search(rf"^{re.escape(target)}:", makefile, flags=re.M), target

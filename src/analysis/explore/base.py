@@ -38,6 +38,7 @@ FIGURE_DPI = 90  # on screen; the reports render at 110 for print
 STYLE = """<style>
 .explore-title h2 {margin: 0.2em 0;}
 .explore-intro {max-width: 60em; color: #333;}
+.explore-intro p, .explore-headline, .explore-table, .widget-html-content p {line-height: 1.45;}
 .explore-headline {font-size: 1.25em; font-weight: 600; margin: 0.4em 0; line-height: 1.35;}
 .explore-headline .explore-label {display: block; font-size: 0.75em; font-weight: 400; color: #555;}
 .explore-error pre {white-space: pre-wrap; color: #a00; background: #fff4f4; border-left: 4px solid #a00;
@@ -166,7 +167,8 @@ class Explorer:
     (parameters the explorer does not expose, e.g. the report's defaults).
 
     After each update: ``result`` holds what :meth:`compute` returned, ``error`` the message of a
-    rejected update (``None`` after a good one), ``update_seconds`` how long the update took and
+    rejected update (``None`` after a good one), ``update_seconds`` how long the whole update took,
+    ``answer_seconds`` how long until its numbers and words were shown (charts come last), and
     ``updates`` how many have run. ``widget`` is the whole explorer (display it, or let the
     notebook display the explorer itself).
     """
@@ -184,6 +186,7 @@ class Explorer:
         self.result: Any = None
         self.error: str | None = None
         self.update_seconds: float | None = None
+        self.answer_seconds: float | None = None
         self.updates = 0
         self.params: NotebookParameters | None = None
         self.load()
@@ -251,7 +254,8 @@ class Explorer:
 
     def update(self) -> None:
         """Validate, compute and show; on a rejected value show the error and grey out the last output."""
-        started = time.perf_counter()
+        started = self._started = time.perf_counter()
+        self._answered = None
         provenance.reset()
         try:
             params = self.validate()
@@ -269,8 +273,14 @@ class Explorer:
         self.error_box.value = ""
         self.outputs.remove_class("explore-stale")
         self.update_seconds = time.perf_counter() - started
+        self.answer_seconds = (self._answered or time.perf_counter()) - started
         self.updates += 1
         self.status.value = f"Updated in {self.update_seconds:.2f} s."
+
+    def answered(self) -> None:
+        """Called by :meth:`render` once the headline numbers and words are shown (charts follow): each
+        output reaches the page as soon as it is set, so this is when the reader has the answer."""
+        self._answered = time.perf_counter()
 
     def memo(self, key: Any, build: Any) -> Any:
         """``build()``, or what it returned last time for the same ``key`` (charts that did not change

@@ -156,14 +156,17 @@ class UnitCostExplorer(base.Explorer):
             self.within_table.value = base.table_html(costs.within_by_year_display(results),
                                                       "Own provision against external, same council, year by year",
                                                       source=costs.SOURCE_COSTS, full=results.within.by_year)
-            self.within_chart.value = base.figure_html(within_by_year_figure(results, series), f"{series} by year")
         self.england_table.value = base.table_html(
             costs.england_display(results, results.england), "England, activity-weighted, by year",
             source=costs.SOURCE_COSTS + ("; " + costs.SOURCE_ASCFR if params.include_2014_15 else ""),
             full=results.england)
+        self.caveat.value = base.caveat_html("What this cannot show", [costs.NOT_PRODUCTIVITY])
+        self.answered()
+        # Numbers and words first (each reaches the page as soon as it is set), then the charts.
+        if not pooled.empty:
+            self.within_chart.value = base.figure_html(within_by_year_figure(results, series), f"{series} by year")
         figure = costs.trend_figure(results, series)
         self.trend_chart.value = base.figure_html(figure, f"{series} trend") if figure is not None else ""
-        self.caveat.value = base.caveat_html("What this cannot show", [costs.NOT_PRODUCTIVITY])
         self.sources.value = base.sources_html()
 
 

@@ -184,6 +184,7 @@ class CouncilExplorer(base.Explorer):
         self.table.value = base.table_html(result["table"], f"{profile.name} against England and "
                                            f"{profile.council_type or 'all councils'}", source=SOURCE,
                                            full=profile.table, max_rows=80)
+        self.answered()
         self.chart.value = base.figure_html(profile_figure(profile), f"{profile.name} profile")
         self.sources.value = base.sources_html()
 

@@ -171,6 +171,8 @@ class StaffSurveyExplorer(base.Explorer):
             full=results.comparisons[service][results.comparisons[service]["item"] == item])
         focus = result["focus"]
         self.focus_text.value = base.markdown_html(focus_sentence(focus, item, results.level))
+        self.caveats.value = base.caveat_html("What this comparison cannot show", mutuals.staff_caveats(results))
+        self.answered()
         self.spread.value = base.figure_html(spread_figure(result["spread"], service, item, result["params"]),
                                              f"{item} by organisation")
         figure = mutuals.focus_figure(results, item)
@@ -178,7 +180,6 @@ class StaffSurveyExplorer(base.Explorer):
         self.forest.value = self.memo(("forest", service),
                                       lambda: base.figure_html(mutuals.staff_forest(results, service),
                                                                f"{service} items"))
-        self.caveats.value = base.caveat_html("What this comparison cannot show", mutuals.staff_caveats(results))
         self.sources.value = base.sources_html()
 
 

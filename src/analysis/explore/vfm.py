@@ -217,6 +217,7 @@ class VfmExplorer(base.Explorer):
         self.inputs.value = base.table_html(vfm.inputs_table(results), "Model inputs for this scenario",
                                             source="Evidence register and the catalogue datasets named")
         self.reconciliation.value = base.markdown_html(vfm.reconciliation_text(results))
+        self.answered()
         self.distribution.value = base.figure_html(distribution_figure(results), "value at risk distribution")
         tornado_key = ("tornado", results.selected.scenario.name, results.tornado.to_csv())
         self.tornado.value = self.memo(tornado_key, lambda: base.figure_html(vfm.tornado_figure(results), "tornado"))
