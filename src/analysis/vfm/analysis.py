@@ -132,8 +132,13 @@ def _pct_range(lo: float, hi: float) -> str:
     return _pct(lo) if lo == hi else f"{_pct(lo)} to {_pct(hi)}"
 
 
-def run_scenario(params: VfmParameters, figures: pd.DataFrame, yearly: pd.DataFrame, name: str) -> ScenarioResult:
-    resolved = inputs.resolve(params, figures, yearly, scenario=name)
+def run_scenario(params: VfmParameters, figures: pd.DataFrame, yearly: pd.DataFrame, name: str,
+                 proxy: pd.DataFrame | None = None) -> ScenarioResult:
+    """One scenario: inputs resolved, deterministic cases, the Monte Carlo and its summary.
+
+    ``proxy`` is passed to :func:`analysis.vfm.inputs.resolve` (precomputed failure-proxy definitions).
+    """
+    resolved = inputs.resolve(params, figures, yearly, scenario=name, proxy=proxy)
     det = model.deterministic(resolved.central(), resolved.terms)
     at_means = model.deterministic(model.mean_values(resolved.distributions), resolved.terms)
     mc = model.monte_carlo(resolved.distributions, resolved.terms, params.n_simulations, params.seed,

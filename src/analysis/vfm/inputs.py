@@ -108,11 +108,23 @@ def achieved_efficiency(params: VfmParameters, figures: pd.DataFrame) -> tuple[f
     return min(low, mode), mode, max(high, mode), "; ".join(src)
 
 
+def proxy_key(params: VfmParameters) -> tuple:
+    """What :func:`failure.proxy_definitions` depends on: two resolutions with the same key share it."""
+    return (params.failure_proxy_ownership, params.inhouse_proxy_ownership, tuple(proxy_measures(params)),
+            tuple(params.failure_proxy_years), params.confidence_level)
+
+
+def proxy_measures(params: VfmParameters) -> list[str]:
+    return list(failure.MEASURES) if params.failure_proxy_measure == "every measure" else [params.failure_proxy_measure]
+
+
 def resolve(params: VfmParameters, figures: pd.DataFrame, yearly_closures: pd.DataFrame,
-            scenario: str | None = None) -> ResolvedInputs:
+            scenario: str | None = None, proxy: pd.DataFrame | None = None) -> ResolvedInputs:
     """Defaults from the evidence register and the CQC closure data; overrides from parameters.
 
     ``scenario`` defaults to the parameter's; the analysis resolves all three for the scenario table.
+    ``proxy`` is :func:`failure.proxy_definitions` for these parameters when the caller already has it
+    (its score intervals are the slow part; the explorer keeps them by :func:`proxy_key`).
     """
     scen = SCENARIOS[scenario or params.scenario]
     rows = []
@@ -186,11 +198,12 @@ def resolve(params: VfmParameters, figures: pd.DataFrame, yearly_closures: pd.Da
              f"triangular {_pct_range(savings_dist.low, savings_dist.high)}" if savings_dist.low < savings_dist.high
              else "fixed", savings_src)
 
-    measures = list(failure.MEASURES) if params.failure_proxy_measure == "every measure" \
-        else [params.failure_proxy_measure]
+    measures = proxy_measures(params)
     years = (params.failure_proxy_years[0], params.failure_proxy_years[1])
-    proxy = failure.proxy_definitions(yearly_closures, params.failure_proxy_ownership, params.inhouse_proxy_ownership,
-                                      measures, years, level=params.confidence_level)
+    if proxy is None:
+        proxy = failure.proxy_definitions(yearly_closures, params.failure_proxy_ownership,
+                                          params.inhouse_proxy_ownership, measures, years,
+                                          level=params.confidence_level)
     hazard_specs: dict[str, InputSpec]
     if params.failure_hazard is not None and params.inhouse_failure_hazard is not None:
         hazard_specs = {"failure_hazard": constant(params.failure_hazard),
