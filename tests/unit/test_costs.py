@@ -264,7 +264,8 @@ def test_claims_moved_here_get_their_verdicts_and_the_mutuals_module_no_longer_j
         results = costs.analyse(ProvisionCostsParameters(n_bootstrap=199, services=["residential_older", "home_care"]))
     verdicts = {v.claim_id: v for v in results.verdicts}
     assert set(verdicts) == {"CL-MUT-01", "CL-MUT-03", "CL-MUT-08", "CL-MUT-09", "CL-MUT-10"}
-    assert verdicts["CL-MUT-01"].verdict == "not testable with public data"
+    assert verdicts["CL-MUT-01"].verdict == "unsourced" and "one mutual" in verdicts["CL-MUT-01"].summary
+    assert verdicts["CL-MUT-09"].verdict == "partly supported" and verdicts["CL-MUT-09"].datasets
     assert verdicts["CL-MUT-10"].verdict == "supported" and "NAO-001" in verdicts["CL-MUT-10"].independent_ids
     assert all(v.summary and v.datasets for v in verdicts.values())
     claims = data.load_claims().set_index("claim_id")

@@ -2,18 +2,23 @@
 
 Rules (applied in ``assess_claims``, printed with each verdict):
 
-* **"Productivity up to 45%"** (CL-MUT-01): *not testable with public data* when no
-  public dataset isolates mutuals. Council unit costs compare in-house provision with
-  *all* external providers; the within-council cost ratios are shown as the nearest
-  bound on the size of cost gaps between providers, with why they are not productivity.
+* **"Productivity up to 45%"** (CL-MUT-01): *unsourced*. The minister cited no study;
+  the nearest published figure is one mutual's own, unaudited report of 10-44% gains
+  (Central Surrey Health, MUT-063), which is not an independent measurement of mutuals
+  in general. Public council unit costs compare in-house provision with *all* external
+  providers, so they cannot stand in for it; the within-council cost ratios are shown
+  as the size of cost gaps between providers, with why they are not productivity.
 * **Counts and values of mutuals** (CL-MUT-03 "65 live mutuals ... around £1bn";
   CL-MUT-08 "53 mutual organisations providing services to the NHS"): *not testable
   with public data*; no public register of mutuals exists. The NHS payments to CICs
   are shown as the nearest public bound (a CIC is a legal form, not a mutual).
-* **"Cost effectively"** (CL-MUT-09): *not testable with public data* when the cost
-  data cannot separate social enterprises from other external providers; the nearest
-  evidence (external against in-house unit costs; CQC ratings of the third sector) is
-  shown, with the reason it is not a value-for-money comparison.
+* **"Proven track record ... quality ... cost effectively"** (CL-MUT-09): *partly
+  supported* when, in the public data, the third sector's CQC ratings are no worse than
+  councils' own services (intervals overlap or are higher) and external providers as a
+  whole cost councils less per unit than their own services; that is a weaker claim
+  (it is about all third-sector or all external providers, not social enterprises, and
+  unit cost is not value for money), and "more responsive" is untested. *Mixed
+  evidence* when the third sector is rated clearly worse in either setting.
 * **Programme facts** (CL-MUT-10 "40 services ... contracts worth almost £1 billion"):
   *supported* when two or more outlets agree within 10% and one is independent of the
   claimant; the recorded NHS payments to CICs are shown beside it as a partial check.
@@ -62,21 +67,25 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
     rows = evidence_rows(figures, c["evidence_ids"])
     csh = rows.set_index("id").loc["MUT-063"]
     out.append(Verdict.for_claim(
-        c, "not testable with public data",
-        "Not testable when no public dataset isolates mutuals: council unit costs compare in-house provision with all "
-        "external providers (for-profit, charities, social enterprises and mutuals together), and a unit cost is not "
-        "productivity (no adjustment for quality or case mix).",
+        c, "unsourced",
+        "Unsourced: the minister cited no study, and the only published figure of that size is one mutual's own "
+        "report of its gains, not an independent measurement of mutuals. Public council unit costs cannot stand in "
+        "for it: they compare in-house provision with all external providers (for-profit, charities, social "
+        "enterprises and mutuals together), and a unit cost is not productivity (no adjustment for quality or case "
+        "mix).",
         f"Claimed: up to {_value(rows, 'MUT-027'):.0f}%, no study cited. Nearest figure located: Central Surrey Health's "
-        f"own '{csh['lower']:.0f}-{csh['upper']:.0f}% gains in productivity' ({csh['year']}, {csh['verification']}). "
+        f"own '{csh['lower']:.0f}-{csh['upper']:.0f}% gains in productivity' ({csh['year']}, {csh['verification']}), "
+        "one community-health mutual reporting on itself. "
         f"Council data 2008-09 to 2013-14 ({lvl} intervals, clustered by council): councils' own provision cost "
         f"{low:.1f} to {high:.1f} times what they paid other providers for the same service in the same year, e.g. "
         + "; ".join(_ratio_text(within, s) for s in ("residential_older", "home_care") if s in ratios.index)
         + ". Gaps of that size between providers exist, but they measure cost per week or hour, not output per "
         "input, and say nothing about mutuals.",
         rows, datasets=COST_DATASETS,
-        summary=(f"The minister cited no study, and public cost data cannot isolate mutuals. Councils' own services cost "
-                 f"{low:.1f}-{high:.1f} times what they paid all external providers per unit, a cost gap, not a "
-                 "productivity measure.")))
+        summary=("The minister cited no study; the only figure of that size found is one mutual's own report of "
+                 f"{csh['lower']:.0f}-{csh['upper']:.0f}% gains. Public cost data cannot isolate mutuals: councils' own "
+                 f"services cost {low:.1f}-{high:.1f} times what they paid all external providers per unit, a cost "
+                 "gap, not a productivity measure.")))
 
     c = claim_row(claims, "CL-MUT-03")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -121,20 +130,36 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
                 r = q.loc[(setting, own)]
                 parts.append(f"{setting} {own} {r['share']:.0f}% ({r['ci_low']:.0f}-{r['ci_high']:.0f}%)")
     year = int(quality["year"].iloc[0]) if len(quality) else None
+    no_worse, clearly_worse = [], []
+    for setting in ("care homes", "community services"):
+        if (setting, "third sector") in q.index and (setting, "local authority") in q.index:
+            third, own = q.loc[(setting, "third sector")], q.loc[(setting, "local authority")]
+            (clearly_worse if third["ci_high"] < own["ci_low"] else no_worse).append(setting)
+    if clearly_worse:
+        verdict = "mixed evidence"
+        quality_text = (f"the third sector was rated clearly worse than councils' own services in {' and '.join(clearly_worse)}"
+                        " (intervals do not overlap)")
+    elif no_worse:
+        verdict = "partly supported"
+        quality_text = f"third-sector ratings were no worse than councils' own services in {' and '.join(no_worse)}"
+    else:
+        verdict = "not testable with public data"
+        quality_text = "no CQC ratings by ownership were available for the year chosen"
     out.append(Verdict.for_claim(
-        c, "not testable with public data",
-        "'Cost effectively' needs cost and outcome for social enterprises against a matched alternative. Public unit "
-        "costs cannot separate social enterprises from other external providers, and are not adjusted for quality "
-        "or case mix; CQC ratings cannot separate social enterprises within the third sector.",
+        c, verdict,
+        "Partly supported when the third sector's CQC ratings are no worse than councils' own services and external "
+        "providers as a whole cost councils less per unit: a weaker claim than the one made, because public data "
+        "cannot separate social enterprises from other third-sector or external providers, unit cost is not value "
+        "for money (no adjustment for quality or case mix), and 'more responsive' is untested. Mixed evidence when "
+        "the third sector is rated clearly worse (intervals not overlapping) in either setting.",
         f"External providers as a whole cost councils less per unit than their own services in every service compared "
         f"(within-council ratios {low:.1f} to {high:.1f}, 2008-09 to 2013-14). CQC share rated Good or Outstanding in "
-        f"{year} ({lvl} Wilson intervals): " + "; ".join(parts) + ". The cost gap may reflect pay and conditions, case "
-        "mix and overhead allocation rather than efficiency, and the years differ.",
+        f"{year} ({lvl} Wilson intervals): " + "; ".join(parts) + f"; {quality_text}. The cost gap may reflect pay "
+        "and conditions, case mix and overhead allocation rather than efficiency, and the years differ.",
         rows, datasets=COST_DATASETS + ("cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year"),
-        summary=("Untestable as worded: no public data separate social enterprises. Councils' own services cost "
-                 f"{low:.1f}-{high:.1f} times as much per unit as external providers as a whole, and third-sector CQC "
-                 "ratings were at least as good as in-house ones, but that is not a value-for-money comparison of "
-                 "social enterprises.")))
+        summary=(f"Only in a weaker form: {quality_text}, and councils' own services cost {low:.1f}-{high:.1f} times as "
+                 "much per unit as external providers as a whole. No public data separate social enterprises, and "
+                 "'more responsive' and value for money are untested.")))
 
     c = claim_row(claims, "CL-MUT-10")
     rows = evidence_rows(figures, c["evidence_ids"])
