@@ -239,24 +239,32 @@ BETTER_SIDES = ("left", "right", "neither")
 
 
 def _better_annotation(ax, better: str | None, at: float, better_label: str = "better",
-                       worse_label: str = "worse") -> None:
+                       worse_label: str = "worse", sides: tuple[str, str] | None = None) -> None:
     """'← better' and 'worse →' (or the reverse) either side of the line of no difference, above the plot.
 
-    ``"neither"`` says explicitly that no side is better (a neutral quantity): nothing is drawn,
-    and the chart records the choice so the reviewer's test does not ask for it.
+    ``"neither"`` says explicitly that no side is better (a neutral quantity): the chart records
+    the choice so the reviewer's test does not ask for it, and ``sides=(left, right)`` names what
+    each side means without calling either better ("← own provision cheaper", "dearer →").
     """
     if better is None:
+        if sides is not None:
+            raise ValueError("sides names what each side means when neither is better: pass better='neither'")
         return
     if better not in BETTER_SIDES:
         raise ValueError(f"better must be 'left', 'right', 'neither' or None, not {better!r}")
     chart_meta(ax.figure)["better"] = better
     if better == "neither":
-        return
-    left, right = (better_label, worse_label) if better == "left" else (worse_label, better_label)
+        if sides is None:
+            return
+        left, right = sides
+        bold = None
+    else:
+        left, right = (better_label, worse_label) if better == "left" else (worse_label, better_label)
+        bold = better
     transform = matplotlib.transforms.blended_transform_factory(ax.transData, ax.transAxes)
     style = {"transform": transform, "va": "bottom", "fontsize": 9, "color": GREY, "clip_on": False}
-    ax.text(at, 1.01, f"\u2190 {left}  ", ha="right", fontweight="bold" if better == "left" else None, **style)
-    ax.text(at, 1.01, f"  {right} \u2192", ha="left", fontweight="bold" if better == "right" else None, **style)
+    ax.text(at, 1.01, f"\u2190 {left}  ", ha="right", fontweight="bold" if bold == "left" else None, **style)
+    ax.text(at, 1.01, f"  {right} \u2192", ha="left", fontweight="bold" if bold == "right" else None, **style)
 
 
 def line_with_band(df: pd.DataFrame, x: str, y: str, group: str, title: str, source: str, *,
@@ -287,12 +295,13 @@ def forest(df: pd.DataFrame, label: str, estimate: str, low: str, high: str, tit
            pooled: dict | None = None, prediction: tuple[float, float] | None = None, xlabel: str = "Effect",
            null: float = 0.0, weight: str | None = None, n: str | int | None = None, log_scale: bool = False,
            simulated: bool = False, better: str | None = None, better_label: str = "better",
-           worse_label: str = "worse", title_basis: Any = None) -> Figure:
+           worse_label: str = "worse", sides: tuple[str, str] | None = None, title_basis: Any = None) -> Figure:
     """Forest plot: one row per study/organisation with its CI, optional pooled diamond.
 
     ``better="left"`` or ``"right"`` says which side of the line of no difference (``null``)
     is better for the reader, drawn as "← better" / "worse →" above the plot; ``"neither"``
-    says the quantity has no good direction. The reviewer's test asks every forest plot to say.
+    says the quantity has no good direction (``sides=`` then names each side neutrally). The
+    reviewer's test asks every forest plot to say.
     """
     _check_columns(df, [label, estimate, low, high], "forest")
     rows = len(df) + (2 if pooled else 0)
@@ -323,7 +332,7 @@ def forest(df: pd.DataFrame, label: str, estimate: str, low: str, high: str, tit
     if log_scale:
         ax.set_xscale("log")
     ax.grid(axis="y", visible=False)
-    _better_annotation(ax, better, null, better_label, worse_label)
+    _better_annotation(ax, better, null, better_label, worse_label, sides)
     _title(ax, title, simulated, title_basis)
     return _finish(fig, source, n if n is not None else len(df), data)
 

@@ -189,6 +189,22 @@ class NotebookSpec:
     def path(self) -> Path:
         return self.source or config.notebooks_dir() / f"{self.name}.ipynb"
 
+    @property
+    def runs_with_defaults(self) -> bool:
+        """False when a parameter has no default (a council profile needs its council): such a notebook
+        is left out of a run of every notebook and runs only when named with its parameters."""
+        return not required_fields(self.parameters)
+
+
+def required_fields(model: type[NotebookParameters]) -> list[str]:
+    """Parameters that have no default and must be given."""
+    return [name for name, field in model.model_fields.items() if field.is_required()]
+
+
+def field_defaults(model: type[NotebookParameters]) -> dict[str, Any]:
+    """Each parameter's default as papermill would inject it (required parameters have none)."""
+    return {name: field.default for name, field in model.model_fields.items() if not field.is_required()}
+
 
 def _registry() -> dict[str, NotebookSpec]:
     # Imported here so that importing analysis.report does not import every domain.
@@ -227,6 +243,11 @@ def _registry() -> dict[str, NotebookSpec]:
 
 def notebooks() -> dict[str, NotebookSpec]:
     return _registry()
+
+
+def default_notebooks() -> dict[str, NotebookSpec]:
+    """The notebooks a run of every notebook renders: those that run with their defaults."""
+    return {name: spec for name, spec in notebooks().items() if spec.runs_with_defaults}
 
 
 def get_spec(name: str) -> NotebookSpec:
