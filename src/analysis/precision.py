@@ -186,21 +186,27 @@ def format_cell(value, *, signed: bool = False) -> object:
 
 def table_format(df: pd.DataFrame, *, intervals: dict[str, tuple[str, str]] | None = None,
                  counts: tuple[str, ...] | list[str] = (), signed: tuple[str, ...] | list[str] = (),
-                 p_values: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+                 p_values: tuple[str, ...] | list[str] = (), aligned: dict[str, str] | None = None) -> pd.DataFrame:
     """Record on ``df`` how a report shows it, and return it: ``report.show`` rounds it so.
 
     A domain module builds a table of numbers (never pre-formatted strings) and says here which
     columns are an estimate with its interval (``intervals={est: (low, high)}``), counts, signed
-    differences (a "+" on positive values; an interval's bounds follow its estimate) and p-values.
+    differences (a "+" on positive values; an interval's bounds follow its estimate), p-values, and
+    columns ``aligned`` to an estimate's interval (``{column: estimate}``: the median and the
+    deterministic case of the same simulated total are rounded to the total's interval).
     The names are the table's own column names. Raises ValueError for a column the table lacks.
     """
     named = [c for est, pair in (intervals or {}).items() for c in (est, *pair)]
-    named += [*counts, *signed, *p_values]
+    named += [*counts, *signed, *p_values, *(aligned or {}), *(aligned or {}).values()]
     missing = [c for c in named if c not in df.columns]
     if missing:
         raise ValueError(f"table_format names columns the table does not have: {missing}")
+    unpaired = [e for e in (aligned or {}).values() if e not in (intervals or {})]
+    if unpaired:
+        raise ValueError(f"table_format: aligned columns must follow an estimate with an interval, not {unpaired}")
     df.attrs[FORMAT_ATTR] = {"intervals": {k: tuple(v) for k, v in (intervals or {}).items()},
-                             "counts": tuple(counts), "signed": tuple(signed), "p_values": tuple(p_values)}
+                             "counts": tuple(counts), "signed": tuple(signed), "p_values": tuple(p_values),
+                             "aligned": dict(aligned or {})}
     return df
 
 
@@ -211,13 +217,15 @@ def format_of(df: pd.DataFrame) -> dict:
 
 def round_frame(df: pd.DataFrame, *, interval_columns: dict[str, tuple[str, str]] | None = None,
                 count_columns: tuple[str, ...] = (), signed_columns: tuple[str, ...] = (),
-                p_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+                p_columns: tuple[str, ...] = (), aligned_columns: dict[str, str] | None = None) -> pd.DataFrame:
     """Round a table for display by the rule.
 
     ``interval_columns`` maps an estimate column to its (low, high) columns: the three are rounded
     row by row to the interval's precision. ``count_columns`` become whole numbers.
     ``signed_columns`` show a "+" on positive values (differences; when an estimate is signed its
-    interval's bounds are too). ``p_columns`` follow the p-value rule (:func:`fmt_p`). Other float
+    interval's bounds are too). ``p_columns`` follow the p-value rule (:func:`fmt_p`).
+    ``aligned_columns`` maps a column to an estimate in ``interval_columns``: it is rounded to that
+    estimate's interval, row by row (a median beside its mean and range). Other float
     columns keep three significant figures per value (a float column holding only whole numbers is
     shown as whole numbers; years without a thousands separator); real numbers in mixed (object)
     columns are rounded the same way; integers are never rounded (shown with a thousands separator,
@@ -226,6 +234,7 @@ def round_frame(df: pd.DataFrame, *, interval_columns: dict[str, tuple[str, str]
     """
     out = df.copy()
     interval_columns = interval_columns or {}
+    aligned_columns = aligned_columns or {}
     signed = set(signed_columns)
     for est, (lo, hi) in interval_columns.items():
         if est in signed:
@@ -236,7 +245,8 @@ def round_frame(df: pd.DataFrame, *, interval_columns: dict[str, tuple[str, str]
         done.add(col)
     for est, (lo, hi) in interval_columns.items():
         places = [decimals(v, a, b) for v, a, b in zip(df[est], df[lo], df[hi])]
-        for col in (est, lo, hi):
+        companions = [c for c, e in aligned_columns.items() if e == est]
+        for col in (est, lo, hi, *companions):
             out[col] = [v if isinstance(v, str) else fmt(v, places=p, signed=col in signed)
                         for v, p in zip(df[col], places)]
             done.add(col)

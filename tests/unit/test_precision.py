@@ -89,6 +89,19 @@ def test_table_format_travels_with_the_table_and_refuses_unknown_columns():
 
     df = table_format(pd.DataFrame({"d": [1.0], "lo": [0.0], "hi": [2.0], "p": [0.5]}),
                       intervals={"d": ("lo", "hi")}, signed=["d"], p_values=["p"])
-    assert format_of(df) == {"intervals": {"d": ("lo", "hi")}, "counts": (), "signed": ("d",), "p_values": ("p",)}
+    assert format_of(df) == {"intervals": {"d": ("lo", "hi")}, "counts": (), "signed": ("d",), "p_values": ("p",),
+                             "aligned": {}}
     with pytest.raises(ValueError, match="does not have"):
         table_format(pd.DataFrame({"d": [1.0]}), signed=["x"])
+
+
+def test_aligned_columns_take_the_decimals_of_an_estimates_interval():
+    df = pd.DataFrame({"mean": [2.4, 131.7], "low": [-87.0, 10.2], "high": [67.0, 281.0], "median": [8.04, 123.4],
+                       "other": [8.04, 123.4]})
+    out = round_frame(df, interval_columns={"mean": ("low", "high")}, aligned_columns={"median": "mean"})
+    assert list(out["median"]) == ["8", "120"] and list(out["mean"]) == ["2", "130"]
+    assert list(out["other"]) == ["8.04", "123"]  # not aligned: three significant figures
+    from analysis.precision import table_format
+
+    with pytest.raises(ValueError, match="interval"):
+        table_format(df, aligned={"median": "other"})

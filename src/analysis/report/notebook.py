@@ -196,7 +196,7 @@ def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated
          digits: int | None = None, index: bool = False, max_rows: int | None = None,
          intervals: dict[str, tuple[str, str]] | None = None, counts: tuple[str, ...] | list[str] | None = None,
          signed: tuple[str, ...] | list[str] | None = None, p_values: tuple[str, ...] | list[str] | None = None,
-         summary: pd.DataFrame | None = None) -> None:
+         aligned: dict[str, str] | None = None, summary: pd.DataFrame | None = None) -> None:
     """Display a table rounded by the one rule, with its caption, source and a link to its full data.
 
     Numbers are rounded by :func:`analysis.precision.round_frame`: ``intervals`` maps an estimate
@@ -204,7 +204,8 @@ def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated
     usual column names are recognised: ``x``/``x_low``/``x_high``, ``estimate``/``ci_low``/``ci_high``;
     pass ``intervals={}`` to turn that off); ``counts`` are whole numbers; ``signed`` columns show a
     "+" on positive values (differences); ``p_values`` follow the p-value rule
-    (:func:`analysis.precision.fmt_p`); other numbers keep three significant figures and integers are
+    (:func:`analysis.precision.fmt_p`); ``aligned`` columns take the decimals of an estimate's interval
+    (``{column: estimate}``); other numbers keep three significant figures and integers are
     left alone. A table built by a domain module usually carries its format already
     (:func:`analysis.precision.table_format`); arguments given here take precedence. ``digits`` is
     accepted for compatibility and ignored: the rule decides.
@@ -229,8 +230,9 @@ def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated
     counts = tuple(recorded.get("counts", ()) if counts is None else counts)
     signed = tuple(recorded.get("signed", ()) if signed is None else signed)
     p_values = tuple(recorded.get("p_values", ()) if p_values is None else p_values)
+    aligned = dict(recorded.get("aligned", {}) if aligned is None else aligned)
     unknown = [c for est, pair in chosen.items() for c in (est, *pair) if c not in mapping]
-    unknown += [c for c in (*counts, *signed, *p_values) if c not in mapping]
+    unknown += [c for c in (*counts, *signed, *p_values, *aligned, *aligned.values()) if c not in mapping]
     if unknown:
         raise ValueError(f"Table {caption!r}: intervals/counts/signed/p_values name columns it does not have: "
                          f"{unknown}")
@@ -238,6 +240,7 @@ def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated
     count_columns = tuple(mapping[c] for c in counts)
     signed_columns = tuple(mapping[c] for c in signed)
     p_columns = tuple(mapping[c] for c in p_values)
+    aligned_columns = {mapping[c]: mapping[e] for c, e in aligned.items()}
     limit = LONG_TABLE_ROWS if max_rows is None else max_rows
     long = len(full) > limit
     if long and summary is not None:
@@ -249,13 +252,15 @@ def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated
                                      own.get("intervals", {}).items()},
             count_columns=tuple(rename[c] for c in own.get("counts", ())),
             signed_columns=tuple(rename[c] for c in own.get("signed", ())),
-            p_columns=tuple(rename[c] for c in own.get("p_values", ())))
+            p_columns=tuple(rename[c] for c in own.get("p_values", ())),
+            aligned_columns={rename[c]: rename[e] for c, e in own.get("aligned", {}).items()})
         note = (f"<p class='table-note'>Showing a summary of {len(full):,} rows; the full table is in the "
                 f"{DATA_LINK_PLACEHOLDER}.</p>")
     else:
         shown = full.head(limit) if long else full
         shown_rounded = precision.round_frame(shown, interval_columns=interval_columns, count_columns=count_columns,
-                                              signed_columns=signed_columns, p_columns=p_columns)
+                                              signed_columns=signed_columns, p_columns=p_columns,
+                                              aligned_columns=aligned_columns)
         note = (f"<p class='table-note'>Showing {limit:,} of {len(full):,} rows; the full table is in the "
                 f"{DATA_LINK_PLACEHOLDER}.</p>") if long else ""
     formatted = shown_rounded.to_html(index=False, na_rep="no data", border=0, classes="table", escape=True)
@@ -264,7 +269,7 @@ def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated
                          summary=bool(long and summary is not None),
                          intervals={e: list(pair) for e, pair in interval_columns.items()},
                          counts=list(count_columns), signed=list(signed_columns), p_values=list(p_columns),
-                         text_columns=_text_columns(full))
+                         aligned=aligned_columns, text_columns=_text_columns(full))
     display({"text/html": f"<figure class='table-figure'><figcaption>{html.escape(caption)}</figcaption>"
                           f"{formatted}{note}{src}</figure>",
              "text/plain": f"<Table: {caption} ({len(full)} rows)>",

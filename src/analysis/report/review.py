@@ -291,6 +291,7 @@ def check_precision(soup: BeautifulSoup, data_files: list[dict[str, Any]], repor
             entries.remove(entry)
             for est, pair in (entry.get("intervals") or {}).items():
                 exempt.update([est, *pair])
+            exempt.update((entry.get("aligned") or {}).keys())
         header, rows = _rows(table)
         for r, row in enumerate(rows, start=1):
             for c, cell in enumerate(row):
@@ -365,7 +366,8 @@ def check_table_rounding(soup: BeautifulSoup, data_files: list[dict[str, Any]], 
         intervals = {k: tuple(v) for k, v in (entry.get("intervals") or {}).items()}
         expected = round_frame(data, interval_columns=intervals, count_columns=tuple(entry.get("counts") or ()),
                                signed_columns=tuple(entry.get("signed") or ()),
-                               p_columns=tuple(entry.get("p_values") or ()))
+                               p_columns=tuple(entry.get("p_values") or ()),
+                               aligned_columns=dict(entry.get("aligned") or {}))
         header, rows = _rows(table)
         if header != [str(c) for c in expected.columns] or len(rows) != len(expected):
             problems.append(Problem(report, "table-rounding", "the table does not match its published data "
