@@ -539,3 +539,59 @@ def bars(df: pd.DataFrame, label: str, value: str, title: str, source: str, *, x
     ax.grid(axis="y", visible=False)
     _title(ax, title, simulated, title_basis)
     return _finish(fig, source, n, _columns(df, [label, value]))
+
+
+def small_multiples(df: pd.DataFrame, panel: str, x: str, y: str, group: str, title: str, source: str, *,
+                    low: str | None = None, high: str | None = None, panel_titles: Mapping[str, str] | None = None,
+                    ncols: int = 3, colours: Mapping[str, str] | None = None,
+                    dashed: Sequence[str] = (), xlabel: str = "", n: str | int | None = None,
+                    x_labels: Mapping[Any, str] | None = None, simulated: bool = False,
+                    title_basis: Any = None) -> Figure:
+    """One small panel per value of ``panel`` (a measure), the same series in each, x shared, each panel on its
+    own y scale (the measures differ in unit). ``low``/``high`` draw a band where given (a peer group's middle
+    half); ``dashed`` series are drawn dashed; one legend for the whole figure. ``x_labels`` names the x ticks
+    (year 2024 -> "2023-24"). The chart's CSV is the long table it plotted.
+    """
+    _check_columns(df, [panel, x, y, group] + [c for c in (low, high) if c], "small_multiples")
+    panels = list(dict.fromkeys(df[panel]))
+    if not panels:
+        raise ValueError("small_multiples: no panels to draw")
+    ncols = max(1, min(ncols, len(panels)))
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(9.0, 2.4 * nrows + 1.5), squeeze=False, sharex=True)
+    groups = list(dict.fromkeys(df[group]))
+    colour_of = {g: (colours or {}).get(g, PALETTE[i % len(PALETTE)]) for i, g in enumerate(groups)}
+    handles: dict[str, Any] = {}
+    for ax, key in zip(axes.flat, panels):
+        part = df[df[panel] == key]
+        for name in groups:
+            line = part[part[group] == name].sort_values(x)
+            if line.empty:
+                continue
+            colour = colour_of[name]
+            if low and high and line[low].notna().any():
+                ax.fill_between(line[x], line[low], line[high], color=colour, alpha=0.15, linewidth=0)
+            (handle,) = ax.plot(line[x], line[y], marker="o", ms=3, color=colour, lw=1.8 if name == groups[0] else 1.2,
+                                ls="--" if name in dashed else "-", label=str(name))
+            handles.setdefault(str(name), handle)
+        ax.set_title("\n".join(textwrap.wrap(str((panel_titles or {}).get(key, key)), 38)), fontsize=9, loc="left")
+        ax.tick_params(labelsize=8)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, integer=True))
+        if x_labels:
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+                lambda value, _pos: x_labels.get(int(round(value)), "") if float(value).is_integer() else ""))
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    for i, ax in enumerate(axes.flat[:len(panels)]):  # a panel with no panel below it shows its own x labels
+        if i + ncols >= len(panels):
+            ax.xaxis.set_tick_params(labelbottom=True)
+    spare = list(axes.flat)[len(panels):]
+    legend_host = spare[0] if spare else axes.flat[0]  # an empty panel holds the legend, else the first panel
+    legend_host.legend(list(handles.values()), list(handles.keys()), fontsize=8 if spare else 7,
+                       loc="center" if spare else "best")
+    if xlabel:
+        for i, ax in enumerate(axes.flat[:len(panels)]):
+            if i + ncols >= len(panels):
+                ax.set_xlabel(xlabel, fontsize=8)
+    _title(axes.flat[0], title, simulated, title_basis)
+    return _finish(fig, source, n, _columns(df, [panel, group, x, y, low, high]))
