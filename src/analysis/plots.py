@@ -201,9 +201,13 @@ def _source(fig: Figure, source: str, n: str | int | None) -> None:
     fig.text(0.01, 0.005, "\n".join(textwrap.wrap(text, 115)), ha="left", va="bottom", fontsize=8, color=GREY)
 
 
-def _finish(fig: Figure, source: str, n, data: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None) -> Figure:
+def _finish(fig: Figure, source: str, n, data: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None, *,
+            margins: Mapping[str, float] | None = None) -> Figure:
     """Lay out the figure leaving room for the title above and the source line below, and record
-    its source, the plot function and the data it plotted (shipped as a CSV beside the report)."""
+    its source, the plot function and the data it plotted (shipped as a CSV beside the report).
+
+    ``margins`` (``subplots_adjust`` arguments, without ``bottom``) lays out a figure whose shape is known
+    without measuring every label (tight_layout is the slowest step of a many-panel figure)."""
     caller = inspect.currentframe().f_back  # the public plot function that drew the chart
 
     meta = chart_meta(fig)
@@ -215,7 +219,10 @@ def _finish(fig: Figure, source: str, n, data: pd.DataFrame | Mapping[str, pd.Da
     lines = 1 + len(source) // 115
     height = fig.get_figheight()
     bottom = (0.16 * lines + 0.1) / height
-    fig.tight_layout(rect=(0, bottom, 1, 1))  # tight_layout makes room for the suptitle itself
+    if margins is None:
+        fig.tight_layout(rect=(0, bottom, 1, 1))  # tight_layout makes room for the suptitle itself
+    else:
+        fig.subplots_adjust(bottom=bottom + 0.55 / height, **margins)
     _source(fig, source, n)
     return fig
 
@@ -587,11 +594,15 @@ def small_multiples(df: pd.DataFrame, panel: str, x: str, y: str, group: str, ti
             ax.xaxis.set_tick_params(labelbottom=True)
     spare = list(axes.flat)[len(panels):]
     legend_host = spare[0] if spare else axes.flat[0]  # an empty panel holds the legend, else the first panel
-    legend_host.legend(list(handles.values()), list(handles.keys()), fontsize=8 if spare else 7,
-                       loc="center" if spare else "best")
+    legend_host.legend(list(handles.values()), ["\n".join(textwrap.wrap(k, 26)) for k in handles],
+                       fontsize=8 if spare else 7, loc="center left" if spare else "best")
     if xlabel:
         for i, ax in enumerate(axes.flat[:len(panels)]):
             if i + ncols >= len(panels):
                 ax.set_xlabel(xlabel, fontsize=8)
     _title(axes.flat[0], title, simulated, title_basis)
-    return _finish(fig, source, n, _columns(df, [panel, group, x, y, low, high]))
+    height = fig.get_figheight()
+    title_lines = len(textwrap.wrap(chart_meta(fig)["title"], int(fig.get_figwidth() * 9.5)))
+    margins = {"left": 0.07, "right": 0.98, "top": 1 - (0.3 * title_lines + 0.5) / height, "hspace": 0.55,
+               "wspace": 0.28}
+    return _finish(fig, source, n, _columns(df, [panel, group, x, y, low, high]), margins=margins)
