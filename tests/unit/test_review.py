@@ -272,3 +272,29 @@ def test_review_run_covers_every_report_failures_and_claims_only_in_a_full_run(b
         review.review_run(folder, checks=["nonsense"])
     text = review.format_problems(problems)
     assert text.startswith("2 problem(s):") and "  - the report failed and was not published (ValueError: bad)" in text
+
+
+def test_technical_terms_are_explained_in_the_glossary_box(build):
+    steps = _clean_steps() + [lambda: notebook.md("Standard errors are clustered by council and the p-values get a "
+                                                  "false-discovery-rate adjustment.")]
+    folder, entry, html = build(steps)
+    assert _review(folder, entry, html, ["glossary"]) == []
+    box = html[html.index('<details class="glossary"'):html.index("</details>", html.index('class="glossary"'))]
+    assert "Clustered standard errors" in box and "False-discovery-rate adjustment" in box
+    assert html.index('class="key-findings"') < html.index('class="glossary"') < html.index("Standard errors")
+    missing = html.replace("<dt>Clustered standard errors</dt>", "<dt>x</dt>")
+    assert [p.what for p in _review(folder, entry, missing, ["glossary"])] == [
+        "'Clustered standard errors' is used but not explained"]
+    without_box = html.replace('class="glossary"', 'class="other"')
+    assert "'False-discovery-rate adjustment (Benjamini-Hochberg)' is used but not explained" in [
+        p.what for p in _review(folder, entry, without_box, ["glossary"])]
+
+
+def test_glossary_finds_terms_as_whole_words_only():
+    from analysis.glossary import glossary_html, terms_used
+
+    names = [t.name for t in terms_used("n_simulations=2000; an appendix; 3 pp higher; 1,000 simulations")]
+    assert names == ["pp (percentage points)", "Monte Carlo simulation"]
+    assert terms_used("the ascof-style app") == [] and glossary_html([]) == ""
+    box = glossary_html(terms_used("p < 0.05"))
+    assert "<dt>p-value (p &lt; 0.05)</dt>" in box and "Terms used in this report (1)" in box

@@ -25,7 +25,7 @@ from analysis import data, plots, provenance
 from analysis.budgets import cea, claims, councils, synthesis
 from analysis.budgets.claims import difference_text
 from analysis.budgets.params import PersonalBudgetsParameters
-from analysis.claims import Verdict, verdict_counts, verdict_table
+from analysis.claims import Verdict, verdict_count_phrase, verdict_table
 from analysis.data.ascof import CONCEPTS_BY_KEY
 from analysis.data.evidence import figure
 from analysis.findings import Finding, clear_difference, difference_phrase
@@ -189,6 +189,29 @@ def association_sentence(results: BudgetResults, outcome: str | None = None, exp
                    if caveat else "")
 
 
+def within_finding_text(results: BudgetResults) -> str:
+    """The within-council association of the first outcome with the first exposure in one sentence, in the
+    reader's units (percentage points per point of uptake, and what a 10-point rise would go with)."""
+    row = within_row(results)
+    percent = CONCEPTS_BY_KEY[row["outcome"]].unit == "percent"
+    unit = "percentage points" if percent else "points"
+    exposure_name = "direct-payment uptake" if row["exposure"] == "dp_users" else "self-directed support"
+    what = OUTCOME_PHRASES.get(row["outcome"], CONCEPTS_BY_KEY[row["outcome"]].label.lower())
+    places = decimals(row["slope"], row["ci_low"], row["ci_high"])
+    places10 = decimals(10 * row["slope"], 10 * row["ci_low"], 10 * row["ci_high"])
+    first, last = (int(y) for y in str(row["years"]).split("-"))
+    slope = (f"{fmt(row['slope'], places=places, signed=True)} {unit} for each extra point of uptake "
+             f"({results.level:.0%} interval {fmt(row['ci_low'], places=places, signed=True)} to "
+             f"{fmt(row['ci_high'], places=places, signed=True)}; {row['councils']} councils, {_period(first)} to "
+             f"{_period(last)})")
+    if not clear_difference(row["ci_low"], row["ci_high"]):
+        return (f"Within councils, more {exposure_name} went with no clear change in {what}: {slope}, so even a "
+                f"10-point rise would go with between {fmt(10 * row['ci_low'], places=places10, signed=True)} and "
+                f"{fmt(10 * row['ci_high'], places=places10, signed=True)} {unit}.")
+    return (f"Within councils, more {exposure_name} went with {'more' if row['slope'] > 0 else 'less'} of {what}: "
+            f"{slope}.")
+
+
 def headlines(results: BudgetResults) -> list[dict]:
     out = []
     row = within_row(results)
@@ -212,28 +235,31 @@ def key_findings(results: BudgetResults) -> list[Finding]:
     pil = results.pilots.set_index("outcome")
     rtc = pil.loc["control over daily life (as much as wanted)"]
     clear = clear_difference(rtc["ci_low"], rtc["ci_high"])
+    places = decimals(rtc["estimate"], rtc["ci_low"], rtc["ci_high"])
     findings.append(Finding(
         "budgets_rtc_control",
         "Right to Control, which gave disabled adults more say over several funding streams, "
         + ("did not give them more control over daily life" if not clear or rtc["estimate"] < 0 else
            "went with more control over daily life")
         + f": {rtc['budget_arm']} of people in trailblazer areas had as much control as they wanted, against "
-        f"{rtc['comparison_arm']} in comparison areas ({rtc['n']} people interviewed); "
-        + ("no clear difference" if not clear else "a difference")
-        + f" ({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'], level=results.level)}).",
+        f"{rtc['comparison_arm']} in comparison areas, " + ("no clear difference" if not clear else "a difference")
+        + f" ({fmt(rtc['estimate'], places=places, signed=True)} percentage points, {results.level:.0%} interval "
+        f"{fmt(rtc['ci_low'], places=places, signed=True)} to {fmt(rtc['ci_high'], places=places, signed=True)}).",
         "Right to Control evaluation (2013), via Community Care (PB-031)",
         "Areas were compared, not randomly assigned people, and not everyone in a trailblazer area used the new rights.",
         value=float(rtc["estimate"]), low=float(rtc["ci_low"]), high=float(rtc["ci_high"]), level=results.level,
         unit="pp"))
     ascot, mort = pil.loc["care-related quality of life (ASCOT change)"], pil.loc["mortality at 12 months"]
+    mplaces = decimals(mort["estimate"], mort["ci_low"], mort["ci_high"])
     findings.append(Finding(
         "budgets_phbe",
         f"The personal health budget trial (PHBE, {ascot['n']} people) found better care-related quality of life with "
-        f"a budget: the ASCOT score rose by {ascot['budget_arm']} against {ascot['comparison_arm']}, a difference of "
-        f"{fmt(ascot['estimate'])} (p < 0.001; no interval published). Deaths within a year: {mort['budget_arm']} against "
-        f"{mort['comparison_arm']} ({difference_text(mort['estimate'], mort['ci_low'], mort['ci_high'], level=results.level)}, "
-        "derived from the published p-value): " + ("no clear difference." if not clear_difference(mort["ci_low"], mort["ci_high"])
-                                                   else "a difference."),
+        f"a budget, {fmt(ascot['estimate'])} more on the ASCOT score (which runs up to 1; p < 0.001, no interval "
+        f"published), and " + ("no clear difference" if not clear_difference(mort["ci_low"], mort["ci_high"])
+                              else "a difference")
+        + f" in deaths within a year ({mort['budget_arm']} against {mort['comparison_arm']}, {results.level:.0%} "
+        f"interval {fmt(mort['ci_low'], places=mplaces, signed=True)} to "
+        f"{fmt(mort['ci_high'], places=mplaces, signed=True)} percentage points).",
         "PHBE (Forder et al. 2012), via the evidence register (PB-012 to PB-016)",
         "Allocation was only partly random, and the evaluation judged some gains at 90% confidence.",
         value=float(ascot["estimate"]), no_interval_reason="only 'p < 0.001' is published, no standard error"))
@@ -249,7 +275,7 @@ def key_findings(results: BudgetResults) -> list[Finding]:
         no_interval_reason="the located summaries publish no dispersion for costs"))
     row = within_row(results)
     findings.append(Finding(
-        "budgets_within_association", association_sentence(results, caveat=False), SOURCE_ASCOF,
+        "budgets_within_association", within_finding_text(results), SOURCE_ASCOF,
         "Councils, not people: an ecological association, not the effect of a budget on the person who holds it.",
         value=float(row["slope"]), low=float(row["ci_low"]), high=float(row["ci_high"]), level=results.level,
         unit="pp"))
@@ -265,12 +291,11 @@ def key_findings(results: BudgetResults) -> list[Finding]:
             f"from {fmt(dp['value'].iloc[0], '%')} to {fmt(dp['value'].iloc[-1], '%')}.", SOURCE_ASCOF,
             "Says how support is arranged, not whether people are better off.", value=float(dp["value"].iloc[-1]),
             no_interval_reason="an administrative count of all service users, not a sample"))
-    counts = verdict_counts(results.verdicts)
-    if counts:
+    if results.verdicts:
         findings.append(Finding(
-            "budgets_verdicts", f"Of {len(results.verdicts)} claims about personal budgets in the source articles, on "
-            f"independent evidence: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ". Claims of clear success "
-            "or 'huge benefit' meet mixed evidence from the controlled studies.",
+            "budgets_verdicts", f"Of the {len(results.verdicts)} claims about personal budgets in the source articles: "
+            f"{verdict_count_phrase(results.verdicts)}; claims of clear success or 'huge benefit' meet mixed "
+            "evidence from the controlled studies.",
             "Evidence register (data/evidence/figures.csv, claims.csv) and the analyses in this report",
             "A verdict judges the claim as worded against the evidence found, not the policy.",
             value=float(len(results.verdicts)), no_interval_reason="a count of claims"))

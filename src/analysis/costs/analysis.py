@@ -261,8 +261,10 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
             places = decimals(change, near, far)
             text += (f", and the gap {'widened' if home['trend_pct_per_year'] > 0 else 'narrowed'} by "
                      f"{fmt(change, '%', places=places)} a year ({level:.0%} interval {fmt(near, '%', places=places)} "
-                     f"to {fmt(far, '%', places=places)})")
-        out.append(Finding("within_council_home_care", text + f" ({int(home['n_councils'])} councils, {years}).",
+                     f"to {fmt(far, '%', places=places)}; {int(home['n_councils'])} councils, {years}).")
+        else:
+            text += f" ({int(home['n_councils'])} councils, {years})."
+        out.append(Finding("within_council_home_care", text,
                            SOURCE_COSTS, "Independent-sector hourly rates reflect lower pay and shorter visits as well "
                            "as any efficiency: this compares price, not what an hour buys.",
                            value=float(home["ratio"]), low=float(home["ci_low"]), high=float(home["ci_high"]),

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import data, plots, provenance
-from analysis.claims import Verdict, verdict_counts, verdict_table
+from analysis.claims import Verdict, verdict_count_phrase, verdict_table
 from analysis.data.staff_survey import ITEMS_BY_KEY
 from analysis.findings import Finding, clear_difference, difference_phrase
 from analysis.mutuals import claims, externalisation, multiplicity, ratings, sensitivity, staff
@@ -289,21 +289,20 @@ def key_findings(results: MutualsResults) -> list[Finding]:
         text = (f"Community-based care services run by the third sector were {said} than council-run services to be "
                 f"rated Good or Outstanding by the CQC ({_years(results.cqc_models['table'])})")
         if np.isfinite(break_even) and clear_difference(ts["diff_ci_low"], ts["diff_ci_high"]):
-            text += (f"; the gap stops being clear if a council's own services resemble each other (a correlation "
-                     f"above {break_even:.2f}), which the data cannot rule out")
+            text += (f"; but the gap stops being clear if the services one council runs are rated alike (a "
+                     f"correlation between them above {break_even:.2f}), which the data cannot rule out")
         findings.append(Finding(
             "mutuals_cqc_third_sector", text + ".", SOURCE_CQC, "The third sector is charities, social enterprises "
             "and mutuals together, so this says nothing about mutuals; ownership was not randomly assigned.",
             value=float(ts["difference_pp"]), low=float(ts["diff_ci_low"]), high=float(ts["diff_ci_high"]),
             level=results.level, unit="pp"))
-    counts = verdict_counts(results.verdicts)
-    if counts:
-        listed = ", ".join(f"{n} {v}" for v, n in counts.items())
-        elsewhere = (f"; {results.claims_judged_in_costs} more, on cost and scale, are judged in the provision-costs "
-                     "report" if results.claims_judged_in_costs else "")
+    if results.verdicts:
+        elsewhere = (f" {results.claims_judged_in_costs} more, on cost and scale, are judged in the provision-costs "
+                     "report." if results.claims_judged_in_costs else "")
         findings.append(Finding(
             "mutuals_verdicts", "No claim that mutuals raised productivity or satisfaction has independent support. "
-            f"Of the {len(results.verdicts)} claims about mutuals judged here, {listed}{elsewhere}.",
+            f"Of the {len(results.verdicts)} claims about mutuals judged here: {verdict_count_phrase(results.verdicts)}."
+            + elsewhere,
             "Evidence register (data/evidence/figures.csv, claims.csv) and the analyses in this report",
             "A verdict judges the claim as worded against the evidence found, not the policy.",
             value=float(len(results.verdicts)), no_interval_reason="a count of claims"))

@@ -97,7 +97,8 @@ def key_findings(findings: list[Finding], title: str = "Key findings") -> None:
         f'<span class="finding-limit">{html.escape(f.limitation)}</span> '
         f'<span class="finding-source">Source: {html.escape(f.source)}</span></li>'
         for f in findings)
-    display(HTML(f'<section class="key-findings"><h2>{html.escape(title)}</h2><ol>{items}</ol></section>'))
+    display(HTML(f'<section class="key-findings"><h2 id="key-findings">{html.escape(title)}</h2><ol>{items}</ol>'
+                 '</section>'))
 
 
 def verdicts(items: list, title: str | None = None) -> None:

@@ -34,6 +34,10 @@ Checks (names for ``--check``):
 ``data-links``
     every table and chart is followed by a relative link to its CSV, and the file exists beside
     the report; a long table's "Showing N of M rows" note links it too.
+``glossary``
+    every technical term the report's text uses (:data:`analysis.glossary.TERMS`: clustered standard
+    errors, false-discovery rate, design effect, fixed effects, ...) is explained in its "Terms used in
+    this report" box.
 ``claims``
     in a full run (every notebook that runs with its defaults), every claim in the evidence register
     (``data/evidence/claims.csv``) got exactly one verdict across the reports, and no verdict names a
@@ -71,6 +75,7 @@ CHECKS: dict[str, str] = {
     "precision": "no number shows trailing zeros or more than 4 significant figures after a decimal point, "
                  "outside intervals",
     "data-links": "every table and chart links its data as a CSV that exists beside the report",
+    "glossary": "every technical term the report uses is explained in its 'Terms used in this report' box",
     "claims": "every claim in the evidence register has exactly one verdict across the reports of a full run",
 }
 MIN_FINDINGS, MAX_FINDINGS = 3, 6
@@ -420,6 +425,21 @@ def check_data_links(soup: BeautifulSoup, folder: Path, report: str) -> list[Pro
     return problems
 
 
+def check_glossary(soup: BeautifulSoup, report: str) -> list[Problem]:
+    """Every glossary term the page's text uses is defined in its glossary box."""
+    from analysis.glossary import terms_used
+
+    page = BeautifulSoup(str(_main(soup)), "html.parser")
+    box = page.select_one("details.glossary")
+    defined = {_text(dt) for dt in box.find_all("dt")} if box is not None else set()
+    if box is not None:
+        box.decompose()
+    for element in page.find_all(["script", "style"]):
+        element.decompose()
+    return [Problem(report, "glossary", f"'{term.name}' is used but not explained", "'Terms used in this report' box")
+            for term in terms_used(_text(page)) if term.name not in defined]
+
+
 def _check_href(href: str, folder: Path, report: str, where: str) -> list[Problem]:
     if not href.lower().endswith(".csv"):
         return [Problem(report, "data-links", f"the data link '{href}' is not a CSV", where)]
@@ -453,6 +473,8 @@ def review_report(html_text: str, *, report: str, folder: Path, entry: dict[str,
         problems += check_precision(soup, data_files, report)
     if "data-links" in wanted:
         problems += check_data_links(soup, Path(folder), report)
+    if "glossary" in wanted:
+        problems += check_glossary(soup, report)
     return problems
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import data, plots
-from analysis.claims import Verdict, verdict_counts, verdict_table
+from analysis.claims import Verdict, verdict_count_phrase, verdict_table
 from analysis.findings import Finding
 from analysis.precision import decimals, fmt, fmt_interval, fmt_p, round_to, table_format
 from analysis.vfm import assessment, claims, failure, inputs, model
@@ -427,8 +427,12 @@ def key_findings(results: VfmResults) -> list[Finding]:
         why = f"{name_se} and {name_ih} care homes closed at no clearly different rates on any definition"
     findings.append(Finding(
         key="vfm_failure_proxy",
-        text=(f"Counting provider failure on both sides does not settle which costs more: {why}, so the contracts' "
-              f"extra failure cost is {fmt_interval(fail['mean'], fail['low'], fail['high'], '£m', level=level, word='range')}."),
+        text=(f"Counting provider failure on both sides does not settle which costs more: {why}, so on average "
+              f"failures cost the contracts about the same as in-house provision: "
+              f"{fmt_interval(fail['mean'], fail['low'], fail['high'], '£m', level=level, word='range')}."
+              if fail["low"] < 0 < fail["high"] else
+              f"Counting provider failure on both sides: {why}; the contracts' extra failure cost is "
+              f"{fmt_interval(fail['mean'], fail['low'], fail['high'], '£m', level=level, word='range')}."),
         source="CQC care-home registrations and closures by ownership (cqc_care_home_closures, cqc_care_homes_count)",
         limitation="Care homes are a different market from NHS community services, and no public register records "
                    "spin-out failures.",
@@ -449,21 +453,15 @@ def key_findings(results: VfmResults) -> list[Finding]:
             limitation="No public source breaks the savings down by provider, so this is an upper bound, not a measure.",
             value=float(100 * bound["share_high"]), unit="%",
             no_interval_reason="an upper bound computed from published figures, not an estimate"))
-    counts = verdict_counts(results.verdicts)
     findings.append(Finding(
         key="vfm_verdicts",
-        text=(f"Of the {len(results.verdicts)} claims about the programme in the source articles, "
-              + _and(f"{n} {'is' if n == 1 else 'are'} {v}" for v, n in counts.items()) + "."),
+        text=(f"Of the {len(results.verdicts)} claims about the programme in the source articles: "
+              f"{verdict_count_phrase(results.verdicts)}."),
         source="data/evidence/claims.csv and figures.csv; rules in analysis.vfm.claims",
         limitation="A verdict judges the claim as worded against public evidence; the contracts themselves are not "
                    "public.",
         value=float(len(results.verdicts)), no_interval_reason="a count of claims"))
     return findings
-
-
-def _and(parts) -> str:
-    parts = list(parts)
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def reconciliation_text(results: VfmResults) -> str:
