@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from markupsafe import escape
 
 from analysis.mutuals.panel.simulate import simulate_staggered_panel
 from analysis.report import review
@@ -109,7 +110,10 @@ def test_council_profile_of_one_council(tmp_path):
     assert "The council against England and its peers" in contents
     assert "What the pilots found" not in contents and "Cost-effectiveness" not in html  # England-only sections
     index = (only_run_dir(tmp_path / "barnsley") / "index.html").read_text()
-    assert ">Barnsley (E08000016, Metropolitan Districts)</a>" in index and "latest year" in index
+    # The index is a briefing: the report's link under its subject, its title, and each of its findings.
+    assert f'<a href="{report["html"]}">Barnsley (E08000016, Metropolitan Districts)</a>' in index
+    assert f'<p class="briefing-title">{escape(report["title"])}</p>' in index
+    assert report["findings"] and all(escape(f["text"]) in index for f in report["findings"])
     problems = review.review_run(only_run_dir(tmp_path / "barnsley"))
     assert not problems, review.format_problems(problems)
     proc = run_cli(["run", "council_profile", "--out", str(tmp_path / "none"), "--no-progress"])

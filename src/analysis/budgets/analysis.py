@@ -239,7 +239,7 @@ def key_findings(results: BudgetResults) -> list[Finding]:
     findings.append(Finding(
         "budgets_rtc_control",
         "Right to Control, which gave disabled adults more say over several funding streams, "
-        + ("did not give them more control over daily life" if not clear or rtc["estimate"] < 0 else
+        + ("showed no clear gain in control over daily life" if not clear or rtc["estimate"] < 0 else
            "went with more control over daily life")
         + f": {rtc['budget_arm']} of people in trailblazer areas had as much control as they wanted, against "
         f"{rtc['comparison_arm']} in comparison areas, " + ("no clear difference" if not clear else "a difference")

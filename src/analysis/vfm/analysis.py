@@ -427,8 +427,8 @@ def key_findings(results: VfmResults) -> list[Finding]:
         why = f"{name_se} and {name_ih} care homes closed at no clearly different rates on any definition"
     findings.append(Finding(
         key="vfm_failure_proxy",
-        text=(f"Counting provider failure on both sides does not settle which costs more: {why}, so on average "
-              f"failures cost the contracts about the same as in-house provision: "
+        text=(f"Counting provider failure on both sides does not settle which costs more: {why}, so failures add "
+              f"no clear cost either way: the contracts' extra failure cost is "
               f"{fmt_interval(fail['mean'], fail['low'], fail['high'], '£m', level=level, word='range')}."
               if fail["low"] < 0 < fail["high"] else
               f"Counting provider failure on both sides: {why}; the contracts' extra failure cost is "
