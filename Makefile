@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 
 help:
 	@echo "make reports  - set up, fetch data, render every notebook into reports/"
-	@echo "make council-reports - one personal-budgets profile per current council (batch)"
+	@echo "make council-reports - one council profile per current council (batch)"
 	@echo "make test     - set up, fetch data (if reachable), run the whole test suite"
 	@echo "make lab      - open JupyterLab on notebooks/ (with your scratch folder, notebooks/scratch/)"
 	@echo "make explore  - serve the explorers as dashboards (Voila, code hidden) on http://127.0.0.1:8866/"
@@ -42,7 +42,7 @@ reports: data
 # One council profile per current council: the manifest is rebuilt from the data each time.
 council-reports: data
 	$(BIN)/python -m analysis councils --out build/councils.csv
-	$(BIN)/python -m analysis run personal_budgets --batch build/councils.csv $(RUN_ARGS)
+	$(BIN)/python -m analysis run council_profile --batch build/councils.csv $(RUN_ARGS)
 
 # Tests need the data: fetch it if the network or ANALYSIS_DATA_MIRROR allows; otherwise the
 # data tests skip with a reason (and fail under CI=true).

@@ -59,13 +59,14 @@ report.verdicts(results.verdicts)
 for service in params.comparisons:
     report.md(mutuals.comparison_summary(results, service))
     report.figure(mutuals.staff_forest(results, service))
-    report.show(mutuals.staff_display(results, service), f"Social enterprises vs NHS {service} trusts, by staff-survey item",
-                source=mutuals.SOURCE_STAFF + ". p adjusted: Benjamini-Hochberg false-discovery rate across the items.")
+    report.show(mutuals.staff_display(results, service), f"Social enterprises against NHS {service} trusts, by staff-survey item",
+                source=mutuals.SOURCE_STAFF + ". Difference: social enterprises minus trusts, in percentage points (pp). p adjusted: Benjamini-Hochberg false-discovery rate across the items.")
     if service in results.sensitivity:
         report.md("### Does the pattern depend on weighting, or on one organisation?")
         report.show(mutuals.sensitivity_display(results, service),
-                    f"{service.capitalize()} comparison: items worse / better under each weighting and without each organisation",
-                    source=mutuals.SOURCE_STAFF + ". Each row re-runs the whole comparison.")
+                    f"{service.capitalize()} comparison: items worse and better under each weighting and without each organisation",
+                    source=mutuals.SOURCE_STAFF + ". Each row re-runs the whole comparison.", max_rows=12,
+                    summary=mutuals.sensitivity_display(results, service, social_enterprises_only=True))
 report.caveat("What the staff comparison cannot show", mutuals.staff_caveats(results))
 
 # %% [markdown]
@@ -116,9 +117,9 @@ report.caveat("What the CQC comparison cannot show", [
 
 # %%
 report.figure(mutuals.externalisation_figure(results))
-report.show(results.national_change, "Change in the in-house share of spend within each collection era (percentage points)",
+report.show(mutuals.change_display(results), "Change in the in-house share of spend within each collection era",
             source=mutuals.SOURCE_EXT)
-report.show(results.councils, "Across councils: in-house share of residential care activity (median, quartiles, % of councils with none)",
+report.show(mutuals.councils_display(results), "Across councils: in-house share of residential care activity (median, quartiles, councils with none)",
             source=mutuals.SOURCE_EXT + "; 2017 omitted (no council names in the source)")
 
 # %% [markdown]
@@ -128,7 +129,7 @@ report.show(results.councils, "Across councils: in-house share of residential ca
 
 # %%
 if results.panel is not None:
-    report.show(mutuals.panel_summary_table(results.panel), "Estimates from your panel", source=results.panel.label, digits=4)
+    report.show(mutuals.panel_summary_table(results.panel), "Estimates from your panel", source=results.panel.label)
     for fig in mutuals.panel_figures(results.panel):
         report.figure(fig)
     for note in results.panel.notes:
@@ -142,7 +143,7 @@ if results.panel is not None:
 # %%
 if results.simulated is not None:
     report.show(mutuals.panel_summary_table(results.simulated), "Estimates on the simulated panel", source=results.simulated.label,
-                simulated=True, digits=4)
+                simulated=True)
     for fig in mutuals.panel_figures(results.simulated):
         report.figure(fig)
     for note in results.simulated.notes:

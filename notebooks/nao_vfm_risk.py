@@ -63,7 +63,7 @@ report.verdicts(results.verdicts)
 # %%
 report.headline(**vfm.headline_total(results))
 report.md(vfm.summary_text(results))
-report.show(vfm.scenario_table(results), "Value at risk against in-house provision under three scenarios (mean of the simulations with the central range of outcomes)",
+report.show(vfm.scenario_table(results), "Value at risk against in-house provision under three scenarios (£m, present value: mean of the simulations with their central range)",
             source="analysis.vfm.model under each scenario's inputs; evidence-register rows named in the last column")
 report.md(vfm.reconciliation_text(results))
 report.md(vfm.probability_text(results))
@@ -93,16 +93,18 @@ report.show(vfm.inputs_table(results), "Model inputs for the headline scenario: 
 
 # %%
 report.figure(vfm.proxy_figure(results))
-report.show(vfm.proxy_table(results), "Closures per 100 care homes a year by measure, spin-out proxy against in-house proxy, with the excess and its score interval",
-            source=vfm.SOURCE_CQC)
+report.show(vfm.proxy_table(results), "Closures per 100 care homes a year by measure: spin-out proxy (third-sector homes) against in-house proxy (council-run homes), with the difference and its interval",
+            source=vfm.SOURCE_CQC + "; interval for the difference of two Poisson rates by the score method")
 report.show(vfm.ownership_table(results), "Care-home closures per 100 homes a year by ownership over the proxy years, with exact Poisson intervals",
             source=vfm.SOURCE_CQC)
 
 # %% [markdown]
-# ## The headline scenario in detail
+# ## The scenarios in detail
+#
+# Each scenario's total split into its parts. The fan chart shows how the headline scenario's value at risk builds up year by year over the contracts.
 
 # %%
-report.show(vfm.component_table(results), "Present value at risk by component: mean with the central range of outcomes, median and deterministic case",
+report.show(vfm.component_table(results), "Value at risk by component and scenario (£m, present value): mean with the central range of the simulations, median and deterministic case",
             source="analysis.vfm.model.monte_carlo; the range is the central percentile range of the simulated outcomes")
 report.figure(vfm.fan_figure(results))
 

@@ -3,7 +3,7 @@
 #
 # Individual budgets were piloted in English councils (the IBSEN evaluation), personal health budgets in NHS pilot sites (PHBE), and direct payments then spread everywhere. This report brings together what the pilots found, what their published summaries can and cannot support, and what today's council data (the Adult Social Care Outcomes Framework, ASCOF) show about direct payments and outcomes. It opens with its key findings; the England report then gives a verdict on each claim in the source articles.
 #
-# With `council_code` set, the report becomes a profile of one council against England and its peers.
+# One council's profile against England and its peers is a report of its own: `python -m analysis run council_profile -p council_code=E08000016`.
 
 # %% tags=["parameters"]
 # Parameters, checked against PersonalBudgetsParameters before anything runs.
@@ -23,7 +23,6 @@ cea_data_path: Optional[str] = None  # Person-level CSV with columns arm (budget
 simulated_cea: bool = False  # Add a SIMULATED cost-effectiveness demonstration
 n_simulations: int = 10000  # whole number (at least 100, at most 1000000)
 seed: int = 2008  # whole number (at least 0)
-council_code: Optional[str] = None  # ONS code for a single-council profile (e.g. E08000016 Barnsley); None: England report
 confidence_level: float = 0.95  # number (above 0.5, below 1.0)
 
 # %%
@@ -32,7 +31,6 @@ from analysis.budgets import analysis as budgets
 
 params = report.setup("personal_budgets", globals())
 results = budgets.analyse(params)
-report.subject(budgets.subject(results))
 
 # %%
 report.key_findings(budgets.key_findings(results))
@@ -45,22 +43,7 @@ for item in budgets.headlines(results):
 # Each claim in the source articles is judged on evidence independent of whoever made it: a figure that traces back only to the claimant cannot make a claim "supported". Open "What the verdicts mean" for the scale, and each claim's details for its rule, numbers and sources.
 
 # %%
-if results.verdicts:
-    report.verdicts(results.verdicts)
-
-# %% [markdown]
-# ## Council profile
-#
-# A council's ASCOF measures against England and councils of the same type (median and interquartile range), year by year, with its rank among all councils (1 = best). Council values are published without margins of error in this series, so differences of a point or two may be survey noise; in 2020-21 the survey was voluntary and few councils ran it.
-
-# %%
-if results.profile is not None:
-    for fig in budgets.profile_figures(results):
-        report.figure(fig)
-    report.show(budgets.profile_table(results), f"{results.profile.name} against England and {results.profile.council_type or 'all councils'}",
-                source=budgets.SOURCE_ASCOF, digits=1, max_rows=80)
-    if results.profile.gaps:
-        report.caveat("Gaps in this council's data", results.profile.gaps)
+report.verdicts(results.verdicts)
 
 # %% [markdown]
 # ## What the pilots found
@@ -68,11 +51,10 @@ if results.profile is not None:
 # Every comparable outcome in the evidence register, with the best interval the published summary allows. Where a source gives only percentages and arm sizes, events are reconstructed by rounding; where it gives only a p-value, the interval is derived from it; where it gives neither, the interval is *no data*.
 
 # %%
-if results.profile is None:
-    report.md(budgets.synthesis_text(results))
-    report.show(budgets.pilot_table(results), "Personal-budget pilots and evaluations: comparable outcomes",
-                source=budgets.SOURCE_REGISTER, digits=3)
-    report.caveat("What the pilot evidence cannot show", budgets.pilot_caveats(results))
+report.md(budgets.synthesis_text(results))
+report.show(budgets.pilot_table(results), "Personal-budget pilots and evaluations: comparable outcomes",
+            source=budgets.SOURCE_REGISTER)
+report.caveat("What the pilot evidence cannot show", budgets.pilot_caveats(results))
 
 # %% [markdown]
 # ## Pooled pilot outcomes (your extracted data)
@@ -80,8 +62,8 @@ if results.profile is None:
 # Outcomes from `pilot_data_path` (arm-level data extracted from the pilot reports) with two or more studies, pooled with the chosen method (fixed effect, DerSimonian-Laird, REML, or REML with the Hartung-Knapp adjustment), with heterogeneity (tau-squared, I-squared, Q), a prediction interval and subgroups by user group. The estimators reproduce R metafor's published results (see the tests).
 
 # %%
-if results.profile is None and results.pooled is not None:
-    report.show(results.pooled, f"Pooled pilot outcomes ({params.meta_method})", source=str(params.pilot_data_path), digits=3)
+if results.pooled is not None:
+    report.show(budgets.pooled_table(results), f"Pooled pilot outcomes ({params.meta_method})", source=str(params.pilot_data_path))
     for fig in budgets.pooled_forests(results):
         report.figure(fig)
 
@@ -91,12 +73,12 @@ if results.profile is None and results.pooled is not None:
 # Incremental cost and effect, the ICER, net monetary benefit across the willingness-to-pay range and the cost-effectiveness acceptability curve, by bootstrap from person-level data or parametric simulation from summary statistics.
 
 # %%
-if results.profile is None and results.cea is not None:
+if results.cea is not None:
     sim = results.cea.simulated_inputs
     report.md(results.cea_note)
-    report.show(results.cea.summary(), "Incremental cost and effect", source=results.cea_note, simulated=sim)
+    report.show(budgets.cea_table(results), "Incremental cost and effect", source=results.cea_note, simulated=sim)
     report.show(results.cea.quadrants(), "Share of draws in each quadrant of the cost-effectiveness plane",
-                source=results.cea_note, simulated=sim, digits=3)
+                source=results.cea_note, simulated=sim)
     for fig in budgets.cea_figures(results):
         report.figure(fig)
 
@@ -106,12 +88,11 @@ if results.profile is None and results.cea is not None:
 # England's trend, the cross-section in the latest year, and the within-council association (council and year fixed effects, standard errors clustered by council). These are associations between council-level shares and council-level survey results: they say nothing about whether budget holders themselves are better off (the ecological fallacy), and councils differ in ways the fixed effects do not remove when those differences change over time.
 
 # %%
-if results.profile is None:
-    report.figure(budgets.england_figure(results))
-    report.figure(budgets.scatter_figure(results))
-    report.md(budgets.associations_text(results))
-    report.show(budgets.within_table(results), "Within-council association of outcomes with direct-payment and self-directed-support shares",
-                source=budgets.SOURCE_ASCOF)
+report.figure(budgets.england_figure(results))
+report.figure(budgets.scatter_figure(results))
+report.md(budgets.associations_text(results))
+report.show(budgets.within_table(results), "Within-council association of outcomes with direct-payment and self-directed-support shares",
+            source=budgets.SOURCE_ASCOF)
 
 # %% [markdown]
 # ## The IBSEN pilot councils against the rest
@@ -119,12 +100,12 @@ if results.profile is None:
 # The individual-budget pilot councils (named in the Department of Health's 2005 announcement) against all other councils, year by year, with Welch confidence intervals. The pilots volunteered, so any difference mixes selection with any lasting effect of piloting.
 
 # %%
-if results.profile is None:
-    for concept in params.exposures:
-        fig = budgets.pilots_figure(results, concept)
-        if fig is not None:
-            report.figure(fig)
-    report.show(budgets.pilots_vs_rest_display(results), "Pilot councils against the rest, by measure and year", source=budgets.SOURCE_ASCOF)
+for concept in params.exposures:
+    fig = budgets.pilots_figure(results, concept)
+    if fig is not None:
+        report.figure(fig)
+report.show(budgets.pilots_vs_rest_display(results), "Pilot councils against the rest, by measure and year", source=budgets.SOURCE_ASCOF,
+            summary=budgets.pilots_vs_rest_display(results, latest_only=True))
 
 # %% tags=["provenance"]
 report.finish(params)

@@ -74,7 +74,7 @@ for series in ("residential_older", "home_care"):
         fig = costs.trend_figure(results, series)
         if fig is not None:
             report.figure(fig)
-report.show(costs.real_change_display(results), "Real-terms change in the published England unit cost, first to last year",
+report.show(costs.real_change_display(results), "Real-terms change in the published England unit cost, first to last year (the publisher's England figure includes its estimates for councils that did not report, so it can differ from the sum over reporting councils above)",
             source=costs.SOURCE_COSTS)
 
 # %% [markdown]

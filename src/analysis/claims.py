@@ -119,6 +119,14 @@ def verdict_counts(verdicts: list[Verdict]) -> dict[str, int]:
     return {k: n for k, n in counts.items() if n}
 
 
+def verdict_count_phrase(verdicts: list[Verdict]) -> str:
+    """'5 supported, 2 partly supported and 2 mixed evidence': the counts in scale order, for a sentence."""
+    parts = [f"{n} {v}" for v, n in verdict_counts(verdicts).items()]
+    if not parts:
+        return "none"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def scale_table() -> pd.DataFrame:
     """The verdict scale with its definitions, printed in every report that gives verdicts."""
     return pd.DataFrame({"verdict": list(VERDICT_SCALE), "meaning": list(VERDICT_SCALE.values())})

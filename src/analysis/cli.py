@@ -178,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     data_p.add_argument("--out", help="where to write the data register (default docs/data_register.md)")
     data_p.set_defaults(func=_cmd_data)
 
-    councils = sub.add_parser("councils", help="write a batch manifest with every current council's code")
+    councils = sub.add_parser("councils", help="write a batch manifest with every current council's code, for "
+                                               "`run council_profile --batch`")
     councils.add_argument("--out", metavar="CSV", help="file to write (default: print to stdout)")
     councils.set_defaults(func=_cmd_councils)
 

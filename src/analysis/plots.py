@@ -201,9 +201,13 @@ def _source(fig: Figure, source: str, n: str | int | None) -> None:
     fig.text(0.01, 0.005, "\n".join(textwrap.wrap(text, 115)), ha="left", va="bottom", fontsize=8, color=GREY)
 
 
-def _finish(fig: Figure, source: str, n, data: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None) -> Figure:
+def _finish(fig: Figure, source: str, n, data: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None, *,
+            margins: Mapping[str, float] | None = None) -> Figure:
     """Lay out the figure leaving room for the title above and the source line below, and record
-    its source, the plot function and the data it plotted (shipped as a CSV beside the report)."""
+    its source, the plot function and the data it plotted (shipped as a CSV beside the report).
+
+    ``margins`` (``subplots_adjust`` arguments, without ``bottom``) lays out a figure whose shape is known
+    without measuring every label (tight_layout is the slowest step of a many-panel figure)."""
     caller = inspect.currentframe().f_back  # the public plot function that drew the chart
 
     meta = chart_meta(fig)
@@ -215,7 +219,10 @@ def _finish(fig: Figure, source: str, n, data: pd.DataFrame | Mapping[str, pd.Da
     lines = 1 + len(source) // 115
     height = fig.get_figheight()
     bottom = (0.16 * lines + 0.1) / height
-    fig.tight_layout(rect=(0, bottom, 1, 1))  # tight_layout makes room for the suptitle itself
+    if margins is None:
+        fig.tight_layout(rect=(0, bottom, 1, 1))  # tight_layout makes room for the suptitle itself
+    else:
+        fig.subplots_adjust(bottom=bottom + 0.55 / height, **margins)
     _source(fig, source, n)
     return fig
 
@@ -239,24 +246,32 @@ BETTER_SIDES = ("left", "right", "neither")
 
 
 def _better_annotation(ax, better: str | None, at: float, better_label: str = "better",
-                       worse_label: str = "worse") -> None:
+                       worse_label: str = "worse", sides: tuple[str, str] | None = None) -> None:
     """'← better' and 'worse →' (or the reverse) either side of the line of no difference, above the plot.
 
-    ``"neither"`` says explicitly that no side is better (a neutral quantity): nothing is drawn,
-    and the chart records the choice so the reviewer's test does not ask for it.
+    ``"neither"`` says explicitly that no side is better (a neutral quantity): the chart records
+    the choice so the reviewer's test does not ask for it, and ``sides=(left, right)`` names what
+    each side means without calling either better ("← own provision cheaper", "dearer →").
     """
     if better is None:
+        if sides is not None:
+            raise ValueError("sides names what each side means when neither is better: pass better='neither'")
         return
     if better not in BETTER_SIDES:
         raise ValueError(f"better must be 'left', 'right', 'neither' or None, not {better!r}")
     chart_meta(ax.figure)["better"] = better
     if better == "neither":
-        return
-    left, right = (better_label, worse_label) if better == "left" else (worse_label, better_label)
+        if sides is None:
+            return
+        left, right = sides
+        bold = None
+    else:
+        left, right = (better_label, worse_label) if better == "left" else (worse_label, better_label)
+        bold = better
     transform = matplotlib.transforms.blended_transform_factory(ax.transData, ax.transAxes)
     style = {"transform": transform, "va": "bottom", "fontsize": 9, "color": GREY, "clip_on": False}
-    ax.text(at, 1.01, f"\u2190 {left}  ", ha="right", fontweight="bold" if better == "left" else None, **style)
-    ax.text(at, 1.01, f"  {right} \u2192", ha="left", fontweight="bold" if better == "right" else None, **style)
+    ax.text(at, 1.01, f"\u2190 {left}  ", ha="right", fontweight="bold" if bold == "left" else None, **style)
+    ax.text(at, 1.01, f"  {right} \u2192", ha="left", fontweight="bold" if bold == "right" else None, **style)
 
 
 def line_with_band(df: pd.DataFrame, x: str, y: str, group: str, title: str, source: str, *,
@@ -287,12 +302,13 @@ def forest(df: pd.DataFrame, label: str, estimate: str, low: str, high: str, tit
            pooled: dict | None = None, prediction: tuple[float, float] | None = None, xlabel: str = "Effect",
            null: float = 0.0, weight: str | None = None, n: str | int | None = None, log_scale: bool = False,
            simulated: bool = False, better: str | None = None, better_label: str = "better",
-           worse_label: str = "worse", title_basis: Any = None) -> Figure:
+           worse_label: str = "worse", sides: tuple[str, str] | None = None, title_basis: Any = None) -> Figure:
     """Forest plot: one row per study/organisation with its CI, optional pooled diamond.
 
     ``better="left"`` or ``"right"`` says which side of the line of no difference (``null``)
     is better for the reader, drawn as "← better" / "worse →" above the plot; ``"neither"``
-    says the quantity has no good direction. The reviewer's test asks every forest plot to say.
+    says the quantity has no good direction (``sides=`` then names each side neutrally). The
+    reviewer's test asks every forest plot to say.
     """
     _check_columns(df, [label, estimate, low, high], "forest")
     rows = len(df) + (2 if pooled else 0)
@@ -323,7 +339,7 @@ def forest(df: pd.DataFrame, label: str, estimate: str, low: str, high: str, tit
     if log_scale:
         ax.set_xscale("log")
     ax.grid(axis="y", visible=False)
-    _better_annotation(ax, better, null, better_label, worse_label)
+    _better_annotation(ax, better, null, better_label, worse_label, sides)
     _title(ax, title, simulated, title_basis)
     return _finish(fig, source, n if n is not None else len(df), data)
 
@@ -530,3 +546,63 @@ def bars(df: pd.DataFrame, label: str, value: str, title: str, source: str, *, x
     ax.grid(axis="y", visible=False)
     _title(ax, title, simulated, title_basis)
     return _finish(fig, source, n, _columns(df, [label, value]))
+
+
+def small_multiples(df: pd.DataFrame, panel: str, x: str, y: str, group: str, title: str, source: str, *,
+                    low: str | None = None, high: str | None = None, panel_titles: Mapping[str, str] | None = None,
+                    ncols: int = 3, colours: Mapping[str, str] | None = None,
+                    dashed: Sequence[str] = (), xlabel: str = "", n: str | int | None = None,
+                    x_labels: Mapping[Any, str] | None = None, simulated: bool = False,
+                    title_basis: Any = None) -> Figure:
+    """One small panel per value of ``panel`` (a measure), the same series in each, x shared, each panel on its
+    own y scale (the measures differ in unit). ``low``/``high`` draw a band where given (a peer group's middle
+    half); ``dashed`` series are drawn dashed; one legend for the whole figure. ``x_labels`` names the x ticks
+    (year 2024 -> "2023-24"). The chart's CSV is the long table it plotted.
+    """
+    _check_columns(df, [panel, x, y, group] + [c for c in (low, high) if c], "small_multiples")
+    panels = list(dict.fromkeys(df[panel]))
+    if not panels:
+        raise ValueError("small_multiples: no panels to draw")
+    ncols = max(1, min(ncols, len(panels)))
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(9.0, 2.4 * nrows + 1.5), squeeze=False, sharex=True)
+    groups = list(dict.fromkeys(df[group]))
+    colour_of = {g: (colours or {}).get(g, PALETTE[i % len(PALETTE)]) for i, g in enumerate(groups)}
+    handles: dict[str, Any] = {}
+    for ax, key in zip(axes.flat, panels):
+        part = df[df[panel] == key]
+        for name in groups:
+            line = part[part[group] == name].sort_values(x)
+            if line.empty:
+                continue
+            colour = colour_of[name]
+            if low and high and line[low].notna().any():
+                ax.fill_between(line[x], line[low], line[high], color=colour, alpha=0.15, linewidth=0)
+            (handle,) = ax.plot(line[x], line[y], marker="o", ms=3, color=colour, lw=1.8 if name == groups[0] else 1.2,
+                                ls="--" if name in dashed else "-", label=str(name))
+            handles.setdefault(str(name), handle)
+        ax.set_title("\n".join(textwrap.wrap(str((panel_titles or {}).get(key, key)), 38)), fontsize=9, loc="left")
+        ax.tick_params(labelsize=8)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, integer=True))
+        if x_labels:
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+                lambda value, _pos: x_labels.get(int(round(value)), "") if float(value).is_integer() else ""))
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    for i, ax in enumerate(axes.flat[:len(panels)]):  # a panel with no panel below it shows its own x labels
+        if i + ncols >= len(panels):
+            ax.xaxis.set_tick_params(labelbottom=True)
+    spare = list(axes.flat)[len(panels):]
+    legend_host = spare[0] if spare else axes.flat[0]  # an empty panel holds the legend, else the first panel
+    legend_host.legend(list(handles.values()), ["\n".join(textwrap.wrap(k, 26)) for k in handles],
+                       fontsize=8 if spare else 7, loc="center left" if spare else "best")
+    if xlabel:
+        for i, ax in enumerate(axes.flat[:len(panels)]):
+            if i + ncols >= len(panels):
+                ax.set_xlabel(xlabel, fontsize=8)
+    _title(axes.flat[0], title, simulated, title_basis)
+    height = fig.get_figheight()
+    title_lines = len(textwrap.wrap(chart_meta(fig)["title"], int(fig.get_figwidth() * 9.5)))
+    margins = {"left": 0.07, "right": 0.98, "top": 1 - (0.3 * title_lines + 0.5) / height, "hspace": 0.55,
+               "wspace": 0.28}
+    return _finish(fig, source, n, _columns(df, [panel, group, x, y, low, high]), margins=margins)

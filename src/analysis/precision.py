@@ -10,9 +10,21 @@ becomes £2,400m, £1,200m to £3,900m). A number without an interval keeps
 for numbers without an interval; with an interval, estimate and bounds share
 the same decimal places so they line up.
 
-:func:`decimals` is the rule; :func:`fmt` and :func:`fmt_interval` apply it
-with the unit. Tables use :func:`round_frame`. The reviewer's test checks
-rendered reports against the same rule.
+Two kinds of number have a rule of their own:
+
+* **p-values** (:func:`fmt_p`) show two significant figures with no trailing zeros
+  (0.0047, 0.021, 0.2), and "< 0.001" below 0.001: a p-value is a statement of how
+  surprising the data would be, and more digits than that only suggest precision it
+  does not have (ASA statement on p-values, 2016; BMJ and NEJM house style);
+* **signed differences**: a "+" on a positive value in a column of differences is
+  information, not precision ("+2.3 pp" says the direction), so tables name such
+  columns (``signed_columns``) and the rule is otherwise the same.
+
+:func:`decimals` is the rule; :func:`fmt`, :func:`fmt_interval` and :func:`fmt_p` apply it
+with the unit. Tables use :func:`round_frame`; a domain module that builds a table for a
+report says how to round it with :func:`table_format` (which columns are intervals,
+counts, signed differences and p-values), and ``report.show`` applies it. The reviewer's
+test checks rendered reports against the same rule and the same table formats.
 """
 
 from __future__ import annotations
@@ -24,6 +36,9 @@ import pandas as pd
 
 SIGNIFICANT_WITH_INTERVAL = 2
 SIGNIFICANT_WITHOUT_INTERVAL = 3
+P_SIGNIFICANT = 2
+P_FLOOR = 0.001  # p-values below this are shown as "< 0.001"
+FORMAT_ATTR = "display_format"  # the DataFrame.attrs key where table_format records a table's format
 
 
 def _leading_exponent(x: float) -> int:
@@ -88,14 +103,17 @@ def _plain(value: float, places: int, signed: bool = False) -> str:
 
 
 def fmt(value: float | None, unit: str = "", *, low: float | None = None, high: float | None = None,
-        places: int | None = None, count: bool = False) -> str:
-    """A number with its unit, rounded by the rule (``places`` forces the decimals, e.g. to match an interval)."""
+        places: int | None = None, count: bool = False, signed: bool | None = None) -> str:
+    """A number with its unit, rounded by the rule (``places`` forces the decimals, e.g. to match an interval).
+
+    ``signed`` puts a "+" on a positive value (a difference); by default only percentage points are signed.
+    """
     if not _finite(value):
         return "no data"
     strip = places is None and not (_finite(low) and _finite(high))
     if places is None:
         places = decimals(value, low, high, count=count)
-    signed = unit == "pp"
+    signed = unit == "pp" if signed is None else signed
     number = _plain(value, places, signed=signed)
     if strip and "." in number:
         number = number.rstrip("0").rstrip(".")
@@ -113,16 +131,34 @@ def fmt(value: float | None, unit: str = "", *, low: float | None = None, high: 
 
 
 def fmt_interval(value: float | None, low: float | None, high: float | None, unit: str = "", *,
-                 level: float | None = None, word: str = "interval") -> str:
+                 level: float | None = None, word: str = "interval", signed: bool | None = None) -> str:
     """'3.3 pp (95% interval -1.1 to +7.7 pp)': estimate and bounds to the same decimal places."""
     if not _finite(value):
         return "no data"
     if not (_finite(low) and _finite(high)):
-        return fmt(value, unit)
+        return fmt(value, unit, signed=signed)
     places = decimals(value, low, high)
     lvl = f"{level:.0%} " if level else ""
-    return (f"{fmt(value, unit, places=places)} ({lvl}{word} {fmt(low, unit, places=places)} to "
-            f"{fmt(high, unit, places=places)})")
+    return (f"{fmt(value, unit, places=places, signed=signed)} ({lvl}{word} "
+            f"{fmt(low, unit, places=places, signed=signed)} to {fmt(high, unit, places=places, signed=signed)})")
+
+
+def fmt_p(p: float | None) -> str:
+    """A p-value by its rule: two significant figures, no trailing zeros, "< 0.001" below 0.001.
+
+    0.09412 -> "0.094", 0.2 -> "0.2", 0.0047 -> "0.0047", 0.00003 -> "< 0.001", 0.9996 -> "1";
+    missing -> "no data". A value outside 0-1 is an error, not a p-value.
+    """
+    if not _finite(p):
+        return "no data"
+    p = float(p)
+    if not 0 <= p <= 1:
+        raise ValueError(f"{p} is not a p-value (0 to 1)")
+    if p < P_FLOOR:
+        return f"< {P_FLOOR:g}"
+    places = P_SIGNIFICANT - 1 - _leading_exponent(p)
+    text = _plain(p, places)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _is_real(v) -> bool:
@@ -138,22 +174,58 @@ def _year_like(name, values: pd.Series) -> bool:
         ((finite % 1 == 0) & (finite >= 1800) & (finite <= 2200)).all())
 
 
-def format_cell(value) -> object:
+def format_cell(value, *, signed: bool = False) -> object:
     """One table cell by the rule: real numbers rounded (three significant figures), missing said,
     anything else (integers, text, booleans) unchanged."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "no data"
     if _is_real(value):
-        return fmt(value)
+        return fmt(value, signed=signed)
     return value
 
 
+def table_format(df: pd.DataFrame, *, intervals: dict[str, tuple[str, str]] | None = None,
+                 counts: tuple[str, ...] | list[str] = (), signed: tuple[str, ...] | list[str] = (),
+                 p_values: tuple[str, ...] | list[str] = (), aligned: dict[str, str] | None = None) -> pd.DataFrame:
+    """Record on ``df`` how a report shows it, and return it: ``report.show`` rounds it so.
+
+    A domain module builds a table of numbers (never pre-formatted strings) and says here which
+    columns are an estimate with its interval (``intervals={est: (low, high)}``), counts, signed
+    differences (a "+" on positive values; an interval's bounds follow its estimate), p-values, and
+    columns ``aligned`` to an estimate's interval (``{column: estimate}``: the median and the
+    deterministic case of the same simulated total are rounded to the total's interval).
+    The names are the table's own column names. Raises ValueError for a column the table lacks.
+    """
+    named = [c for est, pair in (intervals or {}).items() for c in (est, *pair)]
+    named += [*counts, *signed, *p_values, *(aligned or {}), *(aligned or {}).values()]
+    missing = [c for c in named if c not in df.columns]
+    if missing:
+        raise ValueError(f"table_format names columns the table does not have: {missing}")
+    unpaired = [e for e in (aligned or {}).values() if e not in (intervals or {})]
+    if unpaired:
+        raise ValueError(f"table_format: aligned columns must follow an estimate with an interval, not {unpaired}")
+    df.attrs[FORMAT_ATTR] = {"intervals": {k: tuple(v) for k, v in (intervals or {}).items()},
+                             "counts": tuple(counts), "signed": tuple(signed), "p_values": tuple(p_values),
+                             "aligned": dict(aligned or {})}
+    return df
+
+
+def format_of(df: pd.DataFrame) -> dict:
+    """The format :func:`table_format` recorded on ``df`` (empty if none)."""
+    return dict(df.attrs.get(FORMAT_ATTR) or {})
+
+
 def round_frame(df: pd.DataFrame, *, interval_columns: dict[str, tuple[str, str]] | None = None,
-                count_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+                count_columns: tuple[str, ...] = (), signed_columns: tuple[str, ...] = (),
+                p_columns: tuple[str, ...] = (), aligned_columns: dict[str, str] | None = None) -> pd.DataFrame:
     """Round a table for display by the rule.
 
     ``interval_columns`` maps an estimate column to its (low, high) columns: the three are rounded
-    row by row to the interval's precision. ``count_columns`` become whole numbers. Other float
+    row by row to the interval's precision. ``count_columns`` become whole numbers.
+    ``signed_columns`` show a "+" on positive values (differences; when an estimate is signed its
+    interval's bounds are too). ``p_columns`` follow the p-value rule (:func:`fmt_p`).
+    ``aligned_columns`` maps a column to an estimate in ``interval_columns``: it is rounded to that
+    estimate's interval, row by row (a median beside its mean and range). Other float
     columns keep three significant figures per value (a float column holding only whole numbers is
     shown as whole numbers; years without a thousands separator); real numbers in mixed (object)
     columns are rounded the same way; integers are never rounded (shown with a thousands separator,
@@ -162,26 +234,37 @@ def round_frame(df: pd.DataFrame, *, interval_columns: dict[str, tuple[str, str]
     """
     out = df.copy()
     interval_columns = interval_columns or {}
+    aligned_columns = aligned_columns or {}
+    signed = set(signed_columns)
+    for est, (lo, hi) in interval_columns.items():
+        if est in signed:
+            signed.update((lo, hi))
     done: set[str] = set()
+    for col in p_columns:
+        out[col] = [v if isinstance(v, str) else fmt_p(v) for v in df[col]]
+        done.add(col)
     for est, (lo, hi) in interval_columns.items():
         places = [decimals(v, a, b) for v, a, b in zip(df[est], df[lo], df[hi])]
-        for col in (est, lo, hi):
-            out[col] = [fmt(v, places=p) for v, p in zip(df[col], places)]
+        companions = [c for c, e in aligned_columns.items() if e == est]
+        for col in (est, lo, hi, *companions):
+            out[col] = [v if isinstance(v, str) else fmt(v, places=p, signed=col in signed)
+                        for v, p in zip(df[col], places)]
             done.add(col)
     for col in df.columns:
         if col in done:
             continue
         values = df[col]
         if col in count_columns:
-            out[col] = [fmt(v, count=True) for v in values]
+            out[col] = [fmt(v, count=True, signed=col in signed) for v in values]
         elif pd.api.types.is_float_dtype(values):
             if _year_like(col, values):
                 out[col] = ["no data" if pd.isna(v) else str(int(v)) for v in values]
             else:
-                out[col] = [fmt(v) for v in values]
+                out[col] = [fmt(v, signed=col in signed) for v in values]
         elif pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
             if not _year_like(col, values.astype(float)):
-                out[col] = ["no data" if pd.isna(v) else f"{int(v):,}" for v in values]
+                out[col] = ["no data" if pd.isna(v) else (("+" if col in signed and v > 0 else "") + f"{int(v):,}")
+                            for v in values]
         elif pd.api.types.is_object_dtype(values):
-            out[col] = [format_cell(v) for v in values]
+            out[col] = [format_cell(v, signed=col in signed) for v in values]
     return out

@@ -57,7 +57,7 @@ def test_batch_with_one_bad_row_lists_the_failure_and_exits_non_zero(tmp_path):
     manifest = tmp_path / "councils.csv"
     manifest.write_text("council_code\nE08000016\nE08999999\nE09000002\n")
     out = tmp_path / "reports"
-    proc = run_cli(["run", "personal_budgets", "--batch", str(manifest), "--workers", "2", "--out", str(out),
+    proc = run_cli(["run", "council_profile", "--batch", str(manifest), "--workers", "2", "--out", str(out),
                     "--no-progress"])
     assert proc.returncode == 1, proc.stderr
     run_dir = only_run_dir(out)
@@ -87,7 +87,7 @@ def test_invalid_row_in_a_batch_stops_before_anything_runs(tmp_path):
     manifest = tmp_path / "councils.csv"
     manifest.write_text("council_code\nE08000016\nnot-a-code\n")
     out = tmp_path / "reports"
-    proc = run_cli(["run", "personal_budgets", "--batch", str(manifest), "--out", str(out)])
+    proc = run_cli(["run", "council_profile", "--batch", str(manifest), "--out", str(out)])
     assert proc.returncode == 2 and "batch row 2" in proc.stderr and "council_code" in proc.stderr
     assert not out.exists() or not any(out.iterdir())
 
@@ -99,7 +99,7 @@ def test_dask_local_cluster_gives_the_same_numbers_as_serial(tmp_path):
     numbers = {}
     for executor in ("dask", "serial"):
         out = tmp_path / executor
-        proc = run_cli(["run", "personal_budgets", "--batch", str(manifest), "--executor", executor, "--workers", "2",
+        proc = run_cli(["run", "council_profile", "--batch", str(manifest), "--executor", executor, "--workers", "2",
                         "--out", str(out), "--no-progress"])
         assert proc.returncode == 0, proc.stderr
         summary = json.loads((only_run_dir(out) / "run.json").read_text())
@@ -112,7 +112,7 @@ def test_dask_local_cluster_gives_the_same_numbers_as_serial(tmp_path):
 @pytest.mark.data
 def test_bundle_zips_a_run_with_relative_links(tmp_path):
     out = tmp_path / "reports"
-    proc = run_cli(["run", "personal_budgets", "-p", "council_code=E08000016", "--out", str(out), "--no-progress"])
+    proc = run_cli(["run", "council_profile", "-p", "council_code=E08000016", "--out", str(out), "--no-progress"])
     assert proc.returncode == 0, proc.stderr
     run_dir = only_run_dir(out)
     env = {"ANALYSIS_REPORTS_DIR": str(out)}

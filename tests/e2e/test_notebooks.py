@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from markupsafe import escape
 
 from analysis.mutuals.panel.simulate import simulate_staggered_panel
 from analysis.report import review
@@ -13,10 +14,8 @@ from tests.e2e.test_runner import only_run_dir, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.data]
 
-# The reviewer's checks (analysis.report.review) that every real report passes today. The others
-# (key-findings, headlines, chart-titles, forest-sides, precision, claims) need the content changes of issue 11
-# in the domain modules and notebooks; switch each on here once its reports pass it.
-REVIEW_CHECKS_ENFORCED = ("status", "data-links", "table-rounding")
+# The reviewer's checks (analysis.report.review) that every real report passes: all of them.
+REVIEW_CHECKS_ENFORCED = tuple(review.CHECKS)
 
 
 def _run(tmp_path, args, name="reports"):
@@ -40,6 +39,7 @@ def test_every_notebook_renders_with_defaults(tmp_path):
     proc = run_cli(["run", "--out", str(out), "--no-progress"])
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((only_run_dir(out) / "run.json").read_text())
+    # council_profile needs its council_code, so a run of every notebook leaves it out
     assert {r["notebook"] for r in summary["reports"]} == {"mutuals_vs_inhouse", "nao_vfm_risk", "personal_budgets",
                                                            "provision_costs"}
     for report in summary["reports"]:
@@ -87,22 +87,37 @@ def test_mutuals_bad_panel_gives_the_panel_error(tmp_path):
     assert error["ename"] == "PanelError" and "treated column 'treated'" in error["evalue"]
 
 
-def test_personal_budgets_england_and_one_council(tmp_path):
+def test_personal_budgets_england_report_and_its_council_code_pointer(tmp_path):
     summary, report, html = _run(tmp_path, ["personal_budgets"], "england")
     text = _visible_text(html)
     assert "Right to Control" in text and "no data" in text and "Verdicts" in html
-    summary, report, html = _run(tmp_path, ["personal_budgets", "-p", "council_code=E08000016"], "barnsley")
-    assert report["slug"] == "personal_budgets__council_code-E08000016"
+    assert "council_profile" in text  # the introduction points to the profile notebook
+    proc = run_cli(["run", "personal_budgets", "-p", "council_code=E08000016", "--out", str(tmp_path / "x"),
+                    "--no-progress"])
+    assert proc.returncode == 2 and "run council_profile -p council_code=E08000016" in proc.stderr
+
+
+def test_council_profile_of_one_council(tmp_path):
+    summary, report, html = _run(tmp_path, ["council_profile", "-p", "council_code=E08000016"], "barnsley")
+    assert report["slug"] == "council_profile__council_code-E08000016"
     keys = {h["key"] for h in report["headlines"]}
     assert {"profile_dp_users", "profile_control_daily_life"} <= keys
+    assert all(h["no_interval_reason"] for h in report["headlines"])
     assert "Barnsley" in _visible_text(html)
     assert report["subject"] == "Barnsley (E08000016, Metropolitan Districts)"
     assert "<title>Barnsley (E08000016" in html
     contents = html[html.index('class="toc"'):html.index("</nav>")]
-    assert "Council profile" in contents
+    assert "The council against England and its peers" in contents
     assert "What the pilots found" not in contents and "Cost-effectiveness" not in html  # England-only sections
     index = (only_run_dir(tmp_path / "barnsley") / "index.html").read_text()
-    assert ">Barnsley (E08000016, Metropolitan Districts)</a>" in index and "latest year" in index
+    # The index is a briefing: the report's link under its subject, its title, and each of its findings.
+    assert f'<a href="{report["html"]}">Barnsley (E08000016, Metropolitan Districts)</a>' in index
+    assert f'<p class="briefing-title">{escape(report["title"])}</p>' in index
+    assert report["findings"] and all(escape(f["text"]) in index for f in report["findings"])
+    problems = review.review_run(only_run_dir(tmp_path / "barnsley"))
+    assert not problems, review.format_problems(problems)
+    proc = run_cli(["run", "council_profile", "--out", str(tmp_path / "none"), "--no-progress"])
+    assert proc.returncode == 2 and "council_code is required" in proc.stderr
 
 
 def test_personal_budgets_with_extracted_pilot_data_and_cea_inputs(tmp_path):

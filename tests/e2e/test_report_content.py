@@ -1,4 +1,4 @@
-"""What the rendered mutuals and personal-budgets reports say, read through the real runner.
+"""What the rendered mutuals, personal-budgets and council-profile reports say, read through the real runner.
 
 Key findings come first, then the verdicts with their scale; sections a mode leaves empty are absent, not
 announced; many comparisons are adjusted and said as a pattern; the third sector is never called "mutual".
@@ -11,8 +11,10 @@ import re
 
 import pytest
 
+from analysis.report import review
 from tests.e2e.test_notebooks import _run
 from tests.e2e.test_notebooks import _visible_text as _tagless
+from tests.e2e.test_runner import only_run_dir as _run_dir
 
 
 def _visible_text(page: str) -> str:
@@ -64,14 +66,16 @@ def test_personal_budgets_england_report_has_no_empty_sections_and_says_coeffici
         assert claim in text
 
 
-def test_personal_budgets_council_report_has_only_the_profile(tmp_path):
-    _, report, html = _run(tmp_path, ["personal_budgets", "-p", "council_code=E08000016"], "barnsley")
+def test_council_profile_report_is_one_figure_its_findings_and_a_latest_year_table(tmp_path):
+    _, report, html = _run(tmp_path, ["council_profile", "-p", "council_code=E08000016"], "barnsley")
     text = _visible_text(html)
     contents = _contents(html)
-    assert "Council profile" in contents
+    assert "The council against England and its peers" in contents
     for absent in ("Verdicts on the claims", "What the pilots found", "Direct payments and outcomes across councils",
                    "pilot councils against the rest"):
         assert absent not in contents
-    assert text.index("Key findings") < text.index("Council profile")
-    assert "Barnsley, 2023-24" in text and "published without margins of error" in text
-    assert "no margins of error published" in html  # chart titles (alt text) say so too
+    assert text.index("Key findings") < text.index("The council against England and its peers")
+    assert "Barnsley" in text and "2023-24" in text and "published without margins of error" in text
+    assert html.count("<img") == 1  # one small-multiples figure, not one chart per measure
+    assert "Showing a summary of" in text  # the latest year; every year is in the CSV
+    assert not review.review_run(_run_dir(tmp_path / "barnsley"))  # the profile passes every reviewer check

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from markupsafe import escape
 
 from tests.conftest import ROOT
 
@@ -84,7 +85,10 @@ def test_cli_renders_a_shareable_report_with_provenance_and_no_code(tmp_path):
     assert "NAO-006" in prov  # evidence rows cited
 
     index = (run_dir / "index.html").read_text()
-    assert f'href="{report["slug"]}.html"' in index and "Value at risk" in index
+    # The index is a briefing: the report's link under its title, then each of its key findings.
+    assert f'<a href="{report["slug"]}.html">{escape(report["title"])}</a>' in index
+    assert {"vfm_match", "vfm_verdicts"} <= {f["key"] for f in report["findings"]}
+    assert all(escape(f["text"]) in index for f in report["findings"])
     # No absolute paths of this machine in anything that is shared (reports, index, run.json).
     from analysis import config
 

@@ -94,7 +94,7 @@ def test_corrupt_raw_file_stops_the_run_before_rendering(tmp_path):
     mirror = _mirror_with(tmp_path, f"{dataset.source.mirror_folder}/{dataset.filename}")
     out = tmp_path / "reports"
     env = {"ANALYSIS_DATA_MIRROR": str(mirror), "ANALYSIS_CACHE_DIR": str(tmp_path / "cache")}
-    proc = cli(["run", "personal_budgets", "-p", "council_code=E08000016", "--out", str(out)], env)
+    proc = cli(["run", "council_profile", "-p", "council_code=E08000016", "--out", str(out)], env)
     assert proc.returncode == 2, proc.stderr
     assert "ascof_trend" in proc.stderr and "sha256" in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists() or not any(out.iterdir())

@@ -235,19 +235,6 @@ def test_pilot_councils_are_all_found_and_panel_blanks_the_thin_survey_year():
     assert result["ci_low"] < result["slope"] < result["ci_high"] and result["councils"] > 140
 
 
-@pytest.mark.data
-def test_council_profile_and_unknown_code():
-    from analysis import data
-    from analysis.budgets import councils
-
-    args = (data.load("ascof"), data.load("council_lookup"), data.load("council_types"))
-    prof = councils.council_profile(*args, "E08000016", ["dp_users"], (2018, 2024))
-    assert prof.name == "Barnsley" and prof.council_type == "Metropolitan Districts"
-    assert len(prof.table) == 7 and (prof.table["rank"] >= 1).all()
-    with pytest.raises(InputError, match="Unknown council code 'E08999999'"):
-        councils.council_profile(*args, "E08999999", ["dp_users"], (2018, 2024))
-
-
 def test_current_councils_manifest_keeps_only_councils_in_the_latest_year():
     from analysis.budgets import councils
 
@@ -256,31 +243,6 @@ def test_current_councils_manifest_keeps_only_councils_in_the_latest_year():
     manifest = councils.current_councils(lookup)
     assert manifest.columns.tolist() == ["council_code"]
     assert manifest["council_code"].tolist() == ["E06000001", "E06000002"]
-
-
-@pytest.mark.data
-def test_every_current_council_in_the_manifest_gets_a_profile():
-    from analysis import data
-    from analysis.budgets import councils
-
-    lookup = data.load("council_lookup")
-    manifest = councils.current_councils(lookup)
-    assert 150 <= len(manifest) <= 155
-    args = (data.load("ascof"), lookup, data.load("council_types"))
-    first_year = lookup.set_index("ons_code")["first_year"]
-    for code in manifest["council_code"]:
-        prof = councils.council_profile(*args, code, ["dp_users", "control_daily_life"], (2018, 2024))
-        assert prof.table["year_end"].min() >= first_year[code], code
-        assert prof.table["year_end"].max() == 2024 or code == "E09000012", code  # Hackney: no SALT after 2020
-    hackney = councils.council_profile(*args, "E09000012", ["dp_users", "control_daily_life"], (2018, 2024))
-    assert hackney.table.query("concept == 'dp_users'")["year_end"].tolist() == [2018, 2019, 2020]
-    # Its missing years are stated; the national 2020-21 survey gap is not blamed on the council.
-    assert any("direct payments" in g and "2020-21, 2021-22, 2022-23, 2023-24" in g for g in hackney.gaps)
-    assert any("control over their daily life" in g and "in 2021-22, 2022-23," in g for g in hackney.gaps)
-    cumberland = councils.council_profile(*args, "E06000063", ["dp_users"], (2018, 2024))
-    assert cumberland.council_type is None and any("peers are all councils" in g for g in cumberland.gaps)
-    assert any("did not exist as a council" in g for g in cumberland.gaps)
-    assert councils.council_profile(*args, "E08000016", ["dp_users", "control_daily_life"], (2018, 2024)).gaps == []
 
 
 @pytest.mark.data
@@ -298,14 +260,3 @@ def test_budget_claims_verdicts():
     association = budgets.association_sentence(results)
     assert "one more percentage point of direct-payment uptake went with a change of" in association
     assert "95% interval" in association and "ecological" in association and "not an effect" in association
-
-
-@pytest.mark.data
-def test_council_profile_opens_with_its_own_findings_and_no_england_sections():
-    from analysis.budgets import analysis as budgets
-    from analysis.budgets.params import PersonalBudgetsParameters
-
-    results = budgets.analyse(PersonalBudgetsParameters(council_code="E08000016"))
-    findings = budgets.key_findings(results)
-    assert 3 <= len(findings) <= 6 and all("Barnsley" in f.text and f.no_interval_reason for f in findings)
-    assert results.verdicts == [] and results.cea is None and results.pooled is None

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from analysis import provenance
-from analysis.claims import VERDICT_SCALE, Verdict, independent_rows, scale_table, verdict_counts
+from analysis.claims import (VERDICT_SCALE, Verdict, independent_rows, scale_table, verdict_count_phrase,
+                             verdict_counts)
 from analysis.findings import Finding
 
 CLAIM = {"claim_id": "CL-T-01", "claim_text": "Mutuals improved productivity by 45%.", "speaker": "A Minister",
@@ -56,6 +57,10 @@ def test_verdict_counts_follow_the_scale_order():
     rows = _rows("University of York")
     vs = [Verdict.for_claim(CLAIM, v, "r", "n", rows) for v in ("unsourced", "supported", "unsourced")]
     assert list(verdict_counts(vs).items()) == [("supported", 1), ("unsourced", 2)]
+    assert verdict_count_phrase(vs) == "1 supported and 2 unsourced"
+    three = vs + [Verdict.for_claim(CLAIM, "contradicted", "r", "n", rows)]
+    assert verdict_count_phrase(three) == "1 supported, 1 contradicted and 2 unsourced"
+    assert verdict_count_phrase(vs[:1]) == "1 unsourced" and verdict_count_phrase([]) == "none"
 
 
 def test_unknown_verdict_is_rejected():

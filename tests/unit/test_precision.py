@@ -54,3 +54,54 @@ def test_a_difference_is_stated_only_when_the_interval_excludes_zero():
 ])
 def test_small_numbers_keep_their_significant_figures_and_are_never_shown_as_zero(value, expected):
     assert fmt(value) == expected
+
+
+@pytest.mark.parametrize("p, expected", [
+    (0.09412, "0.094"), (0.2, "0.2"), (0.20000001, "0.2"), (0.0047, "0.0047"), (0.021, "0.021"),
+    (0.00003, "< 0.001"), (0.001, "0.001"), (0.9996, "1"), (float("nan"), "no data"), (None, "no data"),
+])
+def test_p_values_have_their_own_rule_two_significant_figures_and_a_floor(p, expected):
+    from analysis.precision import fmt_p
+
+    assert fmt_p(p) == expected
+
+
+def test_a_p_value_outside_zero_to_one_is_an_error():
+    from analysis.precision import fmt_p
+
+    with pytest.raises(ValueError, match="not a p-value"):
+        fmt_p(1.2)
+
+
+def test_signed_columns_show_a_plus_on_positive_differences_and_their_bounds_follow():
+    df = pd.DataFrame({"difference": [2.27, -0.4, 0.0], "lo": [-0.4, -1.2, -1.0], "hi": [5.1, 0.3, 1.0],
+                       "change": [1.5, -2.0, 3.0], "level": [1.5, 2.0, 3.0], "p": [0.2, 0.00001, float("nan")]})
+    out = round_frame(df, interval_columns={"difference": ("lo", "hi")}, signed_columns=("difference", "change"),
+                      p_columns=("p",))
+    assert list(out["difference"]) == ["+2.3", "-0.40", "0.0"]
+    assert list(out["hi"]) == ["+5.1", "+0.30", "+1.0"] and list(out["lo"]) == ["-0.4", "-1.20", "-1.0"]
+    assert list(out["change"]) == ["+1.5", "-2", "+3"] and list(out["level"]) == ["1.5", "2", "3"]
+    assert list(out["p"]) == ["0.2", "< 0.001", "no data"]
+
+
+def test_table_format_travels_with_the_table_and_refuses_unknown_columns():
+    from analysis.precision import format_of, table_format
+
+    df = table_format(pd.DataFrame({"d": [1.0], "lo": [0.0], "hi": [2.0], "p": [0.5]}),
+                      intervals={"d": ("lo", "hi")}, signed=["d"], p_values=["p"])
+    assert format_of(df) == {"intervals": {"d": ("lo", "hi")}, "counts": (), "signed": ("d",), "p_values": ("p",),
+                             "aligned": {}}
+    with pytest.raises(ValueError, match="does not have"):
+        table_format(pd.DataFrame({"d": [1.0]}), signed=["x"])
+
+
+def test_aligned_columns_take_the_decimals_of_an_estimates_interval():
+    df = pd.DataFrame({"mean": [2.4, 131.7], "low": [-87.0, 10.2], "high": [67.0, 281.0], "median": [8.04, 123.4],
+                       "other": [8.04, 123.4]})
+    out = round_frame(df, interval_columns={"mean": ("low", "high")}, aligned_columns={"median": "mean"})
+    assert list(out["median"]) == ["8", "120"] and list(out["mean"]) == ["2", "130"]
+    assert list(out["other"]) == ["8.04", "123"]  # not aligned: three significant figures
+    from analysis.precision import table_format
+
+    with pytest.raises(ValueError, match="interval"):
+        table_format(df, aligned={"median": "other"})

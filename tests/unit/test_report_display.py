@@ -178,3 +178,32 @@ def test_tables_with_an_index_or_two_header_levels_are_flattened_the_same_in_pag
     payload = shown[-1][DATA_MIMETYPE]
     assert payload["csv"].splitlines()[0] == "Group name,Cost mean,Cost sd"
     assert _cells(shown[-1]["text/html"]) == [["x", "1.23", "2"]]
+
+
+def test_show_applies_the_format_a_domain_table_carries_and_records_it_for_the_reviewer(shown):
+    from analysis.precision import table_format
+
+    df = table_format(pd.DataFrame({"item": ["a", "b"], "difference_pp": [2.27, -0.4], "low": [-0.4, -1.2],
+                                    "high": [5.1, 0.3], "p_value": [0.2, 0.00001], "company": ["06273905", "x1"]}),
+                      intervals={"difference_pp": ("low", "high")}, signed=["difference_pp"], p_values=["p_value"])
+    notebook.show(df, "Formatted by its module")
+    assert _cells(shown[-1]["text/html"]) == [["a", "+2.3", "-0.4", "+5.1", "0.2", "06273905"],
+                                              ["b", "-0.40", "-1.20", "+0.30", "< 0.001", "x1"]]
+    payload = shown[-1][DATA_MIMETYPE]
+    assert payload["signed"] == ["Difference pp"] and payload["p_values"] == ["P value"]
+    assert payload["intervals"] == {"Difference pp": ["Low", "High"]} and payload["text_columns"] == ["Item", "Company"]
+    notebook.show(df, "The caller overrides it", signed=[])
+    assert _cells(shown[-1]["text/html"])[0][1] == "2.3"
+
+
+def test_a_neutral_forest_plot_can_name_its_sides_without_calling_either_better():
+    df = pd.DataFrame({"label": ["a"], "est": [1.4], "lo": [1.2], "hi": [1.6]})
+    fig = plots.forest(df, "label", "est", "lo", "hi", "t", "s", null=1.0, better="neither",
+                       sides=("own provision cheaper", "own provision dearer"))
+    texts = {t.get_text().strip(): t for t in fig.axes[0].texts}
+    assert "\u2190 own provision cheaper" in texts and "own provision dearer \u2192" in texts
+    assert all(t.get_fontweight() != "bold" for t in texts.values())
+    assert plots.chart_meta(fig)["better"] == "neither"
+    with pytest.raises(ValueError, match="better='neither'"):
+        plots.forest(df, "label", "est", "lo", "hi", "t", "s", sides=("a", "b"))
+    plots.close_all()

@@ -222,6 +222,43 @@ def test_claims_without_a_verdict_and_verdicts_on_unknown_claims_are_caught():
     assert review.check_claims(reports[:1], ["C1"]) == []
 
 
+def test_a_claim_judged_twice_is_caught_even_if_the_verdicts_agree():
+    reports = [{"html": "a.html", "verdicts": [{"claim_id": "C1", "verdict": "supported"}]},
+               {"html": "b.html", "verdicts": [{"claim_id": "C1", "verdict": "supported"},
+                                               {"claim_id": "C2", "verdict": "unsourced"}]}]
+    problems = review.check_claims(reports, ["C1", "C2"])
+    assert [(p.report, p.what, p.where) for p in problems] == [
+        ("a.html", "claim C1 has 2 verdicts (one claim, one verdict)", "a.html; b.html")]
+
+
+def test_signed_differences_and_p_values_are_checked_by_their_own_rule(build):
+    from analysis.precision import table_format
+
+    table = table_format(pd.DataFrame({"item": ["a", "b"], "difference": [2.27, -0.4], "ci_low": [-0.4, -1.2],
+                                       "ci_high": [5.1, 0.3], "p": [0.2, 0.00001]}),
+                         intervals={"difference": ("ci_low", "ci_high")}, signed=["difference"], p_values=["p"])
+    folder, entry, html = build(_clean_steps() + [lambda: notebook.show(table, "Signed")])
+    assert _review(folder, entry, html, ["table-rounding", "precision"]) == []
+    unsigned = html.replace("<td>+2.3</td>", "<td>2.3</td>")
+    p_padded = html.replace("<td>0.2</td>", "<td>0.20</td>")
+    assert [p.what for p in _review(folder, entry, unsigned, ["table-rounding"])] == [
+        "shows '2.3' where the rule gives '+2.3'"]
+    assert [p.what for p in _review(folder, entry, p_padded, ["table-rounding"])] == [
+        "shows '0.20' where the rule gives '0.2'"]
+
+
+def test_codes_held_as_text_are_not_read_back_as_numbers_but_wrong_numbers_still_are(build):
+    """A company number '06273905' is text, not 6,273,905; a number column beside it is still checked."""
+    table = pd.DataFrame({"company": ["06273905", "07548602"], "paid": [368.123, 269.0]})
+    folder, entry, html = build(_clean_steps() + [lambda: notebook.show(table, "Companies")])
+    assert _review(folder, entry, html, ["table-rounding"]) == []
+    assert [p.what for p in _review(folder, entry, html.replace("<td>368</td>", "<td>368.1</td>"),
+                                    ["table-rounding"])] == ["shows '368.1' where the rule gives '368'"]
+    changed = html.replace("<td>06273905</td>", "<td>6,273,905</td>")
+    assert [p.what for p in _review(folder, entry, changed, ["table-rounding"])] == [
+        "shows '6,273,905' where the rule gives '06273905'"]
+
+
 def test_review_run_covers_every_report_failures_and_claims_only_in_a_full_run(build):
     folder, entry, html = build(_clean_steps())
     failed = {"notebook": "other", "slug": "other", "html": None, "status": "failed",
@@ -235,3 +272,29 @@ def test_review_run_covers_every_report_failures_and_claims_only_in_a_full_run(b
         review.review_run(folder, checks=["nonsense"])
     text = review.format_problems(problems)
     assert text.startswith("2 problem(s):") and "  - the report failed and was not published (ValueError: bad)" in text
+
+
+def test_technical_terms_are_explained_in_the_glossary_box(build):
+    steps = _clean_steps() + [lambda: notebook.md("Standard errors are clustered by council and the p-values get a "
+                                                  "false-discovery-rate adjustment.")]
+    folder, entry, html = build(steps)
+    assert _review(folder, entry, html, ["glossary"]) == []
+    box = html[html.index('<details class="glossary"'):html.index("</details>", html.index('class="glossary"'))]
+    assert "Clustered standard errors" in box and "False-discovery-rate adjustment" in box
+    assert html.index('class="key-findings"') < html.index('class="glossary"') < html.index("Standard errors")
+    missing = html.replace("<dt>Clustered standard errors</dt>", "<dt>x</dt>")
+    assert [p.what for p in _review(folder, entry, missing, ["glossary"])] == [
+        "'Clustered standard errors' is used but not explained"]
+    without_box = html.replace('class="glossary"', 'class="other"')
+    assert "'False-discovery-rate adjustment (Benjamini-Hochberg)' is used but not explained" in [
+        p.what for p in _review(folder, entry, without_box, ["glossary"])]
+
+
+def test_glossary_finds_terms_as_whole_words_only():
+    from analysis.glossary import glossary_html, terms_used
+
+    names = [t.name for t in terms_used("n_simulations=2000; an appendix; 3 pp higher; 1,000 simulations")]
+    assert names == ["pp (percentage points)", "Monte Carlo simulation"]
+    assert terms_used("the ascof-style app") == [] and glossary_html([]) == ""
+    box = glossary_html(terms_used("p < 0.05"))
+    assert "<dt>p-value (p &lt; 0.05)</dt>" in box and "Terms used in this report (1)" in box

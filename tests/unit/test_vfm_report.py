@@ -28,8 +28,15 @@ def test_the_three_scenarios_are_ordered_and_matching_gives_zero_foregone_saving
     assert np.array_equal(match.mc.draws["extra_failure_cost"], target.mc.draws["extra_failure_cost"])
     assert match.total()["mean"] < achieved.total()["mean"] < target.total()["mean"]
     table = vfm.scenario_table(results)
-    assert len(table) == 3 and table["sources"].str.contains("NAO-").all()
-    assert table.iloc[0]["foregone_savings"].endswith("zero by construction")
+    assert len(table) == 3 and table["Sources"].str.contains("NAO-").all()
+    assert table.iloc[0]["Savings the contracts required"].endswith("(foregone savings zero by construction)")
+    # numbers, not pre-formatted text: the report rounds them by the rule, median and deterministic to the range
+    assert table["Value at risk (£m, mean)"].tolist() == [results.scenarios[n].total()["mean"] for n in
+                                                         ("match", "achieved", "target")]
+    from analysis.precision import format_of
+
+    assert format_of(table)["aligned"] == {"Median (£m)": "Value at risk (£m, mean)",
+                                           "Deterministic case (£m)": "Value at risk (£m, mean)"}
 
 
 def test_in_house_efficiency_is_centred_on_achieved_productivity_not_the_target(results):
@@ -60,6 +67,10 @@ def test_key_findings_are_valid_and_lead_with_the_headline_total(results):
     assert headline["low"] <= headline["value"] <= headline["high"]
     # Numbers in the text follow the precision rule: no long decimals in the money amounts.
     assert "£2.0" not in findings[0].text and ".000" not in " ".join(f.text for f in findings)
+    # One or two sentences each, and no closure rates to four decimals (a reviewer's complaint).
+    for finding in findings:
+        assert finding.text.count(". ") <= 1, finding.text
+    assert "0.0309" not in " ".join(f.text for f in findings)
 
 
 def test_reconciliation_names_mean_median_and_deterministic(results):

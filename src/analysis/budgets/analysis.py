@@ -2,8 +2,9 @@
 
 ``analyse(params)`` builds the pilot evidence table, pools researcher-supplied
 pilot data when given, runs the ASCOF council panel, the pilot-versus-rest
-comparison, the single-council profile and the cost-effectiveness analysis
-when it has inputs, and returns ``BudgetResults``; ``key_findings`` and the
+comparison and the cost-effectiveness analysis when it has inputs, and returns
+``BudgetResults`` (a single council's profile is its own notebook:
+:mod:`analysis.budgets.profile`); ``key_findings`` and the
 figure and text helpers turn results into findings, charts and sentences whose
 numbers are computed, never typed.
 
@@ -24,11 +25,11 @@ from analysis import data, plots, provenance
 from analysis.budgets import cea, claims, councils, synthesis
 from analysis.budgets.claims import difference_text
 from analysis.budgets.params import PersonalBudgetsParameters
-from analysis.claims import Verdict, verdict_counts, verdict_table
+from analysis.claims import Verdict, verdict_count_phrase, verdict_table
 from analysis.data.ascof import CONCEPTS_BY_KEY
 from analysis.data.evidence import figure
 from analysis.findings import Finding, clear_difference, difference_phrase
-from analysis.precision import decimals, fmt
+from analysis.precision import decimals, fmt, table_format
 
 SOURCE_ASCOF = "NHS England, Adult Social Care Outcomes Framework 2017-18 to 2023-24 (council values)"
 SOURCE_REGISTER = "Evidence register (data/evidence/figures.csv): IBSEN, PHBE, Right to Control, POET"
@@ -47,7 +48,6 @@ class BudgetResults:
     pilot_councils: dict[str, str]
     pilots_vs_rest: pd.DataFrame
     england: pd.DataFrame
-    profile: councils.CouncilProfile | None
     cea: cea.CEAResult | None
     cea_note: str
     verdicts: list[Verdict]
@@ -70,8 +70,7 @@ def _simulated_person_level(seed: int) -> pd.DataFrame:
 
 
 def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
-    """Run the analysis. With ``council_code`` only the profile is computed (the batch of council reports
-    needs nothing else, and skipping the England-level models keeps each report fast)."""
+    """Run the England analysis."""
     level = params.confidence_level
     ascof = data.load("ascof")
     lookup = data.load("council_lookup")
@@ -79,12 +78,6 @@ def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
     concepts = list(dict.fromkeys(list(params.outcomes) + list(params.exposures)))
     england = ascof[(ascof["geography_level"] == "england") & ascof["concept"].isin(concepts + ["sds_users", "dp_users"])
                     & ascof["year_end"].between(*years)].copy()
-    if params.council_code:
-        profile = councils.council_profile(ascof, lookup, data.load("council_types"), params.council_code, concepts,
-                                           years)
-        empty = pd.DataFrame()
-        return BudgetResults(params, empty, None, None, {}, empty, empty, empty, {}, empty, england, profile, None,
-                             "", [])
 
     figures = data.load_figures()
     claims_table = data.load_claims()
@@ -127,18 +120,10 @@ def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
 
     verdicts = claims.assess_claims(claims_table, figures, pilots=pilots, england=england, within=within)
     return BudgetResults(params, pilots, pooled, pilot_effects, subgroup_tests, panel, within, cross, pilot_codes,
-                         versus, england, None, result_cea, cea_note, verdicts)
+                         versus, england, result_cea, cea_note, verdicts)
 
 
 # --- Headlines, text and tables --------------------------------------------------------------
-
-def subject(results: BudgetResults) -> str | None:
-    """The council a profile report is about (None for the England report)."""
-    if results.profile is None:
-        return None
-    kind = f", {results.profile.council_type}" if results.profile.council_type else ""
-    return f"{results.profile.name} ({results.profile.code}{kind})"
-
 
 def _period(year_end: int) -> str:
     return f"{int(year_end) - 1}-{str(int(year_end))[-2:]}"
@@ -204,21 +189,31 @@ def association_sentence(results: BudgetResults, outcome: str | None = None, exp
                    if caveat else "")
 
 
+def within_finding_text(results: BudgetResults) -> str:
+    """The within-council association of the first outcome with the first exposure in one sentence, in the
+    reader's units (percentage points per point of uptake, and what a 10-point rise would go with)."""
+    row = within_row(results)
+    percent = CONCEPTS_BY_KEY[row["outcome"]].unit == "percent"
+    unit = "percentage points" if percent else "points"
+    exposure_name = "direct-payment uptake" if row["exposure"] == "dp_users" else "self-directed support"
+    what = OUTCOME_PHRASES.get(row["outcome"], CONCEPTS_BY_KEY[row["outcome"]].label.lower())
+    places = decimals(row["slope"], row["ci_low"], row["ci_high"])
+    places10 = decimals(10 * row["slope"], 10 * row["ci_low"], 10 * row["ci_high"])
+    first, last = (int(y) for y in str(row["years"]).split("-"))
+    slope = (f"{fmt(row['slope'], places=places, signed=True)} {unit} for each extra point of uptake "
+             f"({results.level:.0%} interval {fmt(row['ci_low'], places=places, signed=True)} to "
+             f"{fmt(row['ci_high'], places=places, signed=True)}; {row['councils']} councils, {_period(first)} to "
+             f"{_period(last)})")
+    if not clear_difference(row["ci_low"], row["ci_high"]):
+        return (f"Within councils, more {exposure_name} went with no clear change in {what}: {slope}, so even a "
+                f"10-point rise would go with between {fmt(10 * row['ci_low'], places=places10, signed=True)} and "
+                f"{fmt(10 * row['ci_high'], places=places10, signed=True)} {unit}.")
+    return (f"Within councils, more {exposure_name} went with {'more' if row['slope'] > 0 else 'less'} of {what}: "
+            f"{slope}.")
+
+
 def headlines(results: BudgetResults) -> list[dict]:
     out = []
-    if results.profile is not None:
-        t = results.profile.table
-        for concept in ("dp_users", "control_daily_life"):
-            part = t[t["concept"] == concept]
-            if part.empty:
-                continue
-            last = part.sort_values("year_end").iloc[-1]
-            period = _period(last["year_end"])
-            out.append(dict(key=f"profile_{concept}", label=f"{results.profile.name}: {last['label']} "
-                            f"({period}; England {fmt(last['england'])})", value=last["council"], unit="",
-                            source=SOURCE_ASCOF, note=f"rank {int(last['rank'])} of {int(last['of'])}",
-                            column=f"{last['label']}, latest year", period=period))
-        return out
     row = within_row(results)
     exposure_name = "direct-payment uptake" if row["exposure"] == "dp_users" else "self-directed support"
     out.append(dict(key="budgets_within_association",
@@ -235,35 +230,36 @@ def headlines(results: BudgetResults) -> list[dict]:
 
 
 def key_findings(results: BudgetResults) -> list[Finding]:
-    """The 3-6 findings the report opens with (England report) or the council's position (profile report)."""
-    if results.profile is not None:
-        return profile_findings(results)
+    """The 3-6 findings the report opens with."""
     findings = []
     pil = results.pilots.set_index("outcome")
     rtc = pil.loc["control over daily life (as much as wanted)"]
     clear = clear_difference(rtc["ci_low"], rtc["ci_high"])
+    places = decimals(rtc["estimate"], rtc["ci_low"], rtc["ci_high"])
     findings.append(Finding(
         "budgets_rtc_control",
         "Right to Control, which gave disabled adults more say over several funding streams, "
-        + ("did not give them more control over daily life" if not clear or rtc["estimate"] < 0 else
+        + ("showed no clear gain in control over daily life" if not clear or rtc["estimate"] < 0 else
            "went with more control over daily life")
         + f": {rtc['budget_arm']} of people in trailblazer areas had as much control as they wanted, against "
-        f"{rtc['comparison_arm']} in comparison areas ({rtc['n']} people interviewed); "
-        + ("no clear difference" if not clear else "a difference")
-        + f" ({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'], level=results.level)}).",
+        f"{rtc['comparison_arm']} in comparison areas, " + ("no clear difference" if not clear else "a difference")
+        + f" ({fmt(rtc['estimate'], places=places, signed=True)} percentage points, {results.level:.0%} interval "
+        f"{fmt(rtc['ci_low'], places=places, signed=True)} to {fmt(rtc['ci_high'], places=places, signed=True)}).",
         "Right to Control evaluation (2013), via Community Care (PB-031)",
         "Areas were compared, not randomly assigned people, and not everyone in a trailblazer area used the new rights.",
         value=float(rtc["estimate"]), low=float(rtc["ci_low"]), high=float(rtc["ci_high"]), level=results.level,
         unit="pp"))
     ascot, mort = pil.loc["care-related quality of life (ASCOT change)"], pil.loc["mortality at 12 months"]
+    mplaces = decimals(mort["estimate"], mort["ci_low"], mort["ci_high"])
     findings.append(Finding(
         "budgets_phbe",
         f"The personal health budget trial (PHBE, {ascot['n']} people) found better care-related quality of life with "
-        f"a budget: the ASCOT score rose by {ascot['budget_arm']} against {ascot['comparison_arm']}, a difference of "
-        f"{fmt(ascot['estimate'])} (p < 0.001; no interval published). Deaths within a year: {mort['budget_arm']} against "
-        f"{mort['comparison_arm']} ({difference_text(mort['estimate'], mort['ci_low'], mort['ci_high'], level=results.level)}, "
-        "derived from the published p-value): " + ("no clear difference." if not clear_difference(mort["ci_low"], mort["ci_high"])
-                                                   else "a difference."),
+        f"a budget, {fmt(ascot['estimate'])} more on the ASCOT score (which runs up to 1; p < 0.001, no interval "
+        f"published), and " + ("no clear difference" if not clear_difference(mort["ci_low"], mort["ci_high"])
+                              else "a difference")
+        + f" in deaths within a year ({mort['budget_arm']} against {mort['comparison_arm']}, {results.level:.0%} "
+        f"interval {fmt(mort['ci_low'], places=mplaces, signed=True)} to "
+        f"{fmt(mort['ci_high'], places=mplaces, signed=True)} percentage points).",
         "PHBE (Forder et al. 2012), via the evidence register (PB-012 to PB-016)",
         "Allocation was only partly random, and the evaluation judged some gains at 90% confidence.",
         value=float(ascot["estimate"]), no_interval_reason="only 'p < 0.001' is published, no standard error"))
@@ -279,7 +275,7 @@ def key_findings(results: BudgetResults) -> list[Finding]:
         no_interval_reason="the located summaries publish no dispersion for costs"))
     row = within_row(results)
     findings.append(Finding(
-        "budgets_within_association", association_sentence(results, caveat=False), SOURCE_ASCOF,
+        "budgets_within_association", within_finding_text(results), SOURCE_ASCOF,
         "Councils, not people: an ecological association, not the effect of a budget on the person who holds it.",
         value=float(row["slope"]), low=float(row["ci_low"]), high=float(row["ci_high"]), level=results.level,
         unit="pp"))
@@ -295,36 +291,14 @@ def key_findings(results: BudgetResults) -> list[Finding]:
             f"from {fmt(dp['value'].iloc[0], '%')} to {fmt(dp['value'].iloc[-1], '%')}.", SOURCE_ASCOF,
             "Says how support is arranged, not whether people are better off.", value=float(dp["value"].iloc[-1]),
             no_interval_reason="an administrative count of all service users, not a sample"))
-    counts = verdict_counts(results.verdicts)
-    if counts:
+    if results.verdicts:
         findings.append(Finding(
-            "budgets_verdicts", f"Of {len(results.verdicts)} claims about personal budgets in the source articles, on "
-            f"independent evidence: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ". Claims of clear success "
-            "or 'huge benefit' meet mixed evidence from the controlled studies.",
+            "budgets_verdicts", f"Of the {len(results.verdicts)} claims about personal budgets in the source articles: "
+            f"{verdict_count_phrase(results.verdicts)}; claims of clear success or 'huge benefit' meet mixed "
+            "evidence from the controlled studies.",
             "Evidence register (data/evidence/figures.csv, claims.csv) and the analyses in this report",
             "A verdict judges the claim as worded against the evidence found, not the policy.",
             value=float(len(results.verdicts)), no_interval_reason="a count of claims"))
-    return findings
-
-
-def profile_findings(results: BudgetResults) -> list[Finding]:
-    """A council's latest values against England, with its rank, one finding per measure (up to five)."""
-    prof = results.profile
-    order = ["dp_users", "sds_users", "control_daily_life", "satisfaction_users", "scrqol"]
-    concepts = [c for c in order if c in set(prof.table["concept"])]
-    concepts += [c for c in prof.table["concept"].unique() if c not in concepts]
-    findings = []
-    for concept in concepts[:5]:
-        part = prof.table[prof.table["concept"] == concept].sort_values("year_end")
-        last = part.iloc[-1]
-        unit = "%" if CONCEPTS_BY_KEY[concept].unit == "percent" else ""
-        findings.append(Finding(
-            f"profile_{concept}",
-            f"{prof.name}, {_period(last['year_end'])}: {CONCEPTS_BY_KEY[concept].label.split(' (')[0].lower()} "
-            f"{fmt(last['council'], unit, places=1)} (England {fmt(last['england'], unit, places=1)}; rank {int(last['rank'])} of "
-            f"{int(last['of'])} councils, 1 = best).", SOURCE_ASCOF,
-            "A rank is not a cause; survey measures move by a point or two from sampling alone.",
-            value=float(last["council"]), no_interval_reason="council values are published without margins of error"))
     return findings
 
 
@@ -342,55 +316,81 @@ def pilot_caveats(results: BudgetResults) -> list[str]:
     return points
 
 
-def pilots_vs_rest_display(results: BudgetResults) -> pd.DataFrame:
-    """Pilot councils against the rest, one row per measure and year, the difference with its interval."""
+def pilots_vs_rest_display(results: BudgetResults, *, latest_only: bool = False) -> pd.DataFrame:
+    """Pilot councils against the rest, one row per measure and year, the difference with its interval;
+    ``latest_only`` keeps each measure's latest year (the report's summary; every year is in the CSV)."""
     v = results.pilots_vs_rest
+    if latest_only:
+        v = v.sort_values("year_end").groupby("concept", sort=False).tail(1)
+        v = v.set_index("concept").loc[list(dict.fromkeys(results.pilots_vs_rest["concept"]))].reset_index()
     level = f"{results.level:.0%}"
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "Measure": [CONCEPTS_BY_KEY[c].label for c in v["concept"]],
         "Year": [_period(y) for y in v["year_end"]],
-        "Pilot councils (mean)": [fmt(x, places=1) for x in v["pilots_mean"]],
-        "Other councils (mean)": [fmt(x, places=1) for x in v["rest_mean"]],
-        f"Difference ({level} interval)": [difference_text(d, lo, hi, "") for d, lo, hi in
-                                           zip(v["difference"], v["ci_low"], v["ci_high"])],
+        "Pilot councils (mean)": v["pilots_mean"].to_numpy(),
+        "Other councils (mean)": v["rest_mean"].to_numpy(),
+        "Difference (points)": v["difference"].to_numpy(),
+        f"{level} low": v["ci_low"].to_numpy(), f"{level} high": v["ci_high"].to_numpy(),
         "Clear difference?": ["yes" if clear_difference(lo, hi) else "no" for lo, hi in zip(v["ci_low"], v["ci_high"])],
-        "Councils (pilot / other)": [f"{int(a)} / {int(b)}" for a, b in zip(v["pilots"], v["rest"])],
+        "Pilot councils": v["pilots"].astype(int).to_numpy(), "Other councils": v["rest"].astype(int).to_numpy(),
     })
+    return table_format(out, intervals={"Difference (points)": (f"{level} low", f"{level} high")},
+                        signed=["Difference (points)"])
 
 
 def pilot_table(results: BudgetResults) -> pd.DataFrame:
+    """Every comparable pilot outcome with its estimate and the best interval its published summary allows."""
     p = results.pilots
-    def interval(e, lo, hi, measure) -> str:
-        if pd.isna(lo):
-            return "no data"
-        if str(measure).startswith("proportion"):
-            places = decimals(e, lo, hi)
-            return f"{fmt(lo, places=places)} to {fmt(hi, places=places)}"
-        return difference_text(e, lo, hi, "").split(", interval ")[1]
-
-    ci = [interval(e, lo, hi, m) for e, lo, hi, m in zip(p["estimate"], p["ci_low"], p["ci_high"], p["measure"])]
-    return pd.DataFrame({"Outcome": p["outcome"], "Study": p["study"], "Design": p["design"],
-                         "User group": p["user_group"], "Budget arm": p["budget_arm"],
-                         "Comparison": p["comparison_arm"], "Measure": p["measure"],
-                         "Estimate": [("no data" if pd.isna(e) else (fmt(e, places=decimals(e, lo, hi)) if pd.notna(lo) else fmt(e)))
-                                      for e, lo, hi in zip(p["estimate"], p["ci_low"], p["ci_high"])],
-                         f"{int(round(100 * results.level))}% CI": ci, "How the interval was obtained": p["ci_method"],
-                         "n": p["n"], "Evidence": p["evidence"]})
+    level = f"{int(round(100 * results.level))}%"
+    out = pd.DataFrame({"Outcome": p["outcome"], "Study": p["study"], "Design": p["design"],
+                        "User group": p["user_group"], "Budget arm": p["budget_arm"],
+                        "Comparison": p["comparison_arm"], "Measure": p["measure"], "Estimate": p["estimate"],
+                        f"{level} low": p["ci_low"], f"{level} high": p["ci_high"],
+                        "How the interval was obtained": p["ci_method"], "N": p["n"], "Evidence": p["evidence"]})
+    return table_format(out, intervals={"Estimate": (f"{level} low", f"{level} high")})
 
 
 def within_table(results: BudgetResults) -> pd.DataFrame:
     """Each outcome-exposure association, per point and per 10 points of the share, with its interval."""
     w = results.within
     level = f"{results.level:.0%}"
-    return pd.DataFrame({"Outcome": [CONCEPTS_BY_KEY[c].label for c in w["outcome"]],
-                         "Share": [CONCEPTS_BY_KEY[c].label for c in w["exposure"]],
-                         f"Change per 1 point more of the share ({level} interval)":
-                             [difference_text(b, lo, hi, "") for b, lo, hi in zip(w["slope"], w["ci_low"], w["ci_high"])],
-                         f"Per 10 points more ({level} interval)":
-                             [difference_text(10 * b, 10 * lo, 10 * hi, "") for b, lo, hi in zip(w["slope"], w["ci_low"], w["ci_high"])],
-                         "Clear association?": ["yes" if clear_difference(lo, hi) else "no"
-                                                for lo, hi in zip(w["ci_low"], w["ci_high"])],
-                         "Councils": w["councils"], "Council-years": w["observations"], "Years": w["years"]})
+    per1, per10 = "Change per 1 point more of the share", "Change per 10 points more"
+    out = pd.DataFrame({"Outcome": [CONCEPTS_BY_KEY[c].label for c in w["outcome"]],
+                        "Share": [CONCEPTS_BY_KEY[c].label for c in w["exposure"]],
+                        per1: w["slope"], f"{level} low": w["ci_low"], f"{level} high": w["ci_high"],
+                        per10: 10 * w["slope"], f"{level} low (10 points)": 10 * w["ci_low"],
+                        f"{level} high (10 points)": 10 * w["ci_high"],
+                        "Clear association?": ["yes" if clear_difference(lo, hi) else "no"
+                                               for lo, hi in zip(w["ci_low"], w["ci_high"])],
+                        "Councils": w["councils"], "Council-years": w["observations"], "Years": w["years"]})
+    return table_format(out, intervals={per1: (f"{level} low", f"{level} high"),
+                                        per10: (f"{level} low (10 points)", f"{level} high (10 points)")},
+                        signed=[per1, per10])
+
+
+def pooled_table(results: BudgetResults) -> pd.DataFrame:
+    """Researcher-supplied pilot outcomes pooled by outcome: estimate, interval, prediction interval and
+    heterogeneity (tau-squared, I-squared with its interval, Q-test p-value)."""
+    p = results.pooled
+    level = f"{results.level:.0%}"
+    out = pd.DataFrame({"Outcome": p["outcome"], "Measure": p["measure"], "Studies": p["k"],
+                        "Estimate": p["estimate"], f"{level} low": p["ci_low"], f"{level} high": p["ci_high"],
+                        "Prediction interval low": p["pi_low"], "Prediction interval high": p["pi_high"],
+                        "Tau-squared": p["tau2"], "I-squared (%)": p["i2"], "I-squared low": p["i2_ci_low"],
+                        "I-squared high": p["i2_ci_high"], "Q-test p": p["q_p_value"], "Method": p["method"]})
+    return table_format(out, intervals={"Estimate": (f"{level} low", f"{level} high"),
+                                        "I-squared (%)": ("I-squared low", "I-squared high")},
+                        aligned={"Prediction interval low": "Estimate", "Prediction interval high": "Estimate"},
+                        p_values=["Q-test p"])
+
+
+def cea_table(results: BudgetResults) -> pd.DataFrame:
+    """Incremental cost and effect with their intervals, and the ICER."""
+    s = results.cea.summary()
+    level = f"{results.level:.0%}"
+    out = pd.DataFrame({"Quantity": s["quantity"], "Mean": s["mean"], f"{level} low": s["low"],
+                        f"{level} high": s["high"]})
+    return table_format(out, intervals={"Mean": (f"{level} low", f"{level} high")}, signed=["Mean"])
 
 
 def synthesis_text(results: BudgetResults) -> str:
@@ -466,42 +466,6 @@ def pilots_figure(results: BudgetResults, concept: str):
                                 SOURCE_ASCOF + "; Welch intervals; pilots chose to pilot", low="ci_low", high="ci_high",
                                 ylabel="Difference (points)", xlabel="Year ending", n=f"{int(last['pilots'])} pilots, "
                                 f"{int(last['rest'])} other councils")
-
-
-def profile_figures(results: BudgetResults) -> list:
-    if results.profile is None:
-        return []
-    prof = results.profile
-    figs = []
-    for concept, part in prof.table.groupby("concept", sort=False):
-        part = part.sort_values("year_end")
-        long = pd.concat([
-            pd.DataFrame({"year_end": part["year_end"], "value": part["council"], "low": np.nan, "high": np.nan,
-                          "series": prof.name}),
-            pd.DataFrame({"year_end": part["year_end"], "value": part["england"], "low": np.nan, "high": np.nan,
-                          "series": "England"}),
-            pd.DataFrame({"year_end": part["year_end"], "value": part["peer_median"], "low": part["peer_q1"],
-                          "high": part["peer_q3"], "series": f"{prof.council_type or 'All councils'} (median, IQR)"}),
-        ])
-        last = part.iloc[-1]
-        unit = "%" if CONCEPTS_BY_KEY[concept].unit == "percent" else ""
-        title = (f"{prof.name}: {CONCEPTS_BY_KEY[concept].label.split(' (')[0].lower()} "
-                 f"{fmt(last['council'], unit, places=1)} in {_period(last['year_end'])}, England "
-                 f"{fmt(last['england'], unit, places=1)} (rank {int(last['rank'])} of "
-                 f"{int(last['of'])}; no margins of error published)")
-        figs.append(plots.line_with_band(long, "year_end", "value", "series", title, SOURCE_ASCOF, low="low",
-                                         high="high", ylabel=CONCEPTS_BY_KEY[concept].label, xlabel="Year ending",
-                                         n=f"{int(last['peers'])} peer councils"))
-    return figs
-
-
-def profile_table(results: BudgetResults) -> pd.DataFrame:
-    t = results.profile.table
-    return pd.DataFrame({"Measure": t["label"], "Year": [f"{y - 1}-{str(y)[-2:]}" for y in t["year_end"]],
-                         results.profile.name: t["council"], "England": t["england"],
-                         "Peer median": t["peer_median"], "Peer IQR": [f"{a:.1f} to {b:.1f}" for a, b in
-                                                                       zip(t["peer_q1"], t["peer_q3"])],
-                         "Rank (1 = best)": [f"{int(r)} of {int(o)}" for r, o in zip(t["rank"], t["of"])]})
 
 
 def cea_figures(results: BudgetResults) -> list:

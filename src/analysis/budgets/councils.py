@@ -6,8 +6,8 @@
   association, not an effect on individuals.
 * Cross-section by year: OLS slope of the outcome on the share.
 * The 13 IBSEN pilot councils against the rest: mean difference by year (Welch).
-* A single-council profile against England and its peer councils (same council
-  type, from the Oflog lookup) over time.
+
+A single council's profile against England and its peers is :mod:`analysis.budgets.profile`.
 
 What this cannot show (ecological fallacy): councils with more direct payments
 having more satisfied users says nothing about whether budget holders are more
@@ -16,8 +16,6 @@ are dropped for that year; pilot councils chose to pilot.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -121,66 +119,3 @@ def current_councils(lookup: pd.DataFrame) -> pd.DataFrame:
     latest = lookup["last_year"].max()
     current = lookup[lookup["last_year"] == latest].sort_values("ons_code")
     return pd.DataFrame({"council_code": current["ons_code"].to_list()})
-
-
-@dataclass
-class CouncilProfile:
-    code: str
-    name: str
-    council_type: str | None
-    table: pd.DataFrame  # concept, year_end, council, england, peer_median, peer_q1, peer_q3, rank
-    gaps: list[str] = field(default_factory=list)  # "no data" statements: measure and years the council lacks
-
-
-def council_profile(ascof: pd.DataFrame, lookup: pd.DataFrame, types: pd.DataFrame | None, code: str,
-                    concepts: list[str], years: tuple[int, int]) -> CouncilProfile:
-    """A council's measures against England and its peer councils, year by year."""
-    if code not in set(lookup["ons_code"]):
-        close = lookup[lookup["ons_code"].str[:5] == code[:5]]["ons_code"].head(5).tolist()
-        raise InputError(f"Unknown council code {code!r}: not an ASCOF council (ONS codes like E08000016)."
-                         + (f" Similar codes: {close}" if close else ""))
-    name = lookup.set_index("ons_code").loc[code, "council"]
-    council_type = None
-    peers = set(lookup["ons_code"])
-    if types is not None:
-        by_code = types.set_index("ons_code")["council_type"]
-        council_type = by_code.get(code)
-        if council_type is not None:
-            peers = set(by_code[by_code == council_type].index)
-    df = ascof[ascof["concept"].isin(concepts) & ascof["year_end"].between(*years)]
-    rows, missing = [], {}
-    for (concept, year), part in df.groupby(["concept", "year_end"]):
-        councils = part[part["geography_level"] == "council"]
-        own = councils.loc[councils["area_code"] == code, "value"].dropna()
-        if own.empty:
-            # Years most councils lack (the 2020-21 survey) are a national gap, shown by the England table.
-            active = ((lookup["first_year"] <= year) & (lookup["last_year"] >= year)).sum()
-            if councils["value"].notna().sum() >= 0.5 * active:
-                missing.setdefault(concept, []).append(int(year))
-            continue
-        peer_values = councils.loc[councils["area_code"].isin(peers) & (councils["area_code"] != code), "value"]
-        england = part.loc[part["geography_level"] == "england", "value"]
-        hib = CONCEPTS_BY_KEY[concept].higher_is_better
-        ranked = councils["value"].rank(ascending=not hib, method="min")
-        rows.append({"concept": concept, "label": CONCEPTS_BY_KEY[concept].label, "year_end": int(year),
-                     "council": float(own.iloc[0]), "england": float(england.iloc[0]) if len(england) else np.nan,
-                     "peer_median": peer_values.median(), "peer_q1": peer_values.quantile(0.25),
-                     "peer_q3": peer_values.quantile(0.75), "peers": len(peer_values),
-                     "rank": int(ranked[councils["area_code"] == code].iloc[0]), "of": len(councils)})
-    if not rows:
-        raise InputError(f"No ASCOF values for council {code} in {years}")
-    first_year = int(lookup.set_index("ons_code").loc[code, "first_year"])
-    gaps = []
-    if types is not None and council_type is None:
-        gaps.append(f"{name} is not in the council-types table (it post-dates it), so its peers are all councils.")
-    for concept, missing_years in missing.items():
-        before = [y for y in missing_years if y < first_year]
-        after = [y for y in missing_years if y >= first_year]
-        label = CONCEPTS_BY_KEY[concept].label
-        if after:
-            gaps.append(f"No data: {name} has no published value for {label.lower()} in "
-                        f"{', '.join(f'{y - 1}-{str(y)[-2:]}' for y in after)}, though other councils do.")
-        if before:
-            gaps.append(f"No data for {label.lower()} before {first_year - 1}-{str(first_year)[-2:]}: "
-                        f"{name} did not exist as a council before then.")
-    return CouncilProfile(code, name, council_type, pd.DataFrame(rows), gaps)

@@ -1,8 +1,8 @@
-"""Parameters of the personal budgets notebook."""
+"""Parameters of the personal budgets and council profile notebooks."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -34,9 +34,17 @@ class PersonalBudgetsParameters(NotebookParameters):
     simulated_cea: bool = Field(False, description="Add a SIMULATED cost-effectiveness demonstration")
     n_simulations: Annotated[int, Field(ge=100, le=1_000_000)] = 10_000
     seed: Annotated[int, Field(ge=0)] = 2008
-    council_code: Annotated[str, Field(pattern=r"^E\d{8}$")] | None = Field(
-        None, description="ONS code for a single-council profile (e.g. E08000016 Barnsley); None = England report")
     confidence_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_is_its_own_notebook(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "council_code" in values:
+            raise ValueError(
+                "council_code: a single council's profile is its own notebook now, council_profile: "
+                f"python -m analysis run council_profile -p council_code={values['council_code'] or 'E08000016'} "
+                "(personal_budgets is the England report)")
+        return values
 
     @model_validator(mode="after")
     def _checks(self) -> PersonalBudgetsParameters:
@@ -49,4 +57,34 @@ class PersonalBudgetsParameters(NotebookParameters):
                 raise ValueError("cea_inputs: standard errors must be >= 0")
             if not -1 <= self.cea_inputs[4] <= 1:
                 raise ValueError("cea_inputs: correlation must be between -1 and 1")
+        return self
+
+
+class CouncilProfileParameters(NotebookParameters):
+    """One council against England and councils of the same type (the unit of the council batch)."""
+
+    council_code: Annotated[str, Field(pattern=r"^E\d{8}$")] = Field(
+        description="ONS code of the council to profile (e.g. E08000016 Barnsley). "
+                    "`python -m analysis councils` lists every current council")
+    measures: Annotated[list[Concept], Field(min_length=1, max_length=6)] = Field(
+        ["dp_users", "sds_users", "control_daily_life", "satisfaction_users", "scrqol"],
+        description="ASCOF measures to profile, one panel and one key finding each (at most 6)")
+    years: Annotated[list[Annotated[int, Field(ge=2018, le=2030)]], Field(min_length=2, max_length=2)] = Field(
+        [2018, 2024], description="First and last ASCOF year (year ending: 2018 = 2017-18)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _council_code_is_required(cls, values: Any) -> Any:
+        if isinstance(values, dict) and values.get("council_code") in (None, ""):
+            raise ValueError("council_code is required: the ONS code of the council to profile, e.g. "
+                             "-p council_code=E08000016 (Barnsley); `python -m analysis councils` lists every "
+                             "current council")
+        return values
+
+    @model_validator(mode="after")
+    def _checks(self) -> CouncilProfileParameters:
+        if self.years[0] > self.years[1]:
+            raise ValueError(f"years: first {self.years[0]} is after last {self.years[1]}")
+        if len(set(self.measures)) != len(self.measures):
+            raise ValueError(f"measures: each measure once (got {self.measures})")
         return self

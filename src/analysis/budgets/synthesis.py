@@ -26,6 +26,7 @@ from scipy import stats
 from analysis.budgets import effects, meta
 from analysis.data.evidence import evidence_rows, figure
 from analysis.errors import InputError
+from analysis.precision import fmt
 
 PILOT_COLUMNS = ["study", "outcome", "user_group", "measure", "events1", "n1", "events2", "n2", "mean1", "sd1",
                  "mean2", "sd2", "source", "evidence_id"]
@@ -48,7 +49,7 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                  "design": "controlled trial (partly randomised)", "user_group": "mixed (NHS conditions)",
                  "budget_arm": f"{f12['value']:g}", "comparison_arm": f"{float(f12['comparator_value']):g}",
                  "measure": "difference in mean ASCOT change", "estimate": diff, "ci_low": np.nan, "ci_high": np.nan,
-                 "ci_method": f"no data: only P<{f13['upper']:g} published (so SE < {diff / stats.norm.isf(f13['upper'] / 2):.4f})",
+                 "ci_method": f"no data: only P<{f13['upper']:g} published (so SE < {fmt(diff / stats.norm.isf(f13['upper'] / 2))})",
                  "n": "about 2,000", "evidence": "PB-012; PB-013; PB-016"})
 
     f14, f15, f10 = figure(figures, "PB-014"), figure(figures, "PB-015"), figure(figures, "PB-010")

@@ -24,7 +24,7 @@ from analysis.costs.params import ProvisionCostsParameters
 from analysis.data.unit_costs import financial_year
 from analysis.findings import Finding, clear_difference, difference_phrase
 from analysis.mutuals import ratings
-from analysis.precision import decimals, fmt, fmt_interval, round_frame
+from analysis.precision import decimals, fmt, fmt_interval, fmt_p, table_format
 
 SOURCE_COSTS = ("HSCIC, Personal Social Services: Expenditure and Unit Costs (PSS-EX1) council tables 2008-09 to "
                 "2013-14; GDP deflators, HM Treasury")
@@ -184,7 +184,8 @@ def p_text(p: float | None) -> str:
     """A p-value for text: 'p < 0.001' below that, else two significant figures."""
     if p is None or not np.isfinite(p):
         return "p not computed"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+    shown = fmt_p(p)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
 
 
 def organisation_name(name: str) -> str:
@@ -213,8 +214,20 @@ def _row(frame: pd.DataFrame, series: str):
     return part.iloc[0] if len(part) else None
 
 
+NOT_PRODUCTIVITY_SHORT = ("A unit cost is not productivity: it is not adjusted for quality or for the needs of the "
+                          "people served, and councils load their own services with overheads that external fees hide.")
+
+
+def _times(ratio: float, low: float, high: float, level: float) -> tuple[str, str]:
+    """('2.11 times', '95% interval 1.97 to 2.25'), rounded by the rule."""
+    places = decimals(ratio, low, high)
+    return (f"{fmt(ratio, places=places)} times",
+            f"{level:.0%} interval {fmt(low, places=places)} to {fmt(high, places=places)}")
+
+
 def key_findings(results: ProvisionResults) -> list[Finding]:
-    """Three to six findings in plain English, each with its number, interval, source and limitation."""
+    """Three to six findings of one or two sentences, each with its number, interval (or why none), source and
+    one clause on what it cannot show. Details are in the body of the report."""
     out = []
     level = results.level
     years = f"{results.params.years[0]} to {results.params.years[1]}"
@@ -225,36 +238,51 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
     if lead is not None:
         r = _row(pooled, lead)
         unit = UNIT_WORDS[SERIES[lead][0]]
-        text = ratio_phrase(f"{r['label']}, {years}, councils that ran and bought the service in the same year",
-                            r["ratio"], r["ci_low"], r["ci_high"], level, unit_word=unit)
-        out.append(Finding("within_council_" + lead, text + f"; {int(r['n_councils'])} councils, "
-                           f"{int(r['n_council_years'])} council-years.", SOURCE_COSTS, NOT_PRODUCTIVITY,
-                           value=_pct(r["ratio"]), low=_pct(r["ci_low"]), high=_pct(r["ci_high"]), level=level,
-                           unit="%"))
+        clear = clear_difference(r["ci_low"] - 1, r["ci_high"] - 1)
+        times, interval = _times(r["ratio"], r["ci_low"], r["ci_high"], level)
+        said = (f"councils' own provision cost {times} as much {unit} as what they bought in ({interval})" if clear
+                else f"councils' own provision cost no clearly different amount {unit} from what they bought in "
+                     f"({interval})")
+        out.append(Finding("within_council_" + lead,
+                           f"{r['label']}: {said}, comparing the same council in the same year "
+                           f"({int(r['n_councils'])} councils, {years}).", SOURCE_COSTS, NOT_PRODUCTIVITY_SHORT,
+                           value=float(r["ratio"]), low=float(r["ci_low"]), high=float(r["ci_high"]), level=level))
     home = _row(pooled, "home_care")
     if home is not None and lead != "home_care":
-        text = ratio_phrase(f"Home care, {years}", home["ratio"], home["ci_low"], home["ci_high"], level,
-                            group="councils' own home care", reference="the independent sector's",
-                            unit_word="per contact hour")
+        clear = clear_difference(home["ci_low"] - 1, home["ci_high"] - 1)
+        times, interval = _times(home["ratio"], home["ci_low"], home["ci_high"], level)
+        text = (f"Councils' own home care cost {times} as much per contact hour as the independent sector's "
+                f"({interval})" if clear else
+                "Councils' own home care cost no clearly different amount per contact hour from the independent "
+                f"sector's ({interval})")
         if clear_difference(home["trend_ci_low"], home["trend_ci_high"]):
-            text += (f"; the gap widened by {fmt_interval(home['trend_pct_per_year'], home['trend_ci_low'], home['trend_ci_high'], '%', level=level)}"
-                     " a year")
-        out.append(Finding("within_council_home_care", text + f" ({int(home['n_councils'])} councils).", SOURCE_COSTS,
-                           "Independent-sector hourly rates reflect lower pay and shorter visits as well as any "
-                           "efficiency; the comparison is of price, not of what an hour buys.",
-                           value=_pct(home["ratio"]), low=_pct(home["ci_low"]), high=_pct(home["ci_high"]),
-                           level=level, unit="%"))
+            change = abs(home["trend_pct_per_year"])
+            near, far = sorted((abs(home["trend_ci_low"]), abs(home["trend_ci_high"])))
+            places = decimals(change, near, far)
+            text += (f", and the gap {'widened' if home['trend_pct_per_year'] > 0 else 'narrowed'} by "
+                     f"{fmt(change, '%', places=places)} a year ({level:.0%} interval {fmt(near, '%', places=places)} "
+                     f"to {fmt(far, '%', places=places)}; {int(home['n_councils'])} councils, {years}).")
+        else:
+            text += f" ({int(home['n_councils'])} councils, {years})."
+        out.append(Finding("within_council_home_care", text,
+                           SOURCE_COSTS, "Independent-sector hourly rates reflect lower pay and shorter visits as well "
+                           "as any efficiency: this compares price, not what an hour buys.",
+                           value=float(home["ratio"]), low=float(home["ci_low"]), high=float(home["ci_high"]),
+                           level=level))
     if len(pooled) > 1:
         above = pooled[pooled["ci_low"] > 1]
         above_adj = pooled[pooled["ci_low_adjusted"] > 1]
-        span = (pooled["ratio"].min(), pooled["ratio"].max())
+        below = pooled[pooled["ci_high"] < 1]
+        span = (above["ratio"].min(), above["ratio"].max()) if len(above) else None
+        rest = len(pooled) - len(above) - len(below)
+        text = (f"Own provision cost more per unit than buying in for {len(above)} of the {len(pooled)} services "
+                f"compared ({len(above_adj)} once the {len(pooled)} comparisons are allowed for)"
+                + (f", by {fmt(span[0], places=1)} to {fmt(span[1], places=1)} times" if span else "")
+                + (f"; {len(below)} cost less" if len(below) else "")
+                + (f"; {'the other shows' if rest == 1 else f'the other {rest} show'} no clear difference" if rest else "")
+                + ".")
         out.append(Finding(
-            "within_council_all_services",
-            f"Own provision cost more per unit than buying in for {len(above)} of the {len(pooled)} services and client "
-            f"groups compared, with {level:.0%} intervals above one ({len(above_adj)} after a Bonferroni adjustment for "
-            f"{len(pooled)} comparisons); within-council ratios run from {fmt(span[0])} to {fmt(span[1])} times, and the "
-            "rest show no clear difference.",
-            SOURCE_COSTS,
+            "within_council_all_services", text, SOURCE_COSTS,
             "'External' mixes for-profit firms, charities, social enterprises and mutuals, so none of this isolates "
             "mutuals.",
             value=float(len(above)), no_interval_reason="a count of services whose interval excludes no difference"))
@@ -262,30 +290,29 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
     if closure.supported and "log_unit_cost" in closure.estimates:
         est = closure.estimates["log_unit_cost"]
         cs = est.summary.iloc[0]
-        cohorts = closure.panel.cohorts
-        change = difference_phrase(
-            "Overall weekly cost of residential care for older people after closure",
-            f"councils that closed or sold their homes ({closure.panel.n_treated})",
-            f"those that kept theirs ({closure.panel.n_controls})",
-            cs["pct"], cs["pct_low"], cs["pct_high"], unit="%", level=level, higher="higher", lower="lower")
         pre = est.cs_pretest_p
         diverged = pre is not None and pre < 0.05
-        text = change + (f"; Callaway-Sant'Anna, cohorts of {int(cohorts['councils'].min())} to "
-                         f"{int(cohorts['councils'].max())} councils")
+        if clear_difference(cs["pct_low"], cs["pct_high"]):
+            word = "lower" if cs["pct"] < 0 else "higher"
+            near, far = sorted((abs(cs["pct_low"]), abs(cs["pct_high"])))
+            places = decimals(cs["pct"], cs["pct_low"], cs["pct_high"])
+            said = (f"ended up with an overall weekly cost of residential care {fmt(abs(cs['pct']), '%', places=places)} "
+                    f"{word} than councils that kept theirs ({level:.0%} interval {fmt(near, '%', places=places)} to "
+                    f"{fmt(far, '%', places=places)} {word})")
+        else:
+            said = ("ended up with no clearly different overall weekly cost of residential care from councils that "
+                    f"kept theirs ({fmt_interval(cs['pct'], cs['pct_low'], cs['pct_high'], '%', level=level)})")
+        text = (f"The {closure.panel.n_treated} councils that closed or sold their care homes for older people {said}"
+                + ("; but their costs were already on a different path before closing, so this is not an effect of "
+                   "closing." if diverged else "."))
         large = est.summary[est.summary["method"].str.contains("cohorts of")]
+        limitation = "Closing homes was a choice"
         if len(large):
             lr = large.iloc[0]
-            word = "a clear difference" if clear_difference(lr["pct_low"], lr["pct_high"]) else "no clear difference"
-            text += (f". Without the cohorts of fewer than five councils, {word}: "
-                     f"{fmt_interval(lr['pct'], lr['pct_low'], lr['pct_high'], '%', level=level)}")
-        if diverged:
-            text += "; and their costs were already on a different path before they closed, so this is not an effect."
-        else:
-            text += "."
-        out.append(Finding("closure_unit_cost", text, SOURCE_COSTS,
-                           (f"Pre-trend tests: Callaway-Sant'Anna {p_text(pre)}, event study {p_text(est.es_pretest_p)}. "
-                            if diverged else "Parallel trends is an assumption the pre-trend tests only weakly check. ")
-                           + "Closing homes was a choice, and the smallest cohorts make yearly effects noisy.",
+            if not clear_difference(lr["pct_low"], lr["pct_high"]):
+                limitation += (", and without the cohorts of fewer than five councils there is no clear difference: "
+                               f"{fmt_interval(lr['pct'], lr['pct_low'], lr['pct_high'], '%', level=level, signed=True)}")
+        out.append(Finding("closure_unit_cost", text, SOURCE_COSTS, limitation + ".",
                            value=cs["pct"], low=cs["pct_low"], high=cs["pct_high"], level=level, unit="%"))
     elif not closure.supported:
         out.append(Finding("closure_unit_cost", "The council panel cannot support a closure analysis under the chosen "
@@ -294,16 +321,14 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
                            no_interval_reason="a count of councils"))
     s = results.cic
     lo_y, hi_y = s.per_year_gbp[1], s.per_year_gbp[2]
-    top = s.largest.iloc[0]
     out.append(Finding(
         "cic_sector",
         f"NHS bodies paid {s.n_with_payments} community interest companies {fmt(s.total_gbp / 1e9, '£bn')} in payments "
-        f"over £25,000 in c. 2010-2020 ({fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a year); "
-        f"the ten largest took {fmt(s.top10_share, '%', places=0)}, led by {organisation_name(top['organisation'])} "
-        f"({fmt(top['total_paid_gbp'] / 1e6, '£m', places=0)}).",
+        f"over £25,000 in about 2010-2020 ({fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a "
+        f"year); the ten largest took {fmt(s.top10_share, '%', places=0)}.",
         SOURCE_CIC,
-        "Partial coverage (not every NHS body published every year; smaller payments absent), and a CIC is a legal "
-        "form, not a staff mutual.",
+        "Not every NHS body published every year and smaller payments are absent, and a CIC is a legal form, not a "
+        "staff mutual.",
         value=s.total_gbp / 1e9, unit="£bn", no_interval_reason="a total of the published spend files, not a sample"))
     return out[:6]
 
@@ -321,7 +346,9 @@ def headlines(results: ProvisionResults) -> list[dict]:
                         source=SOURCE_COSTS + f"; {int(r['n_councils'])} councils, clustered by council",
                         digits=max(0, decimals(r["ratio"], r["ci_low"], r["ci_high"]))))
     out.append(dict(key="costs_cic_total", label="NHS payments over £25,000 to community interest companies, c. "
-                    "2010-2020", value=results.cic.total_gbp / 1e6, unit="£m", source=SOURCE_CIC, digits=0))
+                    "2010-2020", value=results.cic.total_gbp / 1e9, unit="£bn", source=SOURCE_CIC,
+                    no_interval_reason="a total of the published spend files (a census of what was published, with "
+                                       "partial coverage), not a sample"))
     return out
 
 
@@ -346,11 +373,11 @@ def england_display(results: ProvisionResults, frame: pd.DataFrame | None = None
         f"In-house (£, {results.base} prices)": f["in_house"], f"External (£, {results.base} prices)": f["external"],
         "Ratio": f["ratio"], f"{level}% interval low": f["ci_low"], f"{level}% interval high": f["ci_high"],
         "Publisher's England ratio": f["ratio_published"],
-        "In-house share of activity (%)": (100 * f["in_house_share_activity"]).round(1),
+        "In-house share of activity (%)": 100 * f["in_house_share_activity"],
         "Councils with in-house": f["n_councils_in_house"], "Councils with external": f["n_councils_external"],
     })
-    return round_frame(out, interval_columns={"Ratio": (f"{level}% interval low", f"{level}% interval high")},
-                       count_columns=("Councils with in-house", "Councils with external"))
+    return table_format(out, intervals={"Ratio": (f"{level}% interval low", f"{level}% interval high")},
+                       counts=("Councils with in-house", "Councils with external"))
 
 
 def within_display(within: comparisons.WithinCouncil, level: float) -> pd.DataFrame:
@@ -364,16 +391,16 @@ def within_display(within: comparisons.WithinCouncil, level: float) -> pd.DataFr
         "Ratio (own / external)": p["ratio"], f"{lv}% low": p["ci_low"], f"{lv}% high": p["ci_high"],
         "Change in ratio a year (%)": p["trend_pct_per_year"], "Change low": p["trend_ci_low"],
         "Change high": p["trend_ci_high"],
-        "Council-years where own was dearer (%)": (100 * p["share_pairs_in_house_dearer"]).round(0),
+        "Council-years where own was dearer (%)": 100 * p["share_pairs_in_house_dearer"],
         "Councils": p["n_councils"], "Council-years": p["n_council_years"],
     })
     if p["trend_ci_low"].isna().all():  # one year: no trend to show
         out = out.drop(columns=["Change in ratio a year (%)", "Change low", "Change high"])
-        return round_frame(out, interval_columns={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high")},
-                           count_columns=("Councils", "Council-years"))
-    return round_frame(out, interval_columns={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high"),
-                                              "Change in ratio a year (%)": ("Change low", "Change high")},
-                       count_columns=("Councils", "Council-years"))
+        return table_format(out, intervals={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high")},
+                            counts=("Councils", "Council-years"))
+    return table_format(out, intervals={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high"),
+                                        "Change in ratio a year (%)": ("Change low", "Change high")},
+                        counts=("Councils", "Council-years"), signed=["Change in ratio a year (%)"])
 
 
 def within_by_year_display(results: ProvisionResults) -> pd.DataFrame:
@@ -381,8 +408,8 @@ def within_by_year_display(results: ProvisionResults) -> pd.DataFrame:
     lv = int(round(100 * results.level))
     out = pd.DataFrame({"Service": b["label"], "Year": b["financial_year"], "Ratio (own / external)": b["ratio"],
                         f"{lv}% low": b["ci_low"], f"{lv}% high": b["ci_high"], "Councils": b["n_councils"]})
-    return round_frame(out, interval_columns={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high")},
-                       count_columns=("Councils",))
+    return table_format(out, intervals={"Ratio (own / external)": (f"{lv}% low", f"{lv}% high")},
+                       counts=("Councils",))
 
 
 def sensitivity_display(results: ProvisionResults) -> pd.DataFrame:
@@ -399,7 +426,7 @@ def sensitivity_display(results: ProvisionResults) -> pd.DataFrame:
                 r = frame.loc[key]
                 rows.append({"Service": LABELS[key], "Method": name, "Ratio": r["ratio"], f"{lv}% low": r["ci_low"],
                              f"{lv}% high": r["ci_high"]})
-    return round_frame(pd.DataFrame(rows), interval_columns={"Ratio": (f"{lv}% low", f"{lv}% high")})
+    return table_format(pd.DataFrame(rows), intervals={"Ratio": (f"{lv}% low", f"{lv}% high")})
 
 
 def distribution_display(results: ProvisionResults, *, all_years: bool = False) -> pd.DataFrame:
@@ -409,17 +436,15 @@ def distribution_display(results: ProvisionResults, *, all_years: bool = False) 
         d = d[d["year"] == results.params.year_range[1]]
     out = pd.DataFrame({
         "Service": d["label"], "Year": d["financial_year"],
-        "In-house median (£)": d["in_house_median"], "In-house IQR": [f"{fmt(a)} to {fmt(b)}" for a, b in
-                                                                     zip(d["in_house_q1"], d["in_house_q3"])],
-        "Councils (in-house)": d["in_house_n"],
-        "External median (£)": d["external_median"], "External IQR": [f"{fmt(a)} to {fmt(b)}" for a, b in
-                                                                     zip(d["external_q1"], d["external_q3"])],
-        "Councils (external)": d["external_n"],
-        "Council ratio, median": d["ratio_median"], "Council ratio IQR": [f"{fmt(a)} to {fmt(b)}" for a, b in
-                                                                          zip(d["ratio_q1"], d["ratio_q3"])],
-        "Councils where own was dearer (%)": (100 * d["share_councils_in_house_dearer"]).round(0),
+        "In-house median (£)": d["in_house_median"], "In-house lower quartile (£)": d["in_house_q1"],
+        "In-house upper quartile (£)": d["in_house_q3"], "Councils (in-house)": d["in_house_n"],
+        "External median (£)": d["external_median"], "External lower quartile (£)": d["external_q1"],
+        "External upper quartile (£)": d["external_q3"], "Councils (external)": d["external_n"],
+        "Council ratio, median": d["ratio_median"], "Council ratio, lower quartile": d["ratio_q1"],
+        "Council ratio, upper quartile": d["ratio_q3"],
+        "Councils where own was dearer (%)": 100 * d["share_councils_in_house_dearer"],
     })
-    return round_frame(out, count_columns=("Councils (in-house)", "Councils (external)"))
+    return table_format(out, counts=("Councils (in-house)", "Councils (external)"))
 
 
 def real_change_display(results: ProvisionResults) -> pd.DataFrame:
@@ -428,8 +453,8 @@ def real_change_display(results: ProvisionResults) -> pd.DataFrame:
         return c
     first, last = results.params.years
     out = pd.DataFrame({"Service": c["label"], "Provider": c["provider"], f"{first} (£)": c["first"],
-                        f"{last} (£)": c["last"], "Real change (%)": c["change_pct"].round(0)})
-    return round_frame(out)
+                        f"{last} (£)": c["last"], "Real change (%)": c["change_pct"]})
+    return table_format(out, signed=["Real change (%)"])
 
 
 def cost_quality_display(results: ProvisionResults) -> pd.DataFrame:
@@ -450,10 +475,13 @@ def cost_quality_display(results: ProvisionResults) -> pd.DataFrame:
                 "Service": LABELS[key], f"Unit cost {financial_year(last_pss)} (£, {results.base} prices)": cost,
                 "Unit": unit,
                 "Cost data's provider type": provider, "CQC ownership": own,
-                f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)": None if r is None else round(r["share"]),
-                "Interval": "" if r is None else f"{fmt(r['ci_low'], places=0)} to {fmt(r['ci_high'], places=0)}",
-                "Rated services": None if r is None else r["total"]})
-    return round_frame(pd.DataFrame(rows), count_columns=("Rated services",))
+                f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)": np.nan if r is None else r["share"],
+                f"{results.level:.0%} low": np.nan if r is None else r["ci_low"],
+                f"{results.level:.0%} high": np.nan if r is None else r["ci_high"],
+                "Rated services": np.nan if r is None else r["total"]})
+    share = f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)"
+    return table_format(pd.DataFrame(rows), counts=("Rated services",),
+                        intervals={share: (f"{results.level:.0%} low", f"{results.level:.0%} high")})
 
 
 def closure_status_display(results: ProvisionResults) -> pd.DataFrame:
@@ -476,9 +504,8 @@ def closure_estimates_display(results: ProvisionResults) -> pd.DataFrame:
                                     "Councils closed": s["n_treated"], "Councils kept": s["n_controls"]}))
     if not frames:
         return pd.DataFrame()
-    return round_frame(pd.concat(frames, ignore_index=True), interval_columns={"Effect (%)": (f"{lv}% low",
-                                                                                             f"{lv}% high")},
-                       count_columns=("Councils closed", "Councils kept"))
+    return table_format(pd.concat(frames, ignore_index=True), intervals={"Effect (%)": (f"{lv}% low", f"{lv}% high")},
+                        counts=("Councils closed", "Councils kept"), signed=["Effect (%)"])
 
 
 def pretrend_display(results: ProvisionResults) -> pd.DataFrame:
@@ -493,12 +520,12 @@ def pretrend_display(results: ProvisionResults) -> pd.DataFrame:
 
 def cic_display(results: ProvisionResults) -> pd.DataFrame:
     t = results.cic.largest
-    return round_frame(pd.DataFrame({
+    return table_format(pd.DataFrame({
         "Rank": t["rank"], "Organisation": t["organisation"].map(organisation_name), "Company number": t["company_number"],
         "Paid c. 2010-2020 (£m)": t["total_paid_gbp"] / 1e6, "Share of all CIC payments (%)": t["share_pct"],
         "Payments": t["n_payments"], "Supplier spellings merged": t["n_spellings"],
         "Documented NHS spin-out (register row)": t["documented_spinout"].fillna("not documented in the register")}),
-        count_columns=("Payments", "Supplier spellings merged"))
+        counts=("Payments", "Supplier spellings merged"))
 
 
 def cic_summary_display(results: ProvisionResults) -> pd.DataFrame:
@@ -533,11 +560,14 @@ def within_figure(results: ProvisionResults):
     first, last = results.params.years
     title = (f"Councils' own provision cost more per unit than what they bought in for {above} of {len(p)} services "
              f"({first} to {last}; same council, same year)")
+    basis = (f"a count of services whose own {results.level:.0%} interval (drawn) lies wholly above a ratio of 1; no "
+             "single difference is stated")
     return plots.forest(p, "label", "ratio", "ci_low", "ci_high", title,
                         SOURCE_COSTS + f". Ratio of unit costs, own provision / external; {results.level:.0%} "
                         "intervals clustered by council. Right of 1 = own provision dearer (not worse or better "
                         "quality).", xlabel="Own provision unit cost / external unit cost (1 = the same)", null=1.0,
-                        n=f"{int(p['n_councils'].max())} councils at most")
+                        n=f"{int(p['n_councils'].max())} councils at most", better="neither",
+                        sides=("own provision cheaper", "own provision dearer"), title_basis=basis)
 
 
 def trend_figure(results: ProvisionResults, series: str):

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import data, plots, provenance
-from analysis.claims import Verdict, verdict_counts, verdict_table
+from analysis.claims import Verdict, verdict_count_phrase, verdict_table
 from analysis.data.staff_survey import ITEMS_BY_KEY
 from analysis.findings import Finding, clear_difference, difference_phrase
 from analysis.mutuals import claims, externalisation, multiplicity, ratings, sensitivity, staff
@@ -28,7 +28,7 @@ from analysis.mutuals.panel import (PanelColumns, aggregate, callaway_santanna, 
                                     synthetic_control, twfe, twfe_event_study, validate_panel)
 from analysis.mutuals.panel.simulate import simulate_staggered_panel
 from analysis.mutuals.params import MutualsParameters
-from analysis.precision import decimals, fmt, fmt_interval
+from analysis.precision import decimals, fmt, fmt_interval, fmt_p, table_format
 
 SOURCE_STAFF = "NHS Staff Survey 2021-24 organisational results (NHS England; merged by Badgett et al.)"
 SOURCE_CQC = "Care Quality Commission ratings by ownership (compiled by B. Goodair)"
@@ -101,6 +101,7 @@ class MutualsResults:
     panel: PanelResults | None
     simulated: PanelResults | None
     verdicts: list[Verdict]
+    claims_judged_in_costs: int = 0  # claims about mutuals whose verdict is in the provision-costs report
 
     @property
     def level(self) -> float:
@@ -171,9 +172,11 @@ def analyse(params: MutualsParameters) -> MutualsResults:
         claims_table, figures, community=comparisons.get("community"), focus=focus.table, focus_name=focus.organisation,
         cqc_models=models["table"], cqc_shares=shares_by_year, n_survey_social_enterprises=n_se,
         mental_health=comparisons.get("mental health"), survey=survey, survey_years=years)
+    in_costs = int(((claims_table["topic"] == "mutuals")
+                    & claims_table["analysis"].astype(str).str.startswith("analysis.costs")).sum())
     return MutualsResults(params, comparisons, patterns, robustness, shares, focus, spread, shares_by_year, models,
                           cqc_clustering, homes, home_clustering, national, councils, change, panel_results, simulated,
-                          verdicts)
+                          verdicts, in_costs)
 
 
 # --- Key findings, headlines and text ------------------------------------------------------------
@@ -199,97 +202,120 @@ def pattern_text(results: MutualsResults, service: str) -> str:
     return " ".join(sentences)
 
 
+def _points_phrase(estimate: float, low: float, high: float, level: float, *, more: str, less: str) -> str:
+    """'4.3 percentage points less likely (95% interval 1.5 to 7.1 points less)' when the interval is on one side,
+    otherwise 'no clearly different (95% interval 2.0 points less to 1.0 more)'; rounded by the rule."""
+    places = decimals(estimate, low, high)
+    size = fmt(abs(estimate), places=places)
+    lvl = f"{level:.0%} interval"
+    if clear_difference(low, high):
+        word = more if estimate > 0 else less
+        near, far = sorted((abs(low), abs(high)))
+        return (f"{size} percentage points {word} ({lvl} {fmt(near, places=places)} to {fmt(far, places=places)} "
+                f"points {word.split()[0]})")
+    return (f"not clearly different ({lvl} {fmt(abs(low), places=places)} points {less.split()[0]} to "
+            f"{fmt(abs(high), places=places)} {more.split()[0]})")
+
+
 def key_findings(results: MutualsResults) -> list[Finding]:
-    """The 3-6 findings the report opens with, each with its number, interval (or why none), source and limit."""
+    """The 3-6 findings the report opens with: each one or two sentences with its number and interval (or why
+    none), a source, and one clause on what it cannot show. Details are in the body of the report."""
     findings = []
     years = results.params.survey_years
     period = f"{years[0]}-{str(years[1])[-2:]}"
+    alpha = f"{results.alpha:g}"
     if "community" in results.comparisons:
         pattern = results.patterns["community"]
         clustered = pattern.by_inference["p_value"]
         randomised = pattern.by_inference["p_randomisation"]
-        n_se = int(results.comparisons["community"]["n_social_enterprises"].max())
-        one_way = [f"all {n} {multiplicity.DOMAIN_NAMES.get(d, d)}" for d, (w, n) in pattern.leaning_by_domain.items()
-                   if n >= 2 and w == n]
+        table = results.comparisons["community"]
+        n_se, n_trusts = int(table["n_social_enterprises"].max()), int(table["n_trusts"].max())
         remain = clustered.worse_adjusted + clustered.better_adjusted
-        text = (f"Staff in community social enterprises did not report better experiences than staff in NHS community "
-                f"trusts ({period}); if anything, worse. The point estimates lean worse on {pattern.leaning_worse} of "
-                f"{pattern.items} staff-survey items" + (f" ({' and '.join(one_way)} items)" if one_way else "")
-                + f", and {clustered.worse} are worse at p < {pattern.alpha:g} on clustered standard errors, "
-                f"{multiplicity._count(clustered.better)} better. But {multiplicity._count(remain)} "
-                f"{'survives' if remain == 1 else 'survive'} adjustment for {clustered.tested} comparisons, and the "
-                f"randomisation test, the more reliable with {n_se} social enterprises, finds "
-                f"{multiplicity._count(randomised.worse + randomised.better)}. No sign of the 'liberated' workforce "
-                "ministers described; no proof of a worse one either.")
+        survive = ("no item stays clearly different" if remain == 0 else
+                   f"{remain} item{'s' if remain != 1 else ''} stay{'s' if remain == 1 else ''} clearly different")
+        text = (f"Staff in {n_se} community social enterprises reported no better working lives than staff in "
+                f"{n_trusts} NHS community trusts ({period}): they scored worse on {clustered.worse} of "
+                f"{clustered.tested} survey items and better on {multiplicity._count(clustered.better)} (p < {alpha}), "
+                f"but {survive} once the {clustered.tested} comparisons are allowed for"
+                + (", and a randomisation test finds no clear difference on any item." if
+                   randomised.worse + randomised.better == 0 else "."))
         findings.append(Finding(
-            "mutuals_staff_pattern", text, SOURCE_STAFF, "Survey starts years after the spin-outs, so it shows "
-            "differences, not the effect of spinning out; items are correlated.", value=float(clustered.worse),
+            "mutuals_staff_pattern", text, SOURCE_STAFF, "The survey starts years after the spin-outs, so it shows "
+            "differences between organisations, not the effect of spinning out.", value=float(clustered.worse),
             no_interval_reason=f"a count of items out of {clustered.tested}; each item's interval is in the "
                                "staff-survey table"))
         robust = results.sensitivity.get("community")
         if robust is not None:
+            equal = robust[robust["analysis"] == sensitivity.EQUAL].iloc[0]
+            largest = results.shares["community"].query("social_enterprise == 1").iloc[0]
+            without = robust[robust["left_out"] == largest["ods_code"]]
+            main_n = clustered.worse + clustered.better
+            checks = [("with each organisation counted equally", equal)]
+            if not without.empty:
+                checks.append((f"without {largest['organisation_latest']} ({fmt(100 * largest['group_share'], places=0)}"
+                               "% of social-enterprise responses)", without.iloc[0]))
+            if all(_items(row) == _items(checks[0][1]) for _, row in checks):
+                said = " or ".join(what for what, _ in checks) + f", {_items(checks[0][1], verb=True)}"
+            else:
+                said = "; ".join(f"{what}, {_items(row, verb=True)}" for what, row in checks)
             findings.append(Finding(
-                "mutuals_staff_robustness", sensitivity.robustness_sentence(
-                    robust, results.shares["community"], subject="community social enterprises"),
-                SOURCE_STAFF, "Checks the weighting and single organisations, not selection into spinning out.",
-                value=float(robust.loc[robust["analysis"] == sensitivity.EQUAL, "clustered_worse"].iloc[0]),
+                "mutuals_staff_robustness",
+                f"Those {main_n} items depend on how the organisations are weighted: {said}.",
+                SOURCE_STAFF, "These checks test the weighting and single organisations, not why organisations "
+                "chose to spin out.", value=float(equal["clustered_worse"] + equal["clustered_better"]),
                 no_interval_reason="a count of items under alternative weightings"))
     if "mental health" in results.comparisons:
         pattern = results.patterns["mental health"]
         randomised = pattern.by_inference["p_randomisation"]
         subject, reference = _group_names(results, "mental health")
         name = subject.split(" (")[0]
+        remain = randomised.better_adjusted + randomised.worse_adjusted
         findings.append(Finding(
             "mutuals_mental_health_one_organisation",
-            f"The mental-health comparison is one organisation, {name}, against {reference}: on randomisation "
-            f"inference it scored better on {randomised.better} and worse on {randomised.worse} of {randomised.tested} "
-            f"items at p < {pattern.alpha:g}, and {multiplicity._count(randomised.better_adjusted + randomised.worse_adjusted)} remain "
-            f"after adjusting for {randomised.tested} comparisons. It says something about {name}, nothing about "
-            "mental-health social enterprises as a group.", SOURCE_STAFF,
-            f"One organisation: no group-level conclusion; with {int(results.comparisons['mental health']['n_trusts'].max()) + 1} "
-            "organisations the smallest possible randomisation p-value is about "
-            f"{1 / (int(results.comparisons['mental health']['n_trusts'].max()) + 1):.2f}.",
+            f"{name}, the only mental-health social enterprise in the survey, scored better than {reference} on "
+            f"{randomised.better} of {randomised.tested} items and worse on {multiplicity._count(randomised.worse)} "
+            f"(randomisation test, p < {alpha}); "
+            + ("none stays clearly different once the comparisons are allowed for." if remain == 0 else
+               f"{remain} stay clearly different once the comparisons are allowed for."),
+            SOURCE_STAFF, "One organisation says nothing about mental-health social enterprises as a group.",
             value=float(randomised.better), no_interval_reason="a count of items; one organisation has no "
                                                                "group-level interval"))
     ts = _cqc_term(results, "third sector")
     if ts is not None:
         clustering = results.cqc_clustering[(results.cqc_clustering["term"] == "third sector")]
         break_even = clustering["break_even_correlation"].iloc[0]
-        strong = clustering[clustering["correlation"] == 1.0].iloc[0]
-        what = (f"Chance of a Good or Outstanding CQC rating (community-based adult social care, "
-                f"{_years(results.cqc_models['table'])}, adjusted for year, re-inspection and time registered)")
-        text = difference_phrase(what, "third-sector services", "council-run (in-house) services", ts["difference_pp"],
-                                 ts["diff_ci_low"], ts["diff_ci_high"], level=results.level) + ". "
-        if np.isfinite(break_even):
-            estimate, interval = _difference_cells(strong["difference_pp"], strong["diff_ci_low"], strong["diff_ci_high"])
-            text += (f"The data cannot cluster by council; if a council's own services are correlated with each "
-                     f"other, the interval reaches zero once that correlation passes {break_even:.2f}; treating each "
-                     f"council as one observation gives {estimate} pp, interval {interval} pp.")
-        source = SOURCE_CQC
-        homes = results.care_home_clustering
-        home = homes[homes["term"] == "third sector"]
-        if not home.empty and np.isfinite(home["break_even_correlation"].iloc[0]):
-            h = home.iloc[0]
-            estimate, interval = _difference_cells(h["difference_pp"], h["diff_ci_low"], h["diff_ci_high"])
-            text += (f" For care homes the third-sector gap ({estimate} pp, interval {interval} pp) is more fragile: "
-                     f"it stops being clear at a correlation of {h['break_even_correlation']:.2f}.")
-            source = f"{SOURCE_CQC}; {SOURCE_CARE_HOMES}"
+        said = _points_phrase(ts["difference_pp"], ts["diff_ci_low"], ts["diff_ci_high"], results.level,
+                              more="more likely", less="less likely")
+        text = (f"Community-based care services run by the third sector were {said} than council-run services to be "
+                f"rated Good or Outstanding by the CQC ({_years(results.cqc_models['table'])})")
+        if np.isfinite(break_even) and clear_difference(ts["diff_ci_low"], ts["diff_ci_high"]):
+            text += (f"; but the gap stops being clear if the services one council runs are rated alike (a "
+                     f"correlation between them above {break_even:.2f}), which the data cannot rule out")
         findings.append(Finding(
-            "mutuals_cqc_third_sector", text, source, "The third sector is charities, social enterprises and "
-            "mutuals together, so this says nothing about mutuals; ownership was not randomly assigned.",
+            "mutuals_cqc_third_sector", text + ".", SOURCE_CQC, "The third sector is charities, social enterprises "
+            "and mutuals together, so this says nothing about mutuals; ownership was not randomly assigned.",
             value=float(ts["difference_pp"]), low=float(ts["diff_ci_low"]), high=float(ts["diff_ci_high"]),
             level=results.level, unit="pp"))
-    counts = verdict_counts(results.verdicts)
-    if counts:
-        listed = ", ".join(f"{n} {v}" for v, n in counts.items())
+    if results.verdicts:
+        elsewhere = (f" {results.claims_judged_in_costs} more, on cost and scale, are judged in the provision-costs "
+                     "report." if results.claims_judged_in_costs else "")
         findings.append(Finding(
-            "mutuals_verdicts", f"Of {len(results.verdicts)} claims about mutuals in the source articles, on "
-            f"independent evidence: {listed}. No claim that mutuals raised productivity or satisfaction has independent "
-            "support; the figures offered come from the government's own programme or from the mutuals themselves.",
+            "mutuals_verdicts", "No claim that mutuals raised productivity or satisfaction has independent support. "
+            f"Of the {len(results.verdicts)} claims about mutuals judged here: {verdict_count_phrase(results.verdicts)}."
+            + elsewhere,
             "Evidence register (data/evidence/figures.csv, claims.csv) and the analyses in this report",
             "A verdict judges the claim as worded against the evidence found, not the policy.",
             value=float(len(results.verdicts)), no_interval_reason="a count of claims"))
     return findings
+
+
+def _items(row, *, verb: bool = False) -> str:
+    """'no item is clearly worse or better' / '2 items are worse and none better' at p < alpha (clustered)."""
+    worse, better = int(row["clustered_worse"]), int(row["clustered_better"])
+    if worse + better == 0:
+        return "no item is clearly worse or better" if verb else "no item clearly worse or better"
+    return (f"{worse} item{'s' if worse != 1 else ''} {'are ' if verb and worse != 1 else 'is ' if verb else ''}"
+            f"worse and {multiplicity._count(better)} better")
 
 
 def _years(table: pd.DataFrame) -> str:
@@ -309,14 +335,14 @@ def headlines(results: MutualsResults) -> list[dict]:
     community = results.comparisons.get("community")
     if community is not None and "burnout" in set(community["item"]):
         burnout = community.set_index("item").loc["burnout"]
-        out.append(dict(key="mutuals_burnout_gap", label="Burnout (often/always), one of the staff-survey items: "
-                        "community social enterprises minus NHS community trusts", value=burnout["difference_pp"],
+        out.append(dict(key="mutuals_burnout_gap", label="Staff often or always burnt out, one of the staff-survey "
+                        "items: community social enterprises minus NHS community trusts (percentage points)", value=burnout["difference_pp"],
                         unit="pp", low=burnout["ci_low"], high=burnout["ci_high"], level=results.level,
                         source=SOURCE_STAFF + " (binomial GLM, year effects, clustered by organisation)"))
     ts = _cqc_term(results, "third sector")
     if ts is not None:
-        out.append(dict(key="mutuals_cqc_third_sector", label="Third-sector community services vs council in-house: "
-                        "difference in chance of Good/Outstanding", value=ts["difference_pp"], unit="pp",
+        out.append(dict(key="mutuals_cqc_third_sector", label="Third-sector community services against council-run "
+                        "ones: difference in the chance of a Good or Outstanding rating (percentage points)", value=ts["difference_pp"], unit="pp",
                         low=ts["diff_ci_low"], high=ts["diff_ci_high"], level=results.level,
                         source=SOURCE_CQC + " (logit, year and re-inspection controls, clustered by location)"))
     return out
@@ -352,23 +378,29 @@ def _aligned(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def staff_forest(results: MutualsResults, service: str):
+    """Every item's difference, signed so that right is worse for social-enterprise staff; the title counts items
+    by their p-values (its basis says so: it states no single difference)."""
     table = _aligned(results.comparisons[service])
     table["label_short"] = [ITEMS_BY_KEY[k].label.split(" (")[0] for k in table["item"]]
     pattern = results.patterns[service]
     clustered, randomised = pattern.by_inference["p_value"], pattern.by_inference["p_randomisation"]
     subject, reference = _group_names(results, service)
+    alpha = f"{pattern.alpha:g}"
     if table["worse_low"].isna().all():  # one organisation: estimates only (randomisation p in the table)
         table["worse_low"] = table["worse_high"] = table["worse_pp"]
-        title = (f"{subject.split(' (')[0]} (one organisation) vs {reference}: better on {randomised.better} and "
-                 f"worse on {randomised.worse} of {randomised.tested} items at randomisation p < {pattern.alpha:g}; "
-                 f"{multiplicity._count(randomised.better_adjusted + randomised.worse_adjusted)} after adjusting for "
-                 f"{randomised.tested}")
+        remain = randomised.better_adjusted + randomised.worse_adjusted
+        title = (f"{subject.split(' (')[0]} (one organisation) against {reference}: better on {randomised.better} "
+                 f"and worse on {multiplicity._count(randomised.worse)} of {randomised.tested} items at randomisation "
+                 f"p < {alpha}; {multiplicity._count(remain)} once {randomised.tested} comparisons are allowed for")
+        basis = "counts of items by their randomisation p-values, raw and adjusted for the number of items (table below)"
     else:
-        title = (f"{service.capitalize()} social enterprises vs {reference}: worse on {clustered.worse}, better on "
-                 f"{clustered.better} of {clustered.tested} items at p < {pattern.alpha:g} (clustered); "
-                 f"{multiplicity._count(clustered.worse_adjusted + clustered.better_adjusted)} after adjusting for "
-                 f"{clustered.tested}; {multiplicity._count(randomised.worse + randomised.better)} on randomisation "
-                 "inference")
+        remain = clustered.worse_adjusted + clustered.better_adjusted
+        title = (f"{service.capitalize()} social enterprises against {reference}: worse on {clustered.worse} and "
+                 f"better on {multiplicity._count(clustered.better)} of {clustered.tested} items at p < {alpha} "
+                 f"(clustered); {multiplicity._count(remain)} once {clustered.tested} comparisons are allowed for; "
+                 f"{multiplicity._count(randomised.worse + randomised.better)} on randomisation inference")
+        basis = ("counts of items by their p-values (clustered, adjusted for the number of items, and randomisation); "
+                 "each item's interval is drawn")
     n_se = int(results.comparisons[service]["n_social_enterprises"].max())
     n = f"{n_se} social enterprise{'s' if n_se > 1 else ''}, {int(results.comparisons[service]['n_trusts'].max())} trusts"
     bars = ("bars are clustered confidence intervals" if n_se > 1 else
@@ -376,7 +408,9 @@ def staff_forest(results: MutualsResults, service: str):
     return plots.forest(table, "label_short", "worse_pp", "worse_low", "worse_high", title,
                         SOURCE_STAFF + ". Signs flipped for items where more is better, so right = worse for "
                         f"social-enterprise staff on every row; {bars}.",
-                        xlabel="\u2190 better for social-enterprise staff  |  worse \u2192   (percentage points)", n=n)
+                        xlabel="Difference for social-enterprise staff (percentage points; right = worse)", n=n,
+                        better="left", better_label="better for social-enterprise staff", worse_label="worse",
+                        title_basis={"reason": basis})
 
 
 def focus_figure(results: MutualsResults, item: str):
@@ -395,13 +429,14 @@ def focus_figure(results: MutualsResults, item: str):
     last = part.iloc[-1]
     label = ITEMS_BY_KEY[item].label.split(" (")[0]
     national = last["national_trust_average"]
-    title = difference_phrase(f"{label}, {int(last['year'])}", results.focus.organisation, "the all-trust average",
-                              last["organisation_rate"] - national, last["ci_low"] - national,
-                              last["ci_high"] - national, level=results.level)
+    title, basis = plots.difference_title(f"{label}, {int(last['year'])}", results.focus.organisation,
+                                          "the all-trust average", last["organisation_rate"] - national,
+                                          last["ci_low"] - national, last["ci_high"] - national, level=results.level)
     return plots.line_with_band(long, "year", "value", "series", title, SOURCE_STAFF + "; organisation interval: "
-                                "Wilson on responses (too narrow if weighting cuts the effective sample)",
+                                "Wilson on responses (too narrow if weighting cuts the effective sample); IQR: "
+                                "interquartile range, the middle half of comparable trusts",
                                 low="low", high="high", ylabel="Percent of staff", xlabel="Survey year", percent=True,
-                                n=f"{int(part['benchmark_n'].max())} comparable trusts")
+                                n=f"{int(part['benchmark_n'].max())} comparable trusts", title_basis=basis)
 
 
 def _newcombe(good1: float, n1: float, good2: float, n2: float, level: float) -> tuple[float, float, float]:
@@ -420,15 +455,15 @@ def cqc_share_figure(results: MutualsResults, setting: str):
     first, second = last.iloc[0], last.iloc[1]
     diff, lo, hi = _newcombe(first["good"], first["total"], second["good"], second["total"], results.level)
     year = int(first["year"])
-    title = difference_phrase(f"{setting.capitalize()} rated Good or Outstanding at the end of {year}",
-                              f"{OWNERSHIP_NAMES.get(first['ownership'], first['ownership'])} providers",
-                              f"{OWNERSHIP_NAMES.get(second['ownership'], second['ownership'])} providers", diff, lo, hi,
-                              level=results.level)
+    title, basis = plots.difference_title(
+        f"{setting.capitalize()} rated Good or Outstanding at the end of {year}",
+        f"{OWNERSHIP_NAMES.get(first['ownership'], first['ownership'])} providers",
+        f"{OWNERSHIP_NAMES.get(second['ownership'], second['ownership'])} providers", diff, lo, hi, level=results.level)
     return plots.line_with_band(df, "year", "share", "ownership", title, SOURCE_CQC + "; year-end snapshots; "
                                 "intervals: Wilson (shares), Newcombe (difference in title)",
                                 low="ci_low", high="ci_high", ylabel="Rated Good or Outstanding (%)", xlabel="Year",
                                 colours=plots.OWNERSHIP_COLOURS, percent=True,
-                                n=f"{int(last['total'].sum()):,} rated services in {year}")
+                                n=f"{int(last['total'].sum()):,} rated services in {year}", title_basis=basis)
 
 
 def externalisation_figure(results: MutualsResults):
@@ -456,7 +491,7 @@ def panel_figures(panel: PanelResults) -> list:
     both = pd.concat([dyn[["event_time", "estimate", "ci_low", "ci_high", "estimator"]],
                       es[["event_time", "estimate", "ci_low", "ci_high", "estimator"]]])
     pre_p = panel.pretest_p
-    title = (f"Effects by time since adoption; pre-trend test p = {pre_p:.2f}" if pre_p is not None
+    title = (f"Effects by time since adoption; pre-trend test p = {fmt_p(pre_p)}" if pre_p is not None
              else "Effects by time since adoption")
     figs.append(plots.event_study(both, title, panel.label, series="estimator", simulated=panel.simulated))
     if panel.synth is not None:
@@ -468,8 +503,9 @@ def panel_figures(panel: PanelResults) -> list:
                 for t, g in zip(sc.path["time"], r.gaps):
                     rows.append({"time": t, "gap": g, "unit": r.unit})
             bg = pd.DataFrame(rows)
-        title = (f"Synthetic control for {sc.treated_unit}: average post-adoption gap {sc.att:+.2f}, placebo p = "
-                 f"{sc.p_value:.2f}" if sc.p_value is not None else f"Synthetic control for {sc.treated_unit}")
+        title = (f"Synthetic control for {sc.treated_unit}: average post-adoption gap {fmt(sc.att, signed=True)}, "
+                 f"placebo p = {fmt_p(sc.p_value)}" if sc.p_value is not None
+                 else f"Synthetic control for {sc.treated_unit}")
         figs.append(plots.paths(sc.path.assign(zero=0.0), "time", {"gap": f"{sc.treated_unit} minus synthetic"},
                                 title, panel.label + "; grey lines: placebo gaps for each donor", vline=sc.adoption - 0.5,
                                 ylabel="Gap (treated minus synthetic)", simulated=panel.simulated, background=bg,
@@ -495,86 +531,76 @@ def panel_summary_table(panel: PanelResults) -> pd.DataFrame:
     if panel.synth is not None:
         sc = panel.synth
         rows.append({"method": f"Synthetic control ({sc.treated_unit})", "estimate": sc.att, "ci_low": np.nan,
-                     "ci_high": np.nan, "se": np.nan, "se_type": f"placebo p = {sc.p_value:.3f}",
-                     "note": f"pre-period RMSPE {sc.pre_rmspe:.3g}"})
-    return pd.DataFrame(rows)
+                     "ci_high": np.nan, "se": np.nan, "se_type": "none: p-value from placebos (each donor in turn)",
+                     "p_value": sc.p_value, "note": f"pre-period RMSPE {fmt(sc.pre_rmspe)}"})
+    table = pd.DataFrame(rows)
+    for column in ("p_value", "wild_bootstrap_p"):
+        if column not in table:
+            table[column] = np.nan
+    table = table[["method", "estimate", "ci_low", "ci_high", "se", "se_type", "p_value", "wild_bootstrap_p", "note"]]
+    return table_format(table, intervals={"estimate": ("ci_low", "ci_high")}, signed=["estimate"],
+                        p_values=["p_value", "wild_bootstrap_p"])
 
 
 
+# --- Tables for the report (numbers, rounded by report.show with the format each carries) ---------
 
-# --- Compact tables for the report --------------------------------------------------------------
-
-def _interval_text(estimate, lo, hi, unit: str = "") -> str:
-    if pd.isna(lo) or pd.isna(hi):
-        return "not valid (one organisation)"
-    places = decimals(estimate, lo, hi)
-    return f"{fmt(lo, unit, places=places)} to {fmt(hi, unit, places=places)}"
+NOT_APPLICABLE = "n/a"
 
 
-def _estimate_text(estimate, lo, hi, unit: str = "") -> str:
-    if pd.isna(lo) or pd.isna(hi):
-        return fmt(estimate, unit)
-    return fmt(estimate, unit, places=decimals(estimate, lo, hi))
-
-
-def _signed(value, places: int | None = None) -> str:
-    """A difference with its sign (+2.3, -0.4), rounded by the precision rule."""
-    return fmt(value, "pp", places=places).removesuffix(" pp")
-
-
-def _difference_cells(estimate, lo, hi) -> tuple[str, str]:
-    if pd.isna(lo) or pd.isna(hi):
-        return _signed(estimate), "not valid (one organisation)"
-    places = decimals(estimate, lo, hi)
-    return _signed(estimate, places), f"{_signed(lo, places)} to {_signed(hi, places)}"
-
-
-def _p(p) -> str:
-    """A p-value to two significant figures, '<0.001' below that; missing = 'not valid'."""
-    if pd.isna(p):
-        return "not valid"
-    if p < 0.001:
-        return "<0.001"
-    return f"{p:.2g}" if p < 0.1 else f"{p:.2f}"
+def _drop_empty(df: pd.DataFrame) -> pd.DataFrame:
+    """Leave out columns with no value at all (a one-organisation comparison has no clustered interval)."""
+    return df[[c for c in df.columns if df[c].notna().any()]]
 
 
 def staff_display(results: MutualsResults, service: str) -> pd.DataFrame:
-    """Item by item: both rates, the difference with its interval, the direction, and raw and adjusted p-values."""
+    """Item by item: both rates, the difference with its interval, the direction, and raw and adjusted p-values.
+
+    A one-organisation comparison has no valid clustered interval or p-value: those columns are left out
+    (the sentence above the table says why)."""
     t = results.comparisons[service]
     level = int(round(100 * results.level))
     good = (t["difference_pp"] > 0) == t["higher_is_better"].astype(bool)
-    return pd.DataFrame({
+    p_columns = {"p (clustered)": "p_value", "p adjusted (clustered)": "p_value_fdr",
+                 "p (randomisation)": "p_randomisation", "p adjusted (randomisation)": "p_randomisation_fdr",
+                 "p (wild bootstrap)": "p_wild_bootstrap", "p adjusted (wild bootstrap)": "p_wild_bootstrap_fdr"}
+    out = pd.DataFrame({
         "Staff-survey item": t["label"],
-        "Social enterprises (%)": [fmt(v, places=1) for v in t["social_enterprise_rate"]],
-        "NHS trusts (%)": [fmt(v, places=1) for v in t["trust_rate"]],
-        "Difference (pp)": [_difference_cells(e, lo, hi)[0] for e, lo, hi in
-                            zip(t["difference_pp"], t["ci_low"], t["ci_high"])],
-        f"{level}% interval (pp)": [_difference_cells(e, lo, hi)[1] for e, lo, hi in
-                                    zip(t["difference_pp"], t["ci_low"], t["ci_high"])],
+        "Social enterprises (%)": t["social_enterprise_rate"],
+        "NHS trusts (%)": t["trust_rate"],
+        "Difference (pp)": t["difference_pp"],
+        f"{level}% low": t["ci_low"],
+        f"{level}% high": t["ci_high"],
         "Leans": np.where(t["difference_pp"] == 0, "neither", np.where(good, "better", "worse")),
-        "p (clustered)": [_p(v) for v in t["p_value"]],
-        "p adjusted (clustered)": [_p(v) for v in t["p_value_fdr"]],
-        "p (randomisation)": [_p(v) for v in t["p_randomisation"]],
-        "p adjusted (randomisation)": [_p(v) for v in t["p_randomisation_fdr"]],
-        "p (wild bootstrap)": [_p(v) for v in t["p_wild_bootstrap"]],
-        "p adjusted (wild bootstrap)": [_p(v) for v in t["p_wild_bootstrap_fdr"]],
+        **{name: t[column] for name, column in p_columns.items() if column in t},
     })
+    out = _drop_empty(out)
+    has_interval = f"{level}% low" in out
+    return table_format(out, intervals={"Difference (pp)": (f"{level}% low", f"{level}% high")} if has_interval else {},
+                        signed=["Difference (pp)"], p_values=[c for c in p_columns if c in out])
 
 
-def sensitivity_display(results: MutualsResults, service: str) -> pd.DataFrame:
-    """Pattern counts under each weighting and without each organisation (clustered and randomisation)."""
+def sensitivity_display(results: MutualsResults, service: str, *, social_enterprises_only: bool = False) -> pd.DataFrame:
+    """Items worse and better under each weighting and without each organisation (clustered and randomisation).
+
+    ``social_enterprises_only`` keeps the main analysis, equal weighting and the social enterprises left out in
+    turn (the report's summary; leaving out each trust is in the full table)."""
     t = results.sensitivity[service]
-    return pd.DataFrame({
-        "Analysis": t["analysis"],
-        "Share of its group's responses": [("" if pd.isna(s) else f"{s:.0%}") for s in t["share_of_group_responses"]],
-        "Worse / better at p < 0.05 (clustered)": [f"{int(w)} / {int(b)}" for w, b in
-                                                  zip(t["clustered_worse"], t["clustered_better"])],
-        "After adjustment (clustered)": [f"{int(w)} / {int(b)}" for w, b in
-                                         zip(t["clustered_worse_adjusted"], t["clustered_better_adjusted"])],
-        "Worse / better (randomisation)": [f"{int(w)} / {int(b)}" for w, b in
-                                           zip(t["randomisation_worse"], t["randomisation_better"])],
-        "Point estimates leaning worse": [f"{int(n)} of {int(i)}" for n, i in zip(t["leaning_worse"], t["items"])],
-    }).rename(columns=lambda c: c.replace("0.05", f"{t.attrs.get('alpha', 0.05):g}"))
+    if social_enterprises_only:
+        t = t[(t["left_out"] == "") | (t["group"] == "social enterprise")]
+    share = [NOT_APPLICABLE if pd.isna(s) else 100 * s for s in t["share_of_group_responses"]]
+    out = pd.DataFrame({
+        "Analysis": t["analysis"].to_numpy(),
+        "Share of its group's responses (%)": share,
+        "Worse (clustered)": t["clustered_worse"].astype(int).to_numpy(),
+        "Better (clustered)": t["clustered_better"].astype(int).to_numpy(),
+        "Worse after adjustment (clustered)": t["clustered_worse_adjusted"].astype(int).to_numpy(),
+        "Better after adjustment (clustered)": t["clustered_better_adjusted"].astype(int).to_numpy(),
+        "Worse (randomisation)": t["randomisation_worse"].astype(int).to_numpy(),
+        "Better (randomisation)": t["randomisation_better"].astype(int).to_numpy(),
+        f"Point estimates leaning worse (of {int(t['items'].max())})": t["leaning_worse"].astype(int).to_numpy(),
+    })
+    return table_format(out)
 
 
 def focus_display(results: MutualsResults) -> pd.DataFrame:
@@ -585,46 +611,79 @@ def focus_display(results: MutualsResults) -> pd.DataFrame:
     last = t[t["year"] == last_year].set_index("item")
     out = pd.DataFrame({"Item": wide["label"]})
     for year in sorted(c for c in wide.columns if isinstance(c, (int, np.integer))):
-        out[f"{results.focus.organisation.split(' ')[0]} {year} (%)"] = [fmt(v, places=1) for v in wide[year]]
+        out[f"{results.focus.organisation.split(' ')[0]} {year} (%)"] = wide[year].to_numpy()
     gap = last.loc[wide["item"]]
-    lo, hi = gap["ci_low"] - gap["national_trust_average"], gap["ci_high"] - gap["national_trust_average"]
-    out[f"All NHS trusts {last_year} (%)"] = [fmt(v, places=1) for v in gap["national_trust_average"]]
-    out[f"Difference {last_year} (pp)"] = [fmt_interval(d, a, b, "pp") for d, a, b in
-                                           zip(gap["difference_from_national_pp"], lo, hi)]
-    out[f"Percentile among trusts {last_year}"] = [fmt(v, places=0) for v in gap["percentile_among_trusts"]]
+    level = int(round(100 * results.level))
+    out[f"All NHS trusts {last_year} (%)"] = gap["national_trust_average"].to_numpy()
+    out[f"Difference {last_year} (pp)"] = gap["difference_from_national_pp"].to_numpy()
+    out[f"{level}% low"] = (gap["ci_low"] - gap["national_trust_average"]).to_numpy()
+    out[f"{level}% high"] = (gap["ci_high"] - gap["national_trust_average"]).to_numpy()
+    out[f"Trusts scoring lower {last_year} (%)"] = gap["percentile_among_trusts"].to_numpy()
     order = {k: i for i, k in enumerate(results.params.outcomes)}
-    return out.iloc[np.argsort([order.get(k, 99) for k in wide["item"]], kind="stable")].reset_index(drop=True)
+    out = out.iloc[np.argsort([order.get(k, 99) for k in wide["item"]], kind="stable")].reset_index(drop=True)
+    difference = f"Difference {last_year} (pp)"
+    return table_format(out, intervals={difference: (f"{level}% low", f"{level}% high")}, signed=[difference])
 
 
 def ratings_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Odds ratios with their intervals and, for ownership, the difference in the chance of Good or Outstanding."""
     has_model = "model" in table
+    level = int(round(100 * table.attrs.get("level", 0.95)))
+
+    def points(column: str) -> list:
+        return [NOT_APPLICABLE if pd.isna(v) else v for v in table[column]]
+
     out = pd.DataFrame({
         "Model": table["model"] if has_model else "logit: Good or Outstanding",
-        "Term (vs council in-house)": table["term"],
-        "Odds ratio": [_estimate_text(e, lo, hi) for e, lo, hi in zip(table["odds_ratio"], table["ci_low"], table["ci_high"])],
-        "Odds ratio interval": [_interval_text(e, lo, hi) for e, lo, hi in
-                                zip(table["odds_ratio"], table["ci_low"], table["ci_high"])],
-        "Difference (pp)": [("" if pd.isna(e) else _difference_cells(e, lo, hi)[0]) for e, lo, hi in
-                            zip(table["difference_pp"], table["diff_ci_low"], table["diff_ci_high"])],
-        "Difference interval (pp)": [("" if pd.isna(e) else _difference_cells(e, lo, hi)[1]) for e, lo, hi in
-                                     zip(table["difference_pp"], table["diff_ci_low"], table["diff_ci_high"])],
-        "p": [_p(v) for v in table["p_value"]],
+        "Term (against council in-house)": table["term"],
+        "Odds ratio": table["odds_ratio"],
+        "Odds ratio low": table["ci_low"],
+        "Odds ratio high": table["ci_high"],
+        "Difference (pp)": points("difference_pp"),
+        f"Difference {level}% low": points("diff_ci_low"),
+        f"Difference {level}% high": points("diff_ci_high"),
+        "p": table["p_value"],
     })
-    return out
+    return table_format(out, intervals={"Odds ratio": ("Odds ratio low", "Odds ratio high"),
+                                        "Difference (pp)": (f"Difference {level}% low", f"Difference {level}% high")},
+                        signed=["Difference (pp)"], p_values=["p"])
 
 
 def clustering_display(table: pd.DataFrame) -> pd.DataFrame:
     """The ownership differences' intervals as the assumed correlation between a council's own services rises."""
     rows = []
+    level = int(round(100 * table.attrs.get("level", 0.95)))
+    intervals, signed = {}, []
     for (rho, deff), part in table.groupby(["correlation", "design_effect"], sort=True):
         row = {"Correlation between a council's services": "none beyond each service (as fitted)" if rho == 0
-               else ("1 (each council counts once)" if rho == 1 else f"{rho:g}"),
-               "Design effect on the council-run part": fmt(deff, places=1)}
+               else ("1 (each council counts once)" if rho == 1 else rho),
+               "Design effect on the council-run part": deff}
         for r in part.itertuples():
-            row[f"{r.term.capitalize()} minus council-run"] = fmt_interval(r.difference_pp, r.diff_ci_low,
-                                                                           r.diff_ci_high, "pp")
+            name = f"{r.term.capitalize()} minus council-run (pp)"
+            low, high = f"{r.term.capitalize()}: {level}% low", f"{r.term.capitalize()}: {level}% high"
+            row.update({name: r.difference_pp, low: r.diff_ci_low, high: r.diff_ci_high})
+            intervals[name] = (low, high)
+            signed.append(name)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return table_format(pd.DataFrame(rows), intervals=intervals, signed=list(dict.fromkeys(signed)))
+
+
+def change_display(results: MutualsResults) -> pd.DataFrame:
+    """The in-house share of spend at the start and end of each collection era, and the change (points)."""
+    c = results.national_change
+    out = pd.DataFrame({"Setting": c["setting"], "Collection": c["collection"], "From year": c["from_year"],
+                        "To year": c["to_year"], "In-house share at start (%)": c["from"],
+                        "In-house share at end (%)": c["to"], "Change (percentage points)": c["change_pp"]})
+    return table_format(out, signed=["Change (percentage points)"])
+
+
+def councils_display(results: MutualsResults) -> pd.DataFrame:
+    """Across councils, each year: the in-house share of residential care activity and councils with none."""
+    c = results.councils
+    out = pd.DataFrame({"Year": c["year"], "Collection": c["collection"], "Councils": c["councils"],
+                        "Median in-house share (%)": c["median"], "Lower quartile (%)": c["q1"],
+                        "Upper quartile (%)": c["q3"], "Councils with none in-house (%)": c["none_in_house"]})
+    return table_format(out)
 
 
 def clustering_text(table: pd.DataFrame, what: str) -> str:

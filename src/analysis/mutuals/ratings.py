@@ -93,7 +93,7 @@ def inspection_models(inspections: pd.DataFrame, years: tuple[int, int], level: 
                      "p_value": ordinal.pvalues[col]})
     table = pd.DataFrame(rows)
     table.attrs.update(n_reports=len(df), n_locations=int(df["location_id"].nunique()), reference=REFERENCE,
-                       years=years, counts=df["ownership"].value_counts().to_dict())
+                       years=years, counts=df["ownership"].value_counts().to_dict(), level=level)
     return {"table": table, "logit": logit, "ordinal": ordinal, "design": sm.add_constant(X), "clusters": groups,
             "ownership": df["ownership"].astype(str).to_numpy()}
 
@@ -154,7 +154,8 @@ def care_home_cross_section(closures: pd.DataFrame, level: float = 0.95) -> pd.D
                      "diff_ci_low": 100 * (ame - crit * se), "diff_ci_high": 100 * (ame + crit * se),
                      "p_value": fit.pvalues[col]})
     table = pd.DataFrame(rows)
-    table.attrs.update(n_homes=len(df), counts=df["ownership"].value_counts().to_dict(), reference=REFERENCE)
+    table.attrs.update(n_homes=len(df), counts=df["ownership"].value_counts().to_dict(), reference=REFERENCE,
+                       level=level)
     return table
 
 

@@ -185,6 +185,25 @@ def _without_empty_sections(cells: list, left_out: list[str] | None = None) -> l
     return [cell for i, cell in enumerate(cells) if i not in drop]
 
 
+_TAG = re.compile(r"<[^>]+>")
+_KEY_FINDINGS_END = re.compile(r'<section class="key-findings".*?</section>', re.S)
+
+
+def with_glossary(body: str) -> str:
+    """The body with a collapsed "Terms used in this report" box (:mod:`analysis.glossary`) for the technical
+    terms its text uses: just after the key findings, or at the end when there are none."""
+    from analysis.glossary import glossary_html, terms_used
+
+    text = html.unescape(_TAG.sub(" ", body))
+    box = glossary_html(terms_used(text))
+    if not box:
+        return body
+    match = _KEY_FINDINGS_END.search(body)
+    if match is None:
+        return body + box
+    return body[:match.end()] + box + body[match.end():]
+
+
 @dataclass
 class RenderedReport:
     """A report ready to publish: its HTML and the CSV files it links."""
@@ -205,6 +224,7 @@ def render_report(nb: nbformat.NotebookNode, provenance: dict[str, Any], fallbac
     clean = _without_noise(nb, left_out)
     files = datafiles.extract(clean, stem)
     body, _resources = _exporter().from_notebook_node(clean)
+    body = with_glossary(body)
     body = sanitize.clean_body(body)  # whatever a cell displayed: only safe tags, attributes and URLs
     body, h1 = _body_without_h1(body)
     parser = _Headings()

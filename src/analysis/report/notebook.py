@@ -97,7 +97,8 @@ def key_findings(findings: list[Finding], title: str = "Key findings") -> None:
         f'<span class="finding-limit">{html.escape(f.limitation)}</span> '
         f'<span class="finding-source">Source: {html.escape(f.source)}</span></li>'
         for f in findings)
-    display(HTML(f'<section class="key-findings"><h2>{html.escape(title)}</h2><ol>{items}</ol></section>'))
+    display(HTML(f'<section class="key-findings"><h2 id="key-findings">{html.escape(title)}</h2><ol>{items}</ol>'
+                 '</section>'))
 
 
 def verdicts(items: list, title: str | None = None) -> None:
@@ -181,18 +182,34 @@ def _interval_triples(df: pd.DataFrame) -> dict[str, tuple[str, str]]:
     return found
 
 
+def _text_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns that hold text only (codes such as '06273905' stay text when the reviewer reads the CSV back)."""
+    out = []
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if not pd.api.types.is_numeric_dtype(frame[column]) and len(values) and values.map(
+                lambda v: isinstance(v, str)).all():
+            out.append(column)
+    return out
+
+
 def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated: bool = False,
          digits: int | None = None, index: bool = False, max_rows: int | None = None,
-         intervals: dict[str, tuple[str, str]] | None = None, counts: tuple[str, ...] | list[str] = (),
-         summary: pd.DataFrame | None = None) -> None:
+         intervals: dict[str, tuple[str, str]] | None = None, counts: tuple[str, ...] | list[str] | None = None,
+         signed: tuple[str, ...] | list[str] | None = None, p_values: tuple[str, ...] | list[str] | None = None,
+         aligned: dict[str, str] | None = None, summary: pd.DataFrame | None = None) -> None:
     """Display a table rounded by the one rule, with its caption, source and a link to its full data.
 
     Numbers are rounded by :func:`analysis.precision.round_frame`: ``intervals`` maps an estimate
     column to its (low, high) columns, rounded together to the interval's precision (by default the
     usual column names are recognised: ``x``/``x_low``/``x_high``, ``estimate``/``ci_low``/``ci_high``;
-    pass ``intervals={}`` to turn that off); ``counts`` are whole numbers; other numbers keep three
-    significant figures and integers are left alone. ``digits`` is accepted for compatibility and
-    ignored: the rule decides.
+    pass ``intervals={}`` to turn that off); ``counts`` are whole numbers; ``signed`` columns show a
+    "+" on positive values (differences); ``p_values`` follow the p-value rule
+    (:func:`analysis.precision.fmt_p`); ``aligned`` columns take the decimals of an estimate's interval
+    (``{column: estimate}``); other numbers keep three significant figures and integers are
+    left alone. A table built by a domain module usually carries its format already
+    (:func:`analysis.precision.table_format`); arguments given here take precedence. ``digits`` is
+    accepted for compatibility and ignored: the rule decides.
 
     Tables longer than ``max_rows`` (default :data:`LONG_TABLE_ROWS`) show their first rows, or
     ``summary`` when given, with a sentence pointing to the CSV. The full unrounded table always
@@ -201,29 +218,50 @@ def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated
     if simulated:
         caption = "SIMULATED DATA: " + caption
         provenance.record_simulated(caption)
+    recorded = precision.format_of(df)
     original = df.reset_index() if index else df
     mapping = {c: _pretty(c) for c in original.columns}
     full = original.set_axis([mapping[c] for c in original.columns], axis=1)
     if full.columns.duplicated().any():
         raise ValueError(f"Table {caption!r}: duplicate column names after formatting: "
                          f"{sorted(set(full.columns[full.columns.duplicated()]))}")
+    if intervals is None:
+        intervals = recorded.get("intervals")
     chosen = _interval_triples(original) if intervals is None else intervals
+    counts = tuple(recorded.get("counts", ()) if counts is None else counts)
+    signed = tuple(recorded.get("signed", ()) if signed is None else signed)
+    p_values = tuple(recorded.get("p_values", ()) if p_values is None else p_values)
+    aligned = dict(recorded.get("aligned", {}) if aligned is None else aligned)
     unknown = [c for est, pair in chosen.items() for c in (est, *pair) if c not in mapping]
-    unknown += [c for c in counts if c not in mapping]
+    unknown += [c for c in (*counts, *signed, *p_values, *aligned, *aligned.values()) if c not in mapping]
     if unknown:
-        raise ValueError(f"Table {caption!r}: intervals/counts name columns it does not have: {unknown}")
+        raise ValueError(f"Table {caption!r}: intervals/counts/signed/p_values name columns it does not have: "
+                         f"{unknown}")
     interval_columns = {mapping[e]: (mapping[lo], mapping[hi]) for e, (lo, hi) in chosen.items()}
     count_columns = tuple(mapping[c] for c in counts)
+    signed_columns = tuple(mapping[c] for c in signed)
+    p_columns = tuple(mapping[c] for c in p_values)
+    aligned_columns = {mapping[c]: mapping[e] for c, e in aligned.items()}
     limit = LONG_TABLE_ROWS if max_rows is None else max_rows
     long = len(full) > limit
     if long and summary is not None:
         shown = summary.rename(columns=_pretty)
-        shown_rounded = precision.round_frame(shown)
+        own = precision.format_of(summary)
+        rename = {c: _pretty(c) for c in summary.columns}
+        shown_rounded = precision.round_frame(
+            shown, interval_columns={rename[e]: (rename[lo], rename[hi]) for e, (lo, hi) in
+                                     own.get("intervals", {}).items()},
+            count_columns=tuple(rename[c] for c in own.get("counts", ())),
+            signed_columns=tuple(rename[c] for c in own.get("signed", ())),
+            p_columns=tuple(rename[c] for c in own.get("p_values", ())),
+            aligned_columns={rename[c]: rename[e] for c, e in own.get("aligned", {}).items()})
         note = (f"<p class='table-note'>Showing a summary of {len(full):,} rows; the full table is in the "
                 f"{DATA_LINK_PLACEHOLDER}.</p>")
     else:
         shown = full.head(limit) if long else full
-        shown_rounded = precision.round_frame(shown, interval_columns=interval_columns, count_columns=count_columns)
+        shown_rounded = precision.round_frame(shown, interval_columns=interval_columns, count_columns=count_columns,
+                                              signed_columns=signed_columns, p_columns=p_columns,
+                                              aligned_columns=aligned_columns)
         note = (f"<p class='table-note'>Showing {limit:,} of {len(full):,} rows; the full table is in the "
                 f"{DATA_LINK_PLACEHOLDER}.</p>") if long else ""
     formatted = shown_rounded.to_html(index=False, na_rep="no data", border=0, classes="table", escape=True)
@@ -231,7 +269,8 @@ def show(df: pd.DataFrame, caption: str, *, source: str | None = None, simulated
     payload = _emit_data("table", caption, full, source=source, shown_rows=int(len(shown)),
                          summary=bool(long and summary is not None),
                          intervals={e: list(pair) for e, pair in interval_columns.items()},
-                         counts=list(count_columns))
+                         counts=list(count_columns), signed=list(signed_columns), p_values=list(p_columns),
+                         aligned=aligned_columns, text_columns=_text_columns(full))
     display({"text/html": f"<figure class='table-figure'><figcaption>{html.escape(caption)}</figcaption>"
                           f"{formatted}{note}{src}</figure>",
              "text/plain": f"<Table: {caption} ({len(full)} rows)>",

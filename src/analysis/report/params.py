@@ -74,7 +74,7 @@ class NotebookParameters(BaseModel):
             text = " or ".join(dict.fromkeys(kinds))
             if bounds:
                 text += f" ({', '.join(bounds)})"
-            text += f"; default {field.default!r}"
+            text += "; required" if field.is_required() else f"; default {field.default!r}"
             out[name] = text + (f". {field.description}" if field.description else "")
         return out
 
@@ -189,10 +189,26 @@ class NotebookSpec:
     def path(self) -> Path:
         return self.source or config.notebooks_dir() / f"{self.name}.ipynb"
 
+    @property
+    def runs_with_defaults(self) -> bool:
+        """False when a parameter has no default (a council profile needs its council): such a notebook
+        is left out of a run of every notebook and runs only when named with its parameters."""
+        return not required_fields(self.parameters)
+
+
+def required_fields(model: type[NotebookParameters]) -> list[str]:
+    """Parameters that have no default and must be given."""
+    return [name for name, field in model.model_fields.items() if field.is_required()]
+
+
+def field_defaults(model: type[NotebookParameters]) -> dict[str, Any]:
+    """Each parameter's default as papermill would inject it (required parameters have none)."""
+    return {name: field.default for name, field in model.model_fields.items() if not field.is_required()}
+
 
 def _registry() -> dict[str, NotebookSpec]:
     # Imported here so that importing analysis.report does not import every domain.
-    from analysis.budgets.params import PersonalBudgetsParameters
+    from analysis.budgets.params import CouncilProfileParameters, PersonalBudgetsParameters
     from analysis.costs.params import ProvisionCostsParameters
     from analysis.mutuals.params import MutualsParameters
     from analysis.vfm.params import VfmParameters
@@ -208,8 +224,12 @@ def _registry() -> dict[str, NotebookSpec]:
                      "hazard from CQC closures, risk register and claim verdicts."),
         NotebookSpec("personal_budgets", "Personal budgets: pilot evidence, cost-effectiveness and council outcomes",
                      PersonalBudgetsParameters,
-                     "Effect sizes and meta-analysis of the pilots, cost-effectiveness, ASCOF council panel, "
-                     "single-council profiles and claim verdicts."),
+                     "Effect sizes and meta-analysis of the pilots, cost-effectiveness, the ASCOF council panel "
+                     "and claim verdicts (England)."),
+        NotebookSpec("council_profile", "Council profile: adult social care outcomes against England and peers",
+                     CouncilProfileParameters,
+                     "One council's ASCOF measures year by year against England and councils of the same type, "
+                     "with its ranks; the unit of the council batch (needs council_code)."),
         NotebookSpec("provision_costs", "In-house against external provision: council unit costs, quality beside "
                      "them, and NHS-funded CICs", ProvisionCostsParameters,
                      "Council unit costs 2008-09 to 2014-15 (England, across and within councils), CQC ratings by "
@@ -227,6 +247,11 @@ def _registry() -> dict[str, NotebookSpec]:
 
 def notebooks() -> dict[str, NotebookSpec]:
     return _registry()
+
+
+def default_notebooks() -> dict[str, NotebookSpec]:
+    """The notebooks a run of every notebook renders: those that run with their defaults."""
+    return {name: spec for name, spec in notebooks().items() if spec.runs_with_defaults}
 
 
 def get_spec(name: str) -> NotebookSpec:

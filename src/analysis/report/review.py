@@ -25,7 +25,8 @@ Checks (names for ``--check``):
     every forest plot says which side is better (or that neither is).
 ``table-rounding``
     every table cell shown by ``report.show`` is the one rounding rule applied to the table's
-    published data (its CSV): the table shows no more, and no other, precision than the rule.
+    published data (its CSV), with the format the table recorded (its interval, count, signed and
+    p-value columns): the table shows no more, and no other, precision than the rule.
 ``precision``
     no number in the text or in a table shows trailing zeros after the decimal point, or more
     than four significant figures after a decimal point, outside an interval (where estimate and
@@ -33,10 +34,14 @@ Checks (names for ``--check``):
 ``data-links``
     every table and chart is followed by a relative link to its CSV, and the file exists beside
     the report; a long table's "Showing N of M rows" note links it too.
+``glossary``
+    every technical term the report's text uses (:data:`analysis.glossary.TERMS`: clustered standard
+    errors, false-discovery rate, design effect, fixed effects, ...) is explained in its "Terms used in
+    this report" box.
 ``claims``
-    in a full run (every notebook), every claim in the evidence register
-    (``data/evidence/claims.csv``) got a verdict in some report, and no verdict names a claim the
-    register does not have.
+    in a full run (every notebook that runs with its defaults), every claim in the evidence register
+    (``data/evidence/claims.csv``) got exactly one verdict across the reports, and no verdict names a
+    claim the register does not have.
 """
 
 from __future__ import annotations
@@ -70,7 +75,8 @@ CHECKS: dict[str, str] = {
     "precision": "no number shows trailing zeros or more than 4 significant figures after a decimal point, "
                  "outside intervals",
     "data-links": "every table and chart links its data as a CSV that exists beside the report",
-    "claims": "every claim in the evidence register has a verdict in some report of a full run",
+    "glossary": "every technical term the report uses is explained in its 'Terms used in this report' box",
+    "claims": "every claim in the evidence register has exactly one verdict across the reports of a full run",
 }
 MIN_FINDINGS, MAX_FINDINGS = 3, 6
 MAX_SIGNIFICANT = 4
@@ -290,6 +296,7 @@ def check_precision(soup: BeautifulSoup, data_files: list[dict[str, Any]], repor
             entries.remove(entry)
             for est, pair in (entry.get("intervals") or {}).items():
                 exempt.update([est, *pair])
+            exempt.update((entry.get("aligned") or {}).keys())
         header, rows = _rows(table)
         for r, row in enumerate(rows, start=1):
             for c, cell in enumerate(row):
@@ -302,15 +309,19 @@ def check_precision(soup: BeautifulSoup, data_files: list[dict[str, Any]], repor
     return problems
 
 
-def _read_published_csv(path: Path) -> pd.DataFrame:
-    """A published CSV read back as ``report.show`` had it: neutralised cells un-prefixed, numbers typed."""
+def _read_published_csv(path: Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
+    """A published CSV read back as ``report.show`` had it: neutralised cells un-prefixed, numbers typed,
+    and columns the table held as text (``text_columns``: codes such as '06273905') kept as text."""
     text = path.read_text(encoding="utf-8-sig")
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    text_columns = set(text_columns)
     for column in frame.columns:
         values = frame[column].map(lambda v: v[1:] if v.startswith("'") and v[1:].startswith(FORMULA_TRIGGERS)
                                    else v)
         present = values[values != ""]
-        if len(present) and present.str.fullmatch(r"[-+]?\d+").all() and (values != "").all():
+        if column in text_columns:
+            frame[column] = [float("nan") if v == "" else v for v in values]
+        elif len(present) and present.str.fullmatch(r"[-+]?\d+").all() and (values != "").all():
             frame[column] = values.astype("int64")
         elif len(present) and present.map(_is_float).all():
             frame[column] = pd.to_numeric(values.replace("", "nan"), errors="coerce").astype(float)
@@ -355,9 +366,13 @@ def check_table_rounding(soup: BeautifulSoup, data_files: list[dict[str, Any]], 
         path = folder / entry["path"]
         if not path.is_file():
             continue
-        data = _read_published_csv(path).head(int(entry.get("shown_rows", entry.get("rows", 0))))
+        data = _read_published_csv(path, entry.get("text_columns") or ()).head(
+            int(entry.get("shown_rows", entry.get("rows", 0))))
         intervals = {k: tuple(v) for k, v in (entry.get("intervals") or {}).items()}
-        expected = round_frame(data, interval_columns=intervals, count_columns=tuple(entry.get("counts") or ()))
+        expected = round_frame(data, interval_columns=intervals, count_columns=tuple(entry.get("counts") or ()),
+                               signed_columns=tuple(entry.get("signed") or ()),
+                               p_columns=tuple(entry.get("p_values") or ()),
+                               aligned_columns=dict(entry.get("aligned") or {}))
         header, rows = _rows(table)
         if header != [str(c) for c in expected.columns] or len(rows) != len(expected):
             problems.append(Problem(report, "table-rounding", "the table does not match its published data "
@@ -410,6 +425,21 @@ def check_data_links(soup: BeautifulSoup, folder: Path, report: str) -> list[Pro
     return problems
 
 
+def check_glossary(soup: BeautifulSoup, report: str) -> list[Problem]:
+    """Every glossary term the page's text uses is defined in its glossary box."""
+    from analysis.glossary import terms_used
+
+    page = BeautifulSoup(str(_main(soup)), "html.parser")
+    box = page.select_one("details.glossary")
+    defined = {_text(dt) for dt in box.find_all("dt")} if box is not None else set()
+    if box is not None:
+        box.decompose()
+    for element in page.find_all(["script", "style"]):
+        element.decompose()
+    return [Problem(report, "glossary", f"'{term.name}' is used but not explained", "'Terms used in this report' box")
+            for term in terms_used(_text(page)) if term.name not in defined]
+
+
 def _check_href(href: str, folder: Path, report: str, where: str) -> list[Problem]:
     if not href.lower().endswith(".csv"):
         return [Problem(report, "data-links", f"the data link '{href}' is not a CSV", where)]
@@ -443,32 +473,41 @@ def review_report(html_text: str, *, report: str, folder: Path, entry: dict[str,
         problems += check_precision(soup, data_files, report)
     if "data-links" in wanted:
         problems += check_data_links(soup, Path(folder), report)
+    if "glossary" in wanted:
+        problems += check_glossary(soup, report)
     return problems
 
 
 # --- checks on a run ------------------------------------------------------------------------
 
 def check_claims(reports: list[dict[str, Any]], claim_ids: Iterable[str]) -> list[Problem]:
-    """Every register claim has a verdict in some report; no verdict is for an unknown claim."""
+    """Every register claim has exactly one verdict across the reports; no verdict is for an unknown claim.
+
+    Two verdicts on one claim (in two reports, or twice in one) could disagree, and a reader of
+    either report would not know of the other: each claim is judged in one place.
+    """
     register = list(dict.fromkeys(claim_ids))
-    judged: dict[str, str] = {}
+    judged: dict[str, list[str]] = {}
     problems = []
     for report in reports:
         for verdict in report.get("verdicts") or []:
-            judged.setdefault(verdict.get("claim_id", ""), report.get("html") or report.get("slug", ""))
+            judged.setdefault(verdict.get("claim_id", ""), []).append(report.get("html") or report.get("slug", ""))
     for claim_id in register:
         if claim_id not in judged:
             problems.append(Problem("run", "claims", f"claim {claim_id} has no verdict in any report",
                                     "data/evidence/claims.csv"))
     for claim_id, where in judged.items():
         if claim_id not in register:
-            problems.append(Problem(where, "claims", f"verdict on claim '{claim_id}', which is not in the register",
-                                    "data/evidence/claims.csv"))
+            problems.append(Problem(where[0], "claims", f"verdict on claim '{claim_id}', which is not in the "
+                                    "register", "data/evidence/claims.csv"))
+        elif len(where) > 1:
+            problems.append(Problem(where[0], "claims", f"claim {claim_id} has {len(where)} verdicts (one claim, one "
+                                    f"verdict)", "; ".join(where)))
     return problems
 
 
 def is_full_run(summary: dict[str, Any], notebook_names: Iterable[str]) -> bool:
-    """Whether the run rendered every notebook (only then must every claim have a verdict)."""
+    """Whether the run rendered every notebook of a default run (only then must every claim have a verdict)."""
     ran = {r.get("notebook") for r in summary.get("reports", [])}
     return set(notebook_names) <= ran
 
@@ -500,9 +539,9 @@ def review_run(folder: Path, *, checks: Iterable[str] | None = None, claim_ids: 
                                   checks=wanted)
     if "claims" in wanted:
         if notebook_names is None:
-            from analysis.report.params import notebooks
+            from analysis.report.params import default_notebooks
 
-            notebook_names = notebooks()
+            notebook_names = default_notebooks()
         if is_full_run(summary, notebook_names):
             if claim_ids is None:
                 from analysis.data.evidence import load_claims

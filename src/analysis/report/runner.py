@@ -46,8 +46,8 @@ from analysis.errors import OutputError, ParameterError, RunInterrupted
 from analysis.report import environment, redact
 from analysis.report.execution import Job, JobResult, now_iso
 from analysis.report.export import render_index
-from analysis.report.params import (PATH_SUFFIX, get_spec, load_yaml, notebooks, read_params_file, resolve_relative_paths,
-                                    validate_parameters)
+from analysis.report.params import (PATH_SUFFIX, default_notebooks, field_defaults, get_spec, load_yaml,
+                                    read_params_file, resolve_relative_paths, validate_parameters)
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def plan(notebook_names: list[str] | None, overrides: dict[str, Any] | None = No
     with a warning (logged, and appended to ``warnings`` when given).
     """
     limits.check_all()
-    names = notebook_names or sorted(notebooks())
+    names = notebook_names or sorted(default_notebooks())
     base = dict(read_params_file(params_file)) if params_file else {}
     base.update(overrides or {})
     if (base or batch_rows) and not notebook_names:
@@ -100,7 +100,7 @@ def plan(notebook_names: list[str] | None, overrides: dict[str, Any] | None = No
     errors: list[str] = []
     for name in names:
         spec = get_spec(name)
-        defaults = spec.parameters().as_papermill()
+        defaults = field_defaults(spec.parameters)
         first_row: dict[str, int] = {}
         for i, row in enumerate(row_sets, start=1):
             given = {**base, **row}

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from analysis import data, plots
-from analysis.claims import Verdict, verdict_counts, verdict_table
-from analysis.findings import Finding, difference_phrase
-from analysis.precision import decimals, fmt, fmt_interval, round_frame, round_to
+from analysis.claims import Verdict, verdict_count_phrase, verdict_table
+from analysis.findings import Finding
+from analysis.precision import decimals, fmt, fmt_interval, fmt_p, round_to, table_format
 from analysis.vfm import assessment, claims, failure, inputs, model
 from analysis.vfm.params import SCENARIO_NAMES, VfmParameters
 
@@ -180,8 +180,11 @@ def _money(value: float, low: float | None = None, high: float | None = None, le
 
 
 def scenario_table(results: VfmResults) -> pd.DataFrame:
-    """The core table: each scenario, what it assumes, its value at risk by component, and its sources."""
+    """The core table: each scenario, what it assumes, its total value at risk (mean with the central range of the
+    simulations, median and deterministic case rounded to that range), how often the contracts cost more (only where
+    that means something), and its sources. The components of each total are in :func:`component_table`."""
     rows = []
+    level = f"{results.level:.0%}"
     for name, res in results.scenarios.items():
         scen, dists = res.scenario, res.inputs.distributions
         eff, sav = dists["inhouse_efficiency"], dists["contracted_savings"]
@@ -189,25 +192,25 @@ def scenario_table(results: VfmResults) -> pd.DataFrame:
         eff_text = ("any: it cancels out" if name == "match" else
                     (f"{_pct(eff.central)} a year" if eff.low == eff.high
                      else f"{_pct(eff.central)} a year (range {_pct(eff.low)} to {_pct(eff.high)})"))
-        sav_text = ("the same as in-house, year by year" if name == "match"
+        sav_text = ("the same as in-house, year by year (foregone savings zero by construction)" if name == "match"
                     else f"{_pct_range(sav.low, sav.high)} a year")
         prob = res.probability
         rows.append({
-            "scenario": scen.label + (" [headline]" if name == results.params.scenario else ""),
-            "assumes": scen.question,
-            "in_house_efficiency": eff_text,
-            "contracted_savings": sav_text,
-            "foregone_savings": ("£0m: zero by construction" if not np.any(res.mc.draws["foregone_savings"])
-                                 else _money(*_ci(res.component("foregone_savings")))),
-            "extra_failure_cost": _money(*_ci(res.component("extra_failure_cost"))),
-            "set_up_support": fmt(res.component("setup_cost")["mean"], "£m"),
-            "total_value_at_risk_mean": _money(*_ci(total)),
-            "median": fmt(total["median"], "£m", low=total["low"], high=total["high"]),
-            "deterministic_case": fmt(res.deterministic["total"], "£m", low=total["low"], high=total["high"]),
-            "probability_worse_than_in_house": fmt(100 * prob.value, "%", places=0) if prob.shown else "not shown",
-            "sources": "; ".join(scen.evidence_ids),
+            "Scenario": scen.label + (" [headline]" if name == results.params.scenario else ""),
+            "Assumes": scen.question,
+            "In-house efficiency gain": eff_text,
+            "Savings the contracts required": sav_text,
+            "Value at risk (£m, mean)": total["mean"],
+            f"{level} range low": total["low"],
+            f"{level} range high": total["high"],
+            "Median (£m)": total["median"],
+            "Deterministic case (£m)": res.deterministic["total"],
+            "Contracts cost more (% of simulations)": int(round(100 * prob.value)) if prob.shown else "not shown",
+            "Sources": "; ".join(scen.evidence_ids),
         })
-    return pd.DataFrame(rows)
+    mean = "Value at risk (£m, mean)"
+    return table_format(pd.DataFrame(rows), intervals={mean: (f"{level} range low", f"{level} range high")},
+                        aligned={"Median (£m)": mean, "Deterministic case (£m)": mean})
 
 
 def _ci(row: pd.Series) -> tuple[float, float, float]:
@@ -233,15 +236,18 @@ def scenario_numbers(results: VfmResults) -> pd.DataFrame:
 
 
 def component_table(results: VfmResults) -> pd.DataFrame:
-    """The headline scenario's components: mean with its range, median, and the deterministic case."""
-    res = results.selected
+    """Each scenario's total by component: mean with its range, median and deterministic case (£m, present value),
+    and the Monte Carlo error of the mean."""
     rows = []
-    for _, r in res.summary.iterrows():
-        rows.append({"component": r["label"], "mean_and_range": _money(r["mean"], r["low"], r["high"]),
-                     "median": fmt(r["median"], "£m", low=r["low"], high=r["high"]),
-                     "deterministic_case": fmt(res.deterministic[r["component"]], "£m", low=r["low"], high=r["high"]),
-                     "monte_carlo_error_of_mean": fmt(r["mc_standard_error"], "£m")})
-    return pd.DataFrame(rows)
+    level = f"{results.level:.0%}"
+    for name, res in results.scenarios.items():
+        for _, r in res.summary.iterrows():
+            rows.append({"Scenario": res.scenario.label, "Component": r["label"], "Mean (£m)": r["mean"],
+                         f"{level} range low": r["low"], f"{level} range high": r["high"], "Median (£m)": r["median"],
+                         "Deterministic case (£m)": res.deterministic[r["component"]],
+                         "Monte Carlo error of the mean (£m)": r["mc_standard_error"]})
+    return table_format(pd.DataFrame(rows), intervals={"Mean (£m)": (f"{level} range low", f"{level} range high")},
+                        aligned={"Median (£m)": "Mean (£m)", "Deterministic case (£m)": "Mean (£m)"})
 
 
 def inputs_table(results: VfmResults) -> pd.DataFrame:
@@ -252,26 +258,36 @@ def proxy_table(results: VfmResults) -> pd.DataFrame:
     """Each closure measure pooled over the proxy years, both sides, with the excess and its interval."""
     df = results.proxy_comparison.copy()
     own_se, own_ih = df.attrs["spinout"], df.attrs["inhouse"]
+    name_se, name_ih = READER_NAMES.get(own_se, own_se), READER_NAMES.get(own_ih, own_ih)
+    level = f"{results.level:.0%}"
     out = pd.DataFrame({
-        "measure": df["measure"], "years": df["years"],
-        f"{own_se}_closures": df["spinout_closures"], f"{own_se}_rate_per_100_a_year": 100 * df["spinout_rate"],
-        f"{own_ih}_closures": df["inhouse_closures"], f"{own_ih}_rate_per_100_a_year": 100 * df["inhouse_rate"],
-        "excess_per_100_a_year": 100 * df["excess_rate"], "low": 100 * df["excess_ci_low"],
-        "high": 100 * df["excess_ci_high"]})
-    return round_frame(out, interval_columns={"excess_per_100_a_year": ("low", "high")},
-                       count_columns=(f"{own_se}_closures", f"{own_ih}_closures"))
+        "Measure": df["measure"], "Years": df["years"],
+        f"Closures, {name_se} homes": df["spinout_closures"],
+        f"Per 100 {name_se} homes a year": 100 * df["spinout_rate"],
+        f"Closures, {name_ih} homes": df["inhouse_closures"],
+        f"Per 100 {name_ih} homes a year": 100 * df["inhouse_rate"],
+        "Difference per 100 homes a year": 100 * df["excess_rate"], f"{level} low": 100 * df["excess_ci_low"],
+        f"{level} high": 100 * df["excess_ci_high"]})
+    return table_format(out, intervals={"Difference per 100 homes a year": (f"{level} low", f"{level} high")},
+                        signed=["Difference per 100 homes a year"],
+                        counts=(f"Closures, {name_se} homes", f"Closures, {name_ih} homes"))
 
 
 def ownership_table(results: VfmResults) -> pd.DataFrame:
     df = results.closure_pooled.copy()
-    out = pd.DataFrame({"ownership": df["ownership"], "years": df["years"], "home_years": df["home_years"],
-                        "closures": df["closures"], "closure_rate_per_100": 100 * df["closure_rate"],
-                        "closure_low": 100 * df["closure_ci_low"], "closure_high": 100 * df["closure_ci_high"],
-                        "involuntary": df["forced"], "involuntary_rate_per_100": 100 * df["forced_rate"],
-                        "involuntary_low": 100 * df["forced_ci_low"], "involuntary_high": 100 * df["forced_ci_high"]})
-    return round_frame(out, interval_columns={"closure_rate_per_100": ("closure_low", "closure_high"),
-                                              "involuntary_rate_per_100": ("involuntary_low", "involuntary_high")},
-                       count_columns=("home_years", "closures", "involuntary"))
+    level = f"{results.level:.0%}"
+    out = pd.DataFrame({"Ownership": df["ownership"], "Years": df["years"], "Home-years": df["home_years"],
+                        "Closures": df["closures"], "Closures per 100 homes a year": 100 * df["closure_rate"],
+                        f"Closures {level} low": 100 * df["closure_ci_low"],
+                        f"Closures {level} high": 100 * df["closure_ci_high"],
+                        "Involuntary closures": df["forced"],
+                        "Involuntary per 100 homes a year": 100 * df["forced_rate"],
+                        f"Involuntary {level} low": 100 * df["forced_ci_low"],
+                        f"Involuntary {level} high": 100 * df["forced_ci_high"]})
+    return table_format(out, intervals={
+        "Closures per 100 homes a year": (f"Closures {level} low", f"Closures {level} high"),
+        "Involuntary per 100 homes a year": (f"Involuntary {level} low", f"Involuntary {level} high")},
+        counts=("Home-years", "Closures", "Involuntary closures"))
 
 
 def _tornado_places(results: VfmResults) -> int:
@@ -280,19 +296,17 @@ def _tornado_places(results: VfmResults) -> int:
 
 
 def tornado_table(results: VfmResults) -> pd.DataFrame:
+    """Each input at its low and high value (others central) and the deterministic value at risk (£m)."""
     t = results.tornado
-    places = _tornado_places(results)
-
-    def money(v: float) -> str:
-        return fmt(v, "£m", places=places)
-
-    return pd.DataFrame({"input": t["label"], "low_value": [_input_value(i, v, d) for i, v, d in
-                                                           zip(t["input"], t["low_value"], t["low_definition"])],
-                         "high_value": [_input_value(i, v, d) for i, v, d in
-                                        zip(t["input"], t["high_value"], t["high_definition"])],
-                         "value_at_risk_at_low": [money(v) for v in t["npv_at_low"]],
-                         "value_at_risk_at_high": [money(v) for v in t["npv_at_high"]],
-                         "swing": [money(v) for v in t["swing"]]})
+    out = pd.DataFrame({"Input": t["label"],
+                        "Low value": [_input_value(i, v, d) for i, v, d in
+                                      zip(t["input"], t["low_value"], t["low_definition"])],
+                        "High value": [_input_value(i, v, d) for i, v, d in
+                                       zip(t["input"], t["high_value"], t["high_definition"])],
+                        "Value at risk at low (£m)": t["npv_at_low"],
+                        "Value at risk at high (£m)": t["npv_at_high"],
+                        "Swing (£m)": t["swing"]})
+    return table_format(out)
 
 
 def _input_value(name: str, value: float, definition: str) -> str:
@@ -306,19 +320,29 @@ def _input_value(name: str, value: float, definition: str) -> str:
 
 
 def switching_table(results: VfmResults) -> pd.DataFrame:
+    """Each input's central value and the value at which the contracts break even (percent a year)."""
     s = results.switching
-    return pd.DataFrame({"input": s["label"], "central_value": [_pct(v) for v in s["central"]],
-                         "break_even_value": [_pct(v) if v is not None and not pd.isna(v) else "none"
-                                              for v in s["switching_value"]],
-                         "meaning": [m if not n else f"{m} ({n})" for m, n in zip(s["meaning"], s["note"])]})
+    out = pd.DataFrame({"Input": s["label"], "Central value (% a year)": 100 * s["central"].astype(float),
+                        "Break-even value (% a year)": [100 * v if v is not None and not pd.isna(v) else "none"
+                                                         for v in s["switching_value"]],
+                        "Meaning": [m if not n else f"{m} ({n})" for m, n in zip(s["meaning"], s["note"])]})
+    return table_format(out)
 
 
 def criteria_table(results: VfmResults) -> pd.DataFrame:
-    return results.criteria.drop(columns=["extension"])
+    """The NAO criteria, each control in place or not ("yes"/"no"), and the rating the rule gives."""
+    out = results.criteria.drop(columns=["extension"]).copy()
+    for column in out.columns:
+        if pd.api.types.is_bool_dtype(out[column]):
+            out[column] = np.where(out[column], "yes", "no")
+    return out.rename(columns={"nao_finding": "NAO finding", "requirement": "Requirement in place",
+                               "comparator": "Comparator in place", "measurement": "Measurement in place"})
 
 
 def register_table(results: VfmResults) -> pd.DataFrame:
-    return results.register
+    """The risk register with its scales named in the column headings."""
+    return results.register.rename(columns={"likelihood": "Likelihood (1-5)", "impact": "Impact (1-5)",
+                                            "score": "Score (likelihood x impact)", "rag": "Rating"})
 
 
 def verdicts_table(results: VfmResults) -> pd.DataFrame:
@@ -351,8 +375,9 @@ def _scenario_sentence(res: ScenarioResult, level: float) -> str:
 
 
 def key_findings(results: VfmResults) -> list[Finding]:
-    """Four or five plain-English findings, each with its number, its range and what it cannot show."""
-    level, params = results.level, results.params
+    """Four or five findings of one or two sentences, each with its number, its range (or why none) and one clause
+    on what it cannot show. The detail is in the body of the report."""
+    level = results.level
     findings = []
     match, achieved, target = (results.scenarios[n] for n in SCENARIO_NAMES)
     contract = results.inputs.central()["contract_value"]
@@ -360,87 +385,86 @@ def key_findings(results: VfmResults) -> list[Finding]:
     span = f"{int(years.low)}-{int(years.high)} year" if years.low != years.high else f"{int(years.low)}-year"
 
     t = match.total()
-    verdict = ("more than in-house provision would have" if t["low"] > 0 else
-               "less than in-house provision would have" if t["high"] < 0 else
-               "no clearly different amount from what in-house provision would have")
-    prob = match.probability
-    prob_text = (f" The contracts come out worse in {fmt(100 * prob.value, '%', places=0)} of simulations."
-                 if prob.shown else "")
+    verdict = ("cost more than in-house provision would have" if t["low"] > 0 else
+               "cost less than in-house provision would have" if t["high"] < 0 else
+               "cost about the same as in-house provision would have")
     findings.append(Finding(
         key="vfm_match",
-        text=(f"Taking the NAO's finding literally (the contracts required the savings in-house provision would have "
-              f"made), the {fmt(contract, '£m')} a year of Right to Request contracts cost {verdict}: the value at risk over "
-              f"the {span} contracts is {_scenario_sentence(match, level)}, the set-up support plus the difference in "
-              f"failure costs.{prob_text}"),
+        text=(f"Taken literally, the NAO's finding (the contracts required the savings in-house provision would have "
+              f"made) means the {fmt(contract, '£m')} a year of Right to Request contracts {verdict}: "
+              f"{_scenario_sentence(match, level)} at risk over the {span} contracts, with no clear difference "
+              "either way." if not (t["low"] > 0 or t["high"] < 0) else
+              f"Taken literally, the NAO's finding (the contracts required the savings in-house provision would have "
+              f"made) means the {fmt(contract, '£m')} a year of Right to Request contracts {verdict}: "
+              f"{_scenario_sentence(match, level)} at risk over the {span} contracts."),
         source="NAO finding (NAO-010) with the Department's position (NAO-052); CQC care-home closures as the failure proxy",
         limitation="It cannot show what the enterprises actually saved or cost: the contracts and their accounts are "
-                   "not public, and failure is proxied by care homes.",
+                   "not public.",
         value=float(t["mean"]), low=float(t["low"]), high=float(t["high"]), level=level, unit="£m"))
 
-    a, c = achieved.total(), target.total()
+    a = achieved.total()
     eff = achieved.inputs.distributions["inhouse_efficiency"]
+    target_rate = target.inputs.distributions["inhouse_efficiency"].central
     findings.append(Finding(
         key="vfm_scenarios",
-        text=(f"If in-house provision would have matched the productivity growth the NHS measurably achieved in "
-              f"2011-2016 (most likely {_pct(eff.central)} a year, range {_pct(eff.low)} to {_pct(eff.high)}) and the "
-              f"contracts required no savings, {_scenario_sentence(achieved, level)} was at risk; only if in-house "
-              f"provision had met the 4% a year Nicholson target would it reach {_scenario_sentence(target, level)}."),
+        text=(f"Had in-house provision improved as fast as the NHS measurably did in 2011-2016 (about "
+              f"{fmt(100 * eff.central, '%', places=1)} a year) while the contracts required no savings, "
+              f"{_scenario_sentence(achieved, level)} was at risk; only if in-house provision had met the "
+              f"{fmt(100 * target_rate, '%')} a year efficiency target would it reach {_scenario_sentence(target, level)}."),
         source="Centre for Health Economics (NAO-040, NAO-042) and ONS (NAO-044) productivity; NAO-033 target; NAO-029",
-        limitation="Measured productivity is NHS-wide and mostly hospital care; community services' own productivity "
-                   "is not measured, and the 4% is a target, not an achieved rate.",
+        limitation="NHS productivity is measured for the whole NHS, mostly hospitals, and the "
+                   f"{fmt(100 * target_rate, '%')} is a target, not an achieved rate.",
         value=float(a["mean"]), low=float(a["low"]), high=float(a["high"]), level=level, unit="£m"))
 
-    cmp = results.proxy_comparison.set_index("measure")
-    own_se, own_ih = results.proxy_comparison.attrs["spinout"], results.proxy_comparison.attrs["inhouse"]
-    parts = []
+    cmp = results.proxy_comparison
+    own_se, own_ih = cmp.attrs["spinout"], cmp.attrs["inhouse"]
     name_se, name_ih = READER_NAMES.get(own_se, own_se), READER_NAMES.get(own_ih, own_ih)
-    for measure, row in cmp.iterrows():
-        if row["excess_ci_low"] > 0:
-            says = f"{name_se} homes closed more often"
-        elif row["excess_ci_high"] < 0:
-            says = f"{name_ih} homes closed more often"
-        else:
-            says = "no clear difference"
-        parts.append(f"on {failure.MEASURE_PHRASES[measure]}, {fmt(100 * row['spinout_rate'], '')} {name_se} against "
-                     f"{fmt(100 * row['inhouse_rate'], '')} {name_ih} closures per 100 homes a year ({says})")
     fail = match.component("extra_failure_cost")
-    main = ("involuntary closures" if "involuntary closures" in cmp.index else cmp.index[0])
-    main_row = cmp.loc[main]
+    lower = [failure.MEASURE_PHRASES[r.measure] for r in cmp.itertuples() if r.excess_ci_high < 0]
+    higher = [failure.MEASURE_PHRASES[r.measure] for r in cmp.itertuples() if r.excess_ci_low > 0]
+    if lower and higher:
+        why = (f"{name_se} care homes closed less often than {name_ih} ones counting {' or '.join(lower)}, but more "
+               f"often counting {' or '.join(higher)}")
+    elif lower or higher:
+        why = (f"{name_se} care homes closed {'less' if lower else 'more'} often than {name_ih} ones counting "
+               f"{' or '.join(lower or higher)}, with no clear difference on the other definitions")
+    else:
+        why = f"{name_se} and {name_ih} care homes closed at no clearly different rates on any definition"
     findings.append(Finding(
         key="vfm_failure_proxy",
-        text=(f"Applied to both sides, the care-home closure proxy {failure.proxy_direction(results.proxy_comparison)}: "
-              + "; ".join(parts) + f" ({params.failure_proxy_years[0]}-{params.failure_proxy_years[1]}). Across "
-              f"these definitions the extra failure cost of the contracts is "
+        text=(f"Counting provider failure on both sides does not settle which costs more: {why}, so failures add "
+              f"no clear cost either way: the contracts' extra failure cost is "
+              f"{fmt_interval(fail['mean'], fail['low'], fail['high'], '£m', level=level, word='range')}."
+              if fail["low"] < 0 < fail["high"] else
+              f"Counting provider failure on both sides: {why}; the contracts' extra failure cost is "
               f"{fmt_interval(fail['mean'], fail['low'], fail['high'], '£m', level=level, word='range')}."),
         source="CQC care-home registrations and closures by ownership (cqc_care_home_closures, cqc_care_homes_count)",
         limitation="Care homes are a different market from NHS community services, and no public register records "
                    "spin-out failures.",
-        value=float(100 * main_row["excess_rate"]), low=float(100 * main_row["excess_ci_low"]),
-        high=float(100 * main_row["excess_ci_high"]), level=level, unit="pp"))
+        value=float(fail["mean"]), low=float(fail["low"]), high=float(fail["high"]), level=level, unit="£m"))
 
     nicholson = next((v for v in results.verdicts if v.claim_id == "CL-NAO-05"), None)
     if nicholson is not None:
         bound = claims.nicholson_bound(results.figures)
         findings.append(Finding(
             key="vfm_nicholson_claim",
-            text=(f"The Department of Health's claim that mutuals were 'a serious part' of the £15-20 billion NHS "
-                  f"savings is {nicholson.verdict}: even at the full 4% a year on all {fmt(bound['value'], '£m')} of "
-                  f"Right to Request contracts, they could have saved about {fmt(bound['saving_year4'], '£m')} a year "
-                  f"by the fourth year, {fmt(100 * bound['share_low'], '%', places=1)} to "
-                  f"{fmt(100 * bound['share_high'], '%', places=1)} of the programme."),
+            text=(f"The Department's claim that mutuals were 'a serious part' of the £15-20 billion NHS savings is "
+                  f"{nicholson.verdict}: even saving the full {fmt(100 * bound['rate'], '%')} a year on all "
+                  f"{fmt(bound['value'], '£m')} of contracts, they could have saved about "
+                  f"{fmt(bound['saving_year4'], '£m')} a year after {bound['years']} years, "
+                  f"{fmt(100 * bound['share_low'], '%', places=1)} to {fmt(100 * bound['share_high'], '%', places=1)} "
+                  "of the savings sought."),
             source="NAO-006, NAO-033, NAO-050; NAO HC 686 (NAO-048) on where the savings came from",
             limitation="No public source breaks the savings down by provider, so this is an upper bound, not a measure.",
             value=float(100 * bound["share_high"]), unit="%",
             no_interval_reason="an upper bound computed from published figures, not an estimate"))
-    counts = verdict_counts(results.verdicts)
     findings.append(Finding(
         key="vfm_verdicts",
-        text=(f"Of the {len(results.verdicts)} claims about the programme in the source articles, "
-              + ", ".join(f"{n} {'is' if n == 1 else 'are'} {v}" for v, n in counts.items())
-              + "; none rests on the claimant's own words."),
+        text=(f"Of the {len(results.verdicts)} claims about the programme in the source articles: "
+              f"{verdict_count_phrase(results.verdicts)}."),
         source="data/evidence/claims.csv and figures.csv; rules in analysis.vfm.claims",
-        limitation="A verdict judges the claim as worded against public evidence; where the contracts are not public "
-                   "it cannot judge what they said.",
+        limitation="A verdict judges the claim as worded against public evidence; the contracts themselves are not "
+                   "public.",
         value=float(len(results.verdicts)), no_interval_reason="a count of claims"))
     return findings
 
@@ -480,10 +504,12 @@ def reconciliation_text(results: VfmResults) -> str:
     named = [f"{model.INPUT_LABELS[n].lower()} (central {_input_value(n, central[n], '')}, average "
              f"{_input_value(n, means[n], '')})" for _, n in moved[:2] if _ > 0.005 * max(abs(hi - lo), 1e-9)]
     hazard_note = ""
-    if "failure_hazard" in [n for _, n in moved[:3]] or "inhouse_failure_hazard" in [n for _, n in moved[:3]]:
-        hazard_note = " (the hazards' averages include the half-closure the Jeffreys prior adds where none was seen)"
+    named_inputs = [n for d, n in moved[:2] if d > 0.005 * max(abs(hi - lo), 1e-9)]
+    if {"failure_hazard", "inhouse_failure_hazard"} & set(named_inputs):
+        hazard_note = (" (a hazard's average includes the half a closure the estimate adds where none was seen, so "
+                       "that no definition has a hazard of exactly zero)")
     text = (f"**One total.** The headline is the **mean** of the simulations, {m(mean)}: it is the expected cost, and "
-            f"the components in the table add up to it. The **median** is {m(median)}: half the simulated outcomes lie "
+            f"its components (foregone savings, extra failure cost and set-up support, in the detail table) add up to it. The **median** is {m(median)}: half the simulated outcomes lie "
             f"above it. The mean is {'above' if mean > median else 'below'} the median because {why_skew}. "
             f"The **deterministic case**, {m(det)}, puts every input at its central (most likely) value and expects "
             f"the average number of closures. With every input at its average instead it would be {m(at_means)}")
@@ -492,9 +518,14 @@ def reconciliation_text(results: VfmResults) -> str:
     elif named:
         text += (f"; the inputs whose most likely value differs most from their average are the "
                  f"{' and the '.join(named)}{hazard_note}")
-    text += (f". The rest of the gap between that and the mean ({m(mean - at_means)}) is the model's non-linearity: "
-             "savings compound year on year, contract length and re-provision cost multiply each other, and closures "
-             "come in whole numbers.")
+    rest = m(mean - at_means)
+    if rest.lstrip("-") in ("£0m", "0"):
+        text += (". That equals the mean to the precision shown: the model's non-linearity (compounding savings, "
+                 "contract length times re-provision cost, whole numbers of closures) moves it by less.")
+    else:
+        text += (f". The rest of the gap between that and the mean ({rest}) is the model's non-linearity: "
+                 "savings compound year on year, contract length and re-provision cost multiply each other, and "
+                 "closures come in whole numbers.")
     return text
 
 
@@ -502,9 +533,18 @@ def probability_text(results: VfmResults) -> str:
     res = results.selected
     prob = res.probability
     if prob.shown:
+        total = res.total()
+        low, high = (fmt(total[k], "£m", low=total["low"], high=total["high"]) for k in ("low", "high"))
+        reach = ""
+        if total["low"] < 0 < total["high"]:
+            further = "cheaper" if abs(total["low"]) > abs(total["high"]) else "dearer"
+            reach = (f": the {results.level:.0%} range of the total runs from {low} to {high}, so the {further} "
+                     "outcomes, though less frequent, reach further")
+            if (further == "cheaper") != (prob.value > 0.5):
+                reach = f": the {results.level:.0%} range of the total runs from {low} to {high}"
         return (f"**Probability the contracts cost more than in-house provision:** "
                 f"{fmt(100 * prob.value, '%', places=0)} of simulations in this scenario. It is shown because "
-                f"{prob.reason}.")
+                f"{prob.reason}. It says how often the contracts come out dearer, not by how much{reach}.")
     return f"**Probability the contracts cost more than in-house provision: not shown**, because {prob.reason}."
 
 
@@ -526,11 +566,12 @@ def fan_figure(results: VfmResults):
     res = results.selected
     fan = res.mc.fan()
     total = res.total()
-    title = difference_phrase(f"Value at risk by the end of the contracts, scenario {res.scenario.letter}",
-                              "the contracts", "in-house provision", total["mean"], total["low"], total["high"],
-                              unit="£m", level=results.level, higher="more costly", lower="cheaper")
+    title, basis = plots.difference_title(f"Value at risk by the end of the contracts, scenario {res.scenario.letter}",
+                                          "the contracts", "in-house provision", total["mean"], total["low"],
+                                          total["high"], unit="£m", level=results.level, higher="more costly",
+                                          lower="cheaper")
     return plots.fan(fan, title, SOURCE_MODEL, n=f"{results.params.n_simulations:,} simulations (seed {results.params.seed})",
-                     level_label=f"{results.level:.0%}")
+                     level_label=f"{results.level:.0%}", title_basis=basis)
 
 
 def tornado_figure(results: VfmResults):
@@ -542,11 +583,13 @@ def tornado_figure(results: VfmResults):
     title = (f"{top['label']} moves the value at risk most, from {fmt(lo, '£m', places=places)} to "
              f"{fmt(hi, '£m', places=places)} (deterministic case {fmt(base, '£m', places=places)}; "
              f"scenario {results.selected.scenario.letter})")
+    basis = ("a ranking of one-way swings of the deterministic model: each input moved over its stated range with the "
+             "others central, so the swing has no sampling interval")
     still = len(results.tornado) - len(moving)
     source = ("One-way sensitivity of the deterministic model (analysis.vfm.model); the failure hazards of both sides "
               "move together across the proxy definitions"
               + (f"; {still} input(s) with no effect in this scenario are left out" if still else ""))
-    return plots.tornado(moving, title, source, base=base)
+    return plots.tornado(moving, title, source, base=base, title_basis=basis)
 
 
 def proxy_figure(results: VfmResults):
@@ -566,7 +609,10 @@ def proxy_figure(results: VfmResults):
     years = results.params.failure_proxy_years
     title = (f"{name_se[:1].upper()}{name_se[1:]} care homes closed, compared with {name_ih} homes, "
              + "; ".join(parts) + f" ({years[0]}-{years[1]})")
+    basis = ("counts of years whose own interval (drawn) excludes zero, by closure definition; no single difference "
+             "is stated")
     return plots.forest(defs, "definition", "excess_rate", "excess_ci_low", "excess_ci_high", title, SOURCE_CQC,
                         xlabel=f"Excess closures per 100 homes a year ({results.level:.0%} interval)\n"
                                f"right of zero: {name_se} homes close more often",
-                        n=f"{len(defs)} proxy definitions")
+                        n=f"{len(defs)} proxy definitions", better="left", better_label=f"fewer {name_se} closures",
+                        worse_label="more", title_basis=basis)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data.evidence import evidence_rows
+from analysis.precision import fmt
 
 RATING_RULE = ("Controls in place (requirement, comparator, measurement): "
                "0 = high risk, 1 = medium risk, 2-3 = low risk.")
@@ -113,7 +114,8 @@ def risk_register(figures: pd.DataFrame, deterministic_npv: dict[str, float], gr
     risks = [
         ("Liabilities and risks retained by commissioners", "NAO-032",
          5, "a condition the NAO found present",
-         _band(failure_share, IMPACT_SCALE), f"expected retained cost of spin-out failures = {failure_share:.1%} of a year's value"),
+         _band(failure_share, IMPACT_SCALE),
+         f"expected retained cost of spin-out failures = {fmt(100 * failure_share, '%')} of a year's value"),
         ("Enterprises dependent on one commissioner's work and cash flow", "NAO-032",
          5, "a condition the NAO found present",
          3, "non-monetary (concentration risk; shows up as failure cost if it bites)"),
@@ -122,11 +124,13 @@ def risk_register(figures: pd.DataFrame, deterministic_npv: dict[str, float], gr
          3, "non-monetary (value for money cannot be evaluated)"),
         ("No savings contracted beyond in-house provision", "NAO-010",
          5, "a condition the NAO found present",
-         _band(foregone_share, IMPACT_SCALE), f"foregone savings = {foregone_share:.1%} of a year's value"),
+         _band(foregone_share, IMPACT_SCALE), f"foregone savings = {fmt(100 * foregone_share, '%')} of a year's value"),
         ("Provider failure in an increasingly competitive market", "NAO-032",
          _band(p_any_failure, LIKELIHOOD_SCALE),
-         f"P(at least one of {n_enterprises} fails in {contract_years} years) = {p_any_failure:.0%} at hazard {hazard:.2%}",
-         _band(failure_share, IMPACT_SCALE), f"expected retained cost of spin-out failures = {failure_share:.1%} of a year's value"),
+         f"chance at least one of {n_enterprises} fails in {contract_years} years = {fmt(100 * p_any_failure, '%')} "
+         f"at a hazard of {fmt(100 * hazard, '%')} a year",
+         _band(failure_share, IMPACT_SCALE),
+         f"expected retained cost of spin-out failures = {fmt(100 * failure_share, '%')} of a year's value"),
     ]
     rows = []
     for name, fid, likelihood, l_basis, impact, i_basis in risks:

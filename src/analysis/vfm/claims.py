@@ -17,7 +17,6 @@ from analysis.claims import Verdict, claim_row, independent_rows
 from analysis.data.evidence import evidence_rows, figure
 from analysis.findings import difference_phrase
 from analysis.precision import fmt, fmt_interval
-from analysis.vfm import failure
 
 SERIOUS_SHARE = 0.05  # 'a serious part' of a savings programme, read generously as at least one-twentieth
 
@@ -138,7 +137,10 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, 
         rows,
         summary=("Independent researchers confirm that PCTs had to guarantee the new enterprises 3-5 year contracts, "
                  "so each depended on one commissioner; where the liabilities sat is in contracts that are not public. "
-                 f"Applied to both sides, the care-home closure proxy {failure.proxy_direction(proxy_comparison)}.")))
+                 "Measured by care-home closures on both sides, failure risk "
+                 + ("does not clearly differ between spin-outs and in-house provision: the extra failure cost is "
+                    if extra["low"] < 0 < extra["high"] else "differs: the contracts' extra failure cost is ")
+                 + f"{fmt_interval(extra['mean'], extra['low'], extra['high'], '£m', level=level, word='range')}.")))
 
     c = claim_row(claims, "CL-NAO-05")
     rows = evidence_rows(figures, c["evidence_ids"])
