@@ -46,7 +46,7 @@ PLANS = {
                   ("contract_value_uncertainty", 0.2), ("contract_value_uncertainty", 0.1)],
     },
     "council_profile": {
-        "notebook": "personal_budgets", "baseline": {"council_code": "E08000035"},
+        "notebook": "council_profile", "baseline": {"council_code": "E08000035"},
         "moves": [("council", "Leeds (E08000035)"), ("council", "Cornwall (E06000052)"), ("council", "Camden"),
                   ("council", "E08000016"), ("years", (2020, 2024)), ("years", (2018, 2024)),
                   ("measures", ("dp_users", "feel_safe", "control_daily_life")),

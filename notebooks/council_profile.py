@@ -9,8 +9,9 @@
 # Parameters, checked against CouncilProfileParameters before anything runs.
 # `python -m analysis params council_profile` gives every range; None = the default in the comment.
 # Rates, shares and levels are fractions (0.04 = 4%). `make param-cells` rewrites this cell from the model.
+from typing import Optional
 
-council_code: str = PydanticUndefined  # ONS code of the council to profile (e.g. E08000016 Barnsley)
+council_code: Optional[str] = None  # required: ONS code of the council to profile (e.g. E08000016 Barnsley)
 measures: list[str] = ["dp_users", "sds_users", "control_daily_life", "satisfaction_users", "scrqol"]  # ASCOF measures to profile, one panel and one key finding each (at most 6)
 years: list[int] = [2018, 2024]  # First and last ASCOF year (year ending: 2018: 2017-18)
 

@@ -167,20 +167,24 @@ def council_explorer():
 
 
 def test_council_explorer_profile_is_the_report_profile_and_its_data_downloads(council_explorer):
-    from analysis.budgets import analysis as budgets
-    from analysis.budgets.params import PersonalBudgetsParameters
+    from analysis.budgets import profile
+    from analysis.budgets.params import CouncilProfileParameters
 
     council_explorer.controls["council"].value = "Leeds"
     assert council_explorer.error is None and council_explorer.params.council_code == "E08000035"
     assert "Leeds" in council_explorer.headline.value
-    report = budgets.analyse(PersonalBudgetsParameters(council_code="E08000035"))
-    pd.testing.assert_frame_equal(council_explorer.result["profile"].table, report.profile.table)
-    pd.testing.assert_frame_equal(council_explorer.result["table"], budgets.profile_table(report))
+    params = CouncilProfileParameters(council_code="E08000035")
+    report = profile.analyse(params)
+    pd.testing.assert_frame_equal(council_explorer.result["profile"].table, report.table)
+    pd.testing.assert_frame_equal(council_explorer.result["table"], profile.table(report, order=params.measures))
+    assert [f.text for f in council_explorer.result["findings"]] == [
+        f.text for f in profile.key_findings(report, order=params.measures)]
     chart_data, = _csv_links(council_explorer.chart.value)
-    assert len(chart_data) == len(report.profile.table)
-    assert chart_data["council"].tolist() == pytest.approx(report.profile.table["council"].tolist())
+    council_rows = chart_data[chart_data["series"] == report.name].dropna(subset=["value"])
+    assert len(council_rows) == len(report.table)
+    assert sorted(council_rows["value"].tolist()) == pytest.approx(sorted(report.table["council"].tolist()))
     table_data, = _csv_links(council_explorer.table.value)
-    assert table_data["rank"].tolist() == report.profile.table["rank"].tolist()
+    assert table_data["rank"].tolist() == report.table["rank"].tolist()
 
 
 def test_council_explorer_finds_councils_by_name_or_code_and_says_when_it_cannot(council_explorer):
@@ -199,7 +203,7 @@ def test_council_explorer_measures_follow_the_selection(council_explorer):
     council_explorer.set(council="Barnsley (E08000016)", measures=("dp_users", "feel_safe"))
     assert set(council_explorer.result["profile"].table["concept"]) == {"dp_users", "feel_safe"}
     council_explorer.controls["measures"].value = ()
-    assert "outcomes" in council_explorer.error  # the report's own message: at least one measure
+    assert "measures" in council_explorer.error  # the report's own message: at least one measure
 
 
 # --- Staff survey -----------------------------------------------------------------------------------
@@ -290,3 +294,18 @@ def test_cost_explorer_years_and_a_rejected_span(cost_explorer):
     assert cost_explorer.error == str(runner.value) and "must be before the last year" in cost_explorer.error
     cost_explorer.controls["years"].value = ("2008-09", "2013-14")
     assert cost_explorer.error is None
+
+
+def test_explorer_tables_are_rounded_as_the_reports_round_them():
+    """A table whose domain module recorded its format (signed differences, intervals, p-values) shows
+    in an explorer exactly as ``report.show`` shows it, not by the generic rule."""
+    from analysis.explore import base
+    from analysis.precision import table_format
+
+    frame = table_format(pd.DataFrame({"Item": ["a", "b"], "Difference (pp)": [2.34, -1.2],
+                                       "Low": [0.51, -3.3], "High": [4.17, 0.94], "P": [0.0004, 0.2]}),
+                         intervals={"Difference (pp)": ("Low", "High")}, signed=("Difference (pp)",),
+                         p_values=("P",))
+    html = base.table_html(frame, "Differences")
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    assert "+2.3" in cells and "&lt; 0.001" in cells and "0.2" in cells, cells

@@ -15,11 +15,13 @@ import pytest
 import yaml
 
 from analysis import config
-from analysis.report.params import get_spec
+from analysis.errors import ParameterError
+from analysis.report.params import get_spec, validate_parameters
 from analysis.workbench import notebooks, pairs, parameters_cell
 
 ROOT = config.project_root()
 REPORTS = parameters_cell.report_specs()
+REQUIRED_EXAMPLES = {"council_code": "E08000016"}  # a value for each required parameter
 
 
 def _pinned(package: str) -> str:
@@ -42,9 +44,20 @@ def test_parameters_cell_runs_and_gives_the_model_defaults_with_annotations(spec
     namespace: dict = {}
     source = parameters_cell.cell_source(spec)
     exec(compile(source, spec.name, "exec"), namespace)  # noqa: S102 (our own generated cell)
-    defaults = spec.parameters().as_papermill()
-    assert {name: namespace[name] for name in defaults} == defaults
+    required = [name for name, field in spec.parameters.model_fields.items() if field.is_required()]
+    defaults = spec.parameters(**{name: REQUIRED_EXAMPLES[name] for name in required}).as_papermill()
+    assert {name: namespace[name] for name in defaults if name not in required} == {
+        name: value for name, value in defaults.items() if name not in required}
+    assert all(namespace[name] is None for name in required)  # a required parameter has no default to show
     assert set(namespace["__annotations__"]) == set(defaults)
+
+
+def test_a_required_parameter_is_none_in_the_cell_and_the_model_says_what_to_pass():
+    spec = get_spec("council_profile")
+    source = parameters_cell.cell_source(spec)
+    assert re.search(r"^council_code: Optional\[str\] = None  # required: ", source, re.MULTILINE)
+    with pytest.raises(ParameterError, match="council_code is required"):
+        validate_parameters("council_profile", {"council_code": None})
 
 
 @pytest.mark.parametrize("spec", REPORTS, ids=lambda s: s.name)
@@ -56,7 +69,7 @@ def test_papermill_help_shows_every_parameter_with_its_type(spec):
     props = spec.parameters.model_json_schema()["properties"]
     assert set(found) == set(spec.parameters.model_fields)
     for name, parameter in found.items():
-        assert parameter.inferred_type_name == parameters_cell.python_type(props[name]), name
+        assert parameter.inferred_type_name == parameters_cell.cell_annotation(spec.parameters, name, props), name
         assert parameter.inferred_type_name != "None" and parameter.help, name
 
 

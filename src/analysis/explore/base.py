@@ -92,9 +92,16 @@ def table_html(frame: pd.DataFrame, caption: str, *, source: str | None = None, 
     """A table rounded by the one rule (already-formatted text is left alone), with caption, source and CSV.
 
     ``full`` is the unrounded data for the CSV when ``frame`` is a display table (default: ``frame``).
+    A table whose format a domain module recorded (:func:`analysis.precision.table_format`) is rounded
+    as the reports round it; ``interval_columns`` and ``count_columns`` add to that format.
     """
     shown = frame.head(max_rows)
-    rounded = precision.round_frame(shown, interval_columns=interval_columns or {}, count_columns=tuple(count_columns))
+    recorded = precision.format_of(frame)
+    rounded = precision.round_frame(
+        shown, interval_columns={**recorded.get("intervals", {}), **(interval_columns or {})},
+        count_columns=tuple(recorded.get("counts", ())) + tuple(count_columns),
+        signed_columns=tuple(recorded.get("signed", ())), p_columns=tuple(recorded.get("p_values", ())),
+        aligned_columns=recorded.get("aligned") or None)
     body = rounded.to_html(index=False, na_rep="no data", border=0, escape=True)
     more = (f'<p class="explore-source">Showing {max_rows} of {len(frame):,} rows; the CSV has them all.</p>'
             if len(frame) > max_rows else "")

@@ -5,8 +5,7 @@ Like every chart in :mod:`analysis.plots`, each records its title, source and th
 title that compares records the interval it rests on (``title_basis``).
 
 - :func:`distribution`: the simulated distribution of one total (the VfM headline);
-- :func:`organisation_strip`: each organisation's rate on one staff-survey item, by group;
-- :func:`small_multiples`: one panel per measure, a council against England and its peers.
+- :func:`organisation_strip`: each organisation's rate on one staff-survey item, by group.
 """
 
 from __future__ import annotations
@@ -108,36 +107,3 @@ def organisation_strip(spread: pd.DataFrame, title: str, source: str, *, groups:
                      "organisation_strip")
 
 
-def small_multiples(table: pd.DataFrame, title: str, source: str, *, council: str, peers: str,
-                    units: dict[str, str], labels: dict[str, str], n: str | int | None = None) -> Any:
-    """One panel per measure: the council, England, and the peer median with its interquartile band.
-
-    ``table`` has the columns of :class:`analysis.budgets.councils.CouncilProfile` ``.table``.
-    """
-    concepts = list(dict.fromkeys(table["concept"]))
-    cols = min(3, len(concepts))
-    rows = int(np.ceil(len(concepts) / cols))
-    fig, axes = plots.plt.subplots(rows, cols, figsize=(8.0, 2.3 * rows + 1.2), squeeze=False)
-    for ax, concept in zip(axes.flat, concepts):
-        part = table[table["concept"] == concept].sort_values("year_end")
-        x = part["year_end"]
-        ax.fill_between(x, part["peer_q1"], part["peer_q3"], color=plots.GREY, alpha=0.2, linewidth=0)
-        ax.plot(x, part["peer_median"], color=plots.GREY, lw=1.2, label=f"{peers} (median, IQR)")
-        ax.plot(x, part["england"], color=plots.PALETTE[0], lw=1.5, marker="o", ms=2.5, label="England")
-        ax.plot(x, part["council"], color=plots.PALETTE[1], lw=2, marker="o", ms=3, label=council)
-        ax.set_title("\n".join(textwrap.wrap(labels.get(concept, concept), 34)), fontsize=9, loc="left")
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=4))
-        if units.get(concept) == "percent":
-            ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{v:g}%"))
-        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4))
-        ax.tick_params(labelsize=8)
-    for ax in list(axes.flat)[len(concepts):]:
-        ax.set_visible(False)
-    height = fig.get_figheight()
-    handles, names = axes.flat[0].get_legend_handles_labels()
-    title_lines = len(textwrap.wrap(title, int(fig.get_figwidth() * 9.5)))
-    fig.legend(handles, names, loc="upper right", bbox_to_anchor=(0.99, 1 - (0.22 * title_lines + 0.12) / height),
-               fontsize=8, ncol=3)
-    out = _decorate(fig, title, source, n, table.reset_index(drop=True), None, "small_multiples", left=0.07)
-    out.subplots_adjust(top=1 - (0.22 * title_lines + 0.75) / height, hspace=0.75, wspace=0.3)
-    return out

@@ -6,9 +6,11 @@ rank), one small-multiples chart (a panel per measure: the council, England, and
 interquartile range of councils of the same type) and the table behind it, each with its data as
 a CSV, and says where the council has no data.
 
-**One place for the council-profile calls.** The profile is moving from the personal-budgets
-report into a report of its own; every call into that part of the library is in the functions
-under "The library's council profile" below, so that move changes this file there and nowhere else.
+**The same profile as the report.** Every call into the library is in the functions under "The
+library's council profile" below: the ``council_profile`` report's parameter model validates the
+controls, and its findings, chart and table (:mod:`analysis.budgets.profile`) are what the explorer
+shows. The shared panel is prepared once per process for a choice of measures and years, so moving
+between councils only picks out the council.
 """
 
 from __future__ import annotations
@@ -20,17 +22,17 @@ import ipywidgets as widgets
 import pandas as pd
 
 from analysis import data
-from analysis.budgets import analysis as budgets
 from analysis.budgets import councils as budget_councils
+from analysis.budgets import profile as council_profiles
 from analysis.data.ascof import CONCEPTS, CONCEPTS_BY_KEY
-from analysis.explore import base, charts
+from analysis.explore import base
 from analysis.explore.controls import DESCRIPTION_STYLE, WIDE, control
 from analysis.report.params import NotebookParameters, get_spec, validate_parameters
 
-# --- The library's council profile (adapt here when it moves to its own report) -------------------
+# --- The library's council profile ------------------------------------------------------------------
 
-PROFILE_NOTEBOOK = "personal_budgets"  # the report whose parameter model validates a profile
-PROFILE_MEASURES = "outcomes"  # its parameter listing the measures a profile shows
+PROFILE_NOTEBOOK = "council_profile"  # the report whose parameter model validates a profile
+PROFILE_MEASURES = "measures"  # its parameter listing the measures a profile shows
 DEFAULT_COUNCIL = "E08000016"  # Barnsley, the README's example
 
 
@@ -39,9 +41,8 @@ def profile_model() -> type[NotebookParameters]:
 
 
 def default_measures() -> list[str]:
-    """The measures the report's profile shows by default (its outcomes, then its exposures)."""
-    fields = profile_model().model_fields
-    return list(dict.fromkeys(list(fields["outcomes"].default) + list(fields["exposures"].default)))
+    """The measures the report's profile shows by default."""
+    return list(profile_model().model_fields[PROFILE_MEASURES].default)
 
 
 def profile_parameters(code: str, measures: list[str], years: list[int]) -> NotebookParameters:
@@ -51,46 +52,28 @@ def profile_parameters(code: str, measures: list[str], years: list[int]) -> Note
 
 
 def load_tables() -> dict[str, pd.DataFrame]:
-    return {"ascof": data.load("ascof"), "lookup": data.load("council_lookup"),
-            "types": data.load("council_types")}
+    return {"ascof": data.load("ascof"), "lookup": data.load("council_lookup")}
 
 
-def council_profile(tables: dict[str, pd.DataFrame], params: NotebookParameters) -> budget_councils.CouncilProfile:
-    measures = list(getattr(params, PROFILE_MEASURES))
-    return budget_councils.council_profile(tables["ascof"], tables["lookup"], tables["types"], params.council_code,
-                                           measures, (params.years[0], params.years[1]))
+def council_profile(params: NotebookParameters) -> council_profiles.CouncilProfile:
+    """The report's profile for these parameters (the shared panel is cached per measures and years)."""
+    return council_profiles.analyse(params)
 
 
-def _results(params: NotebookParameters, profile: budget_councils.CouncilProfile) -> budgets.BudgetResults:
-    """The report's results object holding only the profile (what its profile helpers read)."""
-    empty = pd.DataFrame()
-    return budgets.BudgetResults(params=params, pilots=empty, pooled=None, pilot_effects=None, subgroup_tests={},
-                                 panel=empty, within=empty, cross=empty, pilot_councils={}, pilots_vs_rest=empty,
-                                 england=empty, profile=profile, cea=None, cea_note="", verdicts=[])
+def profile_findings(params: NotebookParameters, profile: council_profiles.CouncilProfile) -> list:
+    return council_profiles.key_findings(profile, order=list(getattr(params, PROFILE_MEASURES)))
 
 
-def profile_findings(params: NotebookParameters, profile: budget_councils.CouncilProfile) -> list:
-    return budgets.profile_findings(_results(params, profile))
+def profile_table(params: NotebookParameters, profile: council_profiles.CouncilProfile) -> pd.DataFrame:
+    return council_profiles.table(profile, order=list(getattr(params, PROFILE_MEASURES)))
 
 
-def profile_table(params: NotebookParameters, profile: budget_councils.CouncilProfile) -> pd.DataFrame:
-    return budgets.profile_table(_results(params, profile))
+def profile_figure(params: NotebookParameters, profile: council_profiles.CouncilProfile):
+    """The report's small-multiples chart: a panel per measure, in the order chosen."""
+    return council_profiles.figure(profile, order=list(getattr(params, PROFILE_MEASURES)))
 
 
-def profile_figure(profile: budget_councils.CouncilProfile):
-    """One chart, a panel per measure (the report draws one chart per measure)."""
-    t = profile.table
-    peers = profile.council_type or "All councils"
-    first, last = (int(t["year_end"].min()), int(t["year_end"].max()))
-    title = (f"{profile.name} against England and {peers} (median and interquartile range), "
-             f"{first - 1}-{str(first)[-2:]} to {last - 1}-{str(last)[-2:]}; no margins of error published")
-    return charts.small_multiples(t, title, budgets.SOURCE_ASCOF, council=profile.name, peers=peers,
-                                  units={c.key: c.unit for c in CONCEPTS},
-                                  labels={c.key: c.label for c in CONCEPTS},
-                                  n=f"{int(t['peers'].max())} peer councils")
-
-
-SOURCE = budgets.SOURCE_ASCOF
+SOURCE = council_profiles.SOURCE_ASCOF
 
 # --- The explorer -------------------------------------------------------------------------------
 
@@ -168,7 +151,7 @@ class CouncilExplorer(base.Explorer):
         return widgets.VBox([self.headline, self.findings, self.gaps, self.chart, self.table, self.sources])
 
     def compute(self, params: NotebookParameters) -> dict[str, Any]:
-        profile = council_profile(self.tables, params)
+        profile = council_profile(params)
         return {"params": params, "profile": profile, "findings": profile_findings(params, profile),
                 "table": profile_table(params, profile)}
 
@@ -185,7 +168,7 @@ class CouncilExplorer(base.Explorer):
                                            f"{profile.council_type or 'all councils'}", source=SOURCE,
                                            full=profile.table, max_rows=80)
         self.answered()
-        self.chart.value = base.figure_html(profile_figure(profile), f"{profile.name} profile")
+        self.chart.value = base.figure_html(profile_figure(result["params"], profile), f"{profile.name} profile")
         self.sources.value = base.sources_html()
 
 

@@ -129,14 +129,29 @@ def cell_source(spec: NotebookSpec) -> str:
              f"# `python -m analysis params {spec.name}` gives every range; None = the default in the comment.",
              "# Rates, shares and levels are fractions (0.04 = 4%). "
              "`make param-cells` rewrites this cell from the model."]
-    annotations = {name: python_type(props[name]) for name in model.model_fields}
+    annotations = {name: cell_annotation(model, name, props) for name in model.model_fields}
     if any("Optional[" in a for a in annotations.values()):
         lines.append("from typing import Optional")
     lines.append("")
     for name, field in model.model_fields.items():
         help_text = short_help(field.description or "", props[name], allowed[name])
-        lines.append(f"{name}: {annotations[name]} = {literal(field.default)}  # {help_text}")
+        if field.is_required():
+            # No default to show: None in the notebook, and the model refuses None with a message that says
+            # what to pass (papermill or `python -m analysis run NAME -p name=...` supplies the value).
+            lines.append(f"{name}: {annotations[name]} = None  # required: {help_text}")
+        else:
+            lines.append(f"{name}: {annotations[name]} = {literal(field.default)}  # {help_text}")
     return "\n".join(lines)
+
+
+def cell_annotation(model: type[NotebookParameters], name: str, props: dict | None = None) -> str:
+    """The type a parameters cell declares for ``name``: the model's type, Optional when the parameter is
+    required (the cell holds None until a value is passed)."""
+    props = props if props is not None else model.model_json_schema().get("properties", {})
+    annotation = python_type(props[name])
+    if model.model_fields[name].is_required() and not annotation.startswith("Optional["):
+        annotation = f"Optional[{annotation}]"
+    return annotation
 
 
 def parameters_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
