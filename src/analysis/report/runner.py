@@ -327,7 +327,7 @@ def _check_data(planned: list[PlannedReport]) -> None:
 
 def run(planned: list[PlannedReport], *, out_root: Path | None = None, executor: str = "serial",
         workers: int | None = None, scheduler: str | None = None, progress: bool = True,
-        run_config: dict[str, Any] | None = None) -> dict[str, Any]:
+        run_config: dict[str, Any] | None = None, keep_notebook_images: bool = False) -> dict[str, Any]:
     """Render ``planned`` reports and publish the run. Returns the run summary (run.json).
 
     Raises OutputError when the reports folder cannot be written (nothing is published),
@@ -356,7 +356,7 @@ def run(planned: list[PlannedReport], *, out_root: Path | None = None, executor:
                               "Choose another with --out or ANALYSIS_REPORTS_DIR.") from None
         try:
             return _run_in_staging(planned, out_root, run_id, staging, executor, workers, scheduler,
-                                   progress, run_config or {}, executors)
+                                   progress, run_config or {}, executors, keep_notebook_images)
         except BaseException:
             kernels.kill_all()  # a serial kernel interrupted mid-cell
             shutil.rmtree(staging, ignore_errors=True)
@@ -368,14 +368,14 @@ def run(planned: list[PlannedReport], *, out_root: Path | None = None, executor:
 
 
 def _run_in_staging(planned, out_root, run_id, staging, executor, workers, scheduler, progress, run_config,
-                    executors) -> dict[str, Any]:
+                    executors, keep_notebook_images=False) -> dict[str, Any]:
     root = config.project_root()
     env = environment.environment(root)
     started_at = now_iso()
     t0 = time.perf_counter()
     redactor = redact.for_run((p.parameters for p in planned), out_root)
     run_config = {**run_config, "executor": executor, "workers": workers, "scheduler": scheduler,
-                  "reports": [p.slug for p in planned],
+                  "keep_notebook_images": keep_notebook_images, "reports": [p.slug for p in planned],
                   "data_source": "local mirror (ANALYSIS_DATA_MIRROR)" if config.data_mirror() else "pinned URLs"}
     for key in ("params_file", "batch"):  # shared with the reports: file names, not this machine's paths
         if run_config.get(key):
@@ -387,7 +387,8 @@ def _run_in_staging(planned, out_root, run_id, staging, executor, workers, sched
     context = {"run_id": run_id, "started_at": started_at, "environment": env}
     jobs = [Job(notebook=p.notebook, title=get_spec(p.notebook).title, source=str(get_spec(p.notebook).path),
                 parameters=p.parameters, overrides=p.overrides, slug=p.slug, out_dir=str(staging),
-                cwd=str(get_spec(p.notebook).path.parent), context=context, redactions=redactor.as_pairs())
+                cwd=str(get_spec(p.notebook).path.parent), context=context, redactions=redactor.as_pairs(),
+                keep_notebook_images=keep_notebook_images)
             for p in planned]
     try:
         results = executors.execute(jobs, executor=executor, workers=workers, scheduler=scheduler,
