@@ -53,6 +53,7 @@ class Job:
     redactions: list[list[str]] = field(default_factory=list)  # [path, placeholder]: see analysis.report.redact
     keep_notebook_images: bool = False  # the executed .ipynb keeps its images (the HTML always has them)
     notebook_json: str | None = None  # the notebook itself, for workers that cannot read ``source``
+    inputs: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # parameter -> (file name, content)
 
 
 @dataclass

@@ -133,6 +133,21 @@ def kill_all() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def kill_pid(pid: int | None) -> None:
+    """SIGKILL one kernel this process started (whose manager cannot be used any more, e.g. its
+    thread ended) and remove its socket folder."""
+    if not pid:
+        return
+    with _LIVE_LOCK:
+        folder = _LIVE.pop(pid, None)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

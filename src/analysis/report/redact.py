@@ -26,7 +26,10 @@ from analysis import config
 
 _BASE64_RUN_MIN = 256
 _BASE64_RUN = re.compile(f"[A-Za-z0-9+/=]{{{_BASE64_RUN_MIN},}}")
-_PATH_CONTINUES = re.compile(r"[\w.-]")
+# A path ends where no name character follows; a full stop ends it too unless a name goes on after
+# it (``/srv/data.`` ends a sentence, ``/srv/data.csv`` is another file).
+_WHOLE_PATH_END = r"(?![\w-]|\.[\w-])"
+_PATH_CONTINUES = re.compile(_WHOLE_PATH_END.replace("(?!", "(?:", 1))
 
 
 def _variants(path: str) -> set[str]:
@@ -58,9 +61,9 @@ class Redactor:
                 pairs.setdefault(variant, placeholder)
         self.pairs = sorted(pairs.items(), key=lambda kv: -len(kv[0]))
         alternatives = "|".join(f"({re.escape(p)})" for p, _ in self.pairs)
-        self._pattern = re.compile(f"(?<![\\w+/.-])(?:{alternatives})(?![\\w.-])") if self.pairs else None
+        self._pattern = re.compile(f"(?<![\\w+/.-])(?:{alternatives}){_WHOLE_PATH_END}") if self.pairs else None
         # Coloured tracebacks: an ANSI colour code (raw, or escaped in JSON) right before the path.
-        self._after_colour = (re.compile(f"((?:\\x1b|\\\\u001b)\\[[0-9;]*m)(?:{alternatives})(?![\\w.-])")
+        self._after_colour = (re.compile(f"((?:\\x1b|\\\\u001b)\\[[0-9;]*m)(?:{alternatives}){_WHOLE_PATH_END}")
                               if self.pairs else None)
 
     def _placeholder(self, match: re.Match, first_group: int) -> str:

@@ -390,9 +390,10 @@ def _run_in_staging(planned, out_root, run_id, staging, executor, workers, sched
                 cwd=str(get_spec(p.notebook).path.parent), context=context, redactions=redactor.as_pairs(),
                 keep_notebook_images=keep_notebook_images)
             for p in planned]
+    where: dict[str, Any] = {}
     try:
         results = executors.execute(jobs, executor=executor, workers=workers, scheduler=scheduler,
-                                    progress=progress)
+                                    progress=progress, info=where)
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
             raise
@@ -404,6 +405,8 @@ def _run_in_staging(planned, out_root, run_id, staging, executor, workers, sched
             raise OSError(errno.ENOSPC, "No space left on device while writing reports")
         ok = sum(r.status == "ok" for r in results)
         status = "ok" if ok == len(results) else "failed"
+        if where:
+            run_config = {**run_config, "cluster": where}
         summary = _summarise(run_id, started_at, time.perf_counter() - t0, results, env, run_config, status)
         summary["latest"] = ok > 0  # a run in which every report failed does not replace `latest`
         summary = redactor.value(json.loads(atomic.dumps_json(summary)))

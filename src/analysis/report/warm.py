@@ -18,12 +18,11 @@ Modules stay imported and loaded tables stay in the library's in-memory cache
 another's data. ``tests/e2e/test_executors.py`` checks that nothing leaks.
 
 The same warm kernels run in a local process pool (``processes``, see ``WorkerPool``) or on
-dask.distributed workers (``dask``; a LocalCluster by default).
+dask.distributed workers, one per worker thread (``dask``, see ``analysis.report.cluster``).
 """
 
 from __future__ import annotations
 
-import atexit
 import copy
 import logging
 import os
@@ -51,6 +50,7 @@ import analysis, analysis.data, analysis.report, analysis.plots
 import analysis.mutuals.analysis, analysis.vfm.analysis, analysis.budgets.analysis
 from analysis.report import warm as _warm
 _warm.snapshot_kernel_state()
+print(_warm.FINGERPRINT_MARK, __import__("analysis.report.environment", fromlist=["x"]).process_fingerprint())
 del _warm
 get_ipython().reset(new_session=False)
 __import__("analysis.report.warm", fromlist=["warm"]).freeze_heap()
@@ -62,6 +62,7 @@ _warm.restore_kernel_state({cwd!r})
 del _warm
 """
 
+FINGERPRINT_MARK = "analysis-source-fingerprint:"
 _KERNEL_STATE: dict[str, Any] = {}
 
 
@@ -122,6 +123,7 @@ class WarmKernel:
         self.km = None
         self.kc = None
         self.reports = 0
+        self.fingerprint: str | None = None  # of the package source the kernel imported at warm-up
         self._start_with_retry()
 
     @property
@@ -139,6 +141,9 @@ class WarmKernel:
         self.kc = None
         warm = nbformat.v4.new_notebook(cells=[new_code_cell(WARMUP_CODE)])
         self._execute(warm)
+        printed = "".join(o.get("text", "") for o in warm.cells[0].outputs if o.get("output_type") == "stream")
+        self.fingerprint = next((line.split()[-1] for line in printed.splitlines()
+                                 if line.startswith(FINGERPRINT_MARK)), None)
 
     def _start_with_retry(self) -> None:
         for attempt in (1, 2):
@@ -458,90 +463,3 @@ class WorkerPool:
 def run_processes(jobs: Sequence[Job], workers: int, progress: bool = True) -> list[JobResult]:
     workers = max(1, min(workers, len(jobs)))
     return WorkerPool(workers).run(jobs, progress)
-
-
-# --- dask ------------------------------------------------------------------------------------
-
-def _dask_render(job: Job) -> JobResult:
-    """Runs on a dask worker: one warm kernel per worker process, created on first use."""
-    from distributed import get_worker
-
-    worker = get_worker()
-    kernel = getattr(worker, "_analysis_warm_kernel", None)
-    if kernel is None:
-        kernel = WarmKernel()
-        worker._analysis_warm_kernel = kernel
-        atexit.register(kernel.shutdown)
-    return render_job(job, kernel, worker=f"dask-{worker.address}")
-
-
-class _KernelTeardown:
-    """dask WorkerPlugin that shuts the warm kernel down when the worker closes."""
-
-    name = "analysis-warm-kernel"
-
-    def setup(self, worker):
-        self.worker = worker
-
-    def teardown(self, worker):
-        kernel = getattr(worker, "_analysis_warm_kernel", None)
-        if kernel is not None:
-            kernel.shutdown()
-
-
-SCHEDULER_CONNECT_TIMEOUT = 10  # seconds
-
-
-def check_scheduler_reachable(address: str, timeout: float = 5.0) -> None:
-    """Fail fast, with a clear message, when a ``tcp://host:port`` scheduler does not answer."""
-    import socket
-    from urllib.parse import urlparse
-
-    parsed = urlparse(address if "://" in address else f"tcp://{address}")
-    if parsed.scheme not in ("tcp", "tls") or not parsed.hostname or not parsed.port:
-        raise ParameterError(f"--scheduler {address!r} should look like tcp://host:8786")
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout):
-            pass
-    except OSError as exc:
-        raise OutputError(f"Cannot reach the dask scheduler at {address}: {exc.strerror or exc}. Check the "
-                          "address and that the scheduler is running, or drop --scheduler to use a local "
-                          "cluster.") from None
-
-
-def run_dask(jobs: Sequence[Job], workers: int, scheduler: str | None, progress: bool = True) -> list[JobResult]:
-    from distributed import Client, LocalCluster, as_completed as dask_completed
-    from distributed.diagnostics.plugin import WorkerPlugin
-
-    plugin = type("AnalysisKernelTeardown", (_KernelTeardown, WorkerPlugin), {})()
-    cluster = None
-    if scheduler:
-        check_scheduler_reachable(scheduler)
-        try:
-            client = Client(scheduler, timeout=SCHEDULER_CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as exc:
-            raise OutputError(f"Cannot connect to the dask scheduler at {scheduler}: {exc}. Check the address "
-                              "and that the scheduler is running, or drop --scheduler to use a local cluster.") from None
-    else:
-        cluster = LocalCluster(n_workers=max(1, min(workers, len(jobs))), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    try:
-        client.register_plugin(plugin)
-        futures = client.map(_dask_render, list(jobs), pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
-        results: dict[int, JobResult] = {}
-        bar = tqdm(total=len(jobs), desc="reports (dask)", unit="report", disable=not progress)
-        for future in dask_completed(futures):
-            i = index[future.key]
-            try:
-                results[i] = future.result()
-            except Exception as exc:
-                results[i] = _failed(jobs[i], exc, 0.0)
-            bar.update(1)
-        bar.close()
-        return [results[i] for i in range(len(jobs))]
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
