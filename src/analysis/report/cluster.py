@@ -362,7 +362,7 @@ def _connect(scheduler: str | None, workers: int, n_jobs: int):
 
 
 def run_dask(jobs: Sequence[Job], workers: int, scheduler: str | None, progress: bool = True,
-             info: dict[str, Any] | None = None) -> list[JobResult]:
+             info: dict[str, Any] | None = None, on_result=None) -> list[JobResult]:
     """Render ``jobs`` on a dask cluster and write each report into its job's ``out_dir`` here.
 
     ``info`` (when given) receives the scheduler and the workers checked, for run.json.
@@ -370,13 +370,14 @@ def run_dask(jobs: Sequence[Job], workers: int, scheduler: str | None, progress:
     from distributed import as_completed
     from distributed.diagnostics.plugin import WorkerPlugin
 
+    from analysis.report.execution import Results
     from analysis.report.export import write_files
 
     if not jobs:
         return []
     expected = identity()
+    wait = wait_seconds()
     with _connect(scheduler, workers, len(jobs)) as client:
-        wait = wait_seconds()
         try:
             client.wait_for_workers(1, timeout=wait)
         except (TimeoutError, OSError):
@@ -408,7 +409,7 @@ def run_dask(jobs: Sequence[Job], workers: int, scheduler: str | None, progress:
                    for i, job in enumerate(sent)]
         del sent
         index = {f.key: i for i, f in enumerate(futures)}
-        results: dict[int, JobResult] = {}
+        results = Results(on_result)
         bar = tqdm(total=len(jobs), desc="reports (dask)", unit="report", disable=not progress)
         try:
             for future in as_completed(futures):

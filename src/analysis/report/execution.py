@@ -292,5 +292,21 @@ def render_job(job: Job, engine: Engine, worker: str = "") -> JobResult:
     return result
 
 
+class Results(dict):
+    """Results by job index that announce each one as it arrives (``on_result``, e.g. the run log)."""
+
+    def __init__(self, on_result: Callable[[JobResult], None] | None = None):
+        super().__init__()
+        self.on_result = on_result
+
+    def __setitem__(self, index: int, result: JobResult) -> None:
+        super().__setitem__(index, result)
+        if self.on_result is not None:
+            try:
+                self.on_result(result)
+            except Exception:  # a log that cannot be written must not fail the run
+                log.exception("Could not record the outcome of %s", result.slug)
+
+
 def result_from_json(text: str) -> JobResult:
     return JobResult(**json.loads(text))

@@ -38,7 +38,7 @@ from nbformat.v4 import new_code_cell
 from tqdm.auto import tqdm
 
 from analysis.errors import OutputError, ParameterError
-from analysis.report.execution import ExecutionFailed, Job, JobResult, render_job
+from analysis.report.execution import ExecutionFailed, Job, JobResult, Results, render_job
 
 log = logging.getLogger(__name__)
 
@@ -344,10 +344,10 @@ class WorkerPool:
         self.size = workers
         self.workers: list[_Worker] = []
 
-    def run(self, jobs: Sequence[Job], progress: bool = True) -> list[JobResult]:
+    def run(self, jobs: Sequence[Job], progress: bool = True, on_result=None) -> list[JobResult]:
         from multiprocessing.connection import wait
 
-        results: dict[int, JobResult] = {}
+        results = Results(on_result)
         pending = list(range(len(jobs)))[::-1]  # pop() from the end = in order
         start_failures: list[dict[str, str]] = []  # since a kernel last became ready
         self.workers = [_Worker(self.ctx) for _ in range(self.size)]
@@ -460,6 +460,6 @@ class WorkerPool:
         self.workers = []
 
 
-def run_processes(jobs: Sequence[Job], workers: int, progress: bool = True) -> list[JobResult]:
+def run_processes(jobs: Sequence[Job], workers: int, progress: bool = True, on_result=None) -> list[JobResult]:
     workers = max(1, min(workers, len(jobs)))
-    return WorkerPool(workers).run(jobs, progress)
+    return WorkerPool(workers).run(jobs, progress, on_result)
