@@ -79,7 +79,7 @@ def test_cli_renders_a_shareable_report_with_provenance_and_no_code(tmp_path):
                       ("cqc_care_homes_and_beds", "9f95ce5fb588eeb74fa575105ae9c4f86904d78508080c92113b0bbdf47e83ff")):
         assert name in prov and sha in prov
     assert "Care Quality Commission" in prov
-    assert "uk-reform-analysis 0.1.0" in prov and "Python" in prov and "pandas" in prov
+    assert "uk-reform-analysis 0.2.0" in prov and "Python" in prov and "pandas" in prov
     assert re.search(r"Git commit</td><td><code>([0-9a-f]{40}|not a git checkout)</code>", prov)
     assert "NAO-006" in prov  # evidence rows cited
 
