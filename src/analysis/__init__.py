@@ -11,4 +11,4 @@ no folders made, no clock read. Domain modules:
 - ``analysis.report``: typed notebook parameters, the runner and HTML reports
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -36,7 +36,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                          workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress,
                          run_config={"notebook": args.notebook, "overrides": overrides,
                                      "params_file": args.params_file, "batch": args.batch,
-                                     "warnings": warnings})
+                                     "warnings": warnings},
+                         keep_notebook_images=args.keep_notebook_images)
     counts = summary["counts"]
     print(f"Run {summary['run_id']}: {counts['ok']} ok, {counts['failed']} failed -> {summary['path']}/index.html")
     for report in summary["reports"]:
@@ -165,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="serial (default for single runs), processes (default for batches) or dask")
     run.add_argument("--workers", type=int, help="worker processes (default: number of cores)")
     run.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address (default: a LocalCluster)")
+    run.add_argument("--keep-notebook-images", action="store_true",
+                     help="keep the charts in each executed .ipynb too (by default only the HTML embeds them)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(func=_cmd_run)
 

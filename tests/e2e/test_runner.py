@@ -80,7 +80,7 @@ def test_cli_renders_a_shareable_report_with_provenance_and_no_code(tmp_path):
                       ("cqc_care_homes_and_beds", "9f95ce5fb588eeb74fa575105ae9c4f86904d78508080c92113b0bbdf47e83ff")):
         assert name in prov and sha in prov
     assert "Care Quality Commission" in prov
-    assert "uk-reform-analysis 0.1.0" in prov and "Python" in prov and "pandas" in prov
+    assert "uk-reform-analysis 0.2.0" in prov and "Python" in prov and "pandas" in prov
     assert re.search(r"Git commit</td><td><code>([0-9a-f]{40}|not a git checkout)</code>", prov)
     assert "NAO-006" in prov  # evidence rows cited
 
@@ -142,6 +142,12 @@ def test_failing_notebook_is_marked_failed_and_the_others_still_run(tmp_path):
     assert summary["reports"][0]["html"] is None
     index = (run_dir / "index.html").read_text()
     assert "Failures" in index and "deliberate failure" in index
+    # run.log: the configuration at the start, then each report's outcome; no path of this machine.
+    log_text = (run_dir / "run.log").read_text()
+    assert summary["log"] == "run.log" and '"executor": "serial"' in log_text and '"out_root": "[reports]"' in log_text
+    assert [line.split(": ", 1)[1].split(" in ")[0] for line in log_text.splitlines() if "analysis.report.outcome" in line] \
+        == ["report fixture_raises: FAILED", "report fixture_raises__x-2: FAILED"]  # x=1 is the default
+    assert log_text.count("ValueError: deliberate failure") == 2 and str(tmp_path) not in log_text
 
     # A mixed run: the real notebook still renders when another one fails.
     from analysis.report import runner
@@ -155,6 +161,9 @@ def test_failing_notebook_is_marked_failed_and_the_others_still_run(tmp_path):
     statuses = {r["notebook"]: r["status"] for r in summary["reports"]}
     assert statuses == {"fixture_raises": "failed", "nao_vfm_risk": "ok"}
     assert summary["latest"] and (tmp_path / "mixed" / "latest").resolve().name == summary["run_id"]
+    log_text = (tmp_path / "mixed" / "latest" / "run.log").read_text()
+    assert "report fixture_raises: FAILED" in log_text and "report nao_vfm_risk__n_simulations-2000: ok in" in log_text
+    assert "2 ok" not in log_text and "1 ok, 1 failed" in log_text and str(tmp_path) not in log_text
 
 
 @pytest.mark.data

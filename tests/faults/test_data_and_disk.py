@@ -117,7 +117,11 @@ def _default_cache() -> str:
 
 
 def _ascof_parquet(cache: Path) -> Path:
-    path, = (cache / "tidy").glob("ascof-*.parquet")
+    """The ascof table this version reads (a cache used by an earlier version also holds its older key)."""
+    from analysis.data import tables
+
+    path = cache / "tidy" / tables._cache_path(tables.TABLES["ascof"]).name
+    assert path.is_file(), path
     return path
 
 

@@ -174,3 +174,39 @@ def test_input_file_parameters_are_checked_before_the_run(tmp_path, monkeypatch)
 def test_relative_input_paths_resolve_against_the_given_directory(tmp_path):
     resolved = P.resolve_relative_paths("personal_budgets", {"pilot_data_path": "x.csv", "seed": 1}, tmp_path)
     assert resolved == {"pilot_data_path": str(tmp_path / "x.csv"), "seed": 1}
+
+
+def _domain_params_modules() -> list[str]:
+    """Every ``analysis.<domain>.params`` module (found on disk, so a new domain is covered too)."""
+    import pkgutil
+
+    import analysis
+
+    return sorted(f"analysis.{m.name}.params" for m in pkgutil.iter_modules(analysis.__path__)
+                  if m.ispkg and m.name != "report"
+                  and pkgutil.importlib.util.find_spec(f"analysis.{m.name}.params") is not None)
+
+
+def test_every_domain_has_a_params_module_to_check():
+    assert {"analysis.budgets.params", "analysis.costs.params", "analysis.mutuals.params",
+            "analysis.vfm.params"} <= set(_domain_params_modules())
+
+
+@pytest.mark.parametrize("module", _domain_params_modules())
+def test_domain_parameters_do_not_import_the_report_package(module):
+    """The registry in analysis.report.params imports the domain parameter modules; if they imported
+    analysis.report back, that would be an import circle. They build on analysis.parameters instead."""
+    import subprocess
+    import sys
+
+    code = (f"import sys, {module}; "
+            "print(sorted(m for m in sys.modules if m == 'analysis.report' or m.startswith('analysis.report.')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]", f"{module} imports {proc.stdout.strip()}"
+
+
+def test_report_params_re_exports_the_base_model():
+    from analysis.parameters import NotebookParameters
+
+    assert P.NotebookParameters is NotebookParameters

@@ -123,6 +123,24 @@ def test_redactor_hides_input_files_and_machine_folders_but_not_lookalikes():
     assert hostile.value({"k": ["/d/<img src=x>/p.csv"]}) == {"k": ["p.csv"]}
 
 
+def test_redactor_hides_a_path_at_the_end_of_a_sentence_but_not_a_longer_file_name():
+    """A path followed by a full stop ("... is missing from ANALYSIS_DATA_MIRROR=/srv/mirror.") was
+    left whole, so the more general /srv matched instead and the rest leaked."""
+    r = redact.Redactor([("/srv/mirror", "[mirror]"), ("/srv", "[srv]")])
+    assert r.text("missing from ANALYSIS_DATA_MIRROR=/srv/mirror. The mirror must hold x.") == (
+        "missing from ANALYSIS_DATA_MIRROR=[mirror]. The mirror must hold x.")
+    assert r.text("/srv/mirror.csv and /srv/mirror.d/x and /srv/mirror") == "[srv]/mirror.csv and [srv]/mirror.d/x and [mirror]"
+
+
+def test_redactor_skips_embedded_images_but_redacts_around_them():
+    import base64
+
+    r = redact.Redactor([("/srv/app", "[project]")])
+    image = base64.b64encode(bytes(range(256)) * 4).decode()  # contains "/" and letters, no path
+    text = f'<img src="data:image/png;base64,{image}"> /srv/app/x.py {image}/srv/app /srv/app'
+    assert r.text(text) == f'<img src="data:image/png;base64,{image}"> [project]/x.py {image}/srv/app [project]'
+
+
 def test_atomic_writes_use_the_umask_not_0600(tmp_path):
     previous = os.umask(0o022)
     try:
@@ -250,13 +268,13 @@ def test_unreachable_dask_scheduler_fails_fast_and_clearly():
     import socket
 
     from analysis.errors import OutputError
-    from analysis.report import warm
+    from analysis.report import cluster
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(OutputError, match="Cannot reach the dask scheduler"):
-        warm.check_scheduler_reachable(f"tcp://127.0.0.1:{port}", timeout=5)
+        cluster.check_scheduler_reachable(f"tcp://127.0.0.1:{port}", timeout=5)
 
 
 def test_scheduling_docs_list_every_exit_code_as_the_code_defines_them():

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from analysis.data.ascof import CONCEPTS
-from analysis.report.params import NotebookParameters
+from analysis.parameters import NotebookParameters
 
 Concept = Literal[tuple(c.key for c in CONCEPTS)]  # type: ignore[valid-type]
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from analysis.costs.comparisons import SERIES
-from analysis.report.params import NotebookParameters
+from analysis.parameters import NotebookParameters
 
 SeriesKey = Literal[tuple(SERIES)]  # type: ignore[valid-type]
 PSS_YEARS = ("2008-09", "2009-10", "2010-11", "2011-12", "2012-13", "2013-14")

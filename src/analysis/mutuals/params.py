@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from analysis.data.staff_survey import ITEMS
-from analysis.report.params import NotebookParameters
+from analysis.parameters import NotebookParameters
 
 ItemKey = Literal[tuple(i.key for i in ITEMS)]  # type: ignore[valid-type]
 Years = Annotated[list[Annotated[int, Field(ge=2010, le=2030)]], Field(min_length=2, max_length=2)]

@@ -112,10 +112,37 @@ def _templates() -> tuple[jinja2.Environment, str]:
     return env, css
 
 
+class _ReportExporter(HTMLExporter):
+    """nbconvert's HTML exporter without the work a report throws away.
+
+    ``HTMLExporter.from_notebook_node`` ends by parsing its whole output with BeautifulSoup to add
+    ``tabindex`` to code and output areas (code is hidden here, and the sanitiser drops
+    ``tabindex``) and a stock alt text to images without one (``report.figure`` always gives one;
+    the sanitiser adds :data:`sanitize.MISSING_ALT` otherwise); on a report with embedded charts
+    that round trip costs about as much as the rest of the export. ``optimistic_validation``
+    skips re-validating the notebook after each of its preprocessors (it was validated once,
+    when it was read).
+    """
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        self.register_filter("highlight_code",
+                             self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        resources = self._init_resources(resources)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+
 @functools.lru_cache(maxsize=1)
 def _exporter() -> HTMLExporter:
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = _ReportExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                               exclude_output_prompt=True, optimistic_validation=True)
     tag_remover = TagRemovePreprocessor(remove_cell_tags=REMOVE_TAGS, enabled=True)
     exporter.register_preprocessor(tag_remover, enabled=True)
     return exporter
@@ -244,20 +271,75 @@ def notebook_to_html(nb: nbformat.NotebookNode, provenance: dict[str, Any], fall
     return render_report(nb, provenance, fallback_title, subject).html
 
 
+IMAGE_OMITTED_NOTE = ("[image not stored in the notebook: it is in the HTML report beside it; "
+                      "run with --keep-notebook-images to keep images here too]")
+
+
+def strip_images(nb: nbformat.NotebookNode) -> int:
+    """Remove embedded images from ``nb``'s outputs (in place); return how many were removed.
+
+    The published artefact is the HTML, which embeds every chart; the executed notebook beside it
+    keeps its code, text, tables and the charts' data (the CSV payloads), and says where each image
+    is, so a report's images are not stored twice. The plain-text form of each figure (its alt
+    text) stays, with a note.
+    """
+    removed = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if not data:
+                continue
+            images = [k for k in data if k.startswith("image/")]
+            if not images:
+                continue
+            for key in images:
+                del data[key]
+                output.get("metadata", {}).pop(key, None)
+            plain = str(data.get("text/plain", "")).rstrip()
+            data["text/plain"] = f"{plain}\n{IMAGE_OMITTED_NOTE}" if plain else IMAGE_OMITTED_NOTE
+            removed += len(images)
+    return removed
+
+
+def report_files(stem: str, nb: nbformat.NotebookNode, provenance: dict[str, Any], fallback_title: str,
+                 subject: str | None = None, redact: Callable[[str], str] | None = None,
+                 ) -> tuple[list[tuple[str, bytes]], str, list[dict[str, Any]]]:
+    """Render ``<stem>.html`` and its CSVs in memory, ready to be written into a run folder.
+
+    Returns ``(files, html_name, data_files)``: ``files`` are (path relative to the run folder,
+    content) in the order they must be written (the CSVs first, so the page never links a missing
+    file); ``data_files`` are their run.json entries. ``redact`` removes this machine's paths from
+    the page and the CSVs. Rendering in memory lets a remote worker send a report back to the
+    machine that publishes it.
+    """
+    redact = redact or (lambda text: text)
+    rendered = render_report(nb, provenance, fallback_title, subject, stem)
+    files = [(data_file.path, redact(data_file.content.decode("utf-8-sig")).encode("utf-8-sig"))
+             for data_file in rendered.data_files]
+    html_name = f"{stem}.html"
+    files.append((html_name, redact(rendered.html).encode("utf-8")))
+    return files, html_name, [f.manifest() for f in rendered.data_files]
+
+
+def write_files(out_dir: Path, files: list[tuple[str, bytes]]) -> None:
+    """Write rendered files into ``out_dir`` in order, each atomically; ``out_dir`` must exist (a
+    run that was stopped removes its staging folder, and a late report must not recreate it)."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise FileNotFoundError(f"staging folder {out_dir} is gone; the run was stopped")
+    for name, content in files:
+        target = out_dir / name
+        atomic.write_bytes(target, content, make_parents=target.parent != out_dir)
+
+
 def write_report(out_dir: Path, stem: str, nb: nbformat.NotebookNode, provenance: dict[str, Any],
                  fallback_title: str, subject: str | None = None,
                  redact: Callable[[str], str] | None = None) -> tuple[str, list[dict[str, Any]]]:
-    """Write ``<stem>.html`` and its CSVs into ``out_dir`` (each atomically; the CSVs first, so the
-    page never links a missing file). ``redact`` removes this machine's paths from the page and the
-    CSVs. Returns the HTML's name and the data files' run.json entries."""
-    redact = redact or (lambda text: text)
-    rendered = render_report(nb, provenance, fallback_title, subject, stem)
-    for data_file in rendered.data_files:
-        content = redact(data_file.content.decode("utf-8-sig")).encode("utf-8-sig")
-        atomic.write_bytes(Path(out_dir) / data_file.path, content)
-    html_name = f"{stem}.html"
-    atomic.write_text(Path(out_dir) / html_name, redact(rendered.html))
-    return html_name, [f.manifest() for f in rendered.data_files]
+    """Write ``<stem>.html`` and its CSVs into ``out_dir`` (see :func:`report_files`). Returns the
+    HTML's name and the data files' run.json entries."""
+    files, html_name, data_files = report_files(stem, nb, provenance, fallback_title, subject, redact)
+    write_files(out_dir, files)
+    return html_name, data_files
 
 
 def verdict_counts(verdicts: list[dict[str, Any]]) -> list[tuple[str, int]]:

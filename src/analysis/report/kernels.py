@@ -9,6 +9,8 @@ Imported only when notebooks are executed (it imports jupyter_client).
 * **Memory limit.** The kernel is started through :mod:`analysis.kernel_launcher`, which
   sets ``RLIMIT_AS`` to ``ANALYSIS_KERNEL_MEMORY_MB`` before becoming the kernel: a report that
   needs more gets a ``MemoryError`` (or its kernel dies) instead of exhausting the machine.
+* **No history.** IPython's command history (an SQLite file in the home folder, shared by every
+  kernel of the user) is off: reports do not need it, and parallel kernels would contend for it.
 * **Accounting.** Every kernel this process starts is registered until it is shut down, so an
   interrupted run can kill whatever is left (:func:`kill_all`).
 """
@@ -56,6 +58,9 @@ class LocalKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
 
     def format_kernel_cmd(self, extra_arguments=None):
+        # No IPython history: a headless report has no use for it, and every kernel would otherwise
+        # write to one SQLite file in the home folder (locked by parallel kernels, slow on NFS).
+        extra_arguments = [*(extra_arguments or []), "--HistoryManager.enabled=False"]
         cmd = super().format_kernel_cmd(extra_arguments)
         if os.name != "posix":
             return cmd
@@ -126,6 +131,21 @@ def kill_all() -> None:
             os.waitpid(pid, os.WNOHANG)
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def kill_pid(pid: int | None) -> None:
+    """SIGKILL one kernel this process started (whose manager cannot be used any more, e.g. its
+    thread ended) and remove its socket folder."""
+    if not pid:
+        return
+    with _LIVE_LOCK:
+        folder = _LIVE.pop(pid, None)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _pid_alive(pid: int) -> bool:

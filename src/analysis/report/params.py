@@ -1,16 +1,17 @@
-"""Typed notebook parameters, validated before papermill runs and again inside the notebook.
+"""The notebook registry and parameter validation, before papermill runs and again inside the notebook.
 
-papermill only *warns* about an unknown parameter and then runs with defaults,
-and it turns tuples, dates and objects into strings. So every notebook has a
-parameter model here (JSON-safe fields only); :func:`validate_parameters`
-rejects unknown names, wrong types and out-of-range values with a message that
-names the notebook, the parameter and what is allowed.
+Each notebook has a parameter model (a :class:`analysis.parameters.NotebookParameters`, defined
+beside its domain: ``analysis.<domain>.params``); :func:`validate_parameters` rejects unknown
+names, wrong types and out-of-range values with a message that names the notebook, the parameter
+and what is allowed. Parameter files, ``-p`` values and manifest cells are read as strict YAML.
+
+The base model lives in :mod:`analysis.parameters` (re-exported here) so that the domain
+parameter modules, which this registry imports, never import ``analysis.report``.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
 import importlib
 import os
 from collections.abc import Mapping
@@ -19,122 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import ValidationError
 
 from analysis import config, limits
 from analysis.errors import ParameterError
+from analysis.parameters import (PATH_SUFFIX, NotebookParameters, _cut, _short, check_input_file,  # noqa: F401
+                                 path_fields)
 
-PATH_SUFFIX = "_path"  # a text parameter whose name ends so names an input file, checked before the run
-
-
-class NotebookParameters(BaseModel):
-    """Base for every notebook's parameters: unknown names are errors; values are JSON-safe.
-
-    Beyond each field's type and range: numbers must be finite (no NaN or infinity, also inside
-    lists), ``true``/``false`` is not accepted as a number, and every ``*_path`` parameter must
-    name a readable file within the input limits (``analysis.limits``).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_booleans_as_numbers(cls, values: Any) -> Any:
-        if isinstance(values, Mapping):
-            props = _schema_properties(cls)
-            for name, value in values.items():
-                if name in props and _bool_where_number(value, props[name]):
-                    raise ValueError(f"{name}: true/false is not a number (got {_short(value)})")
-        return values
-
-    @model_validator(mode="after")
-    def _input_files_exist(self) -> NotebookParameters:
-        for name in path_fields(type(self)):
-            value = getattr(self, name)
-            if value:
-                check_input_file(name, value)
-        return self
-
-    def as_papermill(self) -> dict[str, Any]:
-        """Plain JSON-safe values for papermill to inject (no tuples, dates or objects)."""
-        return self.model_dump(mode="json")
-
-    @classmethod
-    def allowed(cls) -> dict[str, str]:
-        """Name -> 'type (constraints); default ...' for error messages and `analysis params`."""
-        out = {}
-        props = cls.model_json_schema().get("properties", {})
-        for name, field in cls.model_fields.items():
-            prop = props.get(name, {})
-            branches = prop.get("anyOf", [prop])
-            kinds, bounds = [], []
-            for branch in branches:
-                kinds.append(_describe_type(branch))
-                bounds += _describe_bounds(branch)
-            text = " or ".join(dict.fromkeys(kinds))
-            if bounds:
-                text += f" ({', '.join(bounds)})"
-            text += "; required" if field.is_required() else f"; default {field.default!r}"
-            out[name] = text + (f". {field.description}" if field.description else "")
-        return out
-
-
-@functools.lru_cache(maxsize=64)
-def _schema_properties(model: type[BaseModel]) -> dict[str, Any]:
-    return model.model_json_schema().get("properties", {})
-
-
-def _bool_where_number(value: Any, prop: dict) -> bool:
-    """True if ``value`` holds a bool where the schema ``prop`` expects a number (pydantic would take it)."""
-    branches = prop.get("anyOf", [prop])
-    if isinstance(value, bool):
-        kinds = {b.get("type") for b in branches}
-        return "boolean" not in kinds and bool(kinds & {"integer", "number"})
-    if isinstance(value, list):
-        items = [b.get("items", {}) for b in branches if b.get("type") == "array"]
-        return any(_bool_where_number(v, item) for item in items for v in value)
-    return False
-
-
-def _cut(text: str, limit: int = 120) -> str:
-    """``text`` cut to ``limit`` characters, so a huge rejected value is not echoed whole."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
-
-
-def _short(value: Any, limit: int = 120) -> str:
-    return _cut(repr(value), limit)
-
-
-def path_fields(model: type[NotebookParameters]) -> list[str]:
-    return [name for name in model.model_fields if name.endswith(PATH_SUFFIX)]
-
-
-def check_input_file(name: str, value: str) -> None:
-    """Raise ValueError unless ``value`` is a readable regular file within the input limits."""
-    path = Path(value).expanduser()
-    where = "" if path.is_absolute() else f" (relative paths are resolved against {Path.cwd()})"
-    if not path.exists():
-        raise ValueError(f"{name}: file not found: {value}{where}")
-    if not path.is_file():
-        raise ValueError(f"{name}: {value} is not a file{where}")
-    if not os.access(path, os.R_OK):
-        raise ValueError(f"{name}: {value} is not readable by this user")
-    size = path.stat().st_size
-    max_mb = limits.MAX_INPUT_MB.value()
-    if size > max_mb * 1_000_000:
-        raise ValueError(f"{name}: {value} is {size / 1e6:,.1f} MB, above the input limit of {max_mb} MB; "
-                         + limits.MAX_INPUT_MB.how_to_raise())
-    max_rows = limits.MAX_INPUT_ROWS.value()
-    lines = 0
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                lines += block.count(b"\n")
-                if lines > max_rows + 1:  # + the header line
-                    raise ValueError(f"{name}: {value} has more than {max_rows:,} rows, the input limit; "
-                                     + limits.MAX_INPUT_ROWS.how_to_raise())
-    except OSError as exc:
-        raise ValueError(f"{name}: {value} cannot be read: {exc.strerror}") from None
+__all__ = ["PATH_SUFFIX", "NotebookParameters", "NotebookSpec", "check_input_file", "default_notebooks",
+           "field_defaults", "get_spec", "load_yaml", "notebooks", "parameters_from_namespace", "parse_cli_pairs",
+           "path_fields", "read_params_file", "required_fields", "resolve_relative_paths", "validate_parameters"]
 
 
 def resolve_relative_paths(notebook: str, values: Mapping[str, Any], base: Path | None = None) -> dict[str, Any]:
@@ -147,30 +42,6 @@ def resolve_relative_paths(notebook: str, values: Mapping[str, Any], base: Path 
         value = out.get(name)
         if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
             out[name] = str((base / Path(value).expanduser()).resolve())
-    return out
-
-
-def _describe_type(prop: dict) -> str:
-    if "enum" in prop:
-        return "one of " + ", ".join(map(repr, prop["enum"]))
-    kind = prop.get("type", "value")
-    if kind == "null":
-        return "None"
-    if kind == "array":
-        item = prop.get("items", {})
-        size = ""
-        if prop.get("minItems") == prop.get("maxItems") and "minItems" in prop:
-            size = f"{prop['minItems']} "
-        return f"list of {size}{_describe_type(item)}" + "".join(f" [{b}]" for b in _describe_bounds(item))
-    return {"number": "number", "integer": "whole number", "string": "text", "boolean": "true/false"}.get(kind, kind)
-
-
-def _describe_bounds(prop: dict) -> list[str]:
-    out = []
-    for key, sym in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<"),
-                     ("pattern", "matching")):
-        if key in prop:
-            out.append(f"{sym} {prop[key]}")
     return out
 
 

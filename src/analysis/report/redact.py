@@ -24,6 +24,14 @@ from typing import Any
 from analysis import config
 
 
+_BASE64_RUN_MIN = 256
+_BASE64_RUN = re.compile(f"[A-Za-z0-9+/=]{{{_BASE64_RUN_MIN},}}")
+# A path ends where no name character follows; a full stop ends it too unless a name goes on after
+# it (``/srv/data.`` ends a sentence, ``/srv/data.csv`` is another file).
+_WHOLE_PATH_END = r"(?![\w-]|\.[\w-])"
+_PATH_CONTINUES = re.compile(_WHOLE_PATH_END.replace("(?!", "(?:", 1))
+
+
 def _variants(path: str) -> set[str]:
     """The path as given and resolved (symlinks), without a trailing slash, and as it appears once
     escaped for HTML text, HTML attributes and JSON strings; never the root itself."""
@@ -53,9 +61,9 @@ class Redactor:
                 pairs.setdefault(variant, placeholder)
         self.pairs = sorted(pairs.items(), key=lambda kv: -len(kv[0]))
         alternatives = "|".join(f"({re.escape(p)})" for p, _ in self.pairs)
-        self._pattern = re.compile(f"(?<![\\w+/.-])(?:{alternatives})(?![\\w.-])") if self.pairs else None
+        self._pattern = re.compile(f"(?<![\\w+/.-])(?:{alternatives}){_WHOLE_PATH_END}") if self.pairs else None
         # Coloured tracebacks: an ANSI colour code (raw, or escaped in JSON) right before the path.
-        self._after_colour = (re.compile(f"((?:\\x1b|\\\\u001b)\\[[0-9;]*m)(?:{alternatives})(?![\\w.-])")
+        self._after_colour = (re.compile(f"((?:\\x1b|\\\\u001b)\\[[0-9;]*m)(?:{alternatives}){_WHOLE_PATH_END}")
                               if self.pairs else None)
 
     def _placeholder(self, match: re.Match, first_group: int) -> str:
@@ -65,8 +73,28 @@ class Redactor:
     def text(self, text: str) -> str:
         if not self._pattern or not isinstance(text, str):
             return text
-        text = self._pattern.sub(lambda m: self._placeholder(m, 1), text)
-        return self._after_colour.sub(lambda m: m.group(1) + self._placeholder(m, 2), text)
+        text = self._sub(self._pattern, text, lambda m: self._placeholder(m, 1))
+        return self._sub(self._after_colour, text, lambda m: m.group(1) + self._placeholder(m, 2))
+
+    @staticmethod
+    def _sub(pattern: re.Pattern, text: str, replace) -> str:
+        """``pattern.sub(replace, text)``, but without scanning long base64 runs (embedded images):
+        they cannot hold a path (a path cannot start inside one, see the class docstring), and
+        trying every alternative at each of their characters is most of the cost on a report."""
+        if len(text) < _BASE64_RUN_MIN:
+            return pattern.sub(replace, text)
+        out: list[str] = []
+        position = 0
+        for start, end in [*((m.start(), m.end()) for m in _BASE64_RUN.finditer(text)), (len(text), len(text))]:
+            for match in pattern.finditer(text, position, start):
+                if match.end() == start and start < len(text) and _PATH_CONTINUES.match(text, start):
+                    continue  # the path runs on into the next characters: not a whole path
+                out.append(text[position:match.start()])
+                out.append(replace(match))
+                position = match.end()
+            out.append(text[position:end])
+            position = end
+        return "".join(out)
 
     def value(self, value: Any) -> Any:
         """``value`` with every string inside it (dict keys and values, list items) redacted."""

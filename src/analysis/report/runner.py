@@ -327,7 +327,7 @@ def _check_data(planned: list[PlannedReport]) -> None:
 
 def run(planned: list[PlannedReport], *, out_root: Path | None = None, executor: str = "serial",
         workers: int | None = None, scheduler: str | None = None, progress: bool = True,
-        run_config: dict[str, Any] | None = None) -> dict[str, Any]:
+        run_config: dict[str, Any] | None = None, keep_notebook_images: bool = False) -> dict[str, Any]:
     """Render ``planned`` reports and publish the run. Returns the run summary (run.json).
 
     Raises OutputError when the reports folder cannot be written (nothing is published),
@@ -356,7 +356,7 @@ def run(planned: list[PlannedReport], *, out_root: Path | None = None, executor:
                               "Choose another with --out or ANALYSIS_REPORTS_DIR.") from None
         try:
             return _run_in_staging(planned, out_root, run_id, staging, executor, workers, scheduler,
-                                   progress, run_config or {}, executors)
+                                   progress, run_config or {}, executors, keep_notebook_images)
         except BaseException:
             kernels.kill_all()  # a serial kernel interrupted mid-cell
             shutil.rmtree(staging, ignore_errors=True)
@@ -367,15 +367,86 @@ def run(planned: list[PlannedReport], *, out_root: Path | None = None, executor:
             os.close(lock_fd)
 
 
+RUN_LOG = "run.log"
+OUTCOME_LOGGER = "analysis.report.outcome"  # one line per report, to run.log only (not the console)
+
+
+class _RedactingFormatter(logging.Formatter):
+    def __init__(self, redactor: redact.Redactor):
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redactor.text(super().format(record))
+
+
+class RunLog:
+    """The run's log file, ``run.log`` inside the staging folder (published with the run).
+
+    While open it receives the suite's INFO messages and warnings and, from :attr:`outcome`, one
+    line per report (those go to the file only, not the console). Every line is redacted like the
+    rest of the run. :meth:`close` may be called more than once.
+    """
+
+    def __init__(self, path: Path, redactor: redact.Redactor):
+        self.handler: logging.Handler | None = logging.FileHandler(path, encoding="utf-8")
+        self.handler.setLevel(logging.INFO)
+        self.handler.setFormatter(_RedactingFormatter(redactor))
+        self.package = logging.getLogger("analysis")
+        self.outcome = logging.getLogger(OUTCOME_LOGGER)
+        self.outcome.propagate = False
+        self.outcome.setLevel(logging.INFO)
+        self.previous_level = self.package.level
+        if self.package.getEffectiveLevel() > logging.INFO:
+            self.package.setLevel(logging.INFO)
+        self.package.addHandler(self.handler)
+        self.outcome.addHandler(self.handler)
+
+    def close(self) -> None:
+        if self.handler is None:
+            return
+        self.package.removeHandler(self.handler)
+        self.outcome.removeHandler(self.handler)
+        self.package.setLevel(self.previous_level)
+        self.handler.close()
+        self.handler = None
+
+
+def _log_outcome(outcome: logging.Logger, result: JobResult) -> None:
+    where = f" on {result.worker}" if result.worker else ""
+    if result.status == "ok":
+        outcome.info("report %s: ok in %.1f s%s (%d headline numbers)", result.slug, result.seconds, where,
+                     len(result.headlines))
+    else:
+        error = result.error or {}
+        first_line = (str(error.get("evalue") or "").splitlines() or [""])[0]
+        outcome.error("report %s: FAILED in %.1f s%s: cell %s: %s: %s", result.slug, result.seconds, where,
+                      error.get("cell_index"), error.get("ename"), first_line)
+
+
 def _run_in_staging(planned, out_root, run_id, staging, executor, workers, scheduler, progress, run_config,
-                    executors) -> dict[str, Any]:
+                    executors, keep_notebook_images=False) -> dict[str, Any]:
+    redactor = redact.for_run((p.parameters for p in planned), out_root)
+    try:
+        run_log = RunLog(staging / RUN_LOG, redactor)
+    except OSError as exc:
+        raise OutputError(f"Cannot write to the reports folder {out_root}: {exc.strerror or exc}. "
+                          "Choose another with --out or ANALYSIS_REPORTS_DIR.") from None
+    try:
+        return _render_and_publish(planned, out_root, run_id, staging, executor, workers, scheduler, progress,
+                                   run_config, executors, keep_notebook_images, redactor, run_log)
+    finally:
+        run_log.close()
+
+
+def _render_and_publish(planned, out_root, run_id, staging, executor, workers, scheduler, progress, run_config,
+                        executors, keep_notebook_images, redactor, run_log) -> dict[str, Any]:
     root = config.project_root()
     env = environment.environment(root)
     started_at = now_iso()
     t0 = time.perf_counter()
-    redactor = redact.for_run((p.parameters for p in planned), out_root)
     run_config = {**run_config, "executor": executor, "workers": workers, "scheduler": scheduler,
-                  "reports": [p.slug for p in planned],
+                  "keep_notebook_images": keep_notebook_images, "reports": [p.slug for p in planned],
                   "data_source": "local mirror (ANALYSIS_DATA_MIRROR)" if config.data_mirror() else "pinned URLs"}
     for key in ("params_file", "batch"):  # shared with the reports: file names, not this machine's paths
         if run_config.get(key):
@@ -387,11 +458,14 @@ def _run_in_staging(planned, out_root, run_id, staging, executor, workers, sched
     context = {"run_id": run_id, "started_at": started_at, "environment": env}
     jobs = [Job(notebook=p.notebook, title=get_spec(p.notebook).title, source=str(get_spec(p.notebook).path),
                 parameters=p.parameters, overrides=p.overrides, slug=p.slug, out_dir=str(staging),
-                cwd=str(get_spec(p.notebook).path.parent), context=context, redactions=redactor.as_pairs())
+                cwd=str(get_spec(p.notebook).path.parent), context=context, redactions=redactor.as_pairs(),
+                keep_notebook_images=keep_notebook_images)
             for p in planned]
+    where: dict[str, Any] = {}
     try:
         results = executors.execute(jobs, executor=executor, workers=workers, scheduler=scheduler,
-                                    progress=progress)
+                                    progress=progress, info=where,
+                                    on_result=lambda result: _log_outcome(run_log.outcome, result))
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
             raise
@@ -403,8 +477,16 @@ def _run_in_staging(planned, out_root, run_id, staging, executor, workers, sched
             raise OSError(errno.ENOSPC, "No space left on device while writing reports")
         ok = sum(r.status == "ok" for r in results)
         status = "ok" if ok == len(results) else "failed"
+        if where:
+            run_config = {**run_config, "cluster": where}
         summary = _summarise(run_id, started_at, time.perf_counter() - t0, results, env, run_config, status)
         summary["latest"] = ok > 0  # a run in which every report failed does not replace `latest`
+        summary["log"] = RUN_LOG
+        if where:
+            log.info("Cluster: %s", json.dumps(where))
+        log.info("Run %s finished in %.1f s: %d ok, %d failed; %s", run_id, summary["seconds"], ok, len(results) - ok,
+                 "publishing it as `latest`" if summary["latest"] else "every report failed: kept, `latest` unchanged")
+        run_log.close()  # the log is complete before the run is published
         summary = redactor.value(json.loads(atomic.dumps_json(summary)))
         atomic.write_json(staging / "run.json", summary, make_parents=False)
         atomic.write_text(staging / "index.html", render_index(json.loads(json.dumps(summary))), make_parents=False)

@@ -9,19 +9,20 @@ kernel. Before every report a hidden first cell restores a clean state:
 * numpy's and Python's global random generators are reseeded from the OS, as in
   a fresh process; warnings filters and pandas options are restored to their
   warm-up values; the working directory is set for the report;
-* the provenance recorder is cleared.
+* the provenance recorder is cleared;
+* garbage is collected and what survives is frozen out of the collector's reach
+  (:func:`freeze_heap`), so the next report's collections do not walk the libraries' heap.
 
 Modules stay imported and loaded tables stay in the library's in-memory cache
 (``analysis.data.tables``), which returns copies, so a report cannot alter
 another's data. ``tests/e2e/test_executors.py`` checks that nothing leaks.
 
 The same warm kernels run in a local process pool (``processes``, see ``WorkerPool``) or on
-dask.distributed workers (``dask``; a LocalCluster by default).
+dask.distributed workers, one per worker thread (``dask``, see ``analysis.report.cluster``).
 """
 
 from __future__ import annotations
 
-import atexit
 import copy
 import logging
 import os
@@ -37,7 +38,7 @@ from nbformat.v4 import new_code_cell
 from tqdm.auto import tqdm
 
 from analysis.errors import OutputError, ParameterError
-from analysis.report.execution import ExecutionFailed, Job, JobResult, render_job
+from analysis.report.execution import ExecutionFailed, Job, JobResult, Results, render_job
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,10 @@ import analysis, analysis.data, analysis.report, analysis.plots
 import analysis.mutuals.analysis, analysis.vfm.analysis, analysis.budgets.analysis
 from analysis.report import warm as _warm
 _warm.snapshot_kernel_state()
+print(_warm.FINGERPRINT_MARK, __import__("analysis.report.environment", fromlist=["x"]).process_fingerprint())
 del _warm
 get_ipython().reset(new_session=False)
+__import__("analysis.report.warm", fromlist=["warm"]).freeze_heap()
 """
 
 RESET_TEMPLATE = """get_ipython().reset(new_session=False)
@@ -59,6 +62,7 @@ _warm.restore_kernel_state({cwd!r})
 del _warm
 """
 
+FINGERPRINT_MARK = "analysis-source-fingerprint:"
 _KERNEL_STATE: dict[str, Any] = {}
 
 
@@ -91,6 +95,22 @@ def restore_kernel_state(cwd: str) -> None:
         pd.reset_option("all")
     provenance.reset()
     os.chdir(cwd)
+    freeze_heap()
+
+
+def freeze_heap() -> None:
+    """Collect garbage, then move every surviving object out of the collector's reach (``gc.freeze``).
+
+    The warm kernel's heap is mostly the imported libraries (some 400,000 objects); a full
+    collection walks all of them, and IPython's namespace reset runs one before every report
+    (0.2-0.3 s). Frozen objects are still freed by reference counting; only cyclic garbage among
+    them would be kept, and what is frozen here is what stays alive between reports anyway
+    (modules, caches), after the previous report's objects and figures were released and collected.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 class WarmKernel:
@@ -103,6 +123,7 @@ class WarmKernel:
         self.km = None
         self.kc = None
         self.reports = 0
+        self.fingerprint: str | None = None  # of the package source the kernel imported at warm-up
         self._start_with_retry()
 
     @property
@@ -120,6 +141,9 @@ class WarmKernel:
         self.kc = None
         warm = nbformat.v4.new_notebook(cells=[new_code_cell(WARMUP_CODE)])
         self._execute(warm)
+        printed = "".join(o.get("text", "") for o in warm.cells[0].outputs if o.get("output_type") == "stream")
+        self.fingerprint = next((line.split()[-1] for line in printed.splitlines()
+                                 if line.startswith(FINGERPRINT_MARK)), None)
 
     def _start_with_retry(self) -> None:
         for attempt in (1, 2):
@@ -320,10 +344,10 @@ class WorkerPool:
         self.size = workers
         self.workers: list[_Worker] = []
 
-    def run(self, jobs: Sequence[Job], progress: bool = True) -> list[JobResult]:
+    def run(self, jobs: Sequence[Job], progress: bool = True, on_result=None) -> list[JobResult]:
         from multiprocessing.connection import wait
 
-        results: dict[int, JobResult] = {}
+        results = Results(on_result)
         pending = list(range(len(jobs)))[::-1]  # pop() from the end = in order
         start_failures: list[dict[str, str]] = []  # since a kernel last became ready
         self.workers = [_Worker(self.ctx) for _ in range(self.size)]
@@ -436,93 +460,6 @@ class WorkerPool:
         self.workers = []
 
 
-def run_processes(jobs: Sequence[Job], workers: int, progress: bool = True) -> list[JobResult]:
+def run_processes(jobs: Sequence[Job], workers: int, progress: bool = True, on_result=None) -> list[JobResult]:
     workers = max(1, min(workers, len(jobs)))
-    return WorkerPool(workers).run(jobs, progress)
-
-
-# --- dask ------------------------------------------------------------------------------------
-
-def _dask_render(job: Job) -> JobResult:
-    """Runs on a dask worker: one warm kernel per worker process, created on first use."""
-    from distributed import get_worker
-
-    worker = get_worker()
-    kernel = getattr(worker, "_analysis_warm_kernel", None)
-    if kernel is None:
-        kernel = WarmKernel()
-        worker._analysis_warm_kernel = kernel
-        atexit.register(kernel.shutdown)
-    return render_job(job, kernel, worker=f"dask-{worker.address}")
-
-
-class _KernelTeardown:
-    """dask WorkerPlugin that shuts the warm kernel down when the worker closes."""
-
-    name = "analysis-warm-kernel"
-
-    def setup(self, worker):
-        self.worker = worker
-
-    def teardown(self, worker):
-        kernel = getattr(worker, "_analysis_warm_kernel", None)
-        if kernel is not None:
-            kernel.shutdown()
-
-
-SCHEDULER_CONNECT_TIMEOUT = 10  # seconds
-
-
-def check_scheduler_reachable(address: str, timeout: float = 5.0) -> None:
-    """Fail fast, with a clear message, when a ``tcp://host:port`` scheduler does not answer."""
-    import socket
-    from urllib.parse import urlparse
-
-    parsed = urlparse(address if "://" in address else f"tcp://{address}")
-    if parsed.scheme not in ("tcp", "tls") or not parsed.hostname or not parsed.port:
-        raise ParameterError(f"--scheduler {address!r} should look like tcp://host:8786")
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout):
-            pass
-    except OSError as exc:
-        raise OutputError(f"Cannot reach the dask scheduler at {address}: {exc.strerror or exc}. Check the "
-                          "address and that the scheduler is running, or drop --scheduler to use a local "
-                          "cluster.") from None
-
-
-def run_dask(jobs: Sequence[Job], workers: int, scheduler: str | None, progress: bool = True) -> list[JobResult]:
-    from distributed import Client, LocalCluster, as_completed as dask_completed
-    from distributed.diagnostics.plugin import WorkerPlugin
-
-    plugin = type("AnalysisKernelTeardown", (_KernelTeardown, WorkerPlugin), {})()
-    cluster = None
-    if scheduler:
-        check_scheduler_reachable(scheduler)
-        try:
-            client = Client(scheduler, timeout=SCHEDULER_CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as exc:
-            raise OutputError(f"Cannot connect to the dask scheduler at {scheduler}: {exc}. Check the address "
-                              "and that the scheduler is running, or drop --scheduler to use a local cluster.") from None
-    else:
-        cluster = LocalCluster(n_workers=max(1, min(workers, len(jobs))), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    try:
-        client.register_plugin(plugin)
-        futures = client.map(_dask_render, list(jobs), pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
-        results: dict[int, JobResult] = {}
-        bar = tqdm(total=len(jobs), desc="reports (dask)", unit="report", disable=not progress)
-        for future in dask_completed(futures):
-            i = index[future.key]
-            try:
-                results[i] = future.result()
-            except Exception as exc:
-                results[i] = _failed(jobs[i], exc, 0.0)
-            bar.update(1)
-        bar.close()
-        return [results[i] for i in range(len(jobs))]
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    return WorkerPool(workers).run(jobs, progress, on_result)

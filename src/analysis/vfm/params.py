@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from analysis.report.params import NotebookParameters
+from analysis.parameters import NotebookParameters
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Range = Annotated[list[Annotated[float, Field(ge=0.0)]], Field(min_length=2, max_length=2)]
