@@ -83,8 +83,13 @@ def test_notebook_parameter_cell_matches_the_model(name):
     assert "parameters" in cell.metadata.get("tags", []), "first code cell must be tagged 'parameters'"
     values = {}
     for node in ast.parse(cell.source).body:
-        assert isinstance(node, ast.Assign) and len(node.targets) == 1, "only plain assignments"
-        values[node.targets[0].id] = ast.literal_eval(node.value)
+        if isinstance(node, ast.ImportFrom):  # the annotations' Optional, nothing else
+            assert node.module == "typing" and [a.name for a in node.names] == ["Optional"], ast.unparse(node)
+            continue
+        assert isinstance(node, (ast.Assign, ast.AnnAssign)), f"only assignments of literals: {ast.unparse(node)}"
+        target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+        assert isinstance(target, ast.Name) and (isinstance(node, ast.AnnAssign) or len(node.targets) == 1)
+        values[target.id] = ast.literal_eval(node.value)
     defaults = P.field_defaults(spec.parameters)
     # A required parameter (council_profile's council_code) has no default: its cell holds None, which the model
     # rejects with a message saying it is required.
