@@ -40,7 +40,8 @@ def loop_baseline(n: int, seed: int) -> float:
             disc = (1 + TERMS.discount_rate) ** -t
             failed = rng.binomial(TERMS.n_enterprises, draw["failure_hazard"])
             closed = rng.binomial(TERMS.n_enterprises, draw["inhouse_failure_hazard"])
-            npv += draw["contract_value"] * ((1 - draw["contracted_savings"]) ** t - (1 - draw["inhouse_efficiency"]) ** t) * disc
+            foregone = (1 - draw["contracted_savings"]) ** t - (1 - draw["inhouse_efficiency"]) ** t
+            npv += draw["contract_value"] * foregone * disc
             npv += (draw["risk_retained"] * failed - closed) * draw["contract_value"] / TERMS.n_enterprises \
                 * draw["transition_cost"] * disc
         total += npv

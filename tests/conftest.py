@@ -30,7 +30,8 @@ def _in_ci() -> bool:
 
 
 def real_data_status() -> tuple[bool, str]:
-    from analysis.data import catalogue, download as fetch
+    from analysis.data import catalogue
+    from analysis.data import download as fetch
 
     mirror = os.environ.get("ANALYSIS_DATA_MIRROR")
     if mirror:

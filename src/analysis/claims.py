@@ -80,8 +80,8 @@ class Verdict:
         if self.verdict in NEEDS_INDEPENDENT_EVIDENCE and not (self.independent_ids or self.datasets):
             raise ValueError(
                 f"{self.claim_id}: '{self.verdict}' needs independent evidence (a register row not originating with "
-                f"the claimant, or an analysis of a catalogued dataset); the rows cited ({', '.join(self.evidence_ids)}) "
-                "all originate with the claimant")
+                "the claimant, or an analysis of a catalogued dataset); the rows cited "
+                f"({', '.join(self.evidence_ids)}) all originate with the claimant")
 
     @classmethod
     def for_claim(cls, claim: dict[str, Any], verdict: str, rule: str, numbers: str,

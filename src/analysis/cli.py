@@ -2,14 +2,13 @@
 
 Exit codes (``analysis.errors.ExitCode``; docs/scheduling.md says what each means and what to do):
 0 every report rendered; 1 some reports failed, or ``review`` found problems; 2 bad input or
-corrupt data, nothing rendered; 3 every report failed (``latest`` unchanged); 4 the reports folder or cache cannot be written;
-70 internal error (a bug); 129/130/143 hung up, interrupted, terminated (nothing published).
+corrupt data, nothing rendered; 3 every report failed (``latest`` unchanged); 4 the reports folder
+or cache cannot be written; 70 internal error (a bug); 129/130/143 hung up, interrupted, terminated (nothing published).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -192,8 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.set_defaults(func=_cmd_bundle)
 
     review = sub.add_parser("review", help="the reviewer's test: check every report of a run (exit 1 on problems)",
-                            description="Checks: status, key-findings, headlines, chart-titles, forest-sides, table-rounding, "
-                                        "precision, data-links, claims (see analysis.report.review).")
+                            description="Checks: status, key-findings, headlines, chart-titles, forest-sides, "
+                                        "table-rounding, precision, data-links, claims (see analysis.report.review).")
     review.add_argument("run", help="run id, 'latest', or a path to a run folder")
     review.add_argument("--check", action="append", metavar="NAME", help="run only this check (repeatable)")
     review.add_argument("--skip", action="append", metavar="NAME", help="leave out this check (repeatable)")

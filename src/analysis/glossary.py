@@ -34,7 +34,8 @@ TERMS: tuple[Term, ...] = (
          "33% is 3 percentage points (not 3%).", ignore_case=False),
     Term("95% (or 90%) interval", r"(?:9[05]|99)% (?:confidence )?(?:interval|range)s?",
          "The range of values the data are consistent with. A difference whose interval includes no difference "
-         "(zero, or 1 for a ratio) is reported as 'no clear difference'. For a simulation, the range holds the central 90% or 95% of the "
+         "(zero, or 1 for a ratio) is reported as 'no clear difference'. For a simulation, the range holds the "
+         "central 90% or 95% of the "
          "simulated outcomes."),
     Term("p-value (p < 0.05)", r"p-values?|p (?:<|=) ?0\.\d+|p adjusted",
          "How surprising the data would be if there were no real difference; below 0.05 is conventionally called "

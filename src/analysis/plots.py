@@ -51,7 +51,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
-
 import matplotlib.pyplot as plt  # noqa: E402  (backend chosen by the caller/kernel)
 import numpy as np
 import pandas as pd
@@ -464,7 +463,8 @@ def event_study(df: pd.DataFrame, title: str, source: str, *, x: str = "event_ti
         ax.errorbar(xs, part[estimate], yerr=[part[estimate] - part[low], part[high] - part[estimate]], fmt="o",
                     color=PALETTE[i % len(PALETTE)], capsize=2, label=None if name is None else str(name))
         if band_critical is not None and se in part:
-            ax.fill_between(part[x], part[estimate] - band_critical * part[se], part[estimate] + band_critical * part[se],
+            ax.fill_between(part[x], part[estimate] - band_critical * part[se],
+                            part[estimate] + band_critical * part[se],
                             color=PALETTE[i % len(PALETTE)], alpha=0.12, step="mid",
                             label="simultaneous band" if i == 0 else None)
     ax.axhline(0, color=GREY, lw=1)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -73,7 +70,8 @@ def test_batch_with_one_bad_row_lists_the_failure_and_exits_non_zero(tmp_path):
     # The failure's traceback names no path of this machine (checkout, virtual environment, mirror).
     from analysis import config
 
-    local = [str(ROOT), sys.prefix, str(config.cache_dir())] + ([str(config.data_mirror())] if config.data_mirror() else [])
+    local = [str(ROOT), sys.prefix,
+             str(config.cache_dir())] + ([str(config.data_mirror())] if config.data_mirror() else [])
     for shared in (index, (run_dir / "run.json").read_text()):
         assert not [p for p in local if p in shared]
     for report in summary["reports"]:

@@ -170,7 +170,8 @@ def test_notebook_runs_as_a_researcher_runs_it_in_jupyterlab(tmp_path):
 
 def test_provision_costs_runs_end_to_end_with_a_stricter_treatment_rule(tmp_path):
     summary, report, html = _run(tmp_path, ["provision_costs", "-p", "n_bootstrap=199", "-p", "closure_share=0.05",
-                                            "-p", "real_terms_base=2022-23", "-p", "services=[residential_older, home_care]"])
+                                            "-p", "real_terms_base=2022-23", "-p",
+                                            "services=[residential_older, home_care]"])
     text = _visible_text(html)
     assert "Key findings" in text and "Verdicts on the claims" in text
     for claim in ("CL-MUT-01", "CL-MUT-03", "CL-MUT-08", "CL-MUT-09", "CL-MUT-10"):

@@ -33,7 +33,8 @@ def _sentences(text: str) -> list[str]:
 
 def test_mutuals_report_opens_with_findings_adjusts_for_many_comparisons_and_never_calls_third_sector_mutual(tmp_path):
     _, report, html = _run(tmp_path, ["mutuals_vs_inhouse", "-p", "n_permutations=199", "-p",
-                                      "outcomes=[burnout, exhausted, frustrated, autonomy, enough_staff, team_membership]"])
+                                      "outcomes=[burnout, exhausted, frustrated, autonomy, enough_staff, "
+                                      "team_membership]"])
     text = _visible_text(html)
     assert text.index("Key findings") < text.index("What the verdicts mean") < text.index("Staff outcomes:")
     assert 3 <= html.count('class="finding-text"') <= 6

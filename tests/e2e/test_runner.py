@@ -92,7 +92,8 @@ def test_cli_renders_a_shareable_report_with_provenance_and_no_code(tmp_path):
     # No absolute paths of this machine in anything that is shared (reports, index, run.json).
     from analysis import config
 
-    machine_paths = [str(tmp_path), str(config.cache_dir())] + ([str(config.data_mirror())] if config.data_mirror() else [])
+    machine_paths = [str(tmp_path),
+                     str(config.cache_dir())] + ([str(config.data_mirror())] if config.data_mirror() else [])
     for shared in (index, html, (run_dir / "run.json").read_text()):
         assert not [p for p in machine_paths if p in shared]
     assert summary["config"]["data_source"] in {"local mirror (ANALYSIS_DATA_MIRROR)", "pinned URLs"}
@@ -145,7 +146,8 @@ def test_failing_notebook_is_marked_failed_and_the_others_still_run(tmp_path):
     # run.log: the configuration at the start, then each report's outcome; no path of this machine.
     log_text = (run_dir / "run.log").read_text()
     assert summary["log"] == "run.log" and '"executor": "serial"' in log_text and '"out_root": "[reports]"' in log_text
-    assert [line.split(": ", 1)[1].split(" in ")[0] for line in log_text.splitlines() if "analysis.report.outcome" in line] \
+    outcomes = [line for line in log_text.splitlines() if "analysis.report.outcome" in line]
+    assert [line.split(": ", 1)[1].split(" in ")[0] for line in outcomes] \
         == ["report fixture_raises: FAILED", "report fixture_raises__x-2: FAILED"]  # x=1 is the default
     assert log_text.count("ValueError: deliberate failure") == 2 and str(tmp_path) not in log_text
 

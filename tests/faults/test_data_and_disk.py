@@ -14,8 +14,14 @@ import pandas as pd
 import pytest
 
 from tests.conftest import ROOT
-from tests.faults.harness import (Run, assert_no_stray_processes, assert_published_state, run_folders,
-                                  staging_folders, started)
+from tests.faults.harness import (
+    Run,
+    assert_no_stray_processes,
+    assert_published_state,
+    run_folders,
+    staging_folders,
+    started,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 

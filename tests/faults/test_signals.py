@@ -14,8 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import (Run, assert_no_stray_processes, assert_published_state, batch, run_folders,
-                                  staging_folders, started, wait_for)
+from tests.faults.harness import (
+    Run,
+    assert_no_stray_processes,
+    assert_published_state,
+    batch,
+    run_folders,
+    staging_folders,
+    started,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 

@@ -52,7 +52,8 @@ def test_within_council_ratio_recovers_a_known_ratio_and_ignores_small_units():
                      {"dh_code": f"{100 + c}", "year": year, "provider": "external", "activity": 5000.0,
                       "cost_real_gbp_thousands": 5000 * 500 / 1000}]
     # A council with a tiny in-house unit and an absurd unit cost must not count.
-    rows += [{"dh_code": "999", "year": 2009, "provider": "in-house", "activity": 10.0, "cost_real_gbp_thousands": 500.0},
+    rows += [{"dh_code": "999", "year": 2009, "provider": "in-house", "activity": 10.0,
+              "cost_real_gbp_thousands": 500.0},
              {"dh_code": "999", "year": 2009, "provider": "external", "activity": 5000.0,
               "cost_real_gbp_thousands": 2500.0}]
     df = _unit_costs(rows)

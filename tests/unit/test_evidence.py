@@ -37,7 +37,8 @@ def test_bounds_are_never_labelled_as_confidence_intervals_without_saying_so():
     assert "confidence_interval" not in set(figures["interval_kind"])  # none of the published rows is a CI
 
 
-@pytest.mark.skipif(not (SHARED / "evidence" / "figures.csv").is_file(), reason="shared/evidence not beside the checkout")
+@pytest.mark.skipif(not (SHARED / "evidence" / "figures.csv").is_file(),
+                    reason="shared/evidence not beside the checkout")
 def test_register_keeps_every_shared_row_and_changes_only_documented_ones():
     shared = {r["id"]: r for r in csv.DictReader(open(SHARED / "evidence" / "figures.csv", encoding="utf-8"))}
     ours = pd.read_csv(evidence.config.evidence_dir() / "figures.csv", dtype=str, keep_default_na=False).set_index("id")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pooch
 import pytest
 
-from analysis.data import catalogue, download as fetch
+from analysis.data import catalogue
+from analysis.data import download as fetch
 from analysis.errors import ChecksumError, DataUnavailableError
 
 NAME = "cqc_care_homes_and_beds"  # a small file

@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis import provenance
-from analysis.claims import (VERDICT_SCALE, Verdict, independent_rows, scale_table, verdict_count_phrase,
-                             verdict_counts)
+from analysis.claims import VERDICT_SCALE, Verdict, independent_rows, scale_table, verdict_count_phrase, verdict_counts
 from analysis.findings import Finding
 
 CLAIM = {"claim_id": "CL-T-01", "claim_text": "Mutuals improved productivity by 45%.", "speaker": "A Minister",

@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 
 from analysis.budgets import effects, meta
-from analysis.budgets.metareg import (heterogeneity_ci, likelihood_ratio_test, meta_regression, subgroup_test)
+from analysis.budgets.metareg import heterogeneity_ci, likelihood_ratio_test, meta_regression, subgroup_test
 from analysis.errors import InputError
 
 BCG = np.array([[4, 119, 11, 128], [6, 300, 29, 274], [3, 228, 11, 209], [62, 13536, 248, 12619],

@@ -62,7 +62,8 @@ def test_direction_pattern_counts_worse_and_better_by_item_direction():
     randomised = pattern.by_inference["p_randomisation"]
     assert (randomised.worse, randomised.better) == (0, 1)
     assert (pattern.leaning_worse, pattern.leaning_better) == (3, 1)
-    sentence = multiplicity.inference_sentence(clustered, 0.05, subject="the social enterprises", reference="the trusts")
+    sentence = multiplicity.inference_sentence(clustered, 0.05, subject="the social enterprises",
+                                               reference="the trusts")
     assert sentence.startswith("With standard errors clustered by organisation, the social enterprises scored worse "
                                "than the trusts on 2 of 4 items at p < 0.05 and better on 1")
     assert "after adjusting for 4 comparisons" in sentence and "1 worse remains" in sentence
@@ -166,7 +167,8 @@ def _logit(df: pd.DataFrame, groups):
 def test_sandwich_parts_reproduce_statsmodels_cluster_covariance():
     df = _inspections()
     fit, X = _logit(df, df["location"])
-    parts = ratings.sandwich_parts(fit, X, pd.factorize(df["location"])[0], (df["ownership"] == "local authority").to_numpy())
+    parts = ratings.sandwich_parts(fit, X, pd.factorize(df["location"])[0],
+                                   (df["ownership"] == "local authority").to_numpy())
     assert np.allclose(parts.covariance(1.0), fit.cov_params().to_numpy(), rtol=1e-9)
     assert parts.reference_clusters == 60
 

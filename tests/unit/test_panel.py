@@ -29,9 +29,19 @@ import pandas as pd
 import pytest
 
 from analysis.errors import PanelError
-from analysis.mutuals.panel import (PanelColumns, aggregate, callaway_santanna, did_2x2, simplex_weights,
-                                    synthetic_control, twfe, twfe_event_study, validate_panel)
+from analysis.mutuals.panel import (
+    PanelColumns,
+    aggregate,
+    callaway_santanna,
+    did_2x2,
+    simplex_weights,
+    synthetic_control,
+    twfe,
+    twfe_event_study,
+    validate_panel,
+)
 from analysis.mutuals.panel.simulate import simulate_staggered_panel
+
 
 @pytest.fixture
 def mpdta(require_reference):
@@ -320,7 +330,6 @@ def test_within_cluster_se_equals_a_direct_sandwich():
     """CR1 with absorbed unit effects: (G/(G-1)) (N-1)/(N-K) (X'X)^-1 sum_g X_g'u_g u_g'X_g (X'X)^-1,
     K = demeaned regressors + 1 (the absorbed intercept), Stata xtreg-fe / fixest convention."""
     from analysis.mutuals.panel.did import within_fit
-    from analysis.mutuals.panel.schema import Panel
 
     sim = simulate_staggered_panel(n_units=30, n_periods=6, cohorts={3: 8, 5: 8}, effect=1.0, noise=1.0, seed=9)
     panel = validate_panel(sim)

@@ -24,8 +24,16 @@ import pytest
 from scipy import optimize
 
 from analysis.errors import PanelError
-from analysis.mutuals.panel import (Predictor, PanelColumns, aggregate, callaway_santanna, did_2x2,
-                                    simplex_least_squares, synthetic_control, validate_panel)
+from analysis.mutuals.panel import (
+    PanelColumns,
+    Predictor,
+    aggregate,
+    callaway_santanna,
+    did_2x2,
+    simplex_least_squares,
+    synthetic_control,
+    validate_panel,
+)
 from analysis.mutuals.panel.did import did_regression
 from analysis.mutuals.panel.event_study import sun_abraham
 from analysis.mutuals.panel.simulate import simulate_staggered_panel
@@ -136,7 +144,7 @@ def test_regression_did_rejects_missing_covariates(prop99):
 
 def test_simplex_solver_satisfies_kkt_and_matches_slsqp():
     rng = np.random.default_rng(0)
-    for trial in range(20):
+    for _trial in range(20):
         k, j = rng.integers(3, 20), rng.integers(2, 40)
         A, b = rng.normal(size=(k, j)), rng.normal(size=k)
         w = simplex_least_squares(A, b)
@@ -145,7 +153,7 @@ def test_simplex_solver_satisfies_kkt_and_matches_slsqp():
         support = w > 1e-10
         mu = g[support].mean()
         assert np.allclose(g[support], mu, atol=1e-8) and np.all(g[~support] >= mu - 1e-8)  # KKT
-        ref = optimize.minimize(lambda v: np.sum((A @ v - b) ** 2), np.full(j, 1 / j), method="SLSQP",
+        ref = optimize.minimize(lambda v, A=A, b=b: np.sum((A @ v - b) ** 2), np.full(j, 1 / j), method="SLSQP",
                                 bounds=[(0, 1)] * j, constraints=({"type": "eq", "fun": lambda v: v.sum() - 1},),
                                 options={"ftol": 1e-14, "maxiter": 1000})
         assert np.sum((A @ w - b) ** 2) <= ref.fun + 1e-9

@@ -32,7 +32,8 @@ def test_counts_are_whole_numbers_and_missing_is_said():
 
 
 def test_tables_round_row_by_row_and_leave_years_alone():
-    df = pd.DataFrame({"year": [2013, 2014], "est": [3.27, 0.5], "lo": [1.1, 0.1], "hi": [5.4, 0.9], "x": [86.0, 6272.1]})
+    df = pd.DataFrame({"year": [2013, 2014], "est": [3.27, 0.5], "lo": [1.1, 0.1], "hi": [5.4, 0.9], "x": [86.0,
+                                                                                                           6272.1]})
     out = round_frame(df, interval_columns={"est": ("lo", "hi")})
     assert list(out["year"]) == [2013, 2014]
     assert list(out["est"]) == ["3.3", "0.50"] and list(out["hi"]) == ["5.4", "0.90"]

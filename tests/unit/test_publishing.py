@@ -94,7 +94,8 @@ def test_exported_report_is_sanitised_whatever_a_cell_displayed():
 def test_index_csp_allows_exactly_its_own_sort_script():
     run = {"run_id": "r1", "started_at": "a", "finished_at": "b", "counts": {"ok": 0, "failed": 1},
            "environment": {"package_version": "0", "git": {"describe": "abc"}},
-           "reports": [{"notebook": "nb", "title": "<script>t</script>", "slug": "nb", "overrides": {}, "status": "failed",
+           "reports": [{"notebook": "nb", "title": "<script>t</script>", "slug": "nb", "overrides": {},
+                        "status": "failed",
                         "seconds": 1.0, "html": None, "subject": None, "headlines": [],
                         "error": {"cell_index": 1, "ename": "E", "evalue": "<img src=x onerror=alert(3)>"}}]}
     html = export.render_index(run)
@@ -129,7 +130,8 @@ def test_redactor_hides_a_path_at_the_end_of_a_sentence_but_not_a_longer_file_na
     r = redact.Redactor([("/srv/mirror", "[mirror]"), ("/srv", "[srv]")])
     assert r.text("missing from ANALYSIS_DATA_MIRROR=/srv/mirror. The mirror must hold x.") == (
         "missing from ANALYSIS_DATA_MIRROR=[mirror]. The mirror must hold x.")
-    assert r.text("/srv/mirror.csv and /srv/mirror.d/x and /srv/mirror") == "[srv]/mirror.csv and [srv]/mirror.d/x and [mirror]"
+    assert (r.text("/srv/mirror.csv and /srv/mirror.d/x and /srv/mirror")
+            == "[srv]/mirror.csv and [srv]/mirror.d/x and [mirror]")
 
 
 def test_redactor_skips_embedded_images_but_redacts_around_them():

@@ -10,7 +10,6 @@ from analysis.data import ascof, cqc, provision, staff_survey
 from analysis.data.tables import TABLES, validate
 from analysis.errors import SchemaError
 
-
 # --- ASCOF renumbering ------------------------------------------------------------
 
 def test_codes_map_by_meaning_across_the_2023_24_renumbering():
@@ -40,13 +39,15 @@ def _ascof_rows(year, code, desc, value=50.0):
 
 
 def test_a_code_whose_description_contradicts_its_meaning_fails_loudly():
-    raw = pd.DataFrame([_ascof_rows("2023-24", "1B", "Proportion of people who use services who have control over their daily life")])
+    raw = pd.DataFrame([_ascof_rows("2023-24", "1B",
+                                    "Proportion of people who use services who have control over their daily life")])
     with pytest.raises(SchemaError, match="do not mean what the mapping says"):
         ascof.tidy_ascof(raw)
 
 
 def test_documented_mislabel_is_mapped_by_code():
-    raw = pd.DataFrame([_ascof_rows("2019-20", "1C2B", "Proportion of people using social care who receive direct payments", 77.1)])
+    raw = pd.DataFrame([_ascof_rows("2019-20", "1C2B",
+                                    "Proportion of people using social care who receive direct payments", 77.1)])
     out = ascof.tidy_ascof(raw)
     assert out["concept"].tolist() == ["dp_carers"]
 
@@ -57,7 +58,8 @@ def test_missing_columns_are_named():
 
 
 def test_impossible_percentage_gives_a_schema_error_with_columns_and_rows():
-    raw = pd.DataFrame([_ascof_rows("2022-23", "1C2A", "Proportion of people using social care who receive direct payments", 140.0)])
+    raw = pd.DataFrame([_ascof_rows("2022-23", "1C2A",
+                                    "Proportion of people using social care who receive direct payments", 140.0)])
     tidy = ascof.tidy_ascof(raw)
     with pytest.raises(SchemaError) as err:
         validate(tidy, ascof.ASCOF_SCHEMA, "ASCOF")

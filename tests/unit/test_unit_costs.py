@@ -58,7 +58,8 @@ def test_a_column_matched_by_description_survives_a_reordering_of_columns(grid_2
 @pytest.mark.data
 def test_a_missing_column_fails_naming_it(grid_2013_14):
     descriptions = grid_2013_14.iloc[1:5].apply(lambda c: uc.normalise(" ".join(c)))
-    weeks = [j for j, d in descriptions.items() if "weeks older people were supported in own provision residential" in d]
+    weeks = [j for j,
+             d in descriptions.items() if "weeks older people were supported in own provision residential" in d]
     assert len(weeks) == 1
     broken = grid_2013_14.drop(columns=weeks)
     with pytest.raises(SchemaError) as err:
@@ -72,7 +73,8 @@ def test_a_missing_column_fails_naming_it(grid_2013_14):
 def test_a_renamed_column_fails_naming_it(grid_2013_14):
     broken = grid_2013_14.copy()
     descriptions = broken.iloc[1:5].apply(lambda c: uc.normalise(" ".join(c)))
-    unit = next(j for j, d in descriptions.items() if "average gross hourly cost for home help care provided by la" in d)
+    unit = next(j for j,
+                d in descriptions.items() if "average gross hourly cost for home help care provided by la" in d)
     for i in range(1, 5):
         broken.iat[i, unit] = broken.iat[i, unit].replace("provided by LA", "provided in-house")
     with pytest.raises(SchemaError, match=r"unit cost of 'home care \| all adults \| in-house'"):
@@ -123,7 +125,8 @@ def test_unit_cost_equals_cost_over_activity_within_the_published_rounding(table
     # Rounding of the published unit cost: 1 decimal (0.05) in most years, whole pounds (0.5) in 2010-11.
     unit_half = 0.5
     lo = (d["cost_gbp_thousands"] - d["cost_rounding"]) * 1000 / (d["activity"] + d["activity_rounding"])
-    hi = (d["cost_gbp_thousands"] + d["cost_rounding"]) * 1000 / (d["activity"] - d["activity_rounding"]).clip(lower=1e-9)
+    hi = ((d["cost_gbp_thousands"] + d["cost_rounding"]) * 1000
+          / (d["activity"] - d["activity_rounding"]).clip(lower=1e-9))
     inside = (d["unit_cost_published"] >= lo - unit_half) & (d["unit_cost_published"] <= hi + unit_half)
     assert inside.all(), d.loc[~inside, ["dataset", "council", "service", "client_group", "provider"]].head()
 
@@ -189,7 +192,8 @@ def test_a_file_whose_england_row_does_not_reconcile_fails_naming_file_service_a
                 if d.startswith("gross total cost for residential care for adults aged 18 64 with a learning "
                                 "disability provided by others"))
     unit = next(j for j, d in descriptions.items()
-                if "supporting adults aged 18 64 with a learning disability in residential care provided by others" in d)
+                if "supporting adults aged 18 64 with a learning disability in residential care provided by "
+                   "others" in d)
     weeks = next(j for j, d in descriptions.items()
                  if "weeks adults aged 18 64 with a learning disability" in d and "provided by others" in d)
     england = int(np.flatnonzero(broken.iloc[:, 0].str.strip().str.lower().isin(["total england", "england"]))[0])

@@ -15,7 +15,7 @@ from scipy import integrate, stats
 from analysis.errors import InputError
 from analysis.vfm import failure, model
 from analysis.vfm.analysis import ProbabilityWorse, probability_worse
-from analysis.vfm.inputs import ResolvedInputs, SCENARIOS
+from analysis.vfm.inputs import SCENARIOS, ResolvedInputs
 
 TERMS = model.ProgrammeTerms(n_enterprises=50, discount_rate=0.035)
 CENTRAL = {"contract_value": 900.0, "contract_years": 5, "inhouse_efficiency": 0.04, "contracted_savings": 0.0,
@@ -184,7 +184,8 @@ def _resolved(dists) -> ResolvedInputs:
 
 def test_probability_worse_is_shown_only_when_the_inputs_leave_the_sign_open():
     base = constants(CENTRAL)
-    apart = {**base, "inhouse_efficiency": model.triangular(0.01, 0.02, 0.03), "contracted_savings": model.constant(0.0)}
+    apart = {**base, "inhouse_efficiency": model.triangular(0.01, 0.02, 0.03),
+             "contracted_savings": model.constant(0.0)}
     mc = model.monte_carlo(apart, TERMS, n=5000, seed=1)
     prob = probability_worse(_resolved(apart), mc)
     assert prob == ProbabilityWorse(None, prob.reason) and "restate the assumption" in prob.reason
@@ -202,7 +203,8 @@ def test_probability_worse_is_shown_only_when_the_inputs_leave_the_sign_open():
 
 def test_same_seed_same_draws_different_seed_different_draws():
     dists = {**constants(CENTRAL), "contract_value": model.uniform(800, 1000),
-             "inhouse_efficiency": model.triangular(0.0004, 0.0156, 0.03), "contract_years": model.integer_uniform(3, 5)}
+             "inhouse_efficiency": model.triangular(0.0004, 0.0156, 0.03), "contract_years": model.integer_uniform(3,
+                                                                                                                   5)}
     a = model.monte_carlo(dists, TERMS, n=10_000, seed=3)
     b = model.monte_carlo(dists, TERMS, n=10_000, seed=3)
     c = model.monte_carlo(dists, TERMS, n=10_000, seed=4)

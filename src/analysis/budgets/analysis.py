@@ -76,7 +76,8 @@ def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
     lookup = data.load("council_lookup")
     years = tuple(params.years)
     concepts = list(dict.fromkeys(list(params.outcomes) + list(params.exposures)))
-    england = ascof[(ascof["geography_level"] == "england") & ascof["concept"].isin(concepts + ["sds_users", "dp_users"])
+    wanted = concepts + ["sds_users", "dp_users"]
+    england = ascof[(ascof["geography_level"] == "england") & ascof["concept"].isin(wanted)
                     & ascof["year_end"].between(*years)].copy()
 
     figures = data.load_figures()
@@ -182,7 +183,8 @@ def association_sentence(results: BudgetResults, outcome: str | None = None, exp
     what = OUTCOME_PHRASES.get(row["outcome"], (f"the share of {out_label[0].lower()}{out_label[1:]}" if percent
                                                  else f"{out_label[0].lower()}{out_label[1:]}"))
     text = (f"Within councils ({row['councils']} councils, years ending {row['years']}), one more percentage point of "
-            f"{exposure_name} went with a change of {slope} in {what}: {verdict}. A {step:g}-point rise, larger than the "
+            f"{exposure_name} went with a change of {slope} in {what}: {verdict}. A {step:g}-point rise, larger than "
+            "the "
             f"typical council's change of {fmt(typical, places=1)} points over these years, would go with {scaled}.")
     return text + (" " + ECOLOGICAL.replace("These compare", "This compares").replace("they cannot", "it cannot")
                    .replace("they are associations, not effects", "it is an association, not an effect")
@@ -220,7 +222,8 @@ def headlines(results: BudgetResults) -> list[dict]:
                     label=f"{CONCEPTS_BY_KEY[row['outcome']].label}: change for each extra percentage point of "
                           f"{exposure_name} within a council (an association across councils, not an effect)",
                     value=row["slope"], unit="pp", low=row["ci_low"], high=row["ci_high"], level=results.level,
-                    source=SOURCE_ASCOF + f"; council and year effects, clustered by council ({row['councils']} councils)",
+                    source=SOURCE_ASCOF + f"; council and year effects, clustered by council ({row['councils']} "
+                                          "councils)",
                     digits=max(decimals(row["slope"], row["ci_low"], row["ci_high"]), 0)))
     rtc = results.pilots.set_index("outcome").loc["control over daily life (as much as wanted)"]
     out.append(dict(key="budgets_rtc_control", label="Right to Control: difference in people with as much control as "
@@ -246,7 +249,8 @@ def key_findings(results: BudgetResults) -> list[Finding]:
         + f" ({fmt(rtc['estimate'], places=places, signed=True)} percentage points, {results.level:.0%} interval "
         f"{fmt(rtc['ci_low'], places=places, signed=True)} to {fmt(rtc['ci_high'], places=places, signed=True)}).",
         "Right to Control evaluation (2013), via Community Care (PB-031)",
-        "Areas were compared, not randomly assigned people, and not everyone in a trailblazer area used the new rights.",
+        "Areas were compared, not randomly assigned people, and not everyone in a trailblazer area used the new "
+        "rights.",
         value=float(rtc["estimate"]), low=float(rtc["ci_low"]), high=float(rtc["ci_high"]), level=results.level,
         unit="pp"))
     ascot, mort = pil.loc["care-related quality of life (ASCOT change)"], pil.loc["mortality at 12 months"]
@@ -287,13 +291,15 @@ def key_findings(results: BudgetResults) -> list[Finding]:
             "budgets_england_trend",
             f"Personal budgets became the norm but direct payments did not grow: in England, self-directed support "
             f"covered {fmt(sds['value'].iloc[0], '%')} of service users in {sds['year'].iloc[0]} and "
-            f"{fmt(sds['value'].iloc[-1], '%')} in {sds['year'].iloc[-1]}, while the share taking a direct payment fell "
+            f"{fmt(sds['value'].iloc[-1], '%')} in {sds['year'].iloc[-1]}, while the share taking a direct payment "
+            "fell "
             f"from {fmt(dp['value'].iloc[0], '%')} to {fmt(dp['value'].iloc[-1], '%')}.", SOURCE_ASCOF,
             "Says how support is arranged, not whether people are better off.", value=float(dp["value"].iloc[-1]),
             no_interval_reason="an administrative count of all service users, not a sample"))
     if results.verdicts:
         findings.append(Finding(
-            "budgets_verdicts", f"Of the {len(results.verdicts)} claims about personal budgets in the source articles: "
+            "budgets_verdicts", f"Of the {len(results.verdicts)} claims about personal budgets in the source "
+                                "articles: "
             f"{verdict_count_phrase(results.verdicts)}; claims of clear success or 'huge benefit' meet mixed "
             "evidence from the controlled studies.",
             "Evidence register (data/evidence/figures.csv, claims.csv) and the analyses in this report",
@@ -306,7 +312,8 @@ def pilot_caveats(results: BudgetResults) -> list[str]:
     """What the pilot evidence cannot show (and, when it is absent, why there is no cost-effectiveness analysis)."""
     points = [
         "IBSEN arm-level results (feeling in control, GHQ-12, satisfaction by user group) are in the final report's "
-        "tables, not in any located summary; they need copying out by hand (see data/templates/pilot_outcomes_template.csv).",
+        "tables, not in any located summary; they need copying out by hand (see "
+        "data/templates/pilot_outcomes_template.csv).",
         "PHBE allocation was only partly random, and significance was judged at 90% confidence.",
         "Right to Control compared trailblazer areas with other areas, not randomised groups.",
         "POET surveys are self-selected budget holders with no comparison group.",
@@ -425,7 +432,8 @@ def england_figure(results: BudgetResults):
     dp = e[e["concept"] == "dp_users"].sort_values("year_end")
     title = (f"England: direct payments {fmt(dp['value'].iloc[0], '%')} of service users in {dp['year'].iloc[0]}, "
              f"{fmt(dp['value'].iloc[-1], '%')} in {dp['year'].iloc[-1]}") if not dp.empty else "England ASCOF measures"
-    return plots.line_with_band(e, "year_end", "value", "series", title, SOURCE_ASCOF + "; 2020-21 survey measures missing",
+    return plots.line_with_band(e, "year_end", "value", "series", title, SOURCE_ASCOF + "; 2020-21 survey measures "
+                                                                                        "missing",
                                 ylabel="Percent", xlabel="Year ending", percent=True)
 
 
@@ -492,7 +500,8 @@ def cea_figures(results: BudgetResults) -> list:
     figs.append(plots.line_with_band(acc, "wtp", "pct", "series",
                                      f"Probability cost-effective reaches {acc['pct'].iloc[-1]:.0f}% at £"
                                      f"{acc['wtp'].iloc[-1]:,.0f} per unit of effect", results.cea_note,
-                                     ylabel="Probability cost-effective (%)", xlabel="Willingness to pay (£ per unit of effect)",
+                                     ylabel="Probability cost-effective (%)", xlabel="Willingness to pay (£ per unit "
+                                                                                     "of effect)",
                                      percent=True, simulated=sim))
     return figs
 

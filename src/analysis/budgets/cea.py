@@ -88,7 +88,8 @@ def from_summary(cost_mean: float, cost_se: float, effect_mean: float, effect_se
     rng = np.random.default_rng(seed)
     draws = rng.multivariate_normal([cost_mean, effect_mean], cov, size=n, method="cholesky"
                                     if cost_se > 0 and effect_se > 0 and abs(correlation) < 1 else "svd")
-    return CEAResult(draws[:, 0], draws[:, 1], np.asarray(wtp, float), "parametric simulation (bivariate normal)", level)
+    return CEAResult(draws[:, 0], draws[:, 1], np.asarray(wtp, float), "parametric simulation (bivariate normal)",
+                     level)
 
 
 def from_person_level(df: pd.DataFrame, *, arm: str = "arm", cost: str = "cost", effect: str = "effect",

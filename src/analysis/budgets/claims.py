@@ -39,7 +39,8 @@ def difference_text(estimate: float, low: float, high: float, unit: str = "pp", 
         return text + (f" {unit}" if unit else "")
 
     lvl = f"{level:.0%} " if level else ""
-    return f"{signed(estimate)}, {lvl}interval {signed(low).removesuffix(' ' + unit) if unit else signed(low)} to {signed(high)}"
+    low_text = signed(low).removesuffix(" " + unit) if unit else signed(low)
+    return f"{signed(estimate)}, {lvl}interval {low_text} to {signed(high)}"
 
 
 def _row(rows: pd.DataFrame, fid: str) -> pd.Series:
@@ -92,13 +93,13 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
         "Judged on what the evaluation of the same pilots found: 'supported' if it found benefit throughout, "
         "'contradicted' if none, 'mixed evidence' if some. The claim itself came before the evaluation reported "
         "(the IBSEN final report, October 2008), so it rested on no published evidence at the time.",
-        f"IBSEN: costs about £{by_id.loc['PB-003', 'value']:.0f} vs £{float(by_id.loc['PB-003', 'comparator_value']):.0f} "
-        "for standard services; higher quality of life for mental-health users (PB-005) and carers (PB-006); older "
-        "people found budgets least easy to use.", rows,
+        f"IBSEN: costs about £{by_id.loc['PB-003', 'value']:.0f} vs "
+        f"£{float(by_id.loc['PB-003', 'comparator_value']):.0f} for standard services; higher quality of life for "
+        "mental-health users (PB-005) and carers (PB-006); older people found budgets least easy to use.", rows,
         summary=(f"Judged before the evaluation reported. IBSEN then found better quality of life for mental-health "
-                 f"service users and for carers, older people finding budgets less easy to use, and costs about the same "
-                 f"(£{by_id.loc['PB-003', 'value']:.0f} against £{float(by_id.loc['PB-003', 'comparator_value']):.0f}): "
-                 "a mixed result, not a clear success.")))
+                 "service users and for carers, older people finding budgets less easy to use, and costs about the "
+                 f"same (£{by_id.loc['PB-003', 'value']:.0f} against "
+                 f"£{float(by_id.loc['PB-003', 'comparator_value']):.0f}): a mixed result, not a clear success.")))
 
     c = claim_row(claims, "CL-PB-03")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -125,10 +126,11 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
         + within_text, rows,
         summary=(f"Happiness: the personal health budget trial found better care-related quality of life (ASCOT change "
                  f"{ascot['budget_arm']} against {ascot['comparison_arm']}, p < 0.001), but Right to Control found no "
-                 f"difference in control over daily life ({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}). "
-                 f"Money: IBSEN found costs about the same"
-                 + (f"; NHS England reports PHBE savings of £{float(saving['value']):,.0f} a year for Continuing Healthcare "
-                    "budget holders (a subgroup, no interval)" if saving is not None else "") + ".")))
+                 "difference in control over daily life "
+                 f"({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}). "
+                 "Money: IBSEN found costs about the same"
+                 + (f"; NHS England reports PHBE savings of £{float(saving['value']):,.0f} a year for Continuing "
+                    "Healthcare budget holders (a subgroup, no interval)" if saving is not None else "") + ".")))
 
     c = claim_row(claims, "CL-PB-04")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -138,12 +140,12 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
         "Supported when the national ASCOF series shows self-directed support as the norm (80% or more of service "
         "users in every year).",
         f"England: self-directed support {fmt(sds['value'].iloc[0], '%')} ({sds['year'].iloc[0]}) to "
-        f"{fmt(sds['value'].iloc[-1], '%')} ({sds['year'].iloc[-1]}); direct payments {fmt(dp['value'].iloc[0], '%')} to "
-        f"{fmt(dp['value'].iloc[-1], '%')}. Over 125,000 people had personal budgets by 2012 (PB-024).", rows,
+        f"{fmt(sds['value'].iloc[-1], '%')} ({sds['year'].iloc[-1]}); direct payments {fmt(dp['value'].iloc[0], '%')} "
+        f"to {fmt(dp['value'].iloc[-1], '%')}. Over 125,000 people had personal budgets by 2012 (PB-024).", rows,
         datasets=(ASCOF_DATASET,),
         summary=(f"Personalised budgets became the norm: self-directed support reached {fmt(sds['value'].min(), '%')} "
-                 f"or more of service users in every year from {sds['year'].iloc[0]} to {sds['year'].iloc[-1]} (ASCOF), "
-                 "and over 125,000 people had personal budgets by 2012.")))
+                 f"or more of service users in every year from {sds['year'].iloc[0]} to {sds['year'].iloc[-1]} "
+                 "(ASCOF), and over 125,000 people had personal budgets by 2012.")))
 
     out.extend(_seed_claims(claims, figures, sds=sds, dp=dp))
     return out
@@ -163,14 +165,15 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
     verdict = ("supported" if health_scope and care_scope else
                "partly supported" if health_scope or care_scope else "contradicted")
     out.append(Verdict.for_claim(
-        c, verdict, "Scope for more is shown by low take-up among those eligible; partly supported when that holds in one "
-        "of the two areas the claim names (health, social care) and not the other.",
+        c, verdict, "Scope for more is shown by low take-up among those eligible; partly supported when that holds in "
+        "one of the two areas the claim names (health, social care) and not the other.",
         f"Continuing Healthcare patients with a PHB, 2016: {float(chc['value']):,.0f} of {float(chc['n']):,.0f} "
-        f"({uptake:.0%}; FOI returns from 162 CCGs). PHBs arranged by October 2016: {_row(rows, 'PB-102')['value']:,.0f} "
-        f"(NHS England). PHBs in 2021-22 to quarter 3: {float(later['value']):,.0f} (NHS Digital; over half wheelchair "
-        f"budgets). Social care: self-directed support {fmt(sds['value'].iloc[0], '%')} of service users in "
-        f"{sds['year'].iloc[0]}; direct payments {fmt(dp['value'].iloc[0], '%')} then, {fmt(dp['value'].iloc[-1], '%')} "
-        f"in {dp['year'].iloc[-1]} (ASCOF).", rows, datasets=(ASCOF_DATASET,),
+        f"({uptake:.0%}; FOI returns from 162 CCGs). PHBs arranged by October 2016: "
+        f"{_row(rows, 'PB-102')['value']:,.0f} (NHS England). PHBs in 2021-22 to quarter 3: "
+        f"{float(later['value']):,.0f} (NHS Digital; over half wheelchair budgets). Social care: self-directed support "
+        f"{fmt(sds['value'].iloc[0], '%')} of service users in {sds['year'].iloc[0]}; direct payments "
+        f"{fmt(dp['value'].iloc[0], '%')} then, {fmt(dp['value'].iloc[-1], '%')} in {dp['year'].iloc[-1]} (ASCOF).",
+        rows, datasets=(ASCOF_DATASET,),
         summary=(f"Health: in 2016 only {float(chc['value']):,.0f} of {float(chc['n']):,.0f} Continuing Healthcare "
                  f"patients ({uptake:.0%}) had a personal health budget (FOI returns), and NHS Digital counted "
                  f"{float(later['value']):,.0f} in 2021-22, so the scope was real. Social care: by "
@@ -186,19 +189,21 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
     out.append(Verdict.for_claim(
         c, "supported" if tried else "unsourced", "A policy said to be under consideration is supported when an "
         "independent source records it being tried.",
-        f"PHB pilot: {float(sites['comparator_value']):.0f} sites at onset, {sites['value']:.0f} in-depth evaluation sites "
-        f"({sites['year']}); {recruited['value']:,.0f} patients recruited to the controlled study ({recruited['year']}).",
-        rows, summary=(f"Personal health budgets were piloted from 2009 in {float(sites['comparator_value']):.0f} sites, "
-                       f"with {recruited['value']:,.0f} patients in the independent controlled evaluation (PHBE).")))
+        f"PHB pilot: {float(sites['comparator_value']):.0f} sites at onset, {sites['value']:.0f} in-depth evaluation "
+        f"sites ({sites['year']}); {recruited['value']:,.0f} patients recruited to the controlled study "
+        f"({recruited['year']}).",
+        rows, summary=(f"Personal health budgets were piloted from 2009 in {float(sites['comparator_value']):.0f} "
+                       f"sites, with {recruited['value']:,.0f} patients in the independent controlled evaluation "
+                       "(PHBE).")))
 
     c = claim_row(claims, "CL-PB-23")
     rows = evidence_rows(figures, c["evidence_ids"])
     pilots = _row(rows, "PB-105")
     many = not independent_rows(rows, c["claimant_orgs"]).empty and float(pilots["value"]) >= 10
     out.append(Verdict.for_claim(
-        c, "supported" if many else "unsourced", "'Lots of areas' is supported when an independent source counts ten or "
-        "more areas by the time of the claim.", f"Participatory budgeting pilots {pilots['year']}: {pilots['value']:.0f} "
-        "(Participatory Budgeting Unit, reported by the Guardian).", rows,
+        c, "supported" if many else "unsourced", "'Lots of areas' is supported when an independent source counts ten "
+        "or more areas by the time of the claim.", f"Participatory budgeting pilots {pilots['year']}: "
+        f"{pilots['value']:.0f} (Participatory Budgeting Unit, reported by the Guardian).", rows,
         summary=(f"The Participatory Budgeting Unit counts {pilots['value']:.0f} government-endorsed participatory "
                  f"budgeting pilots in {pilots['year']}.")))
 

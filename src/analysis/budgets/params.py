@@ -29,8 +29,10 @@ class PersonalBudgetsParameters(NotebookParameters):
     wtp_range: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)] = Field(
         [0.0, 100000.0], description="Willingness to pay per unit of effect (£), low and high, for the CEAC")
     cea_inputs: Annotated[list[float], Field(min_length=5, max_length=5)] | None = Field(
-        None, description="Summary CEA inputs [cost mean, cost SE, effect mean, effect SE, correlation]; None = no data")
-    cea_data_path: str | None = Field(None, description="Person-level CSV with columns arm (budget/comparison), cost, effect")
+        None, description="Summary CEA inputs [cost mean, cost SE, effect mean, effect SE, correlation]; None = no "
+                          "data")
+    cea_data_path: str | None = Field(None,
+                                      description="Person-level CSV with columns arm (budget/comparison), cost, effect")
     simulated_cea: bool = Field(False, description="Add a SIMULATED cost-effectiveness demonstration")
     n_simulations: Annotated[int, Field(ge=100, le=1_000_000)] = 10_000
     seed: Annotated[int, Field(ge=0)] = 2008

@@ -93,7 +93,8 @@ def prepare(ascof: pd.DataFrame, lookup: pd.DataFrame, types: pd.DataFrame | Non
 
 
 @functools.lru_cache(maxsize=8)
-def prepared_panel(measures: tuple[str, ...] = DEFAULT_MEASURES, years: tuple[int, int] = (2018, 2024)) -> PreparedPanel:
+def prepared_panel(measures: tuple[str, ...] = DEFAULT_MEASURES,
+                   years: tuple[int, int] = (2018, 2024)) -> PreparedPanel:
     """The shared part of every profile for these measures and years, prepared once per process.
 
     Reads the cached tidy tables (``ascof``, ``council_lookup``, ``council_types``). Callers must not
@@ -273,7 +274,7 @@ def figure(profile: CouncilProfile, order: list[str] | None = None):
         rank = {c: i for i, c in enumerate(order)}
         t = t.sort_values(["concept", "year_end"], key=lambda s: s.map(rank) if s.name == "concept" else s,
                           kind="stable")
-    peers = f"{profile.council_type} (median, middle half)" if profile.council_type else "All councils (median, middle half)"
+    peers = f"{profile.council_type or 'All councils'} (median, middle half)"
     long = pd.concat([
         pd.DataFrame({"measure": t["concept"], "year_end": t["year_end"], "value": t["council"], "low": np.nan,
                       "high": np.nan, "series": profile.name}),

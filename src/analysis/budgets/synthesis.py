@@ -49,7 +49,8 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                  "design": "controlled trial (partly randomised)", "user_group": "mixed (NHS conditions)",
                  "budget_arm": f"{f12['value']:g}", "comparison_arm": f"{float(f12['comparator_value']):g}",
                  "measure": "difference in mean ASCOT change", "estimate": diff, "ci_low": np.nan, "ci_high": np.nan,
-                 "ci_method": f"no data: only P<{f13['upper']:g} published (so SE < {fmt(diff / stats.norm.isf(f13['upper'] / 2))})",
+                 "ci_method": f"no data: only P<{f13['upper']:g} published (so SE < "
+                              f"{fmt(diff / stats.norm.isf(f13['upper'] / 2))})",
                  "n": "about 2,000", "evidence": "PB-012; PB-013; PB-016"})
 
     f14, f15, f10 = figure(figures, "PB-014"), figure(figures, "PB-015"), figure(figures, "PB-010")
@@ -67,7 +68,8 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     n2 = int("".join(ch for ch in str(f31["comparator"]).split("n=")[1] if ch.isdigit()))
     es, note = effects.from_percentages("RD", f31["value"], n1, float(f31["comparator_value"]), n2)
     lo, hi = es.ci(level)
-    rows.append({"outcome": "control over daily life (as much as wanted)", "study": "Right to Control trailblazers (2013)",
+    rows.append({"outcome": "control over daily life (as much as wanted)", "study": "Right to Control trailblazers "
+                                                                                    "(2013)",
                  "design": "comparison areas (not randomised)", "user_group": "disabled adults",
                  "budget_arm": f"{f31['value']:g}%", "comparison_arm": f"{float(f31['comparator_value']):g}%",
                  "measure": "risk difference (pp)", "estimate": 100 * es.yi[0], "ci_low": 100 * lo[0],
@@ -90,8 +92,8 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                  "ci_method": "no data: no dispersion published in the located source", "n": "no data",
                  "evidence": "PB-003"})
 
-    for fid, outcome, group in (("PB-005", "quality of life", "mental health"), ("PB-006", "carers' quality of life", "carers")):
-        f = figure(figures, fid)
+    for fid, outcome, group in (("PB-005", "quality of life", "mental health"),
+                                ("PB-006", "carers' quality of life", "carers")):
         rows.append({"outcome": outcome, "study": "IBSEN (Glendinning et al. 2008)", "design": "randomised trial",
                      "user_group": group, "budget_arm": "higher (reported)", "comparison_arm": "",
                      "measure": "direction only", "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,

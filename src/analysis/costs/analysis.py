@@ -32,7 +32,8 @@ SOURCE_ASCFR = "HSCIC, Adult Social Care Finance Return (ASC-FR) council unit co
 SOURCE_CQC = "Care Quality Commission ratings by ownership (compiled by B. Goodair)"
 SOURCE_CIC = ("NHS bodies' spend-over-£25,000 files c. 2010-2020, suppliers audited against Companies House by "
               "Rahal and Mohan (NHSSpend)")
-NOT_PRODUCTIVITY = ("A unit cost is cost per week, hour or client, not productivity: it is not adjusted for quality or "
+NOT_PRODUCTIVITY = ("A unit cost is cost per week, hour or client, not productivity: it is not adjusted for quality "
+                    "or "
                     "for case mix (council homes often take residents with higher needs, respite and intermediate "
                     "care), and councils load their own services with overheads that external fees hide.")
 
@@ -116,7 +117,8 @@ def data_text(results: ProvisionResults) -> str:
         f"Real terms are at {results.base} prices (HM Treasury GDP deflator). Each published unit cost was checked "
         "against its own cost and activity within the published rounding, and each England total against the sum of "
         f"the council rows: {int((r['status'].str.startswith('reconciles')).sum())} of {len(r)} totals reconcile "
-        f"within the published rounding; the other {len(estimated)} are PSS-EX1 totals that, as the files' footnote says, "
+        f"within the published rounding; the other {len(estimated)} are PSS-EX1 totals that, as the files' footnote "
+        "says, "
         "include the publisher's estimates for councils that did not report (the gap never exceeds what the missing "
         "councils could plausibly add). Suppressed and not-available cells are missing, never zero.")
 
@@ -126,10 +128,12 @@ def within_text(results: ProvisionResults) -> str:
     if p.empty:
         return "No council both provided and bought any of the chosen services above the minimum activity."
     adjusted = int((p["ci_low_adjusted"] > 1).sum())
-    return (f"Each ratio is a geometric mean over council-years of the council's own unit cost divided by the unit cost "
+    return ("Each ratio is a geometric mean over council-years of the council's own unit cost divided by the unit "
+            "cost "
             f"of what it bought in ({results.level:.0%} intervals clustered by council). A ratio of 2 means own "
             f"provision cost twice as much per week, hour or client. With {len(p)} services compared, a Bonferroni "
-            f"adjustment leaves {adjusted} of them with intervals wholly above one. Weighting council-years by activity "
+            f"adjustment leaves {adjusted} of them with intervals wholly above one. Weighting council-years by "
+            "activity "
             "and resampling councils (below) give similar answers.")
 
 
@@ -150,7 +154,8 @@ def closure_text(results: ProvisionResults) -> str:
         count = {1: "One cohort holds", 2: "Two cohorts hold", 3: "Three cohorts hold", 4: "Four cohorts hold"}.get(
             len(small), f"{len(small)} cohorts hold")
         text += (f"{count} fewer than five councils ({', '.join(map(str, small))}): their "
-                 "group-time effects rest on one to a few councils' paths, with standard errors that are not reliable. ")
+                 "group-time effects rest on one to a few councils' paths, with standard errors that are not "
+                 "reliable. ")
     if pre is not None and pre < 0.05:
         text += (f"The Callaway-Sant'Anna pre-trend test rejects parallel paths before closure ({p_text(pre)}; "
                  f"{p_text(est.large_cohorts_pretest_p)} without the small cohorts) and the event study's joint test "
@@ -169,7 +174,8 @@ def cic_text(results: ProvisionResults) -> str:
     return (f"NHS trusts, CCGs and NHS England paid {s.n_with_payments} community interest companies "
             f"{fmt(s.total_gbp / 1e9, '£bn')} in payments over £25,000 in the spend files scraped for c. 2010-2020 "
             f"({s.n_spellings_merged} supplier spellings merged by company number). If the files span "
-            f"{s.window_years[0]} to {s.window_years[1]} years, that is {fmt(s.per_year_gbp[1] / 1e6, '£m', places=0)} to "
+            f"{s.window_years[0]} to {s.window_years[1]} years, that is "
+            f"{fmt(s.per_year_gbp[1] / 1e6, '£m', places=0)} to "
             f"{fmt(s.per_year_gbp[2] / 1e6, '£m', places=0)} a year. The money is concentrated: the largest CIC took "
             f"{fmt(s.top1_share, '%')} and the ten largest {fmt(s.top10_share, '%', places=0)} (Gini {fmt(s.gini)}; "
             f"median total {fmt(s.median_gbp / 1e6, '£m')}). The evidence register documents a primary care trust "
@@ -215,7 +221,8 @@ def _row(frame: pd.DataFrame, series: str):
 
 
 NOT_PRODUCTIVITY_SHORT = ("A unit cost is not productivity: it is not adjusted for quality or for the needs of the "
-                          "people served, and councils load their own services with overheads that external fees hide.")
+                          "people served, and councils load their own services with overheads that external fees "
+                          "hide.")
 
 
 def _times(ratio: float, low: float, high: float, level: float) -> tuple[str, str]:
@@ -265,7 +272,8 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
         else:
             text += f" ({int(home['n_councils'])} councils, {years})."
         out.append(Finding("within_council_home_care", text,
-                           SOURCE_COSTS, "Independent-sector hourly rates reflect lower pay and shorter visits as well "
+                           SOURCE_COSTS, "Independent-sector hourly rates reflect lower pay and shorter visits as "
+                                         "well "
                            "as any efficiency: this compares price, not what an hour buys.",
                            value=float(home["ratio"]), low=float(home["ci_low"]), high=float(home["ci_high"]),
                            level=level))
@@ -279,7 +287,8 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
                 f"compared ({len(above_adj)} once the {len(pooled)} comparisons are allowed for)"
                 + (f", by {fmt(span[0], places=1)} to {fmt(span[1], places=1)} times" if span else "")
                 + (f"; {len(below)} cost less" if len(below) else "")
-                + (f"; {'the other shows' if rest == 1 else f'the other {rest} show'} no clear difference" if rest else "")
+                + ((f"; {'the other shows' if rest == 1 else f'the other {rest} show'} no clear difference")
+                   if rest else "")
                 + ".")
         out.append(Finding(
             "within_council_all_services", text, SOURCE_COSTS,
@@ -296,7 +305,8 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
             word = "lower" if cs["pct"] < 0 else "higher"
             near, far = sorted((abs(cs["pct_low"]), abs(cs["pct_high"])))
             places = decimals(cs["pct"], cs["pct_low"], cs["pct_high"])
-            said = (f"ended up with an overall weekly cost of residential care {fmt(abs(cs['pct']), '%', places=places)} "
+            said = ("ended up with an overall weekly cost of residential care "
+                    f"{fmt(abs(cs['pct']), '%', places=places)} "
                     f"{word} than councils that kept theirs ({level:.0%} interval {fmt(near, '%', places=places)} to "
                     f"{fmt(far, '%', places=places)} {word})")
         else:
@@ -311,7 +321,7 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
             lr = large.iloc[0]
             if not clear_difference(lr["pct_low"], lr["pct_high"]):
                 limitation += (", and without the cohorts of fewer than five councils there is no clear difference: "
-                               f"{fmt_interval(lr['pct'], lr['pct_low'], lr['pct_high'], '%', level=level, signed=True)}")
+                               + fmt_interval(lr["pct"], lr["pct_low"], lr["pct_high"], "%", level=level, signed=True))
         out.append(Finding("closure_unit_cost", text, SOURCE_COSTS, limitation + ".",
                            value=cs["pct"], low=cs["pct_low"], high=cs["pct_high"], level=level, unit="%"))
     elif not closure.supported:
@@ -323,7 +333,8 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
     lo_y, hi_y = s.per_year_gbp[1], s.per_year_gbp[2]
     out.append(Finding(
         "cic_sector",
-        f"NHS bodies paid {s.n_with_payments} community interest companies {fmt(s.total_gbp / 1e9, '£bn')} in payments "
+        f"NHS bodies paid {s.n_with_payments} community interest companies {fmt(s.total_gbp / 1e9, '£bn')} in "
+        "payments "
         f"over £25,000 in about 2010-2020 ({fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a "
         f"year); the ten largest took {fmt(s.top10_share, '%', places=0)}.",
         SOURCE_CIC,
@@ -513,7 +524,8 @@ def pretrend_display(results: ProvisionResults) -> pd.DataFrame:
     for est in results.closures.estimates.values():
         rows.append({"Outcome": est.label, "Callaway-Sant'Anna pre-trend Wald test": p_text(est.cs_pretest_p),
                      "Same, cohorts of 5+ councils only": p_text(est.large_cohorts_pretest_p),
-                     "TWFE event study, joint test of leads": f"F = {fmt(est.es_pretest_f)}, {p_text(est.es_pretest_p)}"
+                     "TWFE event study, joint test of leads": f"F = {fmt(est.es_pretest_f)}, "
+                                                              f"{p_text(est.es_pretest_p)}"
                      if est.es_pretest_f is not None else "not computed"})
     return pd.DataFrame(rows)
 
@@ -521,7 +533,8 @@ def pretrend_display(results: ProvisionResults) -> pd.DataFrame:
 def cic_display(results: ProvisionResults) -> pd.DataFrame:
     t = results.cic.largest
     return table_format(pd.DataFrame({
-        "Rank": t["rank"], "Organisation": t["organisation"].map(organisation_name), "Company number": t["company_number"],
+        "Rank": t["rank"], "Organisation": t["organisation"].map(organisation_name),
+        "Company number": t["company_number"],
         "Paid c. 2010-2020 (£m)": t["total_paid_gbp"] / 1e6, "Share of all CIC payments (%)": t["share_pct"],
         "Payments": t["n_payments"], "Supplier spellings merged": t["n_spellings"],
         "Documented NHS spin-out (register row)": t["documented_spinout"].fillna("not documented in the register")}),
@@ -537,7 +550,8 @@ def cic_summary_display(results: ProvisionResults) -> pd.DataFrame:
             ("Largest CIC's share", fmt(s.top1_share, "%")), ("Ten largest CICs' share", fmt(s.top10_share, "%")),
             ("Twenty largest CICs' share", fmt(s.top20_share, "%")),
             ("Herfindahl-Hirschman index (0-10,000)", fmt(s.hhi, count=True)), ("Gini coefficient", fmt(s.gini)),
-            ("Median CIC total", fmt(s.median_gbp / 1e6, "£m")), ("CICs paid more than £10m", fmt(s.n_over_10m, count=True)),
+            ("Median CIC total", fmt(s.median_gbp / 1e6, "£m")),
+            ("CICs paid more than £10m", fmt(s.n_over_10m, count=True)),
             ("CICs paid more than £1m", fmt(s.n_over_1m, count=True)),
             ("Supplier spellings merged into organisations", fmt(s.n_spellings_merged, count=True))]
     return pd.DataFrame(rows, columns=["Measure", "Value"])
@@ -581,7 +595,8 @@ def trend_figure(results: ProvisionResults, series: str):
     if not ch.empty:
         c = ch[ch["series"] == series].set_index("provider")
         if {"in-house", "external"} <= set(c.index):
-            title = (f"{LABELS[series]}: real in-house unit cost changed {fmt(c.loc['in-house', 'change_pct'], '%', places=0)}"
+            title = (f"{LABELS[series]}: real in-house unit cost changed "
+                     f"{fmt(c.loc['in-house', 'change_pct'], '%', places=0)}"
                      f" and external {fmt(c.loc['external', 'change_pct'], '%', places=0)} from "
                      f"{results.params.years[0]} to {results.params.years[1]} (published England figures)")
     colours = {f"{p} ({c})": plots.PALETTE[1] if p == "in-house" else plots.PALETTE[0]

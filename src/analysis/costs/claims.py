@@ -73,7 +73,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         "for it: they compare in-house provision with all external providers (for-profit, charities, social "
         "enterprises and mutuals together), and a unit cost is not productivity (no adjustment for quality or case "
         "mix).",
-        f"Claimed: up to {_value(rows, 'MUT-027'):.0f}%, no study cited. Nearest figure located: Central Surrey Health's "
+        f"Claimed: up to {_value(rows, 'MUT-027'):.0f}%, no study cited. Nearest figure located: Central Surrey "
+        "Health's "
         f"own '{csh['lower']:.0f}-{csh['upper']:.0f}% gains in productivity' ({csh['year']}, {csh['verification']}), "
         "one community-health mutual reporting on itself. "
         f"Council data 2008-09 to 2013-14 ({lvl} intervals, clustered by council): councils' own provision cost "
@@ -83,7 +84,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         "input, and say nothing about mutuals.",
         rows, datasets=COST_DATASETS,
         summary=("The minister cited no study; the only figure of that size found is one mutual's own report of "
-                 f"{csh['lower']:.0f}-{csh['upper']:.0f}% gains. Public cost data cannot isolate mutuals: councils' own "
+                 f"{csh['lower']:.0f}-{csh['upper']:.0f}% gains. Public cost data cannot isolate mutuals: councils' "
+                 "own "
                  f"services cost {low:.1f}-{high:.1f} times what they paid all external providers per unit, a cost "
                  "gap, not a productivity measure.")))
 
@@ -94,16 +96,20 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         c, "not testable with public data",
         "No public register of mutuals exists, so the count and value can only be checked against other government "
         "counts and against public spending data that cannot tell a mutual from other companies.",
-        f"65 live (Feb 2013) against 9 in 2010 = x{_value(rows, 'MUT-074') / _value(rows, 'MUT-038'):.1f}; BCG counted "
-        f"{_value(rows, 'MUT-040'):.0f} mutuals delivering £{_value(rows, 'MUT-041'):.1f}bn in 2013. NHS bodies' spend "
+        f"65 live (Feb 2013) against 9 in 2010 = x{_value(rows, 'MUT-074') / _value(rows, 'MUT-038'):.1f}; BCG "
+        "counted "
+        f"{_value(rows, 'MUT-040'):.0f} mutuals delivering £{_value(rows, 'MUT-041'):.1f}bn in 2013. NHS bodies' "
+        "spend "
         f"files record {cic.n_with_payments} community interest companies paid {fmt(cic.total_gbp / 1e9, '£bn')} in "
         f"payments over £25,000 over about {cic.window_years[0]}-{cic.window_years[1]} years, "
         f"{fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a year; partial coverage, CICs are "
         "not all mutuals, and mutuals also sell to councils, so this neither confirms nor refutes '£1bn'.",
         rows, datasets=CIC_DATASET,
         summary=("No public register of mutuals exists, so the count can only be set against other government counts "
-                 f"(BCG counted {_value(rows, 'MUT-040'):.0f} in 2013). NHS payments to all CICs in public spend files come "
-                 f"to {fmt(lo_y / 1e6, '£m', places=0)}-{fmt(hi_y / 1e6, '£m', places=0)} a year, a partial figure for a "
+                 f"(BCG counted {_value(rows, 'MUT-040'):.0f} in 2013). NHS payments to all CICs in public spend "
+                 "files come "
+                 f"to {fmt(lo_y / 1e6, '£m', places=0)}-{fmt(hi_y / 1e6, '£m', places=0)} a year, a partial figure "
+                 "for a "
                  "different set of organisations.")))
 
     c = claim_row(claims, "CL-MUT-08")
@@ -112,13 +118,15 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         c, "not testable with public data",
         "No public register of NHS mutuals; the count comes from Cabinet Office figures reported by others. Public "
         "spending data identify CICs, a legal form that includes many organisations that are not staff mutuals.",
-        f"Cabinet Office figure {_value(rows, 'MUT-059'):.0f}; {_value(rows, 'MUT-060'):.0f} new mutuals formed from the "
+        f"Cabinet Office figure {_value(rows, 'MUT-059'):.0f}; {_value(rows, 'MUT-060'):.0f} new mutuals formed from "
+        "the "
         f"NHS 2009-2014 (MUT-060). NHS bodies paid {cic.n_with_payments} CICs (payments over £25,000, c. 2010-2020): "
         f"{cic.n_over_10m} received more than £10m in total and {cic.n_over_1m} more than £1m; many of those are GP "
         "federations or out-of-hours services, not staff spin-outs.",
         rows, datasets=CIC_DATASET,
-        summary=(f"Untestable: no public register of NHS mutuals. NHS spend files show {cic.n_with_payments} CICs paid "
-                 f"over the decade, {cic.n_over_10m} of them more than £10m, but a CIC is a legal form, not a mutual.")))
+        summary=(f"Untestable: no public register of NHS mutuals. NHS spend files show {cic.n_with_payments} CICs "
+                 "paid over the decade, "
+                 f"{cic.n_over_10m} of them more than £10m, but a CIC is a legal form, not a mutual.")))
 
     c = claim_row(claims, "CL-MUT-09")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -137,7 +145,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
             (clearly_worse if third["ci_high"] < own["ci_low"] else no_worse).append(setting)
     if clearly_worse:
         verdict = "mixed evidence"
-        quality_text = (f"the third sector was rated clearly worse than councils' own services in {' and '.join(clearly_worse)}"
+        quality_text = ("the third sector was rated clearly worse than councils' own services in "
+                        f"{' and '.join(clearly_worse)}"
                         " (intervals do not overlap)")
     elif no_worse:
         verdict = "partly supported"
@@ -157,7 +166,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         f"{year} ({lvl} Wilson intervals): " + "; ".join(parts) + f"; {quality_text}. The cost gap may reflect pay "
         "and conditions, case mix and overhead allocation rather than efficiency, and the years differ.",
         rows, datasets=COST_DATASETS + ("cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year"),
-        summary=(f"Only in a weaker form: {quality_text}, and councils' own services cost {low:.1f}-{high:.1f} times as "
+        summary=(f"Only in a weaker form: {quality_text}, and councils' own services cost {low:.1f}-{high:.1f} times "
+                 "as "
                  "much per unit as external providers as a whole. No public data separate social enterprises, and "
                  "'more responsive' and value for money are untested.")))
 
@@ -172,7 +182,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         "A programme fact: supported when two or more outlets agree within 10% and at least one is independent of "
         "the claimant (here the National Audit Office).",
         f"40 services (government, 2012) against 'more than 40' (NAO-028); contracts 'almost £1bn' against the NAO's "
-        f"£{value_bn[1]:.1f}bn a year. Partial check from NHS spend files: the {len(cic.largest)} largest CICs received "
+        f"£{value_bn[1]:.1f}bn a year. Partial check from NHS spend files: the {len(cic.largest)} largest CICs "
+        "received "
         f"{fmt(cic.largest['total_paid_gbp'].sum() / 1e9, '£bn')} over c. 2010-2020, all CICs "
         f"{fmt(cic.per_year_gbp[1] / 1e6, '£m', places=0)} to {fmt(cic.per_year_gbp[2] / 1e6, '£m', places=0)} a year "
         "(payments over £25,000 from the bodies that published, so a floor, not a total).",

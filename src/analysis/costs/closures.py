@@ -67,9 +67,9 @@ class ClosureRule:
 
     def describe(self) -> str:
         return (f"a council is treated from the first year its in-house weeks fall below {self.closure_share:.0%} of "
-                f"its first-year (2008-09) level and stay there; controls keep at least {self.kept_share:.0%} of it every "
-                f"year; only councils with at least {self.baseline_min_weeks:,.0f} in-house weeks in the first year "
-                "take part")
+                f"its first-year (2008-09) level and stay there; controls keep at least {self.kept_share:.0%} of it "
+                f"every year; only councils with at least {self.baseline_min_weeks:,.0f} in-house weeks in the first "
+                "year take part")
 
 
 @dataclass
@@ -99,7 +99,8 @@ def build_panel(unit_costs: pd.DataFrame, rule: ClosureRule, years: tuple[int, i
     for code, part in wide.groupby("dh_code"):
         part = part.sort_values("year")
         name = part["council"].iloc[0]
-        complete = (set(part["year"]) == expected and part[["activity_in", "activity_ext", "cost_ext"]].notna().all().all()
+        complete = (set(part["year"]) == expected and part[["activity_in", "activity_ext",
+                                                            "cost_ext"]].notna().all().all()
                     and part["ons_code"].notna().all())
         base = part.loc[part["year"] == first, "activity_in"]
         base = float(base.iloc[0]) if len(base) and pd.notna(base.iloc[0]) else np.nan

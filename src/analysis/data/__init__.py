@@ -8,8 +8,8 @@ Typical use::
 """
 
 from analysis.data.catalogue import load_catalogue
-from analysis.data.evidence import evidence_rows, figure, load_claims, load_figures
 from analysis.data.download import fetch, verify_all
+from analysis.data.evidence import evidence_rows, figure, load_claims, load_figures
 from analysis.data.tables import TABLES, load, read_raw
 
 __all__ = ["TABLES", "evidence_rows", "fetch", "figure", "load", "load_catalogue", "load_claims",

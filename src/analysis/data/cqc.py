@@ -153,7 +153,8 @@ def tidy_care_home_closures(raw: pd.DataFrame) -> pd.DataFrame:
     kept in ``attrs`` for the report.
     """
     _require(raw, {"carehomesbeds", "year_location_end", "forced_closure", "ownership", "closed_complete", "nurse",
-                   "dementia", "inadequate", "requiresimprovement", "good", "outstanding"}, "CQC care-home closures file")
+                   "dementia", "inadequate", "requiresimprovement", "good", "outstanding"},
+             "CQC care-home closures file")
     known = raw["ownership"].notna()
     raw = raw[known]
     year_closed = pd.to_numeric(raw["year_location_end"], errors="coerce")

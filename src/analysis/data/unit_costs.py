@@ -168,7 +168,8 @@ def _pss_series() -> tuple[Series, ...]:
         out.append(Series("day care", group, "external",
                           rf"gross total cost for day care or day services for {g} provided by others",
                           rf"average number of clients of day care or day services per week for {g} provided by others",
-                          rf"average gross expenditure per day care or day services clients? for {g} provided by others",
+                          rf"average gross expenditure per day care or day services clients? for {g} provided by "
+                          r"others",
                           clients_per_week=True))
     out.append(Series("home care", ALL_ADULTS, "in-house",
                       r"gross total cost for home care home help provided by la for all adult client groups",
@@ -489,7 +490,8 @@ def reconcile_england(df: pd.DataFrame) -> pd.DataFrame:
             if np.isnan(diff):
                 status = "England not published"
             elif abs(diff) <= tolerance:
-                named = councils.loc[councils["dh_code"].isin(known.also_includes), "council_published"] if known else []
+                named = councils.loc[councils["dh_code"].isin(known.also_includes),
+                                     "council_published"] if known else []
                 status = "reconciles" + (f" (England also includes {', '.join(n.strip() for n in named)}: "
                                          "documented discrepancy)" if known else "")
             elif info["collection"] == "PSS-EX1" and missing and -tolerance <= diff <= missing * largest + tolerance:

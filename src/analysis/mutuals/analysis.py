@@ -22,13 +22,22 @@ import pandas as pd
 from analysis import data, plots, provenance
 from analysis.claims import Verdict, verdict_count_phrase, verdict_table
 from analysis.data.staff_survey import ITEMS_BY_KEY
-from analysis.findings import Finding, clear_difference, difference_phrase
+from analysis.findings import Finding, clear_difference
 from analysis.mutuals import claims, externalisation, multiplicity, ratings, sensitivity, staff
-from analysis.mutuals.panel import (PanelColumns, aggregate, callaway_santanna, did_2x2, read_panel_csv,
-                                    synthetic_control, twfe, twfe_event_study, validate_panel)
+from analysis.mutuals.panel import (
+    PanelColumns,
+    aggregate,
+    callaway_santanna,
+    did_2x2,
+    read_panel_csv,
+    synthetic_control,
+    twfe,
+    twfe_event_study,
+    validate_panel,
+)
 from analysis.mutuals.panel.simulate import simulate_staggered_panel
 from analysis.mutuals.params import MutualsParameters
-from analysis.precision import decimals, fmt, fmt_interval, fmt_p, table_format
+from analysis.precision import decimals, fmt, fmt_p, table_format
 
 SOURCE_STAFF = "NHS Staff Survey 2021-24 organisational results (NHS England; merged by Badgett et al.)"
 SOURCE_CQC = "Care Quality Commission ratings by ownership (compiled by B. Goodair)"
@@ -235,7 +244,8 @@ def key_findings(results: MutualsResults) -> list[Finding]:
                    f"{remain} item{'s' if remain != 1 else ''} stay{'s' if remain == 1 else ''} clearly different")
         text = (f"Staff in {n_se} community social enterprises reported no better working lives than staff in "
                 f"{n_trusts} NHS community trusts ({period}): they scored worse on {clustered.worse} of "
-                f"{clustered.tested} survey items and better on {multiplicity._count(clustered.better)} (p < {alpha}), "
+                f"{clustered.tested} survey items and better on {multiplicity._count(clustered.better)} (p < "
+                f"{alpha}), "
                 f"but {survive} once the {clustered.tested} comparisons are allowed for"
                 + (", and a randomisation test finds no clear difference on any item." if
                    randomised.worse + randomised.better == 0 else "."))
@@ -252,7 +262,8 @@ def key_findings(results: MutualsResults) -> list[Finding]:
             main_n = clustered.worse + clustered.better
             checks = [("with each organisation counted equally", equal)]
             if not without.empty:
-                checks.append((f"without {largest['organisation_latest']} ({fmt(100 * largest['group_share'], places=0)}"
+                checks.append((f"without {largest['organisation_latest']} "
+                               f"({fmt(100 * largest['group_share'], places=0)}"
                                "% of social-enterprise responses)", without.iloc[0]))
             if all(_items(row) == _items(checks[0][1]) for _, row in checks):
                 said = " or ".join(what for what, _ in checks) + f", {_items(checks[0][1], verb=True)}"
@@ -301,7 +312,8 @@ def key_findings(results: MutualsResults) -> list[Finding]:
                      "report." if results.claims_judged_in_costs else "")
         findings.append(Finding(
             "mutuals_verdicts", "No claim that mutuals raised productivity or satisfaction has independent support. "
-            f"Of the {len(results.verdicts)} claims about mutuals judged here: {verdict_count_phrase(results.verdicts)}."
+            f"Of the {len(results.verdicts)} claims about mutuals judged here: "
+            f"{verdict_count_phrase(results.verdicts)}."
             + elsewhere,
             "Evidence register (data/evidence/figures.csv, claims.csv) and the analyses in this report",
             "A verdict judges the claim as worded against the evidence found, not the policy.",
@@ -336,13 +348,15 @@ def headlines(results: MutualsResults) -> list[dict]:
     if community is not None and "burnout" in set(community["item"]):
         burnout = community.set_index("item").loc["burnout"]
         out.append(dict(key="mutuals_burnout_gap", label="Staff often or always burnt out, one of the staff-survey "
-                        "items: community social enterprises minus NHS community trusts (percentage points)", value=burnout["difference_pp"],
+                        "items: community social enterprises minus NHS community trusts (percentage points)",
+                        value=burnout["difference_pp"],
                         unit="pp", low=burnout["ci_low"], high=burnout["ci_high"], level=results.level,
                         source=SOURCE_STAFF + " (binomial GLM, year effects, clustered by organisation)"))
     ts = _cqc_term(results, "third sector")
     if ts is not None:
         out.append(dict(key="mutuals_cqc_third_sector", label="Third-sector community services against council-run "
-                        "ones: difference in the chance of a Good or Outstanding rating (percentage points)", value=ts["difference_pp"], unit="pp",
+                        "ones: difference in the chance of a Good or Outstanding rating (percentage points)",
+                        value=ts["difference_pp"], unit="pp",
                         low=ts["diff_ci_low"], high=ts["diff_ci_high"], level=results.level,
                         source=SOURCE_CQC + " (logit, year and re-inspection controls, clustered by location)"))
     return out
@@ -357,7 +371,8 @@ def comparison_summary(results: MutualsResults, service: str) -> str:
     table = results.comparisons[service]
     years = results.params.survey_years
     subject, reference = _group_names(results, service)
-    text = f"{subject[0].upper()}{subject[1:]} against {reference}, {years[0]}-{years[1]}. " + pattern_text(results, service)
+    text = (f"{subject[0].upper()}{subject[1:]} against {reference}, {years[0]}-{years[1]}. "
+            + pattern_text(results, service))
     if service in results.sensitivity:
         text += " " + sensitivity.robustness_sentence(results.sensitivity[service], results.shares[service],
                                                       subject="the social enterprises")
@@ -392,7 +407,8 @@ def staff_forest(results: MutualsResults, service: str):
         title = (f"{subject.split(' (')[0]} (one organisation) against {reference}: better on {randomised.better} "
                  f"and worse on {multiplicity._count(randomised.worse)} of {randomised.tested} items at randomisation "
                  f"p < {alpha}; {multiplicity._count(remain)} once {randomised.tested} comparisons are allowed for")
-        basis = "counts of items by their randomisation p-values, raw and adjusted for the number of items (table below)"
+        basis = ("counts of items by their randomisation p-values, raw and adjusted for the number of items "
+                 "(table below)")
     else:
         remain = clustered.worse_adjusted + clustered.better_adjusted
         title = (f"{service.capitalize()} social enterprises against {reference}: worse on {clustered.worse} and "
@@ -402,7 +418,8 @@ def staff_forest(results: MutualsResults, service: str):
         basis = ("counts of items by their p-values (clustered, adjusted for the number of items, and randomisation); "
                  "each item's interval is drawn")
     n_se = int(results.comparisons[service]["n_social_enterprises"].max())
-    n = f"{n_se} social enterprise{'s' if n_se > 1 else ''}, {int(results.comparisons[service]['n_trusts'].max())} trusts"
+    n_trusts = int(results.comparisons[service]["n_trusts"].max())
+    n = f"{n_se} social enterprise{'s' if n_se > 1 else ''}, {n_trusts} trusts"
     bars = ("bars are clustered confidence intervals" if n_se > 1 else
             "no bars: one organisation has no valid clustered interval (see the randomisation p-values)")
     return plots.forest(table, "label_short", "worse_pp", "worse_low", "worse_high", title,
@@ -445,7 +462,9 @@ def _newcombe(good1: float, n1: float, good2: float, n2: float, level: float) ->
     l1, u1 = staff.wilson(p1, n1, level)
     l2, u2 = staff.wilson(p2, n2, level)
     d = p1 - p2
-    return 100 * d, 100 * (d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)), 100 * (d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return 100 * d, 100 * low, 100 * high
 
 
 def cqc_share_figure(results: MutualsResults, setting: str):
@@ -507,7 +526,8 @@ def panel_figures(panel: PanelResults) -> list:
                  f"placebo p = {fmt_p(sc.p_value)}" if sc.p_value is not None
                  else f"Synthetic control for {sc.treated_unit}")
         figs.append(plots.paths(sc.path.assign(zero=0.0), "time", {"gap": f"{sc.treated_unit} minus synthetic"},
-                                title, panel.label + "; grey lines: placebo gaps for each donor", vline=sc.adoption - 0.5,
+                                title, panel.label + "; grey lines: placebo gaps for each donor",
+                                vline=sc.adoption - 0.5,
                                 ylabel="Gap (treated minus synthetic)", simulated=panel.simulated, background=bg,
                                 background_y="gap", background_group="unit"))
     return figs
@@ -580,7 +600,8 @@ def staff_display(results: MutualsResults, service: str) -> pd.DataFrame:
                         signed=["Difference (pp)"], p_values=[c for c in p_columns if c in out])
 
 
-def sensitivity_display(results: MutualsResults, service: str, *, social_enterprises_only: bool = False) -> pd.DataFrame:
+def sensitivity_display(results: MutualsResults, service: str, *,
+                        social_enterprises_only: bool = False) -> pd.DataFrame:
     """Items worse and better under each weighting and without each organisation (clustered and randomisation).
 
     ``social_enterprises_only`` keeps the main analysis, equal weighting and the social enterprises left out in
@@ -691,7 +712,8 @@ def clustering_text(table: pd.DataFrame, what: str) -> str:
     councils = table.attrs["councils"]
     unit = "home" if "home" in what.lower() else "service"
     text = (f"{what}: the CQC files identify each {unit} but neither the provider nor the council that runs it, so "
-            "standard errors cannot be clustered by council (nor two-way by council and service). Council-run services "
+            "standard errors cannot be clustered by council (nor two-way by council and service). Council-run "
+            "services "
             "share management, budgets and commissioners, so their ratings are likely correlated; the coarser cluster "
             "(the council) is the right one. The table shows how the intervals widen under that correlation: "
             f"{table.attrs['reference_clusters']:,} council-run {'locations' if 'ommunity' in what else 'homes'} "
@@ -706,7 +728,8 @@ def clustering_text(table: pd.DataFrame, what: str) -> str:
         elif not np.isfinite(break_even) or break_even > 1:
             text += f"The {OWNERSHIP_NAMES.get(term, term)} difference stays clear even if each council counts once. "
         else:
-            text += (f"The {OWNERSHIP_NAMES.get(term, term)} difference stops being clear once the correlation between "
+            text += (f"The {OWNERSHIP_NAMES.get(term, term)} difference stops being clear once the correlation "
+                     "between "
                      f"a council's {unit}s passes {break_even:.2f}. ")
     return text + ("Third-sector and for-profit providers also run many locations each, which would widen their side "
                    "of the intervals too.")

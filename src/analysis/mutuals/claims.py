@@ -98,8 +98,8 @@ def _navigo(c: dict, figures: pd.DataFrame, focus: pd.DataFrame | None, focus_na
         facts.append(f"the CQC ({cqc['year']}) found NAViGO in the top 10% of providers on {cqc['value']:.0f} of "
                      f"{cqc['n']:.0f} staff-survey key areas")
     if randomised is not None:
-        facts.append(f"in the public file it scored better than mental-health trusts on {randomised.better} and worse on "
-                     f"{randomised.worse} of {randomised.tested} items at randomisation p < {pattern.alpha:g} "
+        facts.append(f"in the public file it scored better than mental-health trusts on {randomised.better} and worse "
+                     f"on {randomised.worse} of {randomised.tested} items at randomisation p < {pattern.alpha:g} "
                      f"({multiplicity._count(randomised.better_adjusted + randomised.worse_adjusted)} after "
                      f"adjusting for {randomised.tested} comparisons)")
     summary = "; ".join(facts) + ". One organisation: evidence about NAViGO, not about mutuals."
@@ -110,10 +110,11 @@ def _navigo(c: dict, figures: pd.DataFrame, focus: pd.DataFrame | None, focus_na
                  f"{r.national_trust_average:.0f}%" for r in latest.itertuples()]
         numbers = f"{focus_name}, {int(latest['year'].iloc[0])}: " + "; ".join(parts) + "."
     return Verdict.for_claim(
-        c, verdict, "The quoted item is not published, so the claim is judged on a weaker version (NAViGO's staff rate it "
-        "above average): partly supported when independent readings of its staff survey agree, contradicted when they "
-        "lean the other way, mixed when they disagree. One organisation against a national average is not adjusted "
-        "for trust type or change over time.", numbers or summary, rows, datasets=("nhs_staff_survey",) if pattern else (),
+        c, verdict, "The quoted item is not published, so the claim is judged on a weaker version (NAViGO's staff rate "
+        "it above average): partly supported when independent readings of its staff survey agree, contradicted when "
+        "they lean the other way, mixed when they disagree. One organisation against a national average is not "
+        "adjusted for trust type or change over time.", numbers or summary, rows, datasets=("nhs_staff_survey",
+                                                                                   ) if pattern else (),
         summary=summary)
 
 
@@ -125,16 +126,18 @@ def _support_programme(c: dict, figures: pd.DataFrame) -> Verdict:
     agree = (budgets["value"].max() - budgets["value"].min()) <= 0.1 * budgets["value"].max()
     verdict = "supported" if agree and not independent.empty else ("unsourced" if agree else "contradicted")
     awards = _row(rows, "MUT-105")
-    summary = (f"Only the Cabinet Office records the programme: £{_value(rows, 'MUT-106'):.0f}m at its launch (December "
-               f"2011); a week after the article it reported £{float(awards['comparator_value']):g}m of support procured "
-               f"for {awards['value']:.0f} mutuals; by 2014 it had helped {_value(rows, 'MUT-031'):.0f}, of which "
-               f"{_value(rows, 'MUT-032'):.0f} were live. No independent record was found.")
+    summary = (f"Only the Cabinet Office records the programme: £{_value(rows, 'MUT-106'):.0f}m at its launch "
+               f"(December 2011); a week after the article it reported £{float(awards['comparator_value']):g}m of "
+               f"support procured for {awards['value']:.0f} mutuals; by 2014 it had helped "
+               f"{_value(rows, 'MUT-031'):.0f}, of which {_value(rows, 'MUT-032'):.0f} were live. No independent "
+               "record was found.")
     return Verdict.for_claim(
-        c, verdict, "A programme fact: supported when a source independent of the government gives it; unsourced when only "
-        "the government's own records do (they agree with each other within 10%); contradicted when they disagree.",
-        f"Budget £{_value(rows, 'MUT-029'):.0f}m (minister, 2013), 'more than £{_value(rows, 'MUT-082'):.0f}m' (government "
-        f"paper, 2012), £{_value(rows, 'MUT-106'):.0f}m at launch. Organisations: 26 claimed (8 February 2013); "
-        f"{awards['value']:.0f} with awards (15 February 2013).", rows, summary=summary)
+        c, verdict, "A programme fact: supported when a source independent of the government gives it; unsourced when "
+        "only the government's own records do (they agree with each other within 10%); contradicted when they "
+        "disagree.",
+        f"Budget £{_value(rows, 'MUT-029'):.0f}m (minister, 2013), 'more than £{_value(rows, 'MUT-082'):.0f}m' "
+        f"(government paper, 2012), £{_value(rows, 'MUT-106'):.0f}m at launch. Organisations: 26 claimed (8 February "
+        f"2013); {awards['value']:.0f} with awards (15 February 2013).", rows, summary=summary)
 
 
 def _satisfaction(c: dict, figures: pd.DataFrame, cqc_shares: pd.DataFrame) -> Verdict:
@@ -144,19 +147,21 @@ def _satisfaction(c: dict, figures: pd.DataFrame, cqc_shares: pd.DataFrame) -> V
     latest = cqc_shares[cqc_shares["year"] == cqc_shares["year"].max()]
     parts = [f"{r.setting} {r.ownership} {r.share:.0f}%" for r in latest.itertuples()]
     csh = _row(rows, "MUT-067")
-    summary = (f"No study is cited. The figures found are reports by mutuals themselves: {_value(rows, 'MUT-014'):.0f}% of "
-               f"mutuals surveyed for DCMS said quality had improved, and CSH Surrey reports {csh['value']:.0f}% patient "
-               "satisfaction, neither against a comparison group. CQC ratings cannot pick out mutuals within the third "
-               "sector.")
+    summary = ("No study is cited. The figures found are reports by mutuals themselves: "
+               f"{_value(rows, 'MUT-014'):.0f}% of mutuals surveyed for DCMS said quality had improved, and CSH Surrey "
+               f"reports {csh['value']:.0f}% patient satisfaction, neither against a comparison group. CQC ratings "
+               "cannot pick out mutuals within the third sector.")
     return Verdict.for_claim(
-        c, "unsourced", "A performance claim is unsourced when no study is cited and the only figures found come from the "
-        "government's programme or the mutuals themselves, without a comparison group.",
-        f"Independent rows: {', '.join(independent['id']) or 'none'} (a provider's self-report is not a comparison). CQC "
-        f"share rated Good/Outstanding, {int(latest['year'].iloc[0])}: " + "; ".join(parts) + ".", rows, summary=summary)
+        c, "unsourced", "A performance claim is unsourced when no study is cited and the only figures found come from "
+        "the government's programme or the mutuals themselves, without a comparison group.",
+        f"Independent rows: {', '.join(independent['id']) or 'none'} (a provider's self-report is not a comparison). "
+        f"CQC share rated Good/Outstanding, {int(latest['year'].iloc[0])}: " + "; ".join(parts) + ".", rows,
+        summary=summary)
 
 
 def _hundred_under_msp(c: dict, figures: pd.DataFrame) -> Verdict:
-    """'100 firms spun out since 2010 under the Mutuals Support Programme': the 100 is all mutuals, from several programmes."""
+    """'100 firms spun out since 2010 under the Mutuals Support Programme': the 100 is all mutuals, from several
+    programmes."""
     rows = evidence_rows(figures, c["evidence_ids"])
     claimed, total = _value(rows, "MUT-075"), _value(rows, "MUT-033")
     helped, live = _value(rows, "MUT-031"), _value(rows, "MUT-032")
@@ -170,16 +175,16 @@ def _hundred_under_msp(c: dict, figures: pd.DataFrame) -> Verdict:
     return Verdict.for_claim(
         c, verdict, "A count is misattributed when the number exists but belongs to a wider group (all mutuals, from "
         "several programmes and periods) than the one the claim gives it.",
-        f"Claimed {claimed:.0f} under the Mutuals Support Programme since 2010. Government count of all mutuals: {total:.0f} "
-        f"(July 2014), up from {_value(rows, 'MUT-038'):.0f} in 2010.", rows, summary=summary)
+        f"Claimed {claimed:.0f} under the Mutuals Support Programme since 2010. Government count of all mutuals: "
+        f"{total:.0f} (July 2014), up from {_value(rows, 'MUT-038'):.0f} in 2010.", rows, summary=summary)
 
 
 def _overnight_productivity(c: dict, figures: pd.DataFrame, community: pd.DataFrame | None) -> Verdict:
     """'Almost overnight ... improvement in productivity': no study; the figures are the programme's own surveys."""
     rows = evidence_rows(figures, c["evidence_ids"])
     summary = (f"No study is cited. The figures found are surveys of surviving mutuals for the government's own "
-               f"programme, with no comparison group: staff absence down {_value(rows, 'MUT-045'):.0f}% and turnover down "
-               f"{_value(rows, 'MUT-046'):.0f}% since spin-out (BCG for the Cabinet Office); productivity up "
+               f"programme, with no comparison group: staff absence down {_value(rows, 'MUT-045'):.0f}% and turnover "
+               f"down {_value(rows, 'MUT-046'):.0f}% since spin-out (BCG for the Cabinet Office); productivity up "
                f"{_value(rows, 'MUT-012'):g}% (Social Enterprise UK for DCMS, base period not stated).")
     pattern = _pattern(community)
     context = ""
@@ -189,10 +194,11 @@ def _overnight_productivity(c: dict, figures: pd.DataFrame, community: pd.DataFr
                    f"worse than community trusts on {clustered.worse} and better on {clustered.better} of "
                    f"{clustered.tested} items at p < {pattern.alpha:g} (clustered; none after adjustment).")
     return Verdict.for_claim(
-        c, "unsourced", "A performance claim is unsourced when no study is cited and the only figures found come from the "
-        "government's programme or the mutuals themselves; no public dataset measures productivity before and after "
-        "spin-out.", "Register rows: MUT-045 and MUT-046 (BCG for the Cabinet Office, 2013, surviving mutuals' own figures); "
-        "MUT-012 (Social Enterprise UK for DCMS, 2019). None compares mutuals with a comparison group.", rows,
+        c, "unsourced", "A performance claim is unsourced when no study is cited and the only figures found come from "
+        "the government's programme or the mutuals themselves; no public dataset measures productivity before and "
+        "after spin-out.", "Register rows: MUT-045 and MUT-046 (BCG for the Cabinet Office, 2013, surviving mutuals' "
+        "own figures); MUT-012 (Social Enterprise UK for DCMS, 2019). None compares mutuals with a comparison group.",
+        rows,
         datasets=("nhs_staff_survey",) if pattern else (),
         summary=summary + context)
 
@@ -208,18 +214,19 @@ def seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, survey: pd.DataF
     counts = {"June 2012 (Mutuals Taskforce)": float(_row(rows, "MUT-101")["upper"]),
               "July 2014 (Cabinet Office)": _value(rows, "MUT-035")}
     largest = max(counts.values())
-    verdict = "contradicted" if largest < 1_000_000 / 10 else ("partly supported" if largest < 1_000_000 else "supported")
+    verdict = ("contradicted" if largest < 1_000_000 / 10
+               else "partly supported" if largest < 1_000_000 else "supported")
     out.append(Verdict.for_claim(
-        c, verdict, "A count claimed in millions is contradicted when every count found, including the claimant's own, is "
-        "at least ten times smaller. Read as a right merely made available to millions, the statement is true by "
+        c, verdict, "A count claimed in millions is contradicted when every count found, including the claimant's own, "
+        "is at least ten times smaller. Read as a right merely made available to millions, the statement is true by "
         "construction; the government's own target shows it meant take-up.",
         f"Government target: {target:,.0f} public servants in mutuals by 2015. Counts: "
         + "; ".join(f"{k}: {v:,.0f}" for k, v in counts.items())
         + f". The NAO (2011): {_value(rows, 'NAO-002'):.0f} NHS spin-outs, the largest employing more than "
         f"{_value(rows, 'NAO-004'):,.0f} staff.", rows,
         summary=(f"The government's own counts were fewer than {counts['June 2012 (Mutuals Taskforce)']:,.0f} public "
-                 f"servants in mutuals in June 2012 and {counts['July 2014 (Cabinet Office)']:,.0f} in July 2014, against "
-                 f"its own target of {target:,.0f} by 2015: tens of thousands, not millions.")))
+                 f"servants in mutuals in June 2012 and {counts['July 2014 (Cabinet Office)']:,.0f} in July 2014, "
+                 f"against its own target of {target:,.0f} by 2015: tens of thousands, not millions.")))
 
     c = claim_row(claims, "CL-MUT-22")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -227,7 +234,8 @@ def seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, survey: pd.DataF
     floor = ""
     datasets: tuple[str, ...] = ()
     if survey is not None:
-        first = survey[(survey["benchmarking_group"] == COMPARATORS["community"][0]) & (survey["year"] == survey_years[0])]
+        first = survey[(survey["benchmarking_group"] == COMPARATORS["community"][0])
+                       & (survey["year"] == survey_years[0])]
         respondents = int(first.drop_duplicates("ods_code")["respondents"].sum())
         if respondents:
             floor = (f"; in {survey_years[0]} the {first['ods_code'].nunique()} community social enterprises in the "
@@ -240,8 +248,8 @@ def seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, survey: pd.DataF
         f"Department of Health (2010, not independent): almost {_value(rows, 'NAO-014'):,.0f} NHS staff to transfer. "
         f"Mutuals Taskforce (2012, for the Cabinet Office): about 40% of fewer than 50,000 in community health.", rows,
         datasets=datasets,
-        summary=(f"The NAO (2011) counted {_value(rows, 'NAO-002'):.0f} Right to Request social enterprises by September "
-                 f"2011, the largest employing more than {largest:,.0f} staff each{floor}.")))
+        summary=(f"The NAO (2011) counted {_value(rows, 'NAO-002'):.0f} Right to Request social enterprises by "
+                 f"September 2011, the largest employing more than {largest:,.0f} staff each{floor}.")))
 
     c = claim_row(claims, "CL-MUT-24")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -259,8 +267,8 @@ def seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, survey: pd.DataF
     announced = _row(rows, "MUT-104")
     verdict = "supported" if not independent_rows(rows, c["claimant_orgs"]).empty else "unsourced"
     out.append(Verdict.for_claim(
-        c, verdict, "An appointment is supported when a source independent of the government records it; unsourced when "
-        "only the government's own announcement does.",
+        c, verdict, "An appointment is supported when a source independent of the government records it; unsourced "
+        "when only the government's own announcement does.",
         f"Cabinet Office press release, 18 October 2012: {announced['value']:.0f} ambassadors.", rows,
         summary=(f"Only the Cabinet Office records the appointments: its press release of 18 October 2012 announced "
                  f"{announced['value']:.0f} ambassadors. No independent record was found.")))
@@ -277,11 +285,12 @@ def seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, survey: pd.DataF
     rows = evidence_rows(figures, c["evidence_ids"])
     launch = _row(rows, "MUT-107")
     boroughs = [b.strip() for b in str(launch["group"]).split(";")]
-    verdict = ("supported" if len(boroughs) == _value(rows, "MUT-109") and not independent_rows(rows, c["claimant_orgs"]).empty
+    verdict = ("supported" if len(boroughs) == _value(rows, "MUT-109") and not independent_rows(rows,
+                                                                                                c["claimant_orgs"]).empty
                else "unsourced")
     out.append(Verdict.for_claim(
         c, verdict, "A forecast launch is supported when an independent report records it as stated.",
         f"Launched {launch['year']} with staff from {', '.join(boroughs)}; private partner Prospects Services.", rows,
-        summary=(f"3BM launched in April {launch['year']} with staff from {len(boroughs)} councils ({', '.join(boroughs)}) "
-                 "and a private partner, Prospects (Local Government Lawyer).")))
+        summary=(f"3BM launched in April {launch['year']} with staff from {len(boroughs)} councils "
+                 f"({', '.join(boroughs)}) and a private partner, Prospects (Local Government Lawyer).")))
     return out

@@ -20,9 +20,8 @@ comparison says nothing about cost or productivity.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

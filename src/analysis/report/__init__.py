@@ -6,8 +6,19 @@ Notebook-facing helpers (``setup``, ``key_findings``, ``verdicts``, ``show``, ``
 rendered reports is ``analysis.report.review`` (``python -m analysis review``).
 """
 
-from analysis.report.notebook import (absent, caveat, figure, finish, headline, key_findings, md, setup, show,
-                                      subject, verdicts)
+from analysis.report.notebook import (
+                                      absent,
+                                      caveat,
+                                      figure,
+                                      finish,
+                                      headline,
+                                      key_findings,
+                                      md,
+                                      setup,
+                                      show,
+                                      subject,
+                                      verdicts,
+)
 
 __all__ = ["absent", "caveat", "figure", "finish", "headline", "key_findings", "md", "setup", "show", "subject",
            "verdicts"]

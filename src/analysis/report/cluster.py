@@ -225,7 +225,8 @@ def _materialise_inputs(job: Job, folder: Path) -> dict[str, Any]:
     return parameters
 
 
-def render_remote(job: Job, expected: dict[str, Any], prepare: bool = True) -> tuple[JobResult, list[tuple[str, bytes]]]:
+def render_remote(job: Job, expected: dict[str, Any],
+                  prepare: bool = True) -> tuple[JobResult, list[tuple[str, bytes]]]:
     """Runs on a dask worker: check the version, make sure the data is verified, render the
     report in memory on this thread's kernel and return it with its files."""
     from distributed import get_worker

@@ -31,7 +31,6 @@ from typing import Any
 
 import nbformat
 
-from analysis import atomic
 from analysis.report.export import provenance_payload, report_files, scrub_papermill, strip_images, write_files
 
 log = logging.getLogger(__name__)

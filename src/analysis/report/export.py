@@ -23,12 +23,12 @@ import copy
 import functools
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 import jinja2
 import nbformat

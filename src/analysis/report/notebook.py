@@ -117,9 +117,10 @@ def verdicts(items: list, title: str | None = None) -> None:
         sources = "".join(f"<li>{html.escape(s)}</li>" for s in v.sources)
         cards.append(
             f'<div class="verdict verdict-{css}"><p class="verdict-claim">&ldquo;{html.escape(v.claim)}&rdquo; '
-            f'<span class="verdict-who">{html.escape(v.speaker)}, {html.escape(str(v.date))} ({html.escape(v.claim_id)})'
-            f'</span></p><p><span class="verdict-label">{html.escape(v.verdict)}</span> {html.escape(deciding)}</p>'
-            f'<details><summary>Rule, numbers and sources</summary><p><strong>Rule:</strong> {html.escape(v.rule)}</p>'
+            f'<span class="verdict-who">{html.escape(v.speaker)}, {html.escape(str(v.date))} '
+            f'({html.escape(v.claim_id)})</span></p><p><span class="verdict-label">{html.escape(v.verdict)}</span> '
+            f'{html.escape(deciding)}</p><details><summary>Rule, numbers and '
+            f'sources</summary><p><strong>Rule:</strong> {html.escape(v.rule)}</p>'
             + (f'<p><strong>Numbers:</strong> {html.escape(v.numbers)}</p>' if v.summary else "")
             + f'<p><strong>Independent evidence rows:</strong> {html.escape(independent)}; '
             f'<strong>datasets analysed:</strong> {html.escape(data)}</p><ul>{sources}</ul></details></div>')

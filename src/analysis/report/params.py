@@ -24,8 +24,7 @@ from pydantic import ValidationError
 
 from analysis import config, limits
 from analysis.errors import ParameterError
-from analysis.parameters import (PATH_SUFFIX, NotebookParameters, _cut, _short, check_input_file,  # noqa: F401
-                                 path_fields)
+from analysis.parameters import PATH_SUFFIX, NotebookParameters, _cut, _short, check_input_file, path_fields  # noqa: F401
 
 __all__ = ["PATH_SUFFIX", "NotebookParameters", "NotebookSpec", "check_input_file", "default_notebooks",
            "field_defaults", "get_spec", "load_yaml", "notebooks", "parameters_from_namespace", "parse_cli_pairs",
@@ -111,7 +110,8 @@ def _registry() -> dict[str, NotebookSpec]:
         try:
             module = importlib.import_module(module_name.strip())
         except ImportError as exc:
-            raise ParameterError(f"ANALYSIS_EXTRA_NOTEBOOKS names {module_name!r}, which cannot be imported: {exc}") from None
+            raise ParameterError(f"ANALYSIS_EXTRA_NOTEBOOKS names {module_name!r}, which cannot be imported: "
+                                 f"{exc}") from None
         specs.extend(getattr(module, "NOTEBOOKS", []))
     return {s.name: s for s in specs}
 

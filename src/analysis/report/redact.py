@@ -5,8 +5,8 @@ not run the code, and a path such as ``/home/alice/private/panel.csv`` or
 ``/srv/app/.venv/lib/python3.11/...`` tells them about the machine, not the analysis. Every
 published text passes through a :class:`Redactor` built for the run: an input file named by a
 parameter becomes its file name, and the checkout, virtual environment, data cache, data mirror,
-reports folder, temporary folder and home folder become placeholders (``[project]``, ``[venv]``...): plain text, so they are safe in HTML, JSON
-and Markdown alike.
+reports folder, temporary folder and home folder become placeholders (``[project]``, ``[venv]``...):
+plain text, so they are safe in HTML, JSON and Markdown alike.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from analysis import config
-
 
 _BASE64_RUN_MIN = 256
 _BASE64_RUN = re.compile(f"[A-Za-z0-9+/=]{{{_BASE64_RUN_MIN},}}")

@@ -46,8 +46,16 @@ from analysis.errors import OutputError, ParameterError, RunInterrupted
 from analysis.report import environment, redact
 from analysis.report.execution import Job, JobResult, now_iso
 from analysis.report.export import render_index
-from analysis.report.params import (PATH_SUFFIX, default_notebooks, field_defaults, get_spec, load_yaml,
-                                    read_params_file, resolve_relative_paths, validate_parameters)
+from analysis.report.params import (
+    PATH_SUFFIX,
+    default_notebooks,
+    field_defaults,
+    get_spec,
+    load_yaml,
+    read_params_file,
+    resolve_relative_paths,
+    validate_parameters,
+)
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import multiprocessing as mp
 import os
 import time
 import traceback
@@ -32,12 +33,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import multiprocessing as mp
 import nbformat
 from nbformat.v4 import new_code_cell
 from tqdm.auto import tqdm
 
-from analysis.errors import OutputError, ParameterError
 from analysis.report.execution import ExecutionFailed, Job, JobResult, Results, render_job
 
 log = logging.getLogger(__name__)

@@ -22,12 +22,14 @@ import pandas as pd
 from analysis import data, plots
 from analysis.claims import Verdict, verdict_count_phrase, verdict_table
 from analysis.findings import Finding
-from analysis.precision import decimals, fmt, fmt_interval, fmt_p, round_to, table_format
+from analysis.precision import decimals, fmt, fmt_interval, round_to, table_format
 from analysis.vfm import assessment, claims, failure, inputs, model
 from analysis.vfm.params import SCENARIO_NAMES, VfmParameters
 
-SOURCE_NAO = "NAO, Establishing social enterprises under the Right to Request Programme (HC 1088, 2011), via the evidence register"
-SOURCE_CQC = "CQC registrations and closures (Bach-Mortensen, Goodair & Degli Esposti replication data; Goodair ITV repository)"
+SOURCE_NAO = ("NAO, Establishing social enterprises under the Right to Request Programme (HC 1088, 2011), via the "
+              "evidence register")
+SOURCE_CQC = ("CQC registrations and closures (Bach-Mortensen, Goodair & Degli Esposti replication data; Goodair ITV "
+              "repository)")
 SOURCE_MODEL = "Model in analysis.vfm.model; inputs from the evidence register and CQC closures (table of inputs)"
 CLOSURE_YEARS = (2011, 2023)
 READER_NAMES = {"third sector": "third-sector", "local authority": "council-run", "for-profit": "for-profit",
@@ -111,7 +113,8 @@ def probability_worse(resolved: inputs.ResolvedInputs, mc: model.MonteCarloResul
             return ProbabilityWorse(float((draws["total"] > 0).mean()),
                                     "foregone savings are zero by construction, and the failure proxy points either "
                                     "way, so which side costs more is genuinely uncertain")
-        return ProbabilityWorse(None, "foregone savings are zero by construction and the failure proxy has one sign in "
+        return ProbabilityWorse(None, "foregone savings are zero by construction and the failure proxy has one sign "
+                                      "in "
                                       "every draw, so the sign of the total is fixed by the assumptions")
     overlap = sav.high > eff.low and eff.high > sav.low
     if overlap:
@@ -120,7 +123,8 @@ def probability_worse(resolved: inputs.ResolvedInputs, mc: model.MonteCarloResul
                                 "saves more is genuinely uncertain")
     ahead = "in-house provision" if eff.low >= sav.high else "the contracts"
     return ProbabilityWorse(None, f"the scenario assumes {ahead} saves more in every draw (contracted savings "
-                                  f"{_pct_range(sav.low, sav.high)}, in-house efficiency {_pct_range(eff.low, eff.high)}), "
+                                  f"{_pct_range(sav.low, sav.high)}, in-house efficiency "
+                                  f"{_pct_range(eff.low, eff.high)}), "
                                   "so the probability would restate the assumption rather than measure anything")
 
 
@@ -166,9 +170,11 @@ def analyse(params: VfmParameters) -> VfmResults:
     central = selected.inputs.central()
     gross = model.deterministic({**central, "inhouse_failure_hazard": 0.0}, terms)["extra_failure_cost"]
     register = assessment.risk_register(figures, selected.deterministic, gross, central["contract_value"],
-                                        central["failure_hazard"], terms.n_enterprises, int(round(central["contract_years"])))
+                                        central["failure_hazard"], terms.n_enterprises,
+                                        int(round(central["contract_years"])))
     verdicts = claims.assess_claims(claims_table, figures, scenarios, comparison, params.confidence_level)
-    return VfmResults(params, pooled, yearly, comparison, scenarios, torn, switch, criteria, register, verdicts, figures)
+    return VfmResults(params, pooled, yearly, comparison, scenarios, torn, switch, criteria, register, verdicts,
+                      figures)
 
 
 # --- Tables ------------------------------------------------------------------------
@@ -240,7 +246,7 @@ def component_table(results: VfmResults) -> pd.DataFrame:
     and the Monte Carlo error of the mean."""
     rows = []
     level = f"{results.level:.0%}"
-    for name, res in results.scenarios.items():
+    for res in results.scenarios.values():
         for _, r in res.summary.iterrows():
             rows.append({"Scenario": res.scenario.label, "Component": r["label"], "Mean (£m)": r["mean"],
                          f"{level} range low": r["low"], f"{level} range high": r["high"], "Median (£m)": r["median"],
@@ -397,7 +403,8 @@ def key_findings(results: VfmResults) -> list[Finding]:
               f"Taken literally, the NAO's finding (the contracts required the savings in-house provision would have "
               f"made) means the {fmt(contract, '£m')} a year of Right to Request contracts {verdict}: "
               f"{_scenario_sentence(match, level)} at risk over the {span} contracts."),
-        source="NAO finding (NAO-010) with the Department's position (NAO-052); CQC care-home closures as the failure proxy",
+        source="NAO finding (NAO-010) with the Department's position (NAO-052); CQC care-home closures as the failure "
+               "proxy",
         limitation="It cannot show what the enterprises actually saved or cost: the contracts and their accounts are "
                    "not public.",
         value=float(t["mean"]), low=float(t["low"]), high=float(t["high"]), level=level, unit="£m"))
@@ -410,8 +417,10 @@ def key_findings(results: VfmResults) -> list[Finding]:
         text=(f"Had in-house provision improved as fast as the NHS measurably did in 2011-2016 (about "
               f"{fmt(100 * eff.central, '%', places=1)} a year) while the contracts required no savings, "
               f"{_scenario_sentence(achieved, level)} was at risk; only if in-house provision had met the "
-              f"{fmt(100 * target_rate, '%')} a year efficiency target would it reach {_scenario_sentence(target, level)}."),
-        source="Centre for Health Economics (NAO-040, NAO-042) and ONS (NAO-044) productivity; NAO-033 target; NAO-029",
+              f"{fmt(100 * target_rate, '%')} a year efficiency target would it reach "
+              f"{_scenario_sentence(target, level)}."),
+        source="Centre for Health Economics (NAO-040, NAO-042) and ONS (NAO-044) productivity; NAO-033 target; "
+               "NAO-029",
         limitation="NHS productivity is measured for the whole NHS, mostly hospitals, and the "
                    f"{fmt(100 * target_rate, '%')} is a target, not an achieved rate.",
         value=float(a["mean"]), low=float(a["low"]), high=float(a["high"]), level=level, unit="£m"))
@@ -455,7 +464,8 @@ def key_findings(results: VfmResults) -> list[Finding]:
                   f"{fmt(100 * bound['share_low'], '%', places=1)} to {fmt(100 * bound['share_high'], '%', places=1)} "
                   "of the savings sought."),
             source="NAO-006, NAO-033, NAO-050; NAO HC 686 (NAO-048) on where the savings came from",
-            limitation="No public source breaks the savings down by provider, so this is an upper bound, not a measure.",
+            limitation="No public source breaks the savings down by provider, so this is an upper bound, not a "
+                       "measure.",
             value=float(100 * bound["share_high"]), unit="%",
             no_interval_reason="an upper bound computed from published figures, not an estimate"))
     findings.append(Finding(
@@ -474,7 +484,8 @@ def reconciliation_text(results: VfmResults) -> str:
     res = results.selected
     total = res.total()
     lo, hi = total["low"], total["high"]
-    mean, median, det, at_means = total["mean"], total["median"], res.deterministic["total"], res.at_input_means["total"]
+    mean, median = total["mean"], total["median"]
+    det, at_means = res.deterministic["total"], res.at_input_means["total"]
 
     def m(x: float) -> str:
         return fmt(x, "£m", low=lo, high=hi)
@@ -509,7 +520,8 @@ def reconciliation_text(results: VfmResults) -> str:
         hazard_note = (" (a hazard's average includes the half a closure the estimate adds where none was seen, so "
                        "that no definition has a hazard of exactly zero)")
     text = (f"**One total.** The headline is the **mean** of the simulations, {m(mean)}: it is the expected cost, and "
-            f"its components (foregone savings, extra failure cost and set-up support, in the detail table) add up to it. The **median** is {m(median)}: half the simulated outcomes lie "
+            "its components (foregone savings, extra failure cost and set-up support, in the detail table) add up to "
+            f"it. The **median** is {m(median)}: half the simulated outcomes lie "
             f"above it. The mean is {'above' if mean > median else 'below'} the median because {why_skew}. "
             f"The **deterministic case**, {m(det)}, puts every input at its central (most likely) value and expects "
             f"the average number of closures. With every input at its average instead it would be {m(at_means)}")
@@ -570,7 +582,8 @@ def fan_figure(results: VfmResults):
                                           "the contracts", "in-house provision", total["mean"], total["low"],
                                           total["high"], unit="£m", level=results.level, higher="more costly",
                                           lower="cheaper")
-    return plots.fan(fan, title, SOURCE_MODEL, n=f"{results.params.n_simulations:,} simulations (seed {results.params.seed})",
+    return plots.fan(fan, title, SOURCE_MODEL, n=f"{results.params.n_simulations:,} simulations (seed "
+                                                 f"{results.params.seed})",
                      level_label=f"{results.level:.0%}", title_basis=basis)
 
 

@@ -25,8 +25,18 @@ import pandas as pd
 from analysis.data.evidence import figure
 from analysis.precision import fmt
 from analysis.vfm import failure
-from analysis.vfm.model import (HAZARD_PAIR_KEY, InputSpec, ProgrammeTerms, ProxyEnsemble, central_values,
-                                constant, integer_uniform, tied, triangular, uniform)
+from analysis.vfm.model import (
+    HAZARD_PAIR_KEY,
+    InputSpec,
+    ProgrammeTerms,
+    ProxyEnsemble,
+    central_values,
+    constant,
+    integer_uniform,
+    tied,
+    triangular,
+    uniform,
+)
 from analysis.vfm.params import SCENARIO_NAMES, VfmParameters
 
 ACHIEVED_MODE, ACHIEVED_LOW, ACHIEVED_HIGH = "NAO-040", "NAO-042", "NAO-044"
@@ -185,7 +195,8 @@ def resolve(params: VfmParameters, figures: pd.DataFrame, yearly_closures: pd.Da
     else:
         if scen.name == "achieved":
             eff_dist = achieved
-            cite("In-house efficiency gain", f"{_pct(mode)} a year (most likely)", f"triangular {_pct_range(low, high)}",
+            cite("In-house efficiency gain", f"{_pct(mode)} a year (most likely)",
+                 f"triangular {_pct_range(low, high)}",
                  achieved_src)
         else:
             target = params.target_efficiency_rate

@@ -38,12 +38,14 @@ class VfmParameters(NotebookParameters):
     contract_value_uncertainty: Annotated[float, Field(ge=0, le=0.9)] = Field(
         0.1, description="± fraction around the contract value in the Monte Carlo (assumption)")
     contract_years: Annotated[int, Field(ge=1, le=30)] | None = Field(
-        None, description="Contract length in years. None: each whole number in NAO-025's 3-5 year range equally likely")
+        None, description="Contract length in years. None: each whole number in NAO-025's 3-5 year range equally "
+                          "likely")
     n_enterprises: Annotated[int, Field(ge=1, le=10_000)] | None = Field(
         None, description="Number of social enterprises sharing the contracts. None: NAO-002 (about 50)")
     inhouse_efficiency_rate: Fraction | None = Field(
         None, description="Most likely annual efficiency gain in-house provision would have achieved (scenario "
-        "'achieved'). None: NAO-040 (NHS productivity growth 1.56% a year, 2010/11-2013/14, Centre for Health Economics)")
+        "'achieved'). None: NAO-040 (NHS productivity growth 1.56% a year, 2010/11-2013/14, Centre for Health "
+        "Economics)")
     inhouse_efficiency_range: Range | None = Field(
         None, description="Low/high achieved in-house efficiency for the Monte Carlo and tornado. None: the lowest and "
         "highest annual NHS productivity growth published for 2011-2016 (NAO-042 0.04%, NAO-044 3.0%)")
@@ -103,7 +105,8 @@ class VfmParameters(NotebookParameters):
             if low > high:
                 raise ValueError(f"{name}: low {low} is above high {high}")
             if high > 1:
-                what = "a share cannot exceed 1" if name == "transition_cost_range" else f"rates are fractions; {high} is above 1"
+                what = ("a share cannot exceed 1" if name == "transition_cost_range"
+                        else f"rates are fractions; {high} is above 1")
                 raise ValueError(f"{name}: {what}")
         first, last = self.failure_proxy_years
         if first > last:

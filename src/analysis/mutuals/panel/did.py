@@ -260,7 +260,8 @@ def did_regression(panel: Panel, covariates: list[str] | tuple[str, ...] = (), *
         adoption = cohorts[0]
     if adoption not in cohorts:
         raise PanelError(f"No unit adopts in period {adoption}; adoption periods are {cohorts}")
-    pre = tuple(int(t) for t in (pre_periods if pre_periods is not None else [t for t in panel.periods if t < adoption]))
+    pre = tuple(int(t) for t in (pre_periods if pre_periods is not None
+                                 else [t for t in panel.periods if t < adoption]))
     post = tuple(int(t) for t in (post_periods if post_periods is not None
                                   else [t for t in panel.periods if t >= adoption]))
     if not pre or not post or max(pre) >= adoption or min(post) < adoption:
@@ -299,7 +300,8 @@ def did_regression(panel: Panel, covariates: list[str] | tuple[str, ...] = (), *
     lo, hi, p = _ci(est, se, df_resid, level)
     note = _few_treated_note(n_treated)
     if dropped:
-        note = (f"{dropped} unit(s) without outcomes in both windows (or with missing covariates) dropped. " + note).strip()
+        note = (f"{dropped} unit(s) without outcomes in both windows (or with missing covariates) dropped. "
+                + note).strip()
     wild_p, draws = _wild(frame["change"], X, frame.index.to_numpy(), "treated_group", n_treated)
     estimate = Estimate("Regression DiD (first differences" + (" with controls)" if covariates else ")"), est, se, lo,
                         hi, p, len(frame), len(frame), n_treated, f"{robust}, t with {df_resid} df", note,

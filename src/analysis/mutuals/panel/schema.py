@@ -202,8 +202,8 @@ def _explicit_cohort(data: pd.DataFrame, observed: pd.Series) -> pd.Series:
     clash = implied != data["treated"]
     if clash.any():
         rows = data.loc[clash, ["unit", "time"]].head(3).to_dict("records")
-        raise PanelError(f"The treatment column disagrees with the cohort column in {int(clash.sum())} rows, e.g. {rows}: "
-                         "treated must be 1 exactly from the cohort period on")
+        raise PanelError(f"The treatment column disagrees with the cohort column in {int(clash.sum())} rows, e.g. "
+                         f"{rows}: treated must be 1 exactly from the cohort period on")
     return cohort
 
 

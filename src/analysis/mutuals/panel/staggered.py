@@ -59,7 +59,8 @@ def callaway_santanna(panel: Panel, *, control_group: str = "nevertreated", anti
     wide = panel.wide("outcome")
     complete = wide.dropna()
     if len(complete) < len(wide):
-        notes.append(f"Dropped {len(wide) - len(complete)} unit(s) not observed in every period (balanced panel needed).")
+        notes.append(f"Dropped {len(wide) - len(complete)} unit(s) not observed in every period (balanced panel "
+                     "needed).")
     tlist = np.array(sorted(wide.columns))
     cohorts = panel.unit_cohorts().reindex(complete.index).to_numpy()
     cohorts = np.where(cohorts > tlist.max(), 0, cohorts)  # adopting after the panel ends = never treated here

@@ -42,7 +42,6 @@ from scipy import optimize
 from analysis.errors import PanelError
 from analysis.mutuals.panel.schema import Panel
 
-
 RIDGE = 1e-10  # relative: ties between equally good weightings go to the one with the smallest sum of squares
 
 
