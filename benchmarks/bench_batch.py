@@ -1,10 +1,10 @@
 """Benchmark: one report per council through the batch runner against plain papermill + nbconvert.
 
 Everything runs in the same invocation, one method after another, on the same councils and notebook
-(personal_budgets with council_code), so the ratios compare like with like on the same machine load:
+(council_profile, one council each), so the ratios compare like with like on the same machine load:
 
 * the batch runner, once per executor asked for (default ``processes`` and ``dask``):
-  ``python -m analysis run personal_budgets --batch manifest.csv --executor E --workers N``
+  ``python -m analysis run council_profile --batch manifest.csv --executor E --workers N``
   (warm kernels; ``dask`` starts a LocalCluster with N single-threaded workers);
 * the **parallel** plain loop, the fair baseline: for each council ``papermill ... -p council_code X``
   then ``jupyter nbconvert --to html``, N councils at a time (the same concurrency as the batch);
@@ -115,7 +115,7 @@ def floor_main(codes: list[str]) -> int:
 
     from analysis import provenance
 
-    notebook = nbformat.read(ROOT / "notebooks" / "personal_budgets.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "notebooks" / "council_profile.ipynb", as_version=4)
     code = [compile(c.source, f"cell-{i}", "exec") for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
     os.chdir(ROOT / "notebooks")
 
@@ -145,7 +145,7 @@ def plain_report(code: str, tmp: Path, env: dict) -> tuple[float, int, dict]:
     """papermill then nbconvert for one council, as separate commands (a fresh kernel each time)."""
     bin_dir = Path(sys.executable).parent
     out_nb = tmp / f"plain-{code}-{threading.get_ident()}.ipynb"
-    t1, m1, p1 = timed([str(bin_dir / "papermill"), str(ROOT / "notebooks" / "personal_budgets.ipynb"),
+    t1, m1, p1 = timed([str(bin_dir / "papermill"), str(ROOT / "notebooks" / "council_profile.ipynb"),
                         str(out_nb), "-p", "council_code", code, "--no-progress-bar", "--log-level", "ERROR",
                         "--cwd", str(ROOT / "notebooks")], env)
     t2, m2, p2 = timed([str(bin_dir / "jupyter"), "nbconvert", "--to", "html", "--log-level", "ERROR",
@@ -167,7 +167,7 @@ def plain_loop(codes: list[str], concurrency: int, tmp: Path, env: dict) -> dict
 
 
 def batch(executor: str, workers: int, manifest: Path, out: Path, env: dict) -> dict:
-    cmd = [sys.executable, "-m", "analysis", "run", "personal_budgets", "--batch", str(manifest), "--out", str(out),
+    cmd = [sys.executable, "-m", "analysis", "run", "council_profile", "--batch", str(manifest), "--out", str(out),
            "--executor", executor, "--workers", str(workers), "--no-progress"]
     seconds, peak, proc = timed(cmd, env)
     if proc.returncode != 0:
