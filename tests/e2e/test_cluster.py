@@ -141,7 +141,7 @@ def _numbers(summary: dict) -> dict:
 
 def _run(manifest: Path, out: Path, *args: str) -> dict:
     before = {p.name for p in out.iterdir()} if out.exists() else set()
-    proc = run_cli(["run", "personal_budgets", "--batch", str(manifest), "--out", str(out), "--no-progress", *args],
+    proc = run_cli(["run", "council_profile", "--batch", str(manifest), "--out", str(out), "--no-progress", *args],
                    timeout=900)
     assert proc.returncode == 0, proc.stderr[-5000:]
     new = [p for p in out.iterdir() if p.name not in before and p.is_dir() and not p.is_symlink()
@@ -232,7 +232,7 @@ def test_a_worker_with_other_code_stops_the_run_before_anything_renders(loopback
     manifest.write_text("council_code\nE08000016\n")
     out = tmp_path / "reports"
     with _extra_worker(cluster, "w3", ANALYSIS_PROJECT_ROOT=str(_other_checkout(cluster))) as odd:
-        proc = run_cli(["run", "personal_budgets", "--batch", str(manifest), "--executor", "dask", "--scheduler",
+        proc = run_cli(["run", "council_profile", "--batch", str(manifest), "--executor", "dask", "--scheduler",
                         cluster.address, "--out", str(out), "--no-progress"], timeout=600)
     assert proc.returncode == 4, proc.stderr[-3000:]
     assert f"worker {odd}" in proc.stderr and "source fingerprint" in proc.stderr, proc.stderr[-3000:]
@@ -249,7 +249,7 @@ def test_a_worker_that_cannot_verify_its_data_stops_the_run_naming_it(loopback_c
     empty_mirror.mkdir(exist_ok=True)
     out = tmp_path / "reports"
     with _extra_worker(cluster, "w4", ANALYSIS_DATA_MIRROR=str(empty_mirror)) as bad:
-        proc = run_cli(["run", "personal_budgets", "--batch", str(manifest), "--executor", "dask", "--scheduler",
+        proc = run_cli(["run", "council_profile", "--batch", str(manifest), "--executor", "dask", "--scheduler",
                         cluster.address, "--out", str(out), "--no-progress"], timeout=600)
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert f"Worker {bad} could not fetch and verify the data" in proc.stderr, proc.stderr[-3000:]
