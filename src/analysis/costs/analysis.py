@@ -57,6 +57,7 @@ class ProvisionResults:
     reconciliation: pd.DataFrame
     spinout_evidence: pd.DataFrame
     home_care_without_first_year: pd.DataFrame | None = None  # the home-care gap from the second PSS-EX1 year
+    quality_differences: pd.DataFrame | None = None  # third sector minus council-run rating share, by setting and year
 
     @property
     def level(self) -> float:
@@ -100,9 +101,9 @@ def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
     closure = closures.analyse(costs, rule, years, control_group=params.control_group, level=level, seed=seed)
     sector = cic_mod.cic_sector(data.load("nhs_cic_suppliers"), window_years=tuple(params.cic_window_years))
     pooled_all = comparisons.within_council(costs, list(SERIES), (2009, 2014), params.min_activity, level=level).pooled
+    quality_years = pd.concat([quality, quality_latest]).drop_duplicates(["setting", "year", "ownership"])
     verdicts = claims.assess_claims(data.load_claims(), data.load_figures(), within=pooled_all, cic=sector,
-                                    quality=pd.concat([quality, quality_latest]).drop_duplicates(
-                                        ["setting", "year", "ownership"]), level=level)
+                                    quality=quality_years, level=level)
     # Home care: the 2008-09 in-house hours were rescaled (the table's weekly figure x 52) and reablement moved
     # into in-house home care around then, so the trend in the gap is also estimated without that first year.
     home_care_later = None
@@ -114,7 +115,7 @@ def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
     spinouts = data.evidence_rows(data.load_figures(), list(cic_mod.DOCUMENTED_SPINOUTS.values()))
     return ProvisionResults(params, england, england_2015, distribution, within, weighted, within_2015,
                             pd.DataFrame(checks), trend, change, quality, closure, sector, verdicts, reconciliation,
-                            spinouts, home_care_later)
+                            spinouts, home_care_later, claims.rating_differences(quality_years, level))
 
 
 # --- Narrative -----------------------------------------------------------------------------------
@@ -576,6 +577,22 @@ def cost_quality_display(results: ProvisionResults) -> pd.DataFrame:
     share = f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)"
     return table_format(pd.DataFrame(rows), counts=("Rated services",),
                         intervals={share: (f"{results.level:.0%} low", f"{results.level:.0%} high")})
+
+
+def quality_difference_display(results: ProvisionResults) -> pd.DataFrame:
+    """Third sector minus council-run share rated Good or Outstanding, with its Newcombe interval (the test
+    CL-MUT-09 is judged on), for the year set beside the costs and the latest year."""
+    d = results.quality_differences
+    if d is None or d.empty:
+        return pd.DataFrame()
+    lv = int(round(100 * results.level))
+    out = pd.DataFrame({"Setting": d["setting"], "CQC year": d["year"],
+                        "Third sector minus council-run (pp)": d["diff"], f"{lv}% low": d["ci_low"],
+                        f"{lv}% high": d["ci_high"], "Third-sector services": d["n_third"],
+                        "Council-run services": d["n_council"]})
+    return table_format(out, intervals={"Third sector minus council-run (pp)": (f"{lv}% low", f"{lv}% high")},
+                        counts=("Third-sector services", "Council-run services"),
+                        signed=["Third sector minus council-run (pp)"])
 
 
 def closure_status_display(results: ProvisionResults) -> pd.DataFrame:
