@@ -56,6 +56,8 @@ class ProvisionResults:
     verdicts: list[Verdict]
     reconciliation: pd.DataFrame
     spinout_evidence: pd.DataFrame
+    home_care_without_first_year: pd.DataFrame | None = None  # the home-care gap from the second PSS-EX1 year
+    quality_differences: pd.DataFrame | None = None  # third sector minus council-run rating share, by setting and year
 
     @property
     def level(self) -> float:
@@ -91,18 +93,29 @@ def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
                                                      level=level, collection="ASC-FR")
     trend = comparisons.england_trend(costs, series, years)
     change = comparisons.real_change(trend, years)
-    quality = ratings.good_share_by_year(data.load("cqc_ratings_by_year"), (params.cqc_year, params.cqc_year), level)
+    cqc = data.load("cqc_ratings_by_year")
+    quality = ratings.good_share_by_year(cqc, (params.cqc_year, params.cqc_year), level)
+    latest_cqc = int(cqc["year"].max())
+    quality_latest = ratings.good_share_by_year(cqc, (latest_cqc, latest_cqc), level)
     rule = closures.ClosureRule(params.closure_share, params.kept_share, params.baseline_min_weeks)
     closure = closures.analyse(costs, rule, years, control_group=params.control_group, level=level, seed=seed)
     sector = cic_mod.cic_sector(data.load("nhs_cic_suppliers"), window_years=tuple(params.cic_window_years))
     pooled_all = comparisons.within_council(costs, list(SERIES), (2009, 2014), params.min_activity, level=level).pooled
+    quality_years = pd.concat([quality, quality_latest]).drop_duplicates(["setting", "year", "ownership"])
     verdicts = claims.assess_claims(data.load_claims(), data.load_figures(), within=pooled_all, cic=sector,
-                                    quality=quality, level=level)
+                                    quality=quality_years, level=level)
+    # Home care: the 2008-09 in-house hours were rescaled (the table's weekly figure x 52) and reablement moved
+    # into in-house home care around then, so the trend in the gap is also estimated without that first year.
+    home_care_later = None
+    if "home_care" in series and years[0] < years[1] - 1 and years[0] == 2009:
+        later = comparisons.within_council(costs, ["home_care"], (years[0] + 1, years[1]), params.min_activity,
+                                           level=level)
+        home_care_later = later.pooled if len(later.pooled) else None
     reconciliation = data.load("unit_costs_reconciliation")
     spinouts = data.evidence_rows(data.load_figures(), list(cic_mod.DOCUMENTED_SPINOUTS.values()))
     return ProvisionResults(params, england, england_2015, distribution, within, weighted, within_2015,
                             pd.DataFrame(checks), trend, change, quality, closure, sector, verdicts, reconciliation,
-                            spinouts)
+                            spinouts, home_care_later, claims.rating_differences(quality_years, level))
 
 
 # --- Narrative -----------------------------------------------------------------------------------
@@ -134,7 +147,23 @@ def within_text(results: ProvisionResults) -> str:
             f"provision cost twice as much per week, hour or client. With {len(p)} services compared, a Bonferroni "
             f"adjustment leaves {adjusted} of them with intervals wholly above one. Weighting council-years by "
             "activity "
-            "and resampling councils (below) give similar answers.")
+            "and resampling councils (below) give similar answers." + _home_care_trend_text(results))
+
+
+def _home_care_trend_text(results: ProvisionResults) -> str:
+    """The home-care trend with and without the first year, and why the two can differ."""
+    home = _row(results.within.pooled, "home_care")
+    later = results.home_care_without_first_year
+    later_row = _row(later, "home_care") if later is not None else None
+    if home is None or later_row is None or not np.isfinite(home["trend_pct_per_year"]):
+        return ""
+    first = results.params.years[0]
+    return (f" Home care: the gap between own and bought-in hourly costs {trend_phrase(home, results.level)} from "
+            f"{first}; from the year after, it {trend_phrase(later_row, results.level)}. In {first} the table gave "
+            "in-house hours as a weekly figure (rescaled here x 52, as the published unit cost confirms), and the "
+            "real in-house hourly cost jumps in the following year; a change in the mix of in-house work, such as "
+            "reablement (short intensive support after a hospital stay) moving into councils' own home care, would "
+            "raise the in-house cost of an hour without any change in efficiency, and these tables cannot show it.")
 
 
 def closure_text(results: ProvisionResults) -> str:
@@ -156,11 +185,19 @@ def closure_text(results: ProvisionResults) -> str:
         text += (f"{count} fewer than five councils ({', '.join(map(str, small))}): their "
                  "group-time effects rest on one to a few councils' paths, with standard errors that are not "
                  "reliable. ")
+    text += ("Two methods are used. Callaway and Sant'Anna's method compares each group of councils that closed "
+             "their homes in the same year with councils that kept theirs, year by year, and averages those "
+             "comparisons; it is built for closures that happen in different years. The TWFE (two-way fixed "
+             "effects) event study is a regression of cost on council and year effects and on years before and "
+             "after closure; before-closure years that differ from zero mean the groups were already on different "
+             "paths (a failed pre-trend test). ")
     if pre is not None and pre < 0.05:
         text += (f"The Callaway-Sant'Anna pre-trend test rejects parallel paths before closure ({p_text(pre)}; "
                  f"{p_text(est.large_cohorts_pretest_p)} without the small cohorts) and the event study's joint test "
                  f"of leads gives {p_text(es_p)}: councils that closed their homes were already on a different path. "
-                 "The estimates describe what happened after closure; they are not the effect of closing.")
+                 "The estimates describe what happened after closure; they are not the effect of closing, and part "
+                 "of any fall in the overall unit cost is mechanical (dear in-house weeks leave the average even if "
+                 "no price changes).")
     else:
         text += ("The pre-trend tests do not reject parallel paths, which is weak evidence for them (the tests have "
                  "little power with cohorts this small).")
@@ -174,9 +211,10 @@ def cic_text(results: ProvisionResults) -> str:
     return (f"NHS trusts, CCGs and NHS England paid {s.n_with_payments} community interest companies "
             f"{fmt(s.total_gbp / 1e9, '£bn')} in payments over £25,000 in the spend files scraped for c. 2010-2020 "
             f"({s.n_spellings_merged} supplier spellings merged by company number). If the files span "
-            f"{s.window_years[0]} to {s.window_years[1]} years, that is "
+            f"{s.window_years[0]} to {s.window_years[1]} years, that is at least "
             f"{fmt(s.per_year_gbp[1] / 1e6, '£m', places=0)} to "
-            f"{fmt(s.per_year_gbp[2] / 1e6, '£m', places=0)} a year. The money is concentrated: the largest CIC took "
+            f"{fmt(s.per_year_gbp[2] / 1e6, '£m', places=0)} a year on average (a floor: the files are partial). "
+            "The money is concentrated: the largest CIC took "
             f"{fmt(s.top1_share, '%')} and the ten largest {fmt(s.top10_share, '%', places=0)} (Gini {fmt(s.gini)}; "
             f"median total {fmt(s.median_gbp / 1e6, '£m')}). The evidence register documents a primary care trust "
             f"spin-out origin for {names} (a Department of Health pathfinder that took over NHS Hull's provider arm); "
@@ -262,19 +300,19 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
                 f"({interval})" if clear else
                 "Councils' own home care cost no clearly different amount per contact hour from the independent "
                 f"sector's ({interval})")
-        if clear_difference(home["trend_ci_low"], home["trend_ci_high"]):
-            change = abs(home["trend_pct_per_year"])
-            near, far = sorted((abs(home["trend_ci_low"]), abs(home["trend_ci_high"])))
-            places = decimals(change, near, far)
-            text += (f", and the gap {'widened' if home['trend_pct_per_year'] > 0 else 'narrowed'} by "
-                     f"{fmt(change, '%', places=places)} a year ({level:.0%} interval {fmt(near, '%', places=places)} "
-                     f"to {fmt(far, '%', places=places)}; {int(home['n_councils'])} councils, {years}).")
-        else:
-            text += f" ({int(home['n_councils'])} councils, {years})."
+        later = results.home_care_without_first_year
+        later_row = _row(later, "home_care") if later is not None else None
+        detail = f"{int(home['n_councils'])} councils, {years}"
+        text += (f", and the gap {trend_phrase(home, level, detail)}"
+                 + (f"; leaving out {results.params.years[0]}, whose in-house hours had to be rescaled, it "
+                    f"{trend_phrase(later_row, level)}" if later_row is not None else "")
+                 + ". The trend may partly reflect a change in what an in-house hour is (reablement, short intensive "
+                 "support after a hospital stay, may have moved into councils' own home care), which these tables "
+                 "cannot show.")
         out.append(Finding("within_council_home_care", text,
                            SOURCE_COSTS, "Independent-sector hourly rates reflect lower pay and shorter visits as "
-                                         "well "
-                           "as any efficiency: this compares price, not what an hour buys.",
+                                         "well as any efficiency, and the mix of in-house work changed: this compares "
+                                         "price, not what an hour buys.",
                            value=float(home["ratio"]), low=float(home["ci_low"]), high=float(home["ci_high"]),
                            level=level))
     if len(pooled) > 1:
@@ -298,32 +336,11 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
     closure = results.closures
     if closure.supported and "log_unit_cost" in closure.estimates:
         est = closure.estimates["log_unit_cost"]
-        cs = est.summary.iloc[0]
         pre = est.cs_pretest_p
-        diverged = pre is not None and pre < 0.05
-        if clear_difference(cs["pct_low"], cs["pct_high"]):
-            word = "lower" if cs["pct"] < 0 else "higher"
-            near, far = sorted((abs(cs["pct_low"]), abs(cs["pct_high"])))
-            places = decimals(cs["pct"], cs["pct_low"], cs["pct_high"])
-            said = ("ended up with an overall weekly cost of residential care "
-                    f"{fmt(abs(cs['pct']), '%', places=places)} "
-                    f"{word} than councils that kept theirs ({level:.0%} interval {fmt(near, '%', places=places)} to "
-                    f"{fmt(far, '%', places=places)} {word})")
+        if pre is not None and pre < 0.05:
+            out.append(closure_no_estimate_finding(results))
         else:
-            said = ("ended up with no clearly different overall weekly cost of residential care from councils that "
-                    f"kept theirs ({fmt_interval(cs['pct'], cs['pct_low'], cs['pct_high'], '%', level=level)})")
-        text = (f"The {closure.panel.n_treated} councils that closed or sold their care homes for older people {said}"
-                + ("; but their costs were already on a different path before closing, so this is not an effect of "
-                   "closing." if diverged else "."))
-        large = est.summary[est.summary["method"].str.contains("cohorts of")]
-        limitation = "Closing homes was a choice"
-        if len(large):
-            lr = large.iloc[0]
-            if not clear_difference(lr["pct_low"], lr["pct_high"]):
-                limitation += (", and without the cohorts of fewer than five councils there is no clear difference: "
-                               + fmt_interval(lr["pct"], lr["pct_low"], lr["pct_high"], "%", level=level, signed=True))
-        out.append(Finding("closure_unit_cost", text, SOURCE_COSTS, limitation + ".",
-                           value=cs["pct"], low=cs["pct_low"], high=cs["pct_high"], level=level, unit="%"))
+            out.append(closure_estimate_finding(results))
     elif not closure.supported:
         out.append(Finding("closure_unit_cost", "The council panel cannot support a closure analysis under the chosen "
                            "rule: " + closure.reason, SOURCE_COSTS, "A looser rule adds councils that only reduced "
@@ -335,13 +352,80 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
         "cic_sector",
         f"NHS bodies paid {s.n_with_payments} community interest companies {fmt(s.total_gbp / 1e9, '£bn')} in "
         "payments "
-        f"over £25,000 in about 2010-2020 ({fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a "
-        f"year); the ten largest took {fmt(s.top10_share, '%', places=0)}.",
+        f"over £25,000 in about 2010-2020: at least about {_floor_text(lo_y, hi_y)} a year on average, a floor from "
+        f"partial files; the ten largest took {fmt(s.top10_share, '%', places=0)}.",
         SOURCE_CIC,
         "Not every NHS body published every year and smaller payments are absent, and a CIC is a legal form, not a "
         "staff mutual.",
         value=s.total_gbp / 1e9, unit="£bn", no_interval_reason="a total of the published spend files, not a sample"))
     return out[:6]
+
+
+def trend_phrase(row, level: float, detail: str = "") -> str:
+    """'widened by 7.3% a year (95% interval 4.5% to 10.1%; detail)', or 'did not clearly change (...)'."""
+    change, low, high = row["trend_pct_per_year"], row["trend_ci_low"], row["trend_ci_high"]
+    extra = f"; {detail}" if detail else ""
+    if clear_difference(low, high):
+        near, far = sorted((abs(low), abs(high)))
+        places = decimals(abs(change), near, far)
+        return (f"{'widened' if change > 0 else 'narrowed'} by {fmt(abs(change), '%', places=places)} a year "
+                f"({level:.0%} interval {fmt(near, '%', places=places)} to {fmt(far, '%', places=places)}{extra})")
+    return (f"did not clearly change ({fmt_interval(change, low, high, '%', level=level, signed=True)} a year"
+            f"{extra})")
+
+
+def _floor_text(low_gbp: float, high_gbp: float) -> str:
+    """'£250m-£310m': a yearly range rounded to £10m, because it is a floor over an uncertain window."""
+    lo, hi = (10 * round(v / 1e7) for v in (low_gbp, high_gbp))
+    return f"£{lo:,.0f}m-£{hi:,.0f}m"
+
+
+def closure_no_estimate_finding(results: ProvisionResults) -> Finding:
+    """The closure key finding when the pre-trend test fails: no point estimate, why, and where the detail is."""
+    closure = results.closures
+    est = closure.estimates["log_unit_cost"]
+    large = est.summary[est.summary["method"].str.contains("cohorts of")]
+    no_clear_large = len(large) and not clear_difference(large.iloc[0]["pct_low"], large.iloc[0]["pct_high"])
+    text = (f"Closing or selling council care homes for older people: this design cannot give an interpretable "
+            f"estimate of the effect on the overall weekly cost of residential care. The {closure.panel.n_treated} "
+            "councils that did so were already on a different cost path before closing (pre-trend test "
+            f"{p_text(est.cs_pretest_p)}), part of any fall is mechanical (dear in-house weeks leave the average)"
+            + (", and without the cohorts of fewer than five councils there is no clear difference" if no_clear_large
+               else "")
+            + "; the estimates are in the section on closures.")
+    return Finding("closure_unit_cost", text, SOURCE_COSTS,
+                   "Closing homes was a choice, and the councils that made it differed beforehand.",
+                   value=float(closure.panel.n_treated),
+                   no_interval_reason="a count of councils; the design gives no interpretable estimate")
+
+
+def closure_estimate_finding(results: ProvisionResults) -> Finding:
+    """The closure key finding when the pre-trend test does not reject parallel paths."""
+    closure, level = results.closures, results.level
+    est = closure.estimates["log_unit_cost"]
+    cs = est.summary.iloc[0]
+    if clear_difference(cs["pct_low"], cs["pct_high"]):
+        word = "lower" if cs["pct"] < 0 else "higher"
+        near, far = sorted((abs(cs["pct_low"]), abs(cs["pct_high"])))
+        places = decimals(cs["pct"], cs["pct_low"], cs["pct_high"])
+        said = ("ended up with an overall weekly cost of residential care "
+                f"{fmt(abs(cs['pct']), '%', places=places)} "
+                f"{word} than councils that kept theirs ({level:.0%} interval {fmt(near, '%', places=places)} to "
+                f"{fmt(far, '%', places=places)} {word})")
+    else:
+        said = ("ended up with no clearly different overall weekly cost of residential care from councils that "
+                f"kept theirs ({fmt_interval(cs['pct'], cs['pct_low'], cs['pct_high'], '%', level=level)})")
+    text = (f"The {closure.panel.n_treated} councils that closed or sold their care homes for older people {said}; "
+            "part of any fall is mechanical (dear in-house weeks leave the average).")
+    large = est.summary[est.summary["method"].str.contains("cohorts of")]
+    limitation = "Closing homes was a choice"
+    if len(large):
+        lr = large.iloc[0]
+        if not clear_difference(lr["pct_low"], lr["pct_high"]):
+            limitation += (", and without the cohorts of fewer than five councils there is no clear difference: "
+                           + fmt_interval(lr["pct"], lr["pct_low"], lr["pct_high"], "%", level=level, signed=True))
+    return Finding("closure_unit_cost", text, SOURCE_COSTS, limitation + ".",
+                   value=cs["pct"], low=cs["pct_low"], high=cs["pct_high"], level=level, unit="%")
 
 
 def headlines(results: ProvisionResults) -> list[dict]:
@@ -495,6 +579,22 @@ def cost_quality_display(results: ProvisionResults) -> pd.DataFrame:
                         intervals={share: (f"{results.level:.0%} low", f"{results.level:.0%} high")})
 
 
+def quality_difference_display(results: ProvisionResults) -> pd.DataFrame:
+    """Third sector minus council-run share rated Good or Outstanding, with its Newcombe interval (the test
+    CL-MUT-09 is judged on), for the year set beside the costs and the latest year."""
+    d = results.quality_differences
+    if d is None or d.empty:
+        return pd.DataFrame()
+    lv = int(round(100 * results.level))
+    out = pd.DataFrame({"Setting": d["setting"], "CQC year": d["year"],
+                        "Third sector minus council-run (pp)": d["diff"], f"{lv}% low": d["ci_low"],
+                        f"{lv}% high": d["ci_high"], "Third-sector services": d["n_third"],
+                        "Council-run services": d["n_council"]})
+    return table_format(out, intervals={"Third sector minus council-run (pp)": (f"{lv}% low", f"{lv}% high")},
+                        counts=("Third-sector services", "Council-run services"),
+                        signed=["Third sector minus council-run (pp)"])
+
+
 def closure_status_display(results: ProvisionResults) -> pd.DataFrame:
     return closures.status_counts(results.closures.panel).rename(columns={"status": "Councils by the treatment rule",
                                                                           "councils": "Councils"})
@@ -545,7 +645,7 @@ def cic_summary_display(results: ProvisionResults) -> pd.DataFrame:
     s = results.cic
     rows = [("CICs paid by NHS bodies (payments over £25,000)", fmt(s.n_with_payments, count=True)),
             ("Total paid, c. 2010-2020", fmt(s.total_gbp / 1e9, "£bn")),
-            (f"A year, over {s.window_years[0]}-{s.window_years[1]} years",
+            (f"A year on average, over {s.window_years[0]}-{s.window_years[1]} years (a floor: partial files)",
              f"{fmt(s.per_year_gbp[1] / 1e6, '£m', places=0)} to {fmt(s.per_year_gbp[2] / 1e6, '£m', places=0)}"),
             ("Largest CIC's share", fmt(s.top1_share, "%")), ("Ten largest CICs' share", fmt(s.top10_share, "%")),
             ("Twenty largest CICs' share", fmt(s.top20_share, "%")),

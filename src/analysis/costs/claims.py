@@ -12,16 +12,25 @@ Rules (applied in ``assess_claims``, printed with each verdict):
   CL-MUT-08 "53 mutual organisations providing services to the NHS"): *not testable
   with public data*; no public register of mutuals exists. The NHS payments to CICs
   are shown as the nearest public bound (a CIC is a legal form, not a mutual).
-* **"Proven track record ... quality ... cost effectively"** (CL-MUT-09): *partly
-  supported* when, in the public data, the third sector's CQC ratings are no worse than
-  councils' own services (intervals overlap or are higher) and external providers as a
-  whole cost councils less per unit than their own services; that is a weaker claim
-  (it is about all third-sector or all external providers, not social enterprises, and
-  unit cost is not value for money), and "more responsive" is untested. *Mixed
-  evidence* when the third sector is rated clearly worse in either setting.
+* **"Proven track record ... quality ... cost effectively"** (CL-MUT-09): judged on the
+  *difference* in the share of services rated Good or Outstanding, third sector minus
+  council-run, with its Newcombe hybrid-score interval, in the latest CQC year in the data
+  (the earlier snapshot set beside the costs is shown as context), never on whether two
+  separate intervals overlap. *Mixed evidence* when the third sector is rated clearly lower
+  (the interval of the difference lies wholly below zero) in either setting, or external
+  providers do not cost councils less per unit; *partly supported* when the third sector is
+  not clearly lower in either setting and external providers as a whole cost councils less
+  per unit: a weaker claim in every case, because public data cannot separate social
+  enterprises from other third-sector providers, the cost comparison is of all external
+  providers (mostly for-profit), unit cost is not value for money, and "more responsive" is
+  untested. *Not testable with public data* when no ratings by ownership are available.
 * **Programme facts** (CL-MUT-10 "40 services ... contracts worth almost £1 billion"):
-  *supported* when two or more outlets agree within 10% and one is independent of the
-  claimant; the recorded NHS payments to CICs are shown beside it as a partial check.
+  each figure is *confirmed* when an outlet independent of the claimant agrees within 10%.
+  *Supported* when every figure is confirmed; *partly supported* when some are (here the
+  NAO confirms the value, £0.9bn a year, but "40 services" rests only on a copy of a
+  government text, and the NAO expected 50 enterprises by September 2011, NAO-002);
+  *unsourced* when none is. The recorded NHS payments to CICs are shown beside it as a
+  partial check.
 
 A claimant is never evidence for their own claim; the catalogued datasets analysed
 count as independent evidence (``datasets=``).
@@ -30,14 +39,60 @@ count as independent evidence (``datasets=``).
 from __future__ import annotations
 
 import pandas as pd
+from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis.claims import Verdict, claim_row, independent_rows
 from analysis.data.evidence import evidence_rows
-from analysis.precision import fmt, fmt_interval
+from analysis.precision import decimals, fmt, fmt_interval
 
 CLAIM_IDS = ("CL-MUT-01", "CL-MUT-03", "CL-MUT-08", "CL-MUT-09", "CL-MUT-10")
 COST_DATASETS = ("pss_unit_costs_2008_09", "pss_unit_costs_2013_14", "ascfr_unit_costs_2014_15")
 CIC_DATASET = ("nhs_cic_supplier_audit",)
+COUNT_ROWS = ("MUT-080", "NAO-028")  # register rows giving the number of Right to Request services
+NAO_EXPECTED_COUNT = "NAO-002"  # the NAO's own count: 50 enterprises expected to be operating by September 2011
+SETTINGS = ("care homes", "community services")
+
+
+def rating_differences(quality: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Third sector minus council-run share rated Good or Outstanding, in percentage points, by setting and year.
+
+    ``quality`` is ``ratings.good_share_by_year`` output (counts ``good`` of ``total``). The interval is
+    Newcombe's hybrid score interval for a difference of two independent proportions (his method 10,
+    statsmodels ``confint_proportions_2indep(method="newcomb")``): a difference is stated only when this
+    interval excludes zero, never because two separate intervals fail to overlap.
+    """
+    rows = []
+    if quality.empty:
+        return pd.DataFrame(columns=["setting", "year", "diff", "ci_low", "ci_high", "n_third", "n_council"])
+    q = quality.set_index(["setting", "year", "ownership"])
+    for (setting, year), _ in quality.groupby(["setting", "year"], sort=True, observed=True):
+        if setting not in SETTINGS:
+            continue
+        try:
+            third, council = q.loc[(setting, year, "third sector")], q.loc[(setting, year, "local authority")]
+        except KeyError:
+            continue
+        if min(third["total"], council["total"]) <= 0:
+            continue
+        low, high = confint_proportions_2indep(third["good"], third["total"], council["good"], council["total"],
+                                               method="newcomb", compare="diff", alpha=1 - level)
+        diff = third["good"] / third["total"] - council["good"] / council["total"]
+        rows.append({"setting": setting, "year": int(year), "diff": 100 * diff, "ci_low": 100 * low,
+                     "ci_high": 100 * high, "n_third": int(third["total"]), "n_council": int(council["total"])})
+    return pd.DataFrame(rows, columns=["setting", "year", "diff", "ci_low", "ci_high", "n_third", "n_council"])
+
+
+def _difference_text(r, lvl: str) -> str:
+    """'community services, third sector 4.6 pp lower than council-run (95% interval 1.6 to 7.3 pp lower)'."""
+    places = decimals(r.diff, r.ci_low, r.ci_high)
+    if r.ci_high < 0 or r.ci_low > 0:
+        word = "lower" if r.diff < 0 else "higher"
+        near, far = sorted((abs(r.ci_low), abs(r.ci_high)))
+        return (f"{r.setting}, third sector {fmt(abs(r.diff), places=places)} pp {word} than council-run ({lvl} "
+                f"interval {fmt(near, places=places)} to {fmt(far, places=places)} pp {word})")
+    return (f"{r.setting}, no clear difference between third sector and council-run "
+            f"({fmt(r.diff, places=places, signed=True)} pp, {lvl} interval {fmt(r.ci_low, places=places, signed=True)}"
+            f" to {fmt(r.ci_high, places=places, signed=True)} pp)")
 
 
 def _value(rows: pd.DataFrame, fid: str) -> float:
@@ -56,7 +111,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
 
     ``within``: pooled within-council ratios (``comparisons.within_council(...).pooled``); ``cic``:
     a :class:`analysis.costs.cic.CicSector`; ``quality``: CQC share rated Good/Outstanding by setting
-    and ownership for one year (``ratings.good_share_by_year``).
+    and ownership (``ratings.good_share_by_year``), for the latest CQC year and optionally earlier ones:
+    CL-MUT-09 is judged on the latest year, earlier years are shown as context.
     """
     out = []
     ratios = within.set_index("series")
@@ -102,15 +158,15 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         "spend "
         f"files record {cic.n_with_payments} community interest companies paid {fmt(cic.total_gbp / 1e9, '£bn')} in "
         f"payments over £25,000 over about {cic.window_years[0]}-{cic.window_years[1]} years, "
-        f"{fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a year; partial coverage, CICs are "
+        f"at least {fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a year on average; partial "
+        "coverage, CICs are "
         "not all mutuals, and mutuals also sell to councils, so this neither confirms nor refutes '£1bn'.",
         rows, datasets=CIC_DATASET,
         summary=("No public register of mutuals exists, so the count can only be set against other government counts "
                  f"(BCG counted {_value(rows, 'MUT-040'):.0f} in 2013). NHS payments to all CICs in public spend "
                  "files come "
-                 f"to {fmt(lo_y / 1e6, '£m', places=0)}-{fmt(hi_y / 1e6, '£m', places=0)} a year, a partial figure "
-                 "for a "
-                 "different set of organisations.")))
+                 f"to at least {fmt(lo_y / 1e6, '£m', places=0)}-{fmt(hi_y / 1e6, '£m', places=0)} a year on "
+                 "average, a partial figure for a different set of organisations.")))
 
     c = claim_row(claims, "CL-MUT-08")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -130,65 +186,80 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
 
     c = claim_row(claims, "CL-MUT-09")
     rows = evidence_rows(figures, c["evidence_ids"])
-    q = quality.set_index(["setting", "ownership"])
-    parts = []
-    for setting in ("care homes", "community services"):
-        for own in ("local authority", "third sector", "for-profit"):
-            if (setting, own) in q.index:
-                r = q.loc[(setting, own)]
-                parts.append(f"{setting} {own} {r['share']:.0f}% ({r['ci_low']:.0f}-{r['ci_high']:.0f}%)")
-    year = int(quality["year"].iloc[0]) if len(quality) else None
-    no_worse, clearly_worse = [], []
-    for setting in ("care homes", "community services"):
-        if (setting, "third sector") in q.index and (setting, "local authority") in q.index:
-            third, own = q.loc[(setting, "third sector")], q.loc[(setting, "local authority")]
-            (clearly_worse if third["ci_high"] < own["ci_low"] else no_worse).append(setting)
-    if clearly_worse:
-        verdict = "mixed evidence"
-        quality_text = ("the third sector was rated clearly worse than councils' own services in "
-                        f"{' and '.join(clearly_worse)}"
-                        " (intervals do not overlap)")
-    elif no_worse:
-        verdict = "partly supported"
-        quality_text = f"third-sector ratings were no worse than councils' own services in {' and '.join(no_worse)}"
-    else:
+    diffs = rating_differences(quality, level)
+    latest_year = int(diffs["year"].max()) if len(diffs) else None
+    latest = diffs[diffs["year"] == latest_year] if len(diffs) else diffs
+    earlier = diffs[diffs["year"] != latest_year] if len(diffs) else diffs
+    lower = [r.setting for r in latest.itertuples() if r.ci_high < 0]
+    external_cheaper = low > 1  # own provision dearer per unit in every service compared
+    if latest.empty:
         verdict = "not testable with public data"
-        quality_text = "no CQC ratings by ownership were available for the year chosen"
+        quality_text = "no CQC ratings by ownership were available"
+    else:
+        verdict = "mixed evidence" if lower or not external_cheaper else "partly supported"
+        quality_text = (f"in the {latest_year} CQC ratings: " + "; ".join(_difference_text(r, lvl)
+                                                                           for r in latest.itertuples()))
+    context = "; ".join(f"{int(year)}: " + "; ".join(_difference_text(r, lvl) for r in part.itertuples())
+                        for year, part in earlier.groupby("year"))
+    cost_text = (f"councils' own services cost {low:.1f}-{high:.1f} times as much per unit as external providers as "
+                 "a whole" if external_cheaper else
+                 f"councils' own services cost {low:.1f}-{high:.1f} times as much per unit as external providers, so "
+                 "external provision was not cheaper in every service")
     out.append(Verdict.for_claim(
         c, verdict,
-        "Partly supported when the third sector's CQC ratings are no worse than councils' own services and external "
-        "providers as a whole cost councils less per unit: a weaker claim than the one made, because public data "
-        "cannot separate social enterprises from other third-sector or external providers, unit cost is not value "
-        "for money (no adjustment for quality or case mix), and 'more responsive' is untested. Mixed evidence when "
-        "the third sector is rated clearly worse (intervals not overlapping) in either setting.",
-        f"External providers as a whole cost councils less per unit than their own services in every service compared "
-        f"(within-council ratios {low:.1f} to {high:.1f}, 2008-09 to 2013-14). CQC share rated Good or Outstanding in "
-        f"{year} ({lvl} Wilson intervals): " + "; ".join(parts) + f"; {quality_text}. The cost gap may reflect pay "
-        "and conditions, case mix and overhead allocation rather than efficiency, and the years differ.",
+        "Judged on the difference in the share rated Good or Outstanding, third sector minus council-run, with its "
+        "Newcombe interval, in the latest CQC year (not on whether two separate intervals overlap). Mixed evidence "
+        "when the third sector is rated clearly lower (interval of the difference wholly below zero) in either "
+        "setting or external providers do not cost councils less per unit; partly supported when the third sector "
+        "is not clearly lower in either setting and external providers as a whole cost less per unit. Either way a "
+        "weaker claim than the one made: public data cannot separate social enterprises from other third-sector "
+        "providers, the cost comparison is of all external providers (mostly for-profit), unit cost is not value "
+        "for money, and 'more responsive' is untested.",
+        f"Cost: within-council ratios of own to external unit cost {low:.1f} to {high:.1f} across services "
+        "(2008-09 to 2013-14); 'external' is every other provider, mostly for-profit firms. Quality, CQC share "
+        f"rated Good or Outstanding, third sector minus council-run ({lvl} Newcombe intervals): {quality_text}"
+        + (f". Earlier snapshot, nearest the cost data ({context})" if context else "")
+        + ". The cost gap may reflect pay and conditions, case mix and overhead allocation rather than efficiency, "
+        "the cost and rating years differ, and ownership was not assigned at random.",
         rows, datasets=COST_DATASETS + ("cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year"),
-        summary=(f"Only in a weaker form: {quality_text}, and councils' own services cost {low:.1f}-{high:.1f} times "
-                 "as "
-                 "much per unit as external providers as a whole. No public data separate social enterprises, and "
-                 "'more responsive' and value for money are untested.")))
+        summary=(f"{verdict[0].upper()}{verdict[1:]}. {quality_text[0].upper()}{quality_text[1:]}. On cost, "
+                 f"{cost_text}; but that compares "
+                 "all external providers (mostly for-profit), not social enterprises, and unit cost is not value "
+                 "for money. 'More responsive' is untested, and no public data separate social enterprises from "
+                 "other third-sector providers.")))
 
     c = claim_row(claims, "CL-MUT-10")
     rows = evidence_rows(figures, c["evidence_ids"])
+    nao_count = evidence_rows(figures, [NAO_EXPECTED_COUNT]) if NAO_EXPECTED_COUNT in set(figures["id"]) else None
+    independent = independent_rows(rows, c["claimant_orgs"])
     value_bn = [_value(rows, "MUT-081"), _value(rows, "NAO-001")]
-    agree = abs(value_bn[0] - value_bn[1]) <= 0.1 * max(value_bn) + 1e-9
-    independent = not independent_rows(rows, c["claimant_orgs"]).empty
-    verdict = "supported" if agree and independent else "unsourced"
+    value_confirmed = ("NAO-001" in set(independent["id"])
+                       and abs(value_bn[0] - value_bn[1]) <= 0.1 * max(value_bn) + 1e-9)
+    count_confirmed = any(i in set(independent["id"]) for i in COUNT_ROWS if i in set(rows["id"]))
+    confirmed = [value_confirmed, count_confirmed]
+    verdict = "supported" if all(confirmed) else "partly supported" if any(confirmed) else "unsourced"
+    nao_text = (f"; the NAO's own figure was {_value(nao_count, NAO_EXPECTED_COUNT):.0f} enterprises expected to be "
+                f"operating by September 2011 ({NAO_EXPECTED_COUNT})" if nao_count is not None else "")
     out.append(Verdict.for_claim(
         c, verdict,
-        "A programme fact: supported when two or more outlets agree within 10% and at least one is independent of "
-        "the claimant (here the National Audit Office).",
-        f"40 services (government, 2012) against 'more than 40' (NAO-028); contracts 'almost £1bn' against the NAO's "
-        f"£{value_bn[1]:.1f}bn a year. Partial check from NHS spend files: the {len(cic.largest)} largest CICs "
-        "received "
-        f"{fmt(cic.largest['total_paid_gbp'].sum() / 1e9, '£bn')} over c. 2010-2020, all CICs "
+        "A programme fact with two figures: each is confirmed when an outlet independent of the claimant agrees "
+        "within 10%. Supported when both are confirmed, partly supported when one is, unsourced when neither is.",
+        f"Contracts 'almost £1bn' against the National Audit Office's £{value_bn[1]:.1f}bn a year (NAO-001): "
+        f"{'confirmed' if value_confirmed else 'not confirmed'}. '40 services': "
+        f"{'confirmed' if count_confirmed else 'not independently confirmed'}; it matches 'more than 40' (NAO-028), "
+        "but that is a copy on a news feed of a text whose originator is the government itself" + nao_text
+        + ". Partial check from NHS "
+        f"spend files: the {len(cic.largest)} largest CICs received "
+        f"{fmt(cic.largest['total_paid_gbp'].sum() / 1e9, '£bn')} over c. 2010-2020, all CICs at least "
         f"{fmt(cic.per_year_gbp[1] / 1e6, '£m', places=0)} to {fmt(cic.per_year_gbp[2] / 1e6, '£m', places=0)} a year "
-        "(payments over £25,000 from the bodies that published, so a floor, not a total).",
+        "on average (payments over £25,000 from the bodies that published, so a floor, not a total).",
         rows, datasets=CIC_DATASET,
-        summary=(f"The National Audit Office put the Right to Request services at £{value_bn[1]:.1f}bn a year, within "
-                 "10% of 'almost £1 billion'; recorded NHS payments to CICs are lower but cover only part of the "
-                 "spending.")))
+        summary=(f"Only the value is independently confirmed: the National Audit Office put the Right to Request "
+                 f"services at £{value_bn[1]:.1f}bn a year, within 10% of 'almost £1 billion'. '40 services' rests "
+                 "on a copy of a government text" + (f" (the NAO expected {_value(nao_count, NAO_EXPECTED_COUNT):.0f} "
+                                                     "enterprises by September 2011)" if nao_count is not None else "")
+                 + "; recorded NHS payments to CICs are lower but cover only part of the spending.")
+        if verdict == "partly supported" else
+        (f"The National Audit Office put the Right to Request services at £{value_bn[1]:.1f}bn a year; '40 "
+         "services' is " + ("confirmed by an independent source." if count_confirmed else "not confirmed."))))
     return out
