@@ -284,8 +284,8 @@ def key_findings(results: MutualsResults) -> list[Finding]:
                 trust = sensitivity.most_adverse_leave_one_out(robust, "NHS trust")
                 if trust is not None:
                     trust_adjusted = int(trust["clustered_worse_adjusted"] + trust["clustered_better_adjusted"])
-                    text += (f" Leaving out one NHS trust can also make it worse (up to {int(trust['clustered_worse'])}"
-                             f" items, {multiplicity._count(trust_adjusted)} after the adjustment).")
+                    text += (f" Leaving out a single NHS trust instead gives up to {int(trust['clustered_worse'])} "
+                             f"worse items, {multiplicity._count(trust_adjusted)} of them after the adjustment.")
             findings.append(Finding(
                 "mutuals_staff_robustness", text,
                 SOURCE_STAFF, "These checks test the weighting and single organisations, not why organisations "

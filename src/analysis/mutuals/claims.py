@@ -129,7 +129,7 @@ independent record can test it) and the summary leads with what the government's
 
 
 def _relative_gap(claimed: float, recorded: float) -> float:
-    """How far two counts disagree, as a share of the smaller (26 against 21 is a 24% gap)."""
+    """How far two counts disagree, as a share of the smaller (26 against 21 is a 24% gap: 26 is 24% more)."""
     return abs(claimed - recorded) / min(claimed, recorded)
 
 
@@ -153,14 +153,15 @@ def _support_programme(c: dict, figures: pd.DataFrame) -> Verdict:
         verdict = "supported"
     else:
         verdict = "not testable with public data"
-    budget_text = (f"the £{_value(rows, 'MUT-106'):.0f}m budget at its launch (December 2011) and later"
-                   if budget_agrees else "budgets that disagree with each other")
-    count_text = (f"a week after the article it reported £{float(awards['comparator_value']):g}m of support procured "
-                  f"for {recorded:.0f} mutuals, not {claimed:.0f} ({gap:.0%} fewer than claimed, beyond the 10% the "
-                  "rule allows; it may count a narrower group, those with support already procured)")
-    summary = (f"{CONFIRMED_ONLY_BY_CLAIMANT}, and they disagree on the count: they give {budget_text}; but "
-               f"{count_text}. By 2014 the programme had helped {_value(rows, 'MUT-031'):.0f} organisations, of which "
-               f"{_value(rows, 'MUT-032'):.0f} were live. No independent record was found.")
+    budget_text = (f"they agree on the £{_value(rows, 'MUT-106'):.0f}m budget, from the launch (December 2011) on"
+                   if budget_agrees else "they disagree on the budget")
+    count_text = (f"a week after the article the Cabinet Office reported £{float(awards['comparator_value']):g}m of "
+                  f"support procured for {recorded:.0f} mutuals: the {claimed:.0f} claimed is {gap:.0%} more, beyond "
+                  "the 10% the rule allows (the 21 may count a narrower group, those with support already procured)")
+    summary = (f"{CONFIRMED_ONLY_BY_CLAIMANT}, and they disagree on the count. {budget_text[0].upper()}"
+               f"{budget_text[1:]}; but {count_text}. By 2014 the programme had helped "
+               f"{_value(rows, 'MUT-031'):.0f} organisations, of which {_value(rows, 'MUT-032'):.0f} were live. No "
+               "independent record was found.")
     return Verdict.for_claim(
         c, verdict, "Programme facts, each tested by the same 10% rule: supported when a source independent of the "
         "government gives them; contradicted when the government's own records disagree with the claim by more than "
