@@ -188,7 +188,8 @@ def test_programme_facts_confirmed_only_by_the_government_are_not_called_unsourc
     assert "'Unsourced' is not used" in ambassadors.rule
     programme = verdicts["CL-MUT-04"]  # 26 claimed against the 21 the Cabinet Office reported a week later
     assert programme.verdict == "contradicted"
-    assert programme.summary.startswith(mutual_claims.CONFIRMED_ONLY_BY_CLAIMANT) and "the 26 claimed is 24% more" in programme.summary
+    assert programme.summary.startswith(mutual_claims.CONFIRMED_ONLY_BY_CLAIMANT)
+    assert "the 26 claimed is 24% more" in programme.summary
     assert "10%" in programme.rule
     assert mutual_claims._relative_gap(26, 21) == pytest.approx(5 / 21)
 
@@ -196,7 +197,8 @@ def test_programme_facts_confirmed_only_by_the_government_are_not_called_unsourc
 @pytest.mark.data
 def test_the_hundred_firms_claim_is_shown_as_reported_speech(review_results):
     claim = data.load_claims().set_index("claim_id").loc["CL-MUT-06", "claim_text"]
-    assert claim.startswith("Maude said that the 100 firms") and "[Public Finance's reported speech, not a quotation" in claim
+    assert claim.startswith("Maude said that the 100 firms")
+    assert "[Public Finance's reported speech, not a quotation" in claim
     verdict = {v.claim_id: v for v in review_results.verdicts}["CL-MUT-06"]
     assert verdict.verdict == "misattributed"
     assert verdict.summary.startswith("Reported speech: Public Finance's paraphrase")
