@@ -3,7 +3,7 @@
 #
 # Ministers said staff-led mutuals and social enterprises spun out of the NHS and councils "improved productivity by up to 45%", that staff at one mutual (NAViGO) rated patient care far above the national average, and that mutuals multiplied after 2010. This report sets out what public data can and cannot say about those claims.
 #
-# It opens with its key findings and a verdict on each claim, then the evidence: NHS staff outcomes in social enterprises against NHS trusts doing the same work; CQC quality ratings by ownership (council in-house, third sector, for-profit); and the trend in councils' in-house provision. Researchers with their own organisation-by-year data can add a panel (`panel_path`) to run difference-in-differences, staggered-adoption, event-study and synthetic-control designs.
+# It opens with its key findings and a verdict on each claim, then the evidence: NHS staff outcomes in social enterprises against NHS trusts doing the same work; CQC quality ratings by ownership (council in-house, third sector, for-profit); and the trend in councils' in-house provision. Researchers with their own organisation-by-year data can add it as a panel (a parameter of this report) to run difference-in-differences, staggered-adoption, event-study and synthetic-control designs.
 #
 # **Read every comparison as descriptive.** Social enterprises chose to spin out and the ones observed are survivors; the staff survey starts years after the spin-outs, so there is no before-and-after; and CQC data cannot tell mutuals apart from other third-sector providers, so nothing said of the third sector is said of mutuals.
 
@@ -72,7 +72,7 @@ report.caveat("What the staff comparison cannot show", mutuals.staff_caveats(res
 # %% [markdown]
 # ## One organisation against its benchmark (the NAViGO claim)
 #
-# The minister compared one survey item at one mutual with a national average. The item he quoted is not in the public file, so the same comparison is shown on the items that are: the organisation's percentage with a confidence interval, the interquartile range of comparable NHS trusts, and the average across all NHS trusts. One organisation's results say nothing about mutuals in general.
+# The minister compared one survey item at one mutual with a national average. The item he quoted is not in the public file, so the same comparison is shown on the items that are: the organisation's percentage with a confidence interval, the interquartile range of comparable NHS trusts, and the average across all NHS trusts (including acute trusts, so context only). The comparison is with mental-health trusts, the kind of trust NAViGO is. With one organisation only the randomisation test in the staff-survey table above can say whether it differs; the band around NAViGO's line describes its own rate. One organisation's results say nothing about mutuals in general.
 
 # %%
 for item in ("enough_staff", "burnout"):
@@ -80,8 +80,8 @@ for item in ("enough_staff", "burnout"):
         fig = mutuals.focus_figure(results, item)
         if fig is not None:
             report.figure(fig)
-report.show(mutuals.focus_display(results), f"{results.focus.organisation} against all NHS trusts, by item and year",
-            source=mutuals.SOURCE_STAFF + ". Organisation interval: Wilson on responses (too narrow if weighting reduces the effective sample).")
+report.show(mutuals.focus_display(results), f"{results.focus.organisation} against {mutuals.benchmark_name(results)}, by item and year",
+            source=mutuals.SOURCE_STAFF + ". Levels, not tested differences: one organisation has no valid interval for a difference (see the randomisation p-values above).")
 
 # %% [markdown]
 # ## Quality ratings by ownership (CQC)
@@ -98,10 +98,10 @@ report.show(mutuals.ratings_display(results.care_homes), "Care homes with a reco
 report.md("### Clustering at the council")
 report.md(mutuals.clustering_text(results.cqc_clustering, "Community-based services"))
 report.show(mutuals.clustering_display(results.cqc_clustering), "Community-based services: ownership differences as the correlation between a council's own services rises",
-            source=mutuals.SOURCE_CQC + "; Moulton design effect on the council-run part of the variance")
+            source=mutuals.SOURCE_CQC + "; design effect (how much the variance grows when one council's services are rated alike; Moulton) applied to the council-run part of the variance")
 report.md(mutuals.clustering_text(results.care_home_clustering, "Care homes"))
 report.show(mutuals.clustering_display(results.care_home_clustering), "Care homes: ownership differences as the correlation between a council's own homes rises",
-            source=mutuals.SOURCE_CARE_HOMES + "; Moulton design effect on the council-run part of the variance")
+            source=mutuals.SOURCE_CARE_HOMES + "; design effect (how much the variance grows when one council's homes are rated alike; Moulton) applied to the council-run part of the variance")
 report.caveat("What the CQC comparison cannot show", [
     "Mutuals cannot be identified: the third sector includes charities, social enterprises and mutuals alike.",
     "Ownership is not random: councils kept, closed or transferred their own services for reasons linked to quality.",
@@ -125,7 +125,7 @@ report.show(mutuals.councils_display(results), "Across councils: in-house share 
 # %% [markdown]
 # ## Your own panel
 #
-# Estimates of the effect of spinning out on your own outcome (from `panel_path`, a CSV laid out like `data/templates/panel_template.csv`): a 2x2 difference-in-differences when there is one adoption date, two-way fixed effects, Callaway-Sant'Anna group-time effects with event-study aggregation and a pre-trend test, a TWFE event study, and a synthetic control with placebo inference for one spin-out.
+# Estimates of the effect of spinning out on your own outcome (shown only when you supply your own panel, a CSV laid out like the panel template in the data templates folder): a 2x2 difference-in-differences when there is one adoption date, two-way fixed effects, Callaway-Sant'Anna group-time effects with event-study aggregation and a pre-trend test, a TWFE event study, and a synthetic control with placebo inference for one spin-out.
 
 # %%
 if results.panel is not None:

@@ -253,10 +253,66 @@ def test_budget_claims_verdicts():
     results = budgets.analyse(PersonalBudgetsParameters())
     verdicts = {v.claim_id: v.verdict for v in results.verdicts}
     assert verdicts == {"CL-PB-01": "supported", "CL-PB-02": "mixed evidence", "CL-PB-03": "mixed evidence",
-                        "CL-PB-04": "supported", "CL-PB-21": "partly supported", "CL-PB-22": "supported",
+                        "CL-PB-04": "partly supported", "CL-PB-21": "partly supported", "CL-PB-22": "supported",
                         "CL-PB-23": "supported", "CL-PB-24": "partly supported", "CL-PB-25": "supported"}
     findings = budgets.key_findings(results)
     assert 3 <= len(findings) <= 6 and all(f.has_interval or f.no_interval_reason for f in findings)
     association = budgets.association_sentence(results)
     assert "one more percentage point of direct-payment uptake went with a change of" in association
     assert "95% interval" in association and "ecological" in association and "not an effect" in association
+
+
+@pytest.fixture(scope="module")
+def budget_results():
+    from analysis.budgets import analysis as budgets
+    from analysis.budgets.params import PersonalBudgetsParameters
+
+    return budgets.analyse(PersonalBudgetsParameters())
+
+
+@pytest.mark.data
+def test_the_verdict_tally_reports_outcome_claims_apart_from_programme_facts(budget_results):
+    """Cold review 11: '5 supported, 2 partly supported and 2 mixed evidence' flattered the programme; the only
+    outcome claims (CL-PB-02, CL-PB-03) are mixed, and the supported ones are programme facts."""
+    from analysis.budgets import analysis as budgets
+    from analysis.budgets import claims
+
+    outcome, other = claims.split_by_kind(budget_results.verdicts)
+    assert {v.claim_id for v in outcome} == {"CL-PB-02", "CL-PB-03"}
+    assert len(outcome) + len(other) == len(budget_results.verdicts)
+    text = {f.key: f.text for f in budgets.key_findings(budget_results)}["budgets_verdicts"]
+    assert "the 2 about what budgets do for people (control, quality of life, cost): 2 mixed evidence." in text
+    assert "The other 7 are about the programmes themselves" in text
+    assert "5 supported" not in text
+
+
+@pytest.mark.data
+def test_debate_is_over_is_an_opinion_so_at_most_partly_supported_and_no_80_percent_threshold(budget_results):
+    verdict = {v.claim_id: v for v in budget_results.verdicts}["CL-PB-04"]
+    assert verdict.verdict == "partly supported"
+    assert "80%" not in verdict.rule and "opinion" in verdict.rule and "at most partly" in verdict.rule
+    assert verdict.summary.startswith("An opinion with a forecast. The opinion (the debate is over) cannot be tested.")
+
+
+@pytest.mark.data
+def test_six_thousand_pounds_is_judged_as_rhetoric_with_the_comparisons_limits(budget_results):
+    verdict = {v.claim_id: v for v in budget_results.verdicts}["CL-PB-24"]
+    assert verdict.verdict == "partly supported"
+    assert verdict.rule.startswith("Rhetoric, not a statistic") and "never 'supported'" in verdict.rule
+    assert "secondary pupils are funded more than primary ones" in verdict.summary
+    assert verdict.summary.startswith("An illustration in a rhetorical point")
+
+
+@pytest.mark.data
+def test_ibsen_finding_states_the_cost_unit_and_that_older_people_did_not_benefit(budget_results):
+    from analysis import data
+    from analysis.budgets import analysis as budgets
+    from analysis.budgets import claims
+
+    unit = data.load_figures().set_index("id").loc["PB-003", "unit"]
+    assert "not stated" in unit and "weekly" in unit  # what IBSEN_COST_UNIT paraphrases
+    text = {f.key: f.text for f in budgets.key_findings(budget_results)}["budgets_ibsen"]
+    assert claims.IBSEN_COST_UNIT in text and "£280 against £300" in text
+    assert "but not for older people" in text
+    summary = {v.claim_id: v for v in budget_results.verdicts}["CL-PB-02"].summary
+    assert "not for older people" in summary and "no time unit" in summary

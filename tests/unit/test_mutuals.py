@@ -141,3 +141,98 @@ def test_mutuals_claims_get_rule_based_verdicts():
     assert not {"CL-MUT-01", "CL-MUT-03", "CL-MUT-08", "CL-MUT-09", "CL-MUT-10"} & set(verdicts)  # analysis.costs
     table = mutuals.verdicts_table(results)
     assert table["numbers"].str.len().min() > 20 and table["evidence_ids"].str.len().min() > 0
+
+
+# --- Cold review of the rendered mutuals report (items 8, 9, 10, 14, 16) ------------------------------------------
+
+# Items that differ at p < 0.05 in the community comparison, plus burnout, which crosses the line without First
+# Community Health and Care: enough for the leave-one-out check to move in both directions.
+UNSTABLE_ITEMS = ["burnout", "exhausted", "frustrated", "autonomy", "time_demands", "enough_staff",
+                  "harassment_public"]
+
+
+@pytest.fixture(scope="module")
+def review_results():
+    from analysis.mutuals import analysis as mutuals
+    from analysis.mutuals.params import MutualsParameters
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mutuals.analyse(MutualsParameters(n_permutations=99, outcomes=UNSTABLE_ITEMS))
+
+
+@pytest.mark.data
+def test_staff_robustness_finding_says_the_result_is_unstable_in_both_directions(review_results):
+    from analysis.mutuals import analysis as mutuals
+    from analysis.mutuals import sensitivity
+
+    robust = review_results.sensitivity["community"]
+    adverse = sensitivity.most_adverse_leave_one_out(robust, "social enterprise")
+    main = robust[robust["analysis"] == sensitivity.MAIN].iloc[0]
+    assert adverse is not None and adverse["clustered_worse"] > main["clustered_worse"]
+    text = {f.key: f.text for f in mutuals.key_findings(review_results)}["mutuals_staff_robustness"]
+    assert text.startswith("The staff-survey result is unstable in both directions.")
+    name = adverse["analysis"].removeprefix("Without ")
+    assert f"but without {name}" in text
+    assert f"{int(adverse['clustered_worse'])} items are worse" in text
+
+
+@pytest.mark.data
+def test_programme_facts_confirmed_only_by_the_government_are_not_called_unsourced(review_results):
+    from analysis.mutuals import claims as mutual_claims
+
+    verdicts = {v.claim_id: v for v in review_results.verdicts}
+    ambassadors = verdicts["CL-MUT-25"]
+    assert ambassadors.verdict == "not testable with public data"
+    assert ambassadors.summary.startswith(mutual_claims.CONFIRMED_ONLY_BY_CLAIMANT)
+    assert "'Unsourced' is not used" in ambassadors.rule
+    programme = verdicts["CL-MUT-04"]  # 26 claimed against the 21 the Cabinet Office reported a week later
+    assert programme.verdict == "contradicted"
+    assert programme.summary.startswith(mutual_claims.CONFIRMED_ONLY_BY_CLAIMANT)
+    assert "the 26 claimed is 24% more" in programme.summary
+    assert "10%" in programme.rule
+    assert mutual_claims._relative_gap(26, 21) == pytest.approx(5 / 21)
+
+
+@pytest.mark.data
+def test_the_hundred_firms_claim_is_shown_as_reported_speech(review_results):
+    claim = data.load_claims().set_index("claim_id").loc["CL-MUT-06", "claim_text"]
+    assert claim.startswith("Maude said that the 100 firms")
+    assert "[Public Finance's reported speech, not a quotation" in claim
+    verdict = {v.claim_id: v for v in review_results.verdicts}["CL-MUT-06"]
+    assert verdict.verdict == "misattributed"
+    assert verdict.summary.startswith("Reported speech: Public Finance's paraphrase")
+    assert "attributable to the minister" in verdict.rule and "journalist" in verdict.rule
+
+
+@pytest.mark.data
+def test_navigo_is_compared_with_mental_health_trusts_without_invalid_intervals(review_results):
+    from analysis.mutuals import analysis as mutuals
+    from analysis.plots import chart_meta
+
+    assert mutuals.benchmark_name(review_results) == "mental-health trusts"
+    display = mutuals.focus_display(review_results)
+    assert any(c.startswith("Mental-health trusts 2024") for c in display.columns)
+    assert not any("Trusts scoring lower" in c or "% low" in c for c in display.columns)
+    title = chart_meta(mutuals.focus_figure(review_results, "burnout"))["title"]
+    assert "mental-health trusts" in title and "interval" not in title and "higher" not in title
+    table = review_results.focus.table
+    latest = table[(table["item"] == "burnout") & (table["year"] == 2024)].iloc[0]
+    assert latest["benchmark_mean"] != pytest.approx(latest["national_trust_average"])  # not all trusts
+    staff_columns = mutuals.staff_display(review_results, "mental health").columns
+    assert not any("wild bootstrap" in c for c in staff_columns)  # one treated cluster: not valid
+    assert review_results.comparisons["mental health"]["p_wild_bootstrap"].isna().all()
+    assert review_results.comparisons["community"]["p_wild_bootstrap"].notna().all()
+    navigo = {v.claim_id: v for v in review_results.verdicts}["CL-MUT-02"]
+    assert "in mental-health trusts" in navigo.numbers and "all trusts" not in navigo.numbers
+
+
+@pytest.mark.data
+def test_headlines_and_cqc_years_say_only_what_the_report_supports(review_results):
+    from analysis.mutuals import analysis as mutuals
+
+    keys = [h["key"] for h in mutuals.headlines(review_results)]
+    assert keys[0] == "mutuals_cqc_third_sector" and "mutuals_burnout_gap" not in keys
+    assert review_results.cqc_models["table"].attrs["years"] == tuple(review_results.params.cqc_years)
+    text = {f.key: f.text for f in mutuals.key_findings(review_results)}["mutuals_cqc_third_sector"]
+    assert "(inspections 2015-2024)" in text

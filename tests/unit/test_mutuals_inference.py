@@ -222,3 +222,20 @@ def test_councils_running_services_in_house_are_counted_per_year():
     assert counted["median"] == 2 and (counted["low"], counted["high"]) == (1, 2)
     with pytest.raises(Exception, match="No council in-house activity"):
         ratings.councils_with_inhouse(shares, ("Day care",), (2016, 2018))
+
+
+def test_the_most_adverse_leave_one_out_is_found_in_each_group_and_only_when_it_is_worse():
+    def row(analysis, left_out, group, worse, adjusted):
+        return {"analysis": analysis, "left_out": left_out, "group": group, "clustered_worse": worse,
+                "clustered_worse_adjusted": adjusted}
+
+    table = pd.DataFrame([row(sensitivity.MAIN, "", "", 6, 0), row(sensitivity.EQUAL, "", "", 0, 0),
+                          row("Without Big", "B", "social enterprise", 0, 0),
+                          row("Without Small", "S", "social enterprise", 8, 6),
+                          row("Without Other", "O", "social enterprise", 8, 2),
+                          row("Without Trust", "T", "NHS trust", 9, 7)])
+    assert sensitivity.most_adverse_leave_one_out(table)["left_out"] == "S"  # most worse, then most adjusted
+    assert sensitivity.most_adverse_leave_one_out(table, "NHS trust")["left_out"] == "T"
+    assert sensitivity.most_adverse_leave_one_out(table, None)["left_out"] == "T"
+    only_better = table[table["left_out"].isin(["", "B"])]
+    assert sensitivity.most_adverse_leave_one_out(only_better) is None

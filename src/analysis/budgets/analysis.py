@@ -271,8 +271,9 @@ def key_findings(results: BudgetResults) -> list[Finding]:
     findings.append(Finding(
         "budgets_ibsen",
         f"The individual-budget trial (IBSEN, 13 councils, randomised) found costs about the same, "
-        f"{cost['budget_arm']} against {cost['comparison_arm']} for standard services, with better quality of life "
-        "for mental-health service users and for carers; older people found the budgets less easy to use.",
+        f"{cost['budget_arm']} against {cost['comparison_arm']} for standard services ({claims.IBSEN_COST_UNIT}), "
+        "with better quality of life for mental-health service users and for carers, but not for older people, who "
+        "found the budgets less easy to use.",
         "IBSEN (Glendinning et al. 2008), via the evidence register (PB-003, PB-005, PB-006)",
         "The located summaries give no dispersion, so there is no interval; results by user group need copying from "
         "the final report.", value=float(cost["estimate"]),
@@ -297,11 +298,12 @@ def key_findings(results: BudgetResults) -> list[Finding]:
             "Says how support is arranged, not whether people are better off.", value=float(dp["value"].iloc[-1]),
             no_interval_reason="an administrative count of all service users, not a sample"))
     if results.verdicts:
+        outcome, other = claims.split_by_kind(results.verdicts)
         findings.append(Finding(
             "budgets_verdicts", f"Of the {len(results.verdicts)} claims about personal budgets in the source "
-                                "articles: "
-            f"{verdict_count_phrase(results.verdicts)}; claims of clear success or 'huge benefit' meet mixed "
-            "evidence from the controlled studies.",
+            f"articles, the {len(outcome)} about what budgets do for people (control, quality of life, cost): "
+            f"{verdict_count_phrase(outcome)}. The other {len(other)} are about the programmes themselves (pilots, "
+            f"counts, take-up, a school), an opinion and a rhetorical illustration: {verdict_count_phrase(other)}.",
             "Evidence register (data/evidence/figures.csv, claims.csv) and the analyses in this report",
             "A verdict judges the claim as worded against the evidence found, not the policy.",
             value=float(len(results.verdicts)), no_interval_reason="a count of claims"))

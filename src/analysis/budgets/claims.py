@@ -5,13 +5,18 @@ the two or three deciding facts as its ``summary``. Rules:
 
 * A **factual count or event** (13 pilot councils "from Gateshead to West Sussex"; the first parent-promoted
   school; pilots of participatory budgeting) is *supported* when a source independent of the claimant gives it.
-* A **figure** (a child "worth £6,000 a year") is *supported* within 10% of an independent figure, *partly
-  supported* within 25%, and *contradicted* beyond.
 * A claim of **success or benefit** ("judged a success"; a "huge benefit" in money and happiness) is judged on the
   controlled studies: *supported* if they all found benefit, *contradicted* if none did, *mixed evidence* if some
   found benefit and others none.
-* A claim about **long-term change in provision** is *supported* when the national ASCOF series shows
-  self-directed support as the norm (80% or more of service users in every year).
+* An **opinion with a forecast** ("debate ... is over ... it is about long-term change in the way of providing
+  services") is at most *partly supported*: the opinion cannot be tested, and the forecast is tested on the
+  national ASCOF series. Partly supported when self-directed support went on to cover most service users (more
+  than half, the plain meaning of a change in the way services are provided) in every year observed;
+  contradicted when it did not.
+* An **illustrative figure in a rhetorical point** (a child "worth £6,000 a year", to show that six families could
+  employ a teacher) is judged on its order of magnitude against the nearest independent figure: *partly
+  supported* within 25% (never *supported*: an illustration is not a measurement, and the comparison has limits
+  the summary states), *contradicted* beyond.
 * A claim of **scope for more** budgets is *partly supported* when independent figures show room to grow in one of
   the areas it names but not the other.
 * A **policy under consideration** ("we are looking at" budgets for long-term conditions) is *supported* when an
@@ -29,6 +34,17 @@ from analysis.precision import decimals, fmt
 
 ASCOF_DATASET = "ascof_trend"
 
+OUTCOME_CLAIMS = frozenset({"CL-PB-02", "CL-PB-03"})
+"""Claims about what budgets do for people (control, quality of life, cost). The other claims are programme facts
+(pilots, counts, policies, a school opening), an opinion about policy and a rhetorical illustration; the key
+findings report the two groups' verdicts separately, so programme facts do not flatter the tally."""
+
+
+def split_by_kind(verdicts: list[Verdict]) -> tuple[list[Verdict], list[Verdict]]:
+    """(outcome claims, programme facts and other statements), each in the original order."""
+    outcome = [v for v in verdicts if v.claim_id in OUTCOME_CLAIMS]
+    return outcome, [v for v in verdicts if v.claim_id not in OUTCOME_CLAIMS]
+
 
 def difference_text(estimate: float, low: float, high: float, unit: str = "pp", level: float | None = None) -> str:
     """'+2.1 pp, 95% interval -0.5 to +4.7 pp': a signed estimate and its interval, rounded by the precision rule."""
@@ -41,6 +57,10 @@ def difference_text(estimate: float, low: float, high: float, unit: str = "pp", 
     lvl = f"{level:.0%} " if level else ""
     low_text = signed(low).removesuffix(" " + unit) if unit else signed(low)
     return f"{signed(estimate)}, {lvl}interval {low_text} to {signed(high)}"
+
+
+IBSEN_COST_UNIT = "no time unit is stated in the located source; the evaluation's report tables are weekly"
+"""What the evidence register (PB-003) says of the unit of IBSEN's '£280 against £300'."""
 
 
 def _row(rows: pd.DataFrame, fid: str) -> pd.Series:
@@ -97,9 +117,10 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
         f"£{float(by_id.loc['PB-003', 'comparator_value']):.0f} for standard services; higher quality of life for "
         "mental-health users (PB-005) and carers (PB-006); older people found budgets least easy to use.", rows,
         summary=(f"Judged before the evaluation reported. IBSEN then found better quality of life for mental-health "
-                 "service users and for carers, older people finding budgets less easy to use, and costs about the "
-                 f"same (£{by_id.loc['PB-003', 'value']:.0f} against "
-                 f"£{float(by_id.loc['PB-003', 'comparator_value']):.0f}): a mixed result, not a clear success.")))
+                 "service users and for carers, but not for older people, who found budgets less easy to use; and "
+                 f"costs about the same (£{by_id.loc['PB-003', 'value']:.0f} against "
+                 f"£{float(by_id.loc['PB-003', 'comparator_value']):.0f}; {IBSEN_COST_UNIT}): a mixed result, not a "
+                 "clear success.")))
 
     c = claim_row(claims, "CL-PB-03")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -134,18 +155,28 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
 
     c = claim_row(claims, "CL-PB-04")
     rows = evidence_rows(figures, c["evidence_ids"])
-    supported = not sds.empty and sds["value"].min() >= 80
+    mental_health = _row(rows, "PB-045")
+    forecast_held = not sds.empty and sds["value"].min() > 50
     out.append(Verdict.for_claim(
-        c, "supported" if supported else "not testable with public data",
-        "Supported when the national ASCOF series shows self-directed support as the norm (80% or more of service "
-        "users in every year).",
+        c, "partly supported" if forecast_held else "contradicted",
+        "Two parts: an opinion (the debate is over), which no data can test, so the claim can be at most partly "
+        "supported; and a forecast of long-term change in the way services are provided, tested on the national "
+        "ASCOF series: it held if self-directed support went on to cover most service users (more than half) in "
+        "every year observed, and failed otherwise.",
         f"England: self-directed support {fmt(sds['value'].iloc[0], '%')} ({sds['year'].iloc[0]}) to "
         f"{fmt(sds['value'].iloc[-1], '%')} ({sds['year'].iloc[-1]}); direct payments {fmt(dp['value'].iloc[0], '%')} "
-        f"to {fmt(dp['value'].iloc[-1], '%')}. Over 125,000 people had personal budgets by 2012 (PB-024).", rows,
+        f"to {fmt(dp['value'].iloc[-1], '%')}. Over 125,000 people had personal budgets by 2012 (PB-024). Eligible "
+        f"mental-health service users with a personal budget, {mental_health['year']}: "
+        f"{float(mental_health['value']):g}% (Reform, PB-045).", rows,
         datasets=(ASCOF_DATASET,),
-        summary=(f"Personalised budgets became the norm: self-directed support reached {fmt(sds['value'].min(), '%')} "
-                 f"or more of service users in every year from {sds['year'].iloc[0]} to {sds['year'].iloc[-1]} "
-                 "(ASCOF), and over 125,000 people had personal budgets by 2012.")))
+        summary=("An opinion with a forecast. The opinion (the debate is over) cannot be tested. The forecast held: "
+                 f"self-directed support covered {fmt(sds['value'].min(), '%')} or more of service users in every "
+                 f"year from {sds['year'].iloc[0]} to {sds['year'].iloc[-1]} (ASCOF), and over 125,000 people had "
+                 f"personal budgets by 2012; unevenly, since only {float(mental_health['value']):g}% of eligible "
+                 f"mental-health service users had one in {mental_health['year']}."
+                 if forecast_held else
+                 "An opinion with a forecast. The opinion cannot be tested; the forecast failed: self-directed "
+                 f"support covered as little as {fmt(sds['value'].min(), '%')} of service users (ASCOF).")))
 
     out.extend(_seed_claims(claims, figures, sds=sds, dp=dp))
     return out
@@ -213,17 +244,21 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
     funding = _row(rows, "PB-106")
     actual = max(float(funding["value"]), float(funding["comparator_value"]))
     ratio = claimed / actual
-    verdict = ("supported" if abs(ratio - 1) <= 0.10 else "partly supported" if abs(ratio - 1) <= 0.25
-               else "contradicted")
+    verdict = "partly supported" if abs(ratio - 1) <= 0.25 else "contradicted"
     out.append(Verdict.for_claim(
-        c, verdict, "A figure is supported within 10% of an independent figure, partly supported within 25%, "
-        "contradicted beyond.",
+        c, verdict, "Rhetoric, not a statistic: the figure illustrates a point (six families' funding could employ a "
+        "teacher), so it is judged on its order of magnitude against the nearest independent figure: partly "
+        "supported within 25% of it, contradicted beyond; never 'supported', because an illustration is not a "
+        "measurement and the comparison is approximate (see the summary).",
         f"Claimed £{claimed:,.0f} a year. National funding per pupil (academies, equal to a maintained school with the "
         f"same characteristics): £{float(funding['value']):,.0f} in {funding['year']}, "
         f"£{float(funding['comparator_value']):,.0f} in {funding['comparator']}.", rows,
-        summary=(f"Funding per pupil was about £{float(funding['value']):,.0f} in {funding['year']} and "
+        summary=(f"An illustration in a rhetorical point, not a statistic, and of the right order of magnitude: "
+                 f"funding per pupil was about £{float(funding['value']):,.0f} in {funding['year']} and "
                  f"£{float(funding['comparator_value']):,.0f} in {funding['comparator']} (DCSF, for academies funded "
-                 f"like maintained schools): £{claimed:,.0f} overstates it by about {ratio - 1:.0%}.")))
+                 f"like maintained schools), so £{claimed:,.0f} is about {ratio - 1:.0%} above the later figure. The "
+                 "comparison is approximate: that figure is an average over pupils, secondary pupils are funded more "
+                 "than primary ones, and the claim names neither a phase nor a year.")))
 
     c = claim_row(claims, "CL-PB-25")
     rows = evidence_rows(figures, c["evidence_ids"])

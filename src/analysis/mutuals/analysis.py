@@ -143,7 +143,7 @@ def analyse(params: MutualsParameters) -> MutualsResults:
 
     cqc_years = tuple(params.cqc_years)
     shares_by_year = ratings.good_share_by_year(data.load("cqc_ratings_by_year"), cqc_years, level)
-    inspection_years = (cqc_years[0] - 1, cqc_years[1] + 1)
+    inspection_years = cqc_years  # the same years as the snapshots, as the parameter says
     models = ratings.inspection_models(data.load("cqc_community_inspections"), inspection_years, level)
     provision = data.load("provision_shares")
     community_councils = ratings.councils_with_inhouse(provision, COMMUNITY_SETTINGS, inspection_years)
@@ -269,9 +269,25 @@ def key_findings(results: MutualsResults) -> list[Finding]:
                 said = " or ".join(what for what, _ in checks) + f", {_items(checks[0][1], verb=True)}"
             else:
                 said = "; ".join(f"{what}, {_items(row, verb=True)}" for what, row in checks)
+            text = f"Those {main_n} items depend on how the organisations are weighted: {said}."
+            adverse = sensitivity.most_adverse_leave_one_out(robust, "social enterprise")
+            if adverse is not None:
+                share = fmt(100 * adverse["share_of_group_responses"], places=0)
+                adjusted = int(adverse["clustered_worse_adjusted"] + adverse["clustered_better_adjusted"])
+                randomised_n = int(adverse["randomisation_worse"] + adverse["randomisation_better"])
+                text = (f"The staff-survey result is unstable in both directions. {said[0].upper()}{said[1:]}; but "
+                        f"without {adverse['analysis'].removeprefix('Without ')} ({share}% of social-enterprise "
+                        f"responses), {_items(adverse, verb=True)} at p < {alpha}, "
+                        f"{multiplicity._count(adjusted)} of them still clearly different after allowing for the "
+                        f"{clustered.tested} comparisons, and {multiplicity._count(randomised_n)} on the "
+                        "randomisation test.")
+                trust = sensitivity.most_adverse_leave_one_out(robust, "NHS trust")
+                if trust is not None:
+                    trust_adjusted = int(trust["clustered_worse_adjusted"] + trust["clustered_better_adjusted"])
+                    text += (f" Leaving out a single NHS trust instead gives up to {int(trust['clustered_worse'])} "
+                             f"worse items, {multiplicity._count(trust_adjusted)} of them after the adjustment.")
             findings.append(Finding(
-                "mutuals_staff_robustness",
-                f"Those {main_n} items depend on how the organisations are weighted: {said}.",
+                "mutuals_staff_robustness", text,
                 SOURCE_STAFF, "These checks test the weighting and single organisations, not why organisations "
                 "chose to spin out.", value=float(equal["clustered_worse"] + equal["clustered_better"]),
                 no_interval_reason="a count of items under alternative weightings"))
@@ -332,7 +348,7 @@ def _items(row, *, verb: bool = False) -> str:
 
 def _years(table: pd.DataFrame) -> str:
     first, last = table.attrs.get("years", ("?", "?"))
-    return f"inspections {first}-{last}"
+    return f"inspections {first}-{last}"  # the cqc_years parameter, as used for the model
 
 
 def _cqc_term(results: MutualsResults, term: str):
@@ -342,16 +358,12 @@ def _cqc_term(results: MutualsResults, term: str):
 
 
 def headlines(results: MutualsResults) -> list[dict]:
-    """Headline numbers for the run index: each with its interval and source."""
+    """Headline numbers for the run index: each with its interval (or why none) and source.
+
+    Only what the report can state: the CQC ownership difference (with its interval), and the staff-survey
+    pattern as the count of items still clearly different after allowing for the number of comparisons (a single
+    item such as burnout, picked from 18, would headline a difference its interval does not support)."""
     out = []
-    community = results.comparisons.get("community")
-    if community is not None and "burnout" in set(community["item"]):
-        burnout = community.set_index("item").loc["burnout"]
-        out.append(dict(key="mutuals_burnout_gap", label="Staff often or always burnt out, one of the staff-survey "
-                        "items: community social enterprises minus NHS community trusts (percentage points)",
-                        value=burnout["difference_pp"],
-                        unit="pp", low=burnout["ci_low"], high=burnout["ci_high"], level=results.level,
-                        source=SOURCE_STAFF + " (binomial GLM, year effects, clustered by organisation)"))
     ts = _cqc_term(results, "third sector")
     if ts is not None:
         out.append(dict(key="mutuals_cqc_third_sector", label="Third-sector community services against council-run "
@@ -359,6 +371,14 @@ def headlines(results: MutualsResults) -> list[dict]:
                         value=ts["difference_pp"], unit="pp",
                         low=ts["diff_ci_low"], high=ts["diff_ci_high"], level=results.level,
                         source=SOURCE_CQC + " (logit, year and re-inspection controls, clustered by location)"))
+    if "community" in results.patterns:
+        clustered = results.patterns["community"].by_inference["p_value"]
+        out.append(dict(key="mutuals_staff_items_adjusted", label="Staff-survey items on which community social "
+                        "enterprises differ clearly from NHS community trusts once the "
+                        f"{clustered.tested} comparisons are allowed for (false-discovery rate)",
+                        value=float(clustered.worse_adjusted + clustered.better_adjusted), count=True,
+                        no_interval_reason=f"a count of items out of {clustered.tested}",
+                        source=SOURCE_STAFF + " (binomial GLM, year effects, clustered by organisation)"))
     return out
 
 
@@ -430,30 +450,44 @@ def staff_forest(results: MutualsResults, service: str):
                         title_basis={"reason": basis})
 
 
+def benchmark_name(results: MutualsResults) -> str:
+    """'mental-health trusts' / 'community trusts': the focus organisation's own kind of trust."""
+    for service, (_, trusts) in staff.COMPARATORS.items():
+        if trusts == results.focus.benchmark_group:
+            return SERVICE_TRUSTS[service]
+    return "comparable trusts"
+
+
 def focus_figure(results: MutualsResults, item: str):
+    """The organisation's rate each year against its own kind of trust (median and middle half), with the
+    all-trust average as context. The title states levels, not a difference: with one organisation only the
+    randomisation test (in the staff table) can compare it with the trusts, and the Wilson band describes the
+    organisation's own rate."""
     table = results.focus.table
     part = table[table["item"] == item]
     if part.empty:
         return None
+    peers = benchmark_name(results)
     long = pd.concat([
         pd.DataFrame({"year": part["year"], "value": part["organisation_rate"], "low": part["ci_low"],
                       "high": part["ci_high"], "series": results.focus.organisation}),
         pd.DataFrame({"year": part["year"], "value": part["benchmark_median"], "low": part["benchmark_q1"],
-                      "high": part["benchmark_q3"], "series": "Comparable trusts (median, IQR)"}),
+                      "high": part["benchmark_q3"], "series": f"{peers.capitalize()} (median, middle half)"}),
         pd.DataFrame({"year": part["year"], "value": part["national_trust_average"], "low": np.nan, "high": np.nan,
-                      "series": "All NHS trusts (respondent-weighted mean)"}),
+                      "series": "All NHS trusts, including acute (respondent-weighted mean; context only)"}),
     ])
     last = part.iloc[-1]
     label = ITEMS_BY_KEY[item].label.split(" (")[0]
-    national = last["national_trust_average"]
-    title, basis = plots.difference_title(f"{label}, {int(last['year'])}", results.focus.organisation,
-                                          "the all-trust average", last["organisation_rate"] - national,
-                                          last["ci_low"] - national, last["ci_high"] - national, level=results.level)
-    return plots.line_with_band(long, "year", "value", "series", title, SOURCE_STAFF + "; organisation interval: "
-                                "Wilson on responses (too narrow if weighting cuts the effective sample); IQR: "
-                                "interquartile range, the middle half of comparable trusts",
+    title = (f"{label}, {int(last['year'])}: {results.focus.organisation} {fmt(last['organisation_rate'], '%')}, "
+             f"against {fmt(last['benchmark_median'], '%')} in the median of {int(last['benchmark_n'])} {peers} "
+             f"({fmt(last['benchmark_share_better'], '%')} of them score better)")
+    basis = {"reason": "levels and a rank, not a tested difference: one organisation has no valid interval for a "
+                       "difference; its randomisation p-values are in the staff-survey table"}
+    return plots.line_with_band(long, "year", "value", "series", title, SOURCE_STAFF + "; organisation band: "
+                                "Wilson interval on its own rate (too narrow if weighting cuts the effective sample); "
+                                f"{peers}: median and interquartile range (the middle half)",
                                 low="low", high="high", ylabel="Percent of staff", xlabel="Survey year", percent=True,
-                                n=f"{int(part['benchmark_n'].max())} comparable trusts", title_basis=basis)
+                                n=f"{int(part['benchmark_n'].max())} {peers}", title_basis=basis)
 
 
 def _newcombe(good1: float, n1: float, good2: float, n2: float, level: float) -> tuple[float, float, float]:
@@ -625,25 +659,25 @@ def sensitivity_display(results: MutualsResults, service: str, *,
 
 
 def focus_display(results: MutualsResults) -> pd.DataFrame:
-    """One row per item: the organisation's percentage each year, the all-trust average and the gap in the last year."""
+    """One row per item: the organisation's percentage each year, its own kind of trust (mean, and the share
+    scoring better) in the last year, and the all-trust average as context. No interval on the difference: with
+    one organisation only the randomisation test is valid (staff-survey table)."""
     t = results.focus.table
     wide = t.pivot_table(index=["item", "label"], columns="year", values="organisation_rate").reset_index()
     last_year = int(t["year"].max())
     last = t[t["year"] == last_year].set_index("item")
+    peers = benchmark_name(results)
     out = pd.DataFrame({"Item": wide["label"]})
     for year in sorted(c for c in wide.columns if isinstance(c, (int, np.integer))):
         out[f"{results.focus.organisation.split(' ')[0]} {year} (%)"] = wide[year].to_numpy()
     gap = last.loc[wide["item"]]
-    level = int(round(100 * results.level))
-    out[f"All NHS trusts {last_year} (%)"] = gap["national_trust_average"].to_numpy()
-    out[f"Difference {last_year} (pp)"] = gap["difference_from_national_pp"].to_numpy()
-    out[f"{level}% low"] = (gap["ci_low"] - gap["national_trust_average"]).to_numpy()
-    out[f"{level}% high"] = (gap["ci_high"] - gap["national_trust_average"]).to_numpy()
-    out[f"Trusts scoring lower {last_year} (%)"] = gap["percentile_among_trusts"].to_numpy()
+    out[f"{peers.capitalize()} {last_year} (%)"] = gap["benchmark_mean"].to_numpy()
+    out[f"Difference from {peers} {last_year} (pp)"] = gap["difference_from_benchmark_pp"].to_numpy()
+    out[f"{peers.capitalize()} scoring better {last_year} (%)"] = gap["benchmark_share_better"].to_numpy()
+    out[f"All NHS trusts incl. acute {last_year} (%, context)"] = gap["national_trust_average"].to_numpy()
     order = {k: i for i, k in enumerate(results.params.outcomes)}
     out = out.iloc[np.argsort([order.get(k, 99) for k in wide["item"]], kind="stable")].reset_index(drop=True)
-    difference = f"Difference {last_year} (pp)"
-    return table_format(out, intervals={difference: (f"{level}% low", f"{level}% high")}, signed=[difference])
+    return table_format(out, signed=[f"Difference from {peers} {last_year} (pp)"])
 
 
 def ratings_display(table: pd.DataFrame) -> pd.DataFrame:

@@ -8,8 +8,10 @@ with the two or three deciding facts as its ``summary``. General rules:
   claimant's own figure can still count *against* it.
 * **Performance claims** (productivity, satisfaction) are *unsourced* when no study is cited and the only figures
   found are surveys of surviving mutuals for the government's programme or the mutuals' own reports.
-* **Counts and programme facts** are *supported* when an independent source gives them, *unsourced* when only the
-  claimant records them, *not testable with public data* when the number was never published (website visits,
+* **Counts and programme facts** are *supported* when an independent source gives them, *not testable with public
+  data* when only the claimant records them (the summary then opens "Confirmed only by the government's own
+  records"; *unsourced* would read as "made up"), *contradicted* when the claimant's own records differ from the
+  claim by more than 10%, *not testable with public data* when the number was never published (website visits,
   councils' approaches), *contradicted* when every count found, including the claimant's own, is far smaller, and
   *misattributed* when the number exists but belongs to another programme, period or group.
 * The **NAViGO comparison** is judged on what public data can show: the quoted item is not published, so the
@@ -106,9 +108,11 @@ def _navigo(c: dict, figures: pd.DataFrame, focus: pd.DataFrame | None, focus_na
     numbers = ""
     if focus is not None and not focus.empty:
         latest = focus[focus["year"] == focus["year"].max()]
-        parts = [f"{r.label.split(' (')[0].lower()}: {r.organisation_rate:.0f}% vs all trusts' "
-                 f"{r.national_trust_average:.0f}%" for r in latest.itertuples()]
-        numbers = f"{focus_name}, {int(latest['year'].iloc[0])}: " + "; ".join(parts) + "."
+        parts = [f"{r.label.split(' (')[0].lower()}: {r.organisation_rate:.0f}% vs {r.benchmark_mean:.0f}% in "
+                 f"mental-health trusts ({r.benchmark_share_better:.0f}% of them score better)"
+                 for r in latest.itertuples()]
+        numbers = (f"{focus_name}, {int(latest['year'].iloc[0])}: " + "; ".join(parts)
+                   + ". Levels only: one organisation has no valid interval for a difference.")
     return Verdict.for_claim(
         c, verdict, "The quoted item is not published, so the claim is judged on a weaker version (NAViGO's staff rate "
         "it above average): partly supported when independent readings of its staff survey agree, contradicted when "
@@ -118,26 +122,56 @@ def _navigo(c: dict, figures: pd.DataFrame, focus: pd.DataFrame | None, focus_na
         summary=summary)
 
 
+CONFIRMED_ONLY_BY_CLAIMANT = "Confirmed only by the government's own records"
+"""How a summary opens when the only records of an administrative fact are the claimant's own. The verdict scale
+has no label for this; 'unsourced' would read as 'made up', so the verdict is 'not testable with public data' (no
+independent record can test it) and the summary leads with what the government's records say."""
+
+
+def _relative_gap(claimed: float, recorded: float) -> float:
+    """How far two counts disagree, as a share of the smaller (26 against 21 is a 24% gap: 26 is 24% more)."""
+    return abs(claimed - recorded) / min(claimed, recorded)
+
+
 def _support_programme(c: dict, figures: pd.DataFrame) -> Verdict:
-    """£10m programme supporting 26 organisations: a programme fact only the programme records."""
+    """£10m programme supporting 26 organisations: programme facts only the programme records.
+
+    The 10% rule applies to both numbers: the budget agrees across the government's records; the 26
+    organisations claimed on 8 February 2013 against the 21 the Cabinet Office itself reported a week later is a
+    24% gap, so that half is contradicted by the claimant's own figure (which can count against a claim)."""
     rows = evidence_rows(figures, c["evidence_ids"])
     independent = independent_rows(rows, c["claimant_orgs"])
     budgets = rows[rows["id"].isin(["MUT-029", "MUT-082", "MUT-106"])]
-    agree = (budgets["value"].max() - budgets["value"].min()) <= 0.1 * budgets["value"].max()
-    verdict = "supported" if agree and not independent.empty else ("unsourced" if agree else "contradicted")
+    budget_agrees = (budgets["value"].max() - budgets["value"].min()) <= 0.1 * budgets["value"].max()
     awards = _row(rows, "MUT-105")
-    summary = (f"Only the Cabinet Office records the programme: £{_value(rows, 'MUT-106'):.0f}m at its launch "
-               f"(December 2011); a week after the article it reported £{float(awards['comparator_value']):g}m of "
-               f"support procured for {awards['value']:.0f} mutuals; by 2014 it had helped "
-               f"{_value(rows, 'MUT-031'):.0f}, of which {_value(rows, 'MUT-032'):.0f} were live. No independent "
-               "record was found.")
+    claimed, recorded = _value(rows, "MUT-030"), float(awards["value"])
+    gap = _relative_gap(claimed, recorded)
+    count_agrees = gap <= 0.1
+    if not (budget_agrees and count_agrees):
+        verdict = "contradicted"
+    elif not independent.empty:
+        verdict = "supported"
+    else:
+        verdict = "not testable with public data"
+    budget_text = (f"they agree on the £{_value(rows, 'MUT-106'):.0f}m budget, from the launch (December 2011) on"
+                   if budget_agrees else "they disagree on the budget")
+    count_text = (f"a week after the article the Cabinet Office reported £{float(awards['comparator_value']):g}m of "
+                  f"support procured for {recorded:.0f} mutuals: the {claimed:.0f} claimed is {gap:.0%} more, beyond "
+                  "the 10% the rule allows (the 21 may count a narrower group, those with support already procured)")
+    summary = (f"{CONFIRMED_ONLY_BY_CLAIMANT}, and they disagree on the count. {budget_text[0].upper()}"
+               f"{budget_text[1:]}; but {count_text}. By 2014 the programme had helped "
+               f"{_value(rows, 'MUT-031'):.0f} organisations, of which {_value(rows, 'MUT-032'):.0f} were live. No "
+               "independent record was found.")
     return Verdict.for_claim(
-        c, verdict, "A programme fact: supported when a source independent of the government gives it; unsourced when "
-        "only the government's own records do (they agree with each other within 10%); contradicted when they "
-        "disagree.",
+        c, verdict, "Programme facts, each tested by the same 10% rule: supported when a source independent of the "
+        "government gives them; contradicted when the government's own records disagree with the claim by more than "
+        "10% (a claimant's own figure can count against its claim); otherwise 'not testable with public data', "
+        "because only the government's records exist and a claimant cannot confirm its own claim. 'Unsourced' is not "
+        "used for records the government published: it would read as 'made up'.",
         f"Budget £{_value(rows, 'MUT-029'):.0f}m (minister, 2013), 'more than £{_value(rows, 'MUT-082'):.0f}m' "
-        f"(government paper, 2012), £{_value(rows, 'MUT-106'):.0f}m at launch. Organisations: 26 claimed (8 February "
-        f"2013); {awards['value']:.0f} with awards (15 February 2013).", rows, summary=summary)
+        f"(government paper, 2012), £{_value(rows, 'MUT-106'):.0f}m at launch. Organisations: {claimed:.0f} claimed "
+        f"(8 February 2013); {recorded:.0f} with support procured (Cabinet Office, 15 February 2013): a {gap:.0%} gap.",
+        rows, summary=summary)
 
 
 def _satisfaction(c: dict, figures: pd.DataFrame, cqc_shares: pd.DataFrame) -> Verdict:
@@ -168,13 +202,18 @@ def _hundred_under_msp(c: dict, figures: pd.DataFrame) -> Verdict:
     rtr_share = _value(rows, "MUT-073")
     misattributed = abs(total - claimed) <= 0.1 * claimed and live < claimed / 2 and rtr_share > 0
     verdict = "misattributed" if misattributed else ("contradicted" if live < claimed / 2 else "supported")
-    summary = (f"{total:.0f} is the Cabinet Office's count of all public service mutuals in July 2014; about "
-               f"{rtr_share:.0f}% of them came from the Department of Health's Right to Request, begun in 2008 "
-               f"(independent analysis), and the Mutuals Support Programme itself had helped {helped:.0f}, of which "
-               f"{live:.0f} were live.")
+    summary = (f"Reported speech: Public Finance's paraphrase ('Maude said that the 100 firms ...'), not a "
+               "quotation, so whether 'under the Mutuals Support Programme' is the minister's wording or the "
+               f"journalist's cannot be told. As published, the figure is misattributed: {total:.0f} is the Cabinet "
+               f"Office's count of all public service mutuals in July 2014; about {rtr_share:.0f}% of them came from "
+               "the Department of Health's Right to Request, begun in 2008 (independent analysis), and the Mutuals "
+               f"Support Programme itself had helped {helped:.0f}, of which {live:.0f} were live.")
     return Verdict.for_claim(
         c, verdict, "A count is misattributed when the number exists but belongs to a wider group (all mutuals, from "
-        "several programmes and periods) than the one the claim gives it.",
+        "several programmes and periods) than the one the claim gives it. The claim is a journalist's paraphrase: "
+        "the verdict judges the sentence as published. What is attributable to the minister is the figure of about "
+        "100 mutuals spun out of the public sector; the link to the Mutuals Support Programme may be the "
+        "journalist's.",
         f"Claimed {claimed:.0f} under the Mutuals Support Programme since 2010. Government count of all mutuals: "
         f"{total:.0f} (July 2014), up from {_value(rows, 'MUT-038'):.0f} in 2010.", rows, summary=summary)
 
@@ -265,13 +304,19 @@ def seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, survey: pd.DataF
     c = claim_row(claims, "CL-MUT-25")
     rows = evidence_rows(figures, c["evidence_ids"])
     announced = _row(rows, "MUT-104")
-    verdict = "supported" if not independent_rows(rows, c["claimant_orgs"]).empty else "unsourced"
+    claimed = _value(rows, "MUT-076")
+    agrees = _relative_gap(claimed, float(announced["value"])) <= 0.1
+    verdict = ("contradicted" if not agrees else
+               "supported" if not independent_rows(rows, c["claimant_orgs"]).empty else "not testable with public data")
     out.append(Verdict.for_claim(
-        c, verdict, "An appointment is supported when a source independent of the government records it; unsourced "
-        "when only the government's own announcement does.",
+        c, verdict, "An appointment is supported when a source independent of the government records it; "
+        "contradicted when the government's own record differs from the claim by more than 10%; otherwise 'not "
+        "testable with public data', because only the government's own announcement exists and a claimant cannot "
+        "confirm its own claim. 'Unsourced' is not used for an appointment the government announced: it would read "
+        "as 'made up'.",
         f"Cabinet Office press release, 18 October 2012: {announced['value']:.0f} ambassadors.", rows,
-        summary=(f"Only the Cabinet Office records the appointments: its press release of 18 October 2012 announced "
-                 f"{announced['value']:.0f} ambassadors. No independent record was found.")))
+        summary=(f"{CONFIRMED_ONLY_BY_CLAIMANT}: the Cabinet Office's press release of 18 October 2012 announced "
+                 f"{announced['value']:.0f} ambassadors, as claimed. No independent record was found.")))
 
     c = claim_row(claims, "CL-MUT-26")
     rows = evidence_rows(figures, c["evidence_ids"])

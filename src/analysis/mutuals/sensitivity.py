@@ -108,6 +108,25 @@ def weighting_and_leave_one_out(survey: pd.DataFrame, service: str, items: list[
     return out
 
 
+def most_adverse_leave_one_out(table: pd.DataFrame, group: str | None = "social enterprise") -> pd.Series | None:
+    """The leave-one-out run (of an organisation in ``group``; ``None`` = any) that makes the social enterprises
+    look worst, if it is worse than the main analysis.
+
+    Ranked by items worse at p < alpha (clustered), then by items still worse after the false-discovery-rate
+    adjustment. ``None`` when no single organisation's absence adds a worse item: the checks then all run in the
+    favourable direction, and only then may a report call the result fragile one way.
+    """
+    main = table[table["analysis"] == MAIN].iloc[0]
+    loo = table[table["left_out"] != ""]
+    if group is not None:
+        loo = loo[loo["group"] == group]
+    if loo.empty:
+        return None
+    ranked = loo.sort_values(["clustered_worse", "clustered_worse_adjusted"], ascending=False, kind="stable")
+    top = ranked.iloc[0]
+    return top if int(top["clustered_worse"]) > int(main["clustered_worse"]) else None
+
+
 def robustness_sentence(table: pd.DataFrame, shares: pd.DataFrame, *, subject: str) -> str:
     """Whether the clustered pattern survives equal weighting and leaving out each organisation, in two sentences.
 

@@ -129,9 +129,11 @@ def compare_items(staff: pd.DataFrame, service: str, items: list[str], years: tu
         fit = fit_glm(part, X)
         ame, se = _ame(fit, X, part["base"].to_numpy(float))
         p_random = _randomisation_p(part, n_permutations, seed)
-        # Few treated clusters: restricted wild cluster bootstrap of the response-weighted linear model.
-        p_wild = wild_cluster_bootstrap(part["rate"], X, part["ods_code"], "social_enterprise",
-                                        weights=part["base"].to_numpy(float), seed=seed).p_value
+        # Few treated clusters: restricted wild cluster bootstrap of the response-weighted linear model. With one
+        # treated cluster the bootstrap is not valid either (MacKinnon & Webb 2017), so no p-value is given.
+        p_wild = (wild_cluster_bootstrap(part["rate"], X, part["ods_code"], "social_enterprise",
+                                         weights=part["base"].to_numpy(float), seed=seed).p_value
+                  if n_se >= 2 else np.nan)
         coef, coef_se = float(fit.params["social_enterprise"]), float(fit.bse["social_enterprise"])
         weighted = part.assign(w=part["base"] * part["rate"]).groupby("social_enterprise")[["w", "base"]].sum()
         item = ITEMS_BY_KEY[key]
@@ -192,9 +194,14 @@ def organisation_vs_benchmark(staff: pd.DataFrame, ods_code: str, items: list[st
                               level: float = 0.95) -> FocusComparison:
     """One organisation against its benchmark group and against all NHS trusts, item by item, year by year.
 
+    The benchmark group is the organisation's own kind of trust (for NAViGO, mental-health trusts): the
+    all-trust average includes acute trusts, whose staff answer differently, so it is kept only as context.
+    ``benchmark_mean`` is the respondent-weighted mean of the benchmark trusts and ``benchmark_share_better``
+    the share of them that score better than the organisation (direction-aware: fewer burnt-out staff is better).
     The organisation's CI is a Wilson interval on its number of responses; because
     rates are weighted by occupation group, the effective sample size is smaller and
-    the interval somewhat too narrow.
+    the interval somewhat too narrow. It describes the organisation's own rate, not a difference: with one
+    organisation only the randomisation test compares it with the trusts.
     """
     org = staff[(staff["ods_code"] == ods_code) & staff["year"].between(*years)]
     if org.empty:
@@ -211,12 +218,17 @@ def organisation_vs_benchmark(staff: pd.DataFrame, ods_code: str, items: list[st
         trusts = staff[(staff["provider_model"] == "NHS trust") & (staff["year"] == year) & (staff["item"] == item)]
         lo, hi = wilson(row["rate"] / 100, row["base"], level)
         national = float(np.average(trusts["rate"], weights=trusts["respondents"])) if len(trusts) else np.nan
+        peer_mean = float(np.average(peers["rate"], weights=peers["respondents"])) if len(peers) else np.nan
+        better = peers["rate"] > row["rate"] if ITEMS_BY_KEY[item].higher_is_better else peers["rate"] < row["rate"]
         rows.append({"year": year, "item": item, "label": ITEMS_BY_KEY[item].label,
                      "organisation_rate": row["rate"], "ci_low": 100 * lo, "ci_high": 100 * hi,
                      "benchmark_median": peers["rate"].median() if len(peers) else np.nan,
                      "benchmark_q1": peers["rate"].quantile(0.25) if len(peers) else np.nan,
                      "benchmark_q3": peers["rate"].quantile(0.75) if len(peers) else np.nan,
                      "benchmark_n": len(peers),
+                     "benchmark_mean": peer_mean,
+                     "difference_from_benchmark_pp": row["rate"] - peer_mean,
+                     "benchmark_share_better": float(better.mean() * 100) if len(peers) else np.nan,
                      "national_trust_average": national,
                      "difference_from_national_pp": row["rate"] - national,
                      "percentile_among_trusts": float((trusts["rate"] < row["rate"]).mean() * 100)})
