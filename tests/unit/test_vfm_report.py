@@ -124,6 +124,15 @@ def test_failure_cost_is_shown_as_named_definitions_not_a_probability_range(resu
     assert "only measured cost is the £8m" in match.text
 
 
+def test_failure_costs_are_said_as_a_cost_or_a_saving():
+    from analysis.vfm.failure import cost_phrase, definitions_phrase
+
+    assert cost_phrase(43.18) == "a £43m cost" and cost_phrase(-46.19) == "a £46m saving"
+    assert cost_phrase(0.06) == "about £0m"
+    assert definitions_phrase(["a", "b", "c"], [1.2, -3.0, 0.1]) == ("a £1m cost counting a, a £3m saving counting b "
+                                                                    "and about £0m counting c")
+
+
 def test_risk_register_does_not_assume_the_central_risk_away(results):
     """Cold review item 3: foregone savings scored in scenario b, no '99.9% chance of failure', net failure cost."""
     register = results.register.set_index("risk")

@@ -440,10 +440,9 @@ def _scenario_sentence(res: ScenarioResult, level: float) -> str:
 
 
 def failure_spread_phrase(results: VfmResults) -> str:
-    """'-£40m counting all closures, ... and £30m counting ...': the failure cost under each named definition."""
-    rows = list(results.failure_by_definition.itertuples())
-    parts = [f"{fmt(r.extra_failure_cost, '£m', places=0)} counting {r.definition}" for r in rows]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    """'a £46m saving counting all closures, ...': the net failure cost under each named definition."""
+    df = results.failure_by_definition
+    return failure.definitions_phrase(list(df["definition"]), list(df["extra_failure_cost"]))
 
 
 def key_findings(results: VfmResults) -> list[Finding]:

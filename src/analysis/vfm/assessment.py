@@ -32,6 +32,7 @@ import pandas as pd
 
 from analysis.data.evidence import evidence_rows
 from analysis.precision import fmt
+from analysis.vfm.failure import definitions_phrase
 
 RATING_RULE = ("Controls in place (requirement, comparator, measurement): "
                "0 = high risk, 1 = medium risk, 2-3 = low risk; a criterion the NAO did not assess is "
@@ -130,7 +131,7 @@ def risk_register(figures: pd.DataFrame, foregone_npv: float, failure_npv_by_def
     foregone_share = max(foregone_npv, 0.0) / annual_value
     worst_name, worst = max(failure_npv_by_definition.items(), key=lambda kv: kv[1])
     failure_share = max(worst, 0.0) / annual_value
-    spread = "; ".join(f"{fmt(v, '£m', places=0)} counting {name}" for name, v in failure_npv_by_definition.items())
+    spread = definitions_phrase(list(failure_npv_by_definition), list(failure_npv_by_definition.values()))
     failure_basis = (f"net extra failure cost over in-house provision (both sides), by which closures count: {spread}; "
                      f"scored on the highest, {fmt(100 * failure_share, '%')} of a year's value")
     risks = [

@@ -33,6 +33,7 @@ from analysis.claims import Verdict, claim_row, independent_rows
 from analysis.data.evidence import evidence_rows, figure
 from analysis.findings import difference_phrase
 from analysis.precision import fmt, fmt_interval
+from analysis.vfm.failure import definitions_phrase
 
 
 def _in_gbp_m(row) -> float | None:
@@ -79,9 +80,8 @@ def _scenario_range(scenarios: dict, name: str, level: float) -> str:
 
 
 def _definitions_phrase(failure_by_definition: pd.DataFrame) -> str:
-    parts = [f"{fmt(r.extra_failure_cost, '£m', places=0)} counting {r.definition}"
-             for r in failure_by_definition.itertuples()]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return definitions_phrase(list(failure_by_definition["definition"]),
+                              list(failure_by_definition["extra_failure_cost"]))
 
 
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, proxy_comparison: pd.DataFrame,
