@@ -133,9 +133,10 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, 
         f"favourable reading); the value at risk is {achieved_range} if they required nothing while in-house "
         "provision achieved measured NHS productivity growth (scenario b).",
         rows,
-        summary=("Consistent with all the public evidence: the Department, the audited party, said social "
-                 "enterprises got the same contracts as any other provider, which agrees with the finding, and did "
-                 "not dispute it; no public source contradicts it. The contracts themselves are not public.")))
+        summary=("Consistent with all the public evidence: the Department, the audited party, said it would be against "
+                 "the principles of NHS competition to give social enterprises different contracts from any other "
+                 "provider, which agrees with the finding; it disputed the finding's point, not its accuracy, and no "
+                 "public source contradicts it. The contracts themselves are not public.")))
 
     c = claim_row(claims, "CL-NAO-03")
     rows = evidence_rows(figures, c["evidence_ids"])
