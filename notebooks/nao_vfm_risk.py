@@ -11,14 +11,14 @@
 # Rates, shares and levels are fractions (0.04 = 4%). `make param-cells` rewrites this cell from the model.
 from typing import Optional
 
-scenario: str = "match"  # Scenario for the headline, tornado and fan chart (the scenario table shows all three). One of 'match', 'achieved', 'target'
+scenario: str = "achieved"  # Scenario for the headline, tornado and fan chart (the scenario table shows all three). One of 'match', 'achieved', 'target'
 annual_contract_value_gbp_m: Optional[float] = None  # Annual value of Right to Request contracts, £m. None: NAO-006 (£900m a year)
 contract_value_uncertainty: float = 0.1  # ± fraction around the contract value in the Monte Carlo (assumption)
 contract_years: Optional[int] = None  # Contract length in years. None: each whole number in NAO-025's 3-5 year range equally likely
 n_enterprises: Optional[int] = None  # Number of social enterprises sharing the contracts. None: NAO-002 (about 50)
 inhouse_efficiency_rate: Optional[float] = None  # Most likely annual efficiency gain in-house provision would have achieved (scenario 'achieved'). None: NAO-040 (NHS productivity growth 1.56% a year, 2010/11-2013/14, Centre for Health Economics)
 inhouse_efficiency_range: Optional[list[float]] = None  # Low/high achieved in-house efficiency for the Monte Carlo and tornado. None: the lowest and highest annual NHS productivity growth published for 2011-2016 (NAO-042 0.04%, NAO-044 3.0%)
-target_efficiency_rate: Optional[float] = None  # In-house efficiency in scenario 'target'. None: NAO-033 (the 4% a year Nicholson challenge)
+target_efficiency_rate: Optional[float] = None  # In-house efficiency in scenario 'target'. None: NAO-033 (the NHS's 4% a year efficiency target, the 'Nicholson challenge')
 contracted_savings_rate: float = 0.0  # Annual savings the contracts required in scenarios 'achieved' and 'target'
 contracted_savings_range: list[float] = [0.0, 0.0]  # Low/high contracted savings for the Monte Carlo and tornado in scenarios 'achieved' and 'target'
 failure_hazard: Optional[float] = None  # Annual probability a spin-out fails. None: CQC care-home closure rates of the spin-out proxy ownership, over every proxy definition
@@ -50,7 +50,7 @@ report.key_findings(vfm.key_findings(results))
 # %% [markdown]
 # ## Claims about the programme
 #
-# Each claim is judged on evidence independent of whoever made it: the NAO's own words, or outlets quoting them, cannot make an NAO finding "supported", and the Department's own target cannot support a Department claim.
+# Each claim is judged on evidence independent of whoever made it: the NAO's own words, or outlets quoting them, cannot make an NAO finding "supported", but the audited Department's own position or independent researchers can; the Department's own target cannot support a Department claim.
 
 # %%
 report.verdicts(results.verdicts)
@@ -58,7 +58,7 @@ report.verdicts(results.verdicts)
 # %% [markdown]
 # ## Scenarios: what was at risk, and why the answer depends on the counterfactual
 #
-# Positive values are money the commissioner is worse off than under in-house provision, in present value over the contracts. Each scenario keeps everything else the same: contract value, contract length (3 to 5 years), the failure proxy applied to both sides, and the one-off set-up support.
+# The NAO found that the contracts required no savings beyond what in-house provision would have made. That puts the savings they required anywhere between nothing (scenarios b and c) and what in-house would have saved (scenario a, the most favourable reading); the contracts are not public, so which applies cannot be checked. Positive values are money the commissioner is worse off than under in-house provision, in present value over the contracts. Each scenario keeps everything else the same: contract value, contract length (3 to 5 years), the failure proxy applied to both sides, and the one-off set-up support.
 
 # %%
 report.headline(**vfm.headline_total(results))
@@ -89,7 +89,7 @@ report.show(vfm.inputs_table(results), "Model inputs for the headline scenario: 
 # %% [markdown]
 # ## Provider failure: the CQC closure proxy, applied to both sides
 #
-# No public register records the failure of NHS spin-outs. Closures of CQC-registered care homes stand in for it: third-sector homes for the spin-outs, council-run homes for in-house provision (in-house services close too). This is a **proxy** from a different market, and which closures count as failures is itself uncertain, so the model ranges over every definition: all closures on both sides (including planned ones: councils closed many of their own homes by choice), involuntary CQC closures on both sides, and closures the commissioner does not choose (every spin-out closure, but only involuntary in-house closures), in each year the contracts ran.
+# No public register records the failure of NHS spin-outs. Closures of CQC-registered care homes stand in for it: third-sector homes for the spin-outs, council-run homes for in-house provision (in-house services close too). This is a **proxy** from a different market, and which closures count as failures is itself uncertain, so the model ranges over every definition: all closures on both sides (including planned ones: councils closed many of their own homes by choice), involuntary CQC closures on both sides, and closures the commissioner does not choose (every spin-out closure, but only involuntary in-house closures), in each year the contracts ran. **What failures cost is therefore unknown from public data**: the table after the charts names the cost under each definition, and the simulated range of the failure cost is the spread of these definitions, not the odds of an outcome.
 
 # %%
 report.figure(vfm.proxy_figure(results))
@@ -97,6 +97,8 @@ report.show(vfm.proxy_table(results), "Closures per 100 care homes a year by mea
             source=vfm.SOURCE_CQC + "; interval for the difference of two Poisson rates by the score method")
 report.show(vfm.ownership_table(results), "Care-home closures per 100 homes a year by ownership over the proxy years, with exact Poisson intervals",
             source=vfm.SOURCE_CQC)
+report.show(vfm.failure_definitions_table(results), "The contracts' extra failure cost under each definition of failure (£m, present value, every other input central): named definitions, not a probability range",
+            source=vfm.SOURCE_CQC + "; analysis.vfm.analysis.failure_definitions")
 
 # %% [markdown]
 # ## The scenarios in detail

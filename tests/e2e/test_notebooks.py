@@ -145,7 +145,27 @@ def test_vfm_target_scenario_opens_with_findings_and_withholds_a_meaningless_pro
     assert "zero by construction" in text  # scenario a is always in the scenario table
     assert "not shown" in text and "restate the assumption" in text  # target: in-house ahead by assumption
     assert "scenario c" in report["headlines"][0]["label"]
-    assert "CL-NAO-05" in text and "contradicted" in text
+    assert "CL-NAO-05" in text and "not testable with public data" in text
+
+
+def test_vfm_default_report_leads_with_the_range_and_names_failure_definitions(tmp_path):
+    """Cold review items 1, 3, 4, 5 and 16 on the rendered page: the range of scenarios first, the headline box in
+    £m, failure cost as named definitions, no '99.9% chance' of failure, equity not assessed."""
+    import html as htmllib
+
+    summary, report, html = _run(tmp_path, ["nao_vfm_risk", "-p", "n_simulations=5000"])
+    text = htmllib.unescape(_visible_text(html))
+    assert "the department's claim" in text.lower()  # unescaped: the negative checks below can fail
+    first = report["findings"][0]
+    assert first["key"] == "vfm_scenarios" and "anywhere between nothing and that" in first["text"]
+    assert "most favourable reading" in first["text"] and "the NAO's finding (" not in text
+    head = report["headlines"][0]
+    assert head["unit"] == "£m" and head["text"].startswith("£") and "scenario b" in head["label"]
+    assert "named definitions, not a probability range" in text
+    assert "99.9" not in text and "chance at least one" not in text and "not scored" in text
+    assert "not assessed" in text and "Nicholson" not in " ".join(f["text"] for f in report["findings"])
+    problems = review.review_run(only_run_dir(tmp_path / "reports"))
+    assert not problems, review.format_problems(problems)
 
 
 def test_notebook_runs_as_a_researcher_runs_it_in_jupyterlab(tmp_path):

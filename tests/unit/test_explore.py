@@ -89,7 +89,7 @@ def test_vfm_explorer_shows_the_report_headline_for_the_same_parameters(vfm_expl
     from analysis.vfm.params import VfmParameters
 
     vfm_explorer.set(scenario="match")
-    report = vfm.analyse(VfmParameters(n_simulations=10_000))
+    report = vfm.analyse(VfmParameters(n_simulations=10_000, scenario="match"))
     pd.testing.assert_series_equal(vfm_explorer.result.selected.total(), report.selected.total())
     head = vfm.headline_total(report)
     expected = precision.fmt_interval(head["value"], head["low"], head["high"], head["unit"], level=head["level"])

@@ -62,6 +62,7 @@ def test_key_findings_are_valid_and_lead_with_the_headline_total(results):
     assert 3 <= len(findings) <= 6
     assert all(isinstance(f, Finding) and f.limitation for f in findings)
     total = results.selected.total()
+    assert results.params.scenario == "achieved"  # the default headline: contracts required nothing (NAO-029)
     assert findings[0].value == pytest.approx(total["mean"]) and findings[0].low == pytest.approx(total["low"])
     headline = vfm.headline_total(results)
     assert headline["low"] <= headline["value"] <= headline["high"]
@@ -71,6 +72,93 @@ def test_key_findings_are_valid_and_lead_with_the_headline_total(results):
     for finding in findings:
         assert finding.text.count(". ") <= 1, finding.text
     assert "0.0309" not in " ".join(f.text for f in findings)
+
+
+def test_key_findings_lead_with_the_range_of_scenarios_not_the_most_favourable_end(results):
+    """Cold review item 1: the NAO's finding bounds the required savings between nothing and what in-house would
+    have saved; the most favourable end (scenario a) is not 'the NAO's finding' and is not the headline."""
+    findings = vfm.key_findings(results)
+    first = findings[0]
+    assert first.key == "vfm_scenarios"
+    achieved, match, target = (results.scenarios[n].total() for n in ("achieved", "match", "target"))
+    assert first.value == pytest.approx(achieved["mean"])
+    assert "anywhere between nothing and that" in first.text and "most favourable reading" in first.text
+    for res in (achieved, target):
+        assert vfm.fmt(res["mean"], "£m", low=res["low"], high=res["high"]) in first.text
+    text = " ".join(f.text for f in findings)
+    assert "the NAO's finding (" not in text and "Taken literally" not in text
+    assert "Nicholson" not in text  # jargon: said as "the NHS's 4% a year efficiency target"
+    for scen in vfm.inputs.SCENARIOS.values():
+        assert "NAO's finding" not in scen.label
+    assert "most favourable reading" in vfm.inputs.SCENARIOS["match"].label
+    # The Department's position (the audited party) is not evidence for scenario a.
+    assert "NAO-052" not in vfm.inputs.SCENARIOS["match"].evidence_ids
+    assert "NAO-052" not in " ".join(results.scenarios["match"].inputs.sources["source"])
+
+
+def test_headline_box_carries_its_unit_and_the_other_scenarios(results):
+    headline = vfm.headline_total(results)
+    assert headline["unit"] == "£m"  # the box once read "2 (90% interval -87 to 67)"
+    assert "scenario a" in headline["note"] and "scenario c" in headline["note"]
+    assert "scenario b" in headline["label"]
+
+
+def test_failure_cost_is_shown_as_named_definitions_not_a_probability_range(results):
+    """Cold review item 4: the failure proxy's spread is definitional; the report names each definition."""
+    by_def = results.failure_by_definition
+    assert list(by_def["measure"]) == ["all closures", "involuntary closures", "not chosen by the commissioner"]
+    # By hand: V/n x k x (rho n h_se - n h_ih), discounted over the central 4 contract years, with V = £900m,
+    # k = 25%, rho = 100% and each side's hazard 1 - exp(-pooled closure rate) of the measure.
+    cmp = results.proxy_comparison.set_index("measure")
+    annuity = sum(1.035 ** -j for j in range(1, 5))
+    for row in by_def.itertuples():
+        h_se = 1 - np.exp(-cmp.loc[row.measure, "spinout_rate"])
+        h_ih = 1 - np.exp(-cmp.loc[row.measure, "inhouse_rate"])
+        assert row.extra_failure_cost == pytest.approx(900 * 0.25 * (h_se - h_ih) * annuity, rel=1e-9)
+    assert by_def["extra_failure_cost"].min() < 0 < by_def["extra_failure_cost"].max()  # even the sign is open
+    failure_finding = next(f for f in vfm.key_findings(results) if f.key == "vfm_failure_proxy")
+    assert "unknown from public data" in failure_finding.text and "range" not in failure_finding.text
+    assert failure_finding.low is None and "definitions" in failure_finding.no_interval_reason
+    assert "definitional" in vfm.summary_text(results)
+    match = next(f for f in vfm.key_findings(results) if f.key == "vfm_match")
+    assert "only measured cost is the £8m" in match.text
+
+
+def test_failure_costs_are_said_as_a_cost_or_a_saving():
+    from analysis.vfm.failure import cost_phrase, definitions_phrase
+
+    assert cost_phrase(43.18) == "a £43m cost" and cost_phrase(-46.19) == "a £46m saving"
+    assert cost_phrase(0.06) == "about £0m"
+    assert definitions_phrase(["a", "b", "c"], [1.2, -3.0, 0.1]) == ("a £1m cost counting a, a £3m saving counting b "
+                                                                    "and about £0m counting c")
+
+
+def test_risk_register_does_not_assume_the_central_risk_away(results):
+    """Cold review item 3: foregone savings scored in scenario b, no '99.9% chance of failure', net failure cost."""
+    register = results.register.set_index("risk")
+    savings = register.loc["No savings contracted beyond in-house provision"]
+    assert savings["rag"] == "red" and "scenario b" in savings["impact_basis"]
+    share = results.scenarios["achieved"].deterministic["foregone_savings"] / 900
+    assert f"{100 * share:.1f}%" in savings["impact_basis"]
+    failure_row = register.loc["Provider failure in an increasingly competitive market"]
+    assert failure_row["likelihood"] == "not scored" and failure_row["score"] == "not scored"
+    text = register.to_string()
+    assert "fails in" not in text and "99.9" not in text and "chance at least one" not in text
+    worst = results.failure_by_definition["extra_failure_cost"].max()
+    assert f"{100 * worst / 900:.1f}%" in register.loc["Liabilities and risks retained by commissioners",
+                                                       "impact_basis"]
+    assert "net extra failure cost" in failure_row["impact_basis"]
+    criteria = results.criteria.set_index("criterion")
+    equity = [c for c in criteria.index if c.startswith("Equity")][0]
+    assert criteria.loc[equity, "rating"] == "not assessed"
+    assert criteria.loc["Economy", "rating"] == "high risk"
+
+
+def test_fan_chart_draws_the_headline_mean(results):
+    fig = vfm.fan_figure(results)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    mean = lines["mean (the headline)"]
+    assert mean.get_ydata()[-1] == pytest.approx(results.selected.mc.cumulative_total.mean(axis=0)[-1])
 
 
 def test_reconciliation_names_mean_median_and_deterministic(results):
@@ -86,7 +174,27 @@ def test_no_nao_finding_is_supported_by_the_nao_itself(results):
     for v in results.verdicts:
         if v.verdict in NEEDS_INDEPENDENT_EVIDENCE:
             assert v.independent_ids and "NAO-001" not in v.independent_ids
-    assert by_id["CL-NAO-05"].verdict == "contradicted"
+
+
+def test_nao_verdict_labels_say_what_is_confirmed(results):
+    """Cold review item 5: findings the audited Department and independent researchers agree with are 'supported'
+    (the contracts not being public is said in the summary); the savings claim is not testable, with no invented
+    threshold."""
+    by_id = {v.claim_id: v for v in results.verdicts}
+    assert by_id["CL-NAO-02"].verdict == "supported" and "NAO-052" in by_id["CL-NAO-02"].independent_ids
+    assert "contracts themselves are not public" in by_id["CL-NAO-02"].summary
+    assert by_id["CL-NAO-03"].verdict == "supported" and "NAO-051" in by_id["CL-NAO-03"].independent_ids
+    assert by_id["CL-NAO-04"].verdict == "partly supported"
+    assert by_id["CL-NAO-04"].summary.startswith("Consistent with all the public evidence")
+    for claim_id in ("CL-NAO-02", "CL-NAO-03"):
+        assert "independent of the NAO" in by_id[claim_id].rule
+    savings = by_id["CL-NAO-05"]
+    assert savings.verdict == "not testable with public data"
+    assert "5%" not in savings.rule and "not a ceiling" in savings.rule
+    assert "0.7% to 0.9%" in savings.summary
+    first = by_id["CL-NAO-01"]
+    assert "most favourable reading" in first.summary and "NAO's own finding" not in first.summary
+    assert not hasattr(claims, "SERIOUS_SHARE")
 
 
 def test_nicholson_bound_by_hand():

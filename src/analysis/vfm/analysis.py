@@ -5,6 +5,18 @@ scenarios and returns a ``VfmResults``; the table, figure and text helpers turn
 results into tables, charts and sentences whose numbers are computed, never
 typed, and rounded by :mod:`analysis.precision`.
 
+**The range first.** The NAO found the contracts required no savings beyond what
+in-house provision would have made, which puts the savings they required anywhere
+between nothing and that. The key findings therefore lead with the scenarios side
+by side (scenario b, the contracts requiring nothing while in-house provision
+improves at measured NHS rates, is the headline; scenario a, the most favourable
+reading, and scenario c, the 4% target, beside it), never with one end alone.
+
+**Failure cost is unknown.** No public data record spin-out failures; the CQC
+care-home closure proxy gives costs whose sign depends on which closures count.
+:func:`failure_definitions` shows that spread as named definitions, not as a
+probability range.
+
 **One total.** The headline is the Monte Carlo **mean** present value at risk in
 the chosen scenario (the expected cost, the Green Book quantity, and the only
 summary to which the components add up), with the central percentile range of
@@ -14,7 +26,7 @@ median and the deterministic case differ from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -81,6 +93,9 @@ class VfmResults:
     register: pd.DataFrame
     verdicts: list[Verdict]
     figures: pd.DataFrame
+    # The net extra failure cost under each named closure definition (empty where only one scenario was run,
+    # as in the explorer).
+    failure_by_definition: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def level(self) -> float:
@@ -167,14 +182,44 @@ def analyse(params: VfmParameters) -> VfmResults:
     comparison = failure.pooled_comparison(yearly, params.failure_proxy_ownership, params.inhouse_proxy_ownership,
                                            measures, years, level=params.confidence_level)
     criteria = assessment.criteria_assessment(figures)
-    central = selected.inputs.central()
-    gross = model.deterministic({**central, "inhouse_failure_hazard": 0.0}, terms)["extra_failure_cost"]
-    register = assessment.risk_register(figures, selected.deterministic, gross, central["contract_value"],
-                                        central["failure_hazard"], terms.n_enterprises,
-                                        int(round(central["contract_years"])))
-    verdicts = claims.assess_claims(claims_table, figures, scenarios, comparison, params.confidence_level)
+    by_definition = failure_definitions(selected.inputs, comparison)
+    achieved = scenarios["achieved"]
+    register = assessment.risk_register(
+        figures, achieved.deterministic["foregone_savings"],
+        dict(zip(by_definition["definition"], by_definition["extra_failure_cost"])),
+        selected.inputs.central()["contract_value"])
+    verdicts = claims.assess_claims(claims_table, figures, scenarios, comparison, params.confidence_level,
+                                    by_definition)
     return VfmResults(params, pooled, yearly, comparison, scenarios, torn, switch, criteria, register, verdicts,
-                      figures)
+                      figures, by_definition)
+
+
+def failure_definitions(resolved: inputs.ResolvedInputs, comparison: pd.DataFrame) -> pd.DataFrame:
+    """The contracts' net extra failure cost under each named closure definition (deterministic, £m).
+
+    Each closure measure pooled over the proxy years (``comparison``, from
+    :func:`failure.pooled_comparison`) sets both sides' hazards; every other input stays at its central
+    value. These are **definitions**, not draws from a probability distribution: which closures count
+    as failures is a choice public data cannot settle, so the report names each one. A hazard given as
+    a parameter stays fixed. With both hazards given, there is one row, "the hazards given".
+    """
+    central = resolved.central()
+    spec = resolved.distributions.get(model.HAZARD_PAIR_KEY)
+    rows = []
+    if spec is None:
+        rows.append({"definition": "the hazards given", "measure": "parameter",
+                     "spinout_hazard": central["failure_hazard"], "inhouse_hazard": central["inhouse_failure_hazard"],
+                     "extra_failure_cost": model.deterministic(central, resolved.terms)["extra_failure_cost"]})
+    else:
+        fixed_se, fixed_ih = spec.fixed
+        for r in comparison.itertuples():
+            h_se = fixed_se if fixed_se is not None else float(-np.expm1(-r.spinout_rate))
+            h_ih = fixed_ih if fixed_ih is not None else float(-np.expm1(-r.inhouse_rate))
+            values = {**central, "failure_hazard": h_se, "inhouse_failure_hazard": h_ih}
+            rows.append({"definition": failure.MEASURE_PHRASES[r.measure], "measure": r.measure,
+                         "spinout_hazard": h_se, "inhouse_hazard": h_ih,
+                         "extra_failure_cost": model.deterministic(values, resolved.terms)["extra_failure_cost"]})
+    return pd.DataFrame(rows)
 
 
 # --- Tables ------------------------------------------------------------------------
@@ -279,6 +324,17 @@ def proxy_table(results: VfmResults) -> pd.DataFrame:
                         counts=(f"Closures, {name_se} homes", f"Closures, {name_ih} homes"))
 
 
+def failure_definitions_table(results: VfmResults) -> pd.DataFrame:
+    """The contracts' net extra failure cost under each named closure definition (deterministic, £m)."""
+    df = results.failure_by_definition
+    return table_format(pd.DataFrame({
+        "Which closures count as failures": df["definition"],
+        "Spin-out proxy hazard (% a year)": 100 * df["spinout_hazard"],
+        "In-house proxy hazard (% a year)": 100 * df["inhouse_hazard"],
+        "Extra failure cost of the contracts (£m, present value)": df["extra_failure_cost"]}),
+        signed=["Extra failure cost of the contracts (£m, present value)"])
+
+
 def ownership_table(results: VfmResults) -> pd.DataFrame:
     df = results.closure_pooled.copy()
     level = f"{results.level:.0%}"
@@ -363,16 +419,19 @@ def _rounded(value: float, low: float, high: float) -> tuple[float, float, float
 
 
 def headline_total(results: VfmResults) -> dict:
+    """The headline box: the selected scenario's mean with its range, in £m, with the other scenarios beside it."""
     res = results.selected
     total = res.total()
     value, low, high, digits = _rounded(total["mean"], total["low"], total["high"])
-    # The unit is in the label: a bare number keeps negative values readable ("-87", not "£-87m").
+    others = "; ".join(f"{o.scenario.ref}: {_mean_only(o.total())}"
+                       for name, o in results.scenarios.items() if name != results.params.scenario)
+    note = f"Other scenarios: {others}" if others else ""
     return dict(key="vfm_value_at_risk",
-                label=f"Value at risk against in-house provision, £m: {res.scenario.ref} (present value over the "
+                label=f"Value at risk against in-house provision: {res.scenario.ref} (present value over the "
                       f"contracts, mean of {results.params.n_simulations:,} simulations)",
-                value=value, unit="", low=low, high=high, level=results.level,
+                value=value, unit="£m", low=low, high=high, level=results.level,
                 source="Monte Carlo of the NAO contract value with the evidence-register and CQC-calibrated inputs "
-                       "listed below", digits=digits)
+                       "listed below", digits=digits, note=note)
 
 
 def _scenario_sentence(res: ScenarioResult, level: float) -> str:
@@ -380,94 +439,89 @@ def _scenario_sentence(res: ScenarioResult, level: float) -> str:
     return f"{fmt_interval(total['mean'], total['low'], total['high'], '£m', level=level, word='range')}"
 
 
+def failure_spread_phrase(results: VfmResults) -> str:
+    """'a £46m saving counting all closures, ...': the net failure cost under each named definition."""
+    df = results.failure_by_definition
+    return failure.definitions_phrase(list(df["definition"]), list(df["extra_failure_cost"]))
+
+
 def key_findings(results: VfmResults) -> list[Finding]:
     """Four or five findings of one or two sentences, each with its number, its range (or why none) and one clause
-    on what it cannot show. The detail is in the body of the report."""
+    on what it cannot show. The detail is in the body of the report.
+
+    The first finding is the range of scenarios, because the NAO's finding bounds the savings the contracts
+    required only between nothing and what in-house provision would have saved: no one end is "the NAO's view".
+    """
     level = results.level
     findings = []
     match, achieved, target = (results.scenarios[n] for n in SCENARIO_NAMES)
     contract = results.inputs.central()["contract_value"]
     years = results.inputs.distributions["contract_years"]
-    span = f"{int(years.low)}-{int(years.high)} year" if years.low != years.high else f"{int(years.low)}-year"
-
-    t = match.total()
-    verdict = ("cost more than in-house provision would have" if t["low"] > 0 else
-               "cost less than in-house provision would have" if t["high"] < 0 else
-               "cost about the same as in-house provision would have")
-    findings.append(Finding(
-        key="vfm_match",
-        text=(f"Taken literally, the NAO's finding (the contracts required the savings in-house provision would have "
-              f"made) means the {fmt(contract, '£m')} a year of Right to Request contracts {verdict}: "
-              f"{_scenario_sentence(match, level)} at risk over the {span} contracts, with no clear difference "
-              "either way." if not (t["low"] > 0 or t["high"] < 0) else
-              f"Taken literally, the NAO's finding (the contracts required the savings in-house provision would have "
-              f"made) means the {fmt(contract, '£m')} a year of Right to Request contracts {verdict}: "
-              f"{_scenario_sentence(match, level)} at risk over the {span} contracts."),
-        source="NAO finding (NAO-010) with the Department's position (NAO-052); CQC care-home closures as the failure "
-               "proxy",
-        limitation="It cannot show what the enterprises actually saved or cost: the contracts and their accounts are "
-                   "not public.",
-        value=float(t["mean"]), low=float(t["low"]), high=float(t["high"]), level=level, unit="£m"))
-
-    a = achieved.total()
+    span = f"{int(years.low)}-{int(years.high)} years" if years.low != years.high else f"{int(years.low)} years"
     eff = achieved.inputs.distributions["inhouse_efficiency"]
     target_rate = target.inputs.distributions["inhouse_efficiency"].central
+
+    a, b = match.total(), achieved.total()
     findings.append(Finding(
         key="vfm_scenarios",
-        text=(f"Had in-house provision improved as fast as the NHS measurably did in 2011-2016 (about "
-              f"{fmt(100 * eff.central, '%', places=1)} a year) while the contracts required no savings, "
-              f"{_scenario_sentence(achieved, level)} was at risk; only if in-house provision had met the "
-              f"{fmt(100 * target_rate, '%')} a year efficiency target would it reach "
+        text=(f"The NAO found the contracts required no savings beyond what in-house provision would have made, which "
+              f"puts the savings they required anywhere between nothing and that: if they required nothing while "
+              f"in-house provision improved at the NHS's measured rate (about {fmt(100 * eff.central, '%', places=1)} "
+              f"a year), {_scenario_sentence(achieved, level)} of the {fmt(contract, '£m')} a year of contracts was "
+              f"at risk over their {span}. At the most favourable reading (the contracts required exactly what "
+              f"in-house would have saved) it falls to about {_mean_only(a)}, and only if in-house provision had met "
+              f"the NHS's {fmt(100 * target_rate, '%')} a year efficiency target would it reach "
               f"{_scenario_sentence(target, level)}."),
-        source="Centre for Health Economics (NAO-040, NAO-042) and ONS (NAO-044) productivity; NAO-033 target; "
-               "NAO-029",
-        limitation="NHS productivity is measured for the whole NHS, mostly hospitals, and the "
-                   f"{fmt(100 * target_rate, '%')} is a target, not an achieved rate.",
-        value=float(a["mean"]), low=float(a["low"]), high=float(a["high"]), level=level, unit="£m"))
+        source="NAO findings (NAO-010, NAO-029); Centre for Health Economics (NAO-040, NAO-042) and ONS (NAO-044) "
+               "productivity; NAO-033 target; CQC care-home closures as the failure proxy",
+        limitation="The contracts are not public, so which reading applies cannot be checked; NHS productivity is "
+                   f"measured for the whole NHS, mostly hospitals, and the {fmt(100 * target_rate, '%')} is a target, "
+                   "not an achieved rate.",
+        value=float(b["mean"]), low=float(b["low"]), high=float(b["high"]), level=level, unit="£m"))
 
-    cmp = results.proxy_comparison
-    own_se, own_ih = cmp.attrs["spinout"], cmp.attrs["inhouse"]
-    name_se, name_ih = READER_NAMES.get(own_se, own_se), READER_NAMES.get(own_ih, own_ih)
-    fail = match.component("extra_failure_cost")
-    lower = [failure.MEASURE_PHRASES[r.measure] for r in cmp.itertuples() if r.excess_ci_high < 0]
-    higher = [failure.MEASURE_PHRASES[r.measure] for r in cmp.itertuples() if r.excess_ci_low > 0]
-    if lower and higher:
-        why = (f"{name_se} care homes closed less often than {name_ih} ones counting {' or '.join(lower)}, but more "
-               f"often counting {' or '.join(higher)}")
-    elif lower or higher:
-        why = (f"{name_se} care homes closed {'less' if lower else 'more'} often than {name_ih} ones counting "
-               f"{' or '.join(lower or higher)}, with no clear difference on the other definitions")
-    else:
-        why = f"{name_se} and {name_ih} care homes closed at no clearly different rates on any definition"
+    setup = match.component("setup_cost")["mean"]
+    findings.append(Finding(
+        key="vfm_match",
+        text=(f"At that most favourable reading the only measured cost is the {fmt(setup, '£m')} of public set-up "
+              f"support; the simulated total of about {_mean_only(a)} adds a provider-failure cost that public data "
+              "cannot measure."),
+        source="NAO-007 (set-up support); the failure proxy below",
+        limitation="It cannot show what the enterprises actually saved or cost: the contracts and their accounts are "
+                   "not public.",
+        value=float(setup), no_interval_reason="a published figure (NAO-007), not an estimate"))
+
+    by_def = results.failure_by_definition
+    costs = by_def["extra_failure_cost"]
+    sign = ("even its sign depends on which closures count" if costs.min() < 0 < costs.max() else
+            "its size depends on which closures count")
     findings.append(Finding(
         key="vfm_failure_proxy",
-        text=(f"Counting provider failure on both sides does not settle which costs more: {why}, so failures add "
-              f"no clear cost either way: the contracts' extra failure cost is "
-              f"{fmt_interval(fail['mean'], fail['low'], fail['high'], '£m', level=level, word='range')}."
-              if fail["low"] < 0 < fail["high"] else
-              f"Counting provider failure on both sides: {why}; the contracts' extra failure cost is "
-              f"{fmt_interval(fail['mean'], fail['low'], fail['high'], '£m', level=level, word='range')}."),
-        source="CQC care-home registrations and closures by ownership (cqc_care_home_closures, cqc_care_homes_count)",
-        limitation="Care homes are a different market from NHS community services, and no public register records "
-                   "spin-out failures.",
-        value=float(fail["mean"]), low=float(fail["low"]), high=float(fail["high"]), level=level, unit="£m"))
+        text=(f"Whether spin-outs failed more often than in-house services would have is unknown from public data: "
+              f"with care-home closures as a stand-in, the contracts' extra failure cost (net of in-house closures) "
+              f"is {failure_spread_phrase(results)}, so {sign}."),
+        source="CQC care-home registrations and closures by ownership (cqc_care_home_closures, cqc_care_homes_count), "
+               f"{results.params.failure_proxy_years[0]}-{results.params.failure_proxy_years[1]}",
+        limitation="These are definitions, not a probability range; care homes are a different market from NHS "
+                   "community services, and no public register records spin-out failures.",
+        value=float(costs.max()), no_interval_reason="the largest of the named definitions, which are choices, not "
+                                                     "draws from a distribution"))
 
-    nicholson = next((v for v in results.verdicts if v.claim_id == "CL-NAO-05"), None)
-    if nicholson is not None:
+    savings_claim = next((v for v in results.verdicts if v.claim_id == "CL-NAO-05"), None)
+    if savings_claim is not None:
         bound = claims.nicholson_bound(results.figures)
         findings.append(Finding(
-            key="vfm_nicholson_claim",
+            key="vfm_savings_claim",
             text=(f"The Department's claim that mutuals were 'a serious part' of the £15-20 billion NHS savings is "
-                  f"{nicholson.verdict}: even saving the full {fmt(100 * bound['rate'], '%')} a year on all "
-                  f"{fmt(bound['value'], '£m')} of contracts, they could have saved about "
-                  f"{fmt(bound['saving_year4'], '£m')} a year after {bound['years']} years, "
-                  f"{fmt(100 * bound['share_low'], '%', places=1)} to {fmt(100 * bound['share_high'], '%', places=1)} "
-                  "of the savings sought."),
+                  f"{savings_claim.verdict}: no public source breaks the savings down by provider; for scale, the "
+                  f"{fmt(bound['value'], '£m')} a year of Right to Request contracts saving "
+                  f"{fmt(100 * bound['rate'], '%')} a year would save about {fmt(bound['saving_year4'], '£m')} a year "
+                  f"after {bound['years']} years, {fmt(100 * bound['share_low'], '%', places=1)} to "
+                  f"{fmt(100 * bound['share_high'], '%', places=1)} of the savings sought."),
             source="NAO-006, NAO-033, NAO-050; NAO HC 686 (NAO-048) on where the savings came from",
-            limitation="No public source breaks the savings down by provider, so this is an upper bound, not a "
-                       "measure.",
+            limitation="The claim is about mutuals in general and transforming services, not only these contracts, "
+                       "and 4% a year was an NHS-wide target, not a ceiling on what a provider could save.",
             value=float(100 * bound["share_high"]), unit="%",
-            no_interval_reason="an upper bound computed from published figures, not an estimate"))
+            no_interval_reason="arithmetic on published figures for scale, not an estimate"))
     findings.append(Finding(
         key="vfm_verdicts",
         text=(f"Of the {len(results.verdicts)} claims about the programme in the source articles: "
@@ -569,7 +623,13 @@ def summary_text(results: VfmResults) -> str:
             f"foregone savings {_mean_only(res.component('foregone_savings'))}, extra failure cost "
             f"{_mean_only(res.component('extra_failure_cost'))}, set-up support "
             f"{fmt(res.component('setup_cost')['mean'], '£m')}. Positive values mean the contracts cost more; the "
-            "table compares the three scenarios.")
+            "table compares the three scenarios. The set-up support is a published figure and the foregone savings "
+            "follow from published productivity rates; the failure cost is not measured, and its range is "
+            "**definitional**: it comes mostly from which care-home closures count as failures"
+            + (f" ({failure_spread_phrase(results)}, named in the provider-failure section)"
+               if not results.failure_by_definition.empty else "")
+            + ", a choice no data settle, so read it as the spread of those definitions, not as the odds of an "
+              "outcome.")
 
 
 # --- Figures -----------------------------------------------------------------------
@@ -582,9 +642,14 @@ def fan_figure(results: VfmResults):
                                           "the contracts", "in-house provision", total["mean"], total["low"],
                                           total["high"], unit="£m", level=results.level, higher="more costly",
                                           lower="cheaper")
-    return plots.fan(fan, title, SOURCE_MODEL, n=f"{results.params.n_simulations:,} simulations (seed "
-                                                 f"{results.params.seed})",
-                     level_label=f"{results.level:.0%}", title_basis=basis)
+    fig = plots.fan(fan, title, SOURCE_MODEL, n=f"{results.params.n_simulations:,} simulations (seed "
+                                                f"{results.params.seed})",
+                    level_label=f"{results.level:.0%}", title_basis=basis)
+    # The headline is the mean: draw it, so the number in the title and the headline box is on the chart.
+    ax = fig.axes[0]
+    ax.plot(fan["year"], fan["mean"], color=plots.PALETTE[1], lw=2, ls="--", label="mean (the headline)")
+    ax.legend(loc="upper left")
+    return fig
 
 
 def tornado_figure(results: VfmResults):

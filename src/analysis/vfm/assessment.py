@@ -8,11 +8,19 @@ value-for-money judgement needs that the evidence shows were in place,
 * a comparator: a baseline or in-house comparison;
 * a measurement: outcome or cost data reported after transfer;
 
-then **0 controls = high risk, 1 = medium, 2 or 3 = low**.
+then **0 controls = high risk, 1 = medium, 2 or 3 = low**. A criterion the NAO
+did not assess (equity, the extension) is rated "not assessed": the rule needs
+evidence about its controls, and there is none.
 
 The risk register scores each risk the NAO named on 1-5 likelihood and 1-5
 impact scales with stated thresholds; impacts that are money come from the
-model, likelihood of provider failure from the CQC closure proxy.
+model. The foregone-savings risk is scored in scenario b (the contracts required
+nothing while in-house provision improved at measured NHS rates), not in the
+most favourable reading, which assumes it away. Failure costs are net of what
+in-house closures would have cost (both sides) and are scored on the least
+favourable closure definition. The likelihood of a spin-out failing is **not
+scored**: no public source records spin-out failures, and a care-home closure
+rate (planned closures included) is not a failure rate.
 """
 
 from __future__ import annotations
@@ -24,9 +32,13 @@ import pandas as pd
 
 from analysis.data.evidence import evidence_rows
 from analysis.precision import fmt
+from analysis.vfm.failure import definitions_phrase
 
 RATING_RULE = ("Controls in place (requirement, comparator, measurement): "
-               "0 = high risk, 1 = medium risk, 2-3 = low risk.")
+               "0 = high risk, 1 = medium risk, 2-3 = low risk; a criterion the NAO did not assess is "
+               "'not assessed'.")
+NOT_ASSESSED = "not assessed"
+NOT_SCORED = "not scored"
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ def criteria_assessment(figures: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "criterion": c.name, "question": c.question, "nao_finding": c.nao_finding,
             "requirement": c.requirement, "comparator": c.comparator, "measurement": c.measurement,
-            "controls_in_place": controls, "rating": rate(controls),
+            "controls_in_place": controls, "rating": NOT_ASSESSED if c.extension else rate(controls),
             "evidence": "; ".join(f"{r.id} ({r.verification})" for r in ev.itertuples()),
             "extension": c.extension,
         })
@@ -84,10 +96,12 @@ def criteria_assessment(figures: pd.DataFrame) -> pd.DataFrame:
 LIKELIHOOD_SCALE = [(0.05, 1), (0.20, 2), (0.50, 3), (0.80, 4), (np.inf, 5)]
 IMPACT_SCALE = [(0.005, 1), (0.02, 2), (0.05, 3), (0.10, 4), (np.inf, 5)]
 SCALE_RULE = ("Likelihood from the probability over the contract life: <5% = 1, 5-20% = 2, 20-50% = 3, "
-              "50-80% = 4, >80% or a condition the NAO found present = 5. Impact from the expected present "
-              "value as a share of one year's contract value: <0.5% = 1, 0.5-2% = 2, 2-5% = 3, 5-10% = 4, "
-              ">10% = 5; non-monetary impacts are scored 3. Score = likelihood x impact; 15+ red, 8-14 amber, "
-              "under 8 green.")
+              "50-80% = 4, >80% or a condition the NAO found present = 5; 'not scored' where no public data "
+              "give the probability. Impact from the expected present value as a share of one year's contract "
+              "value: <0.5% = 1, 0.5-2% = 2, 2-5% = 3, 5-10% = 4, >10% = 5; non-monetary impacts are scored 3. "
+              "Foregone savings are scored in scenario b (the contracts required nothing, in-house improved at "
+              "measured NHS rates); failure costs net of in-house closures (both sides), on the least favourable "
+              "closure definition. Score = likelihood x impact; 15+ red, 8-14 amber, under 8 green.")
 
 
 def _band(value: float, scale) -> int:
@@ -101,21 +115,29 @@ def _rag(score: int) -> str:
     return "red" if score >= 15 else ("amber" if score >= 8 else "green")
 
 
-def risk_register(figures: pd.DataFrame, deterministic_npv: dict[str, float], gross_failure_npv: float,
-                  annual_value: float, hazard: float, n_enterprises: int, contract_years: int) -> pd.DataFrame:
+def risk_register(figures: pd.DataFrame, foregone_npv: float, failure_npv_by_definition: dict[str, float],
+                  annual_value: float) -> pd.DataFrame:
     """The risks the NAO named, scored by the stated scales.
 
-    ``gross_failure_npv`` is the expected cost of spin-out failures the commissioner bears (before
-    subtracting what in-house closures would have cost): the risk it has to manage either way.
+    ``foregone_npv`` is the present value of savings the contracts did not secure in scenario b
+    (contracts requiring nothing, in-house improving at measured NHS rates): scoring it in the
+    most favourable reading, where it is zero by assumption, would assume the risk away.
+    ``failure_npv_by_definition`` maps each named closure definition to the contracts' **net** extra
+    failure cost (spin-out failures the commissioner bears minus in-house closures it would have
+    borne); the impact is scored on the largest, and every definition is named in the basis.
     """
-    p_any_failure = 1 - (1 - hazard) ** (n_enterprises * contract_years)
-    foregone_share = max(deterministic_npv["foregone_savings"], 0.0) / annual_value
-    failure_share = max(gross_failure_npv, 0.0) / annual_value
+    if not failure_npv_by_definition:
+        raise ValueError("risk_register needs the failure cost under at least one closure definition")
+    foregone_share = max(foregone_npv, 0.0) / annual_value
+    worst_name, worst = max(failure_npv_by_definition.items(), key=lambda kv: kv[1])
+    failure_share = max(worst, 0.0) / annual_value
+    spread = definitions_phrase(list(failure_npv_by_definition), list(failure_npv_by_definition.values()))
+    failure_basis = (f"net extra failure cost over in-house provision (both sides), by which closures count: {spread}; "
+                     f"scored on the highest, {fmt(100 * failure_share, '%')} of a year's value")
     risks = [
         ("Liabilities and risks retained by commissioners", "NAO-032",
          5, "a condition the NAO found present",
-         _band(failure_share, IMPACT_SCALE),
-         f"expected retained cost of spin-out failures = {fmt(100 * failure_share, '%')} of a year's value"),
+         _band(failure_share, IMPACT_SCALE), failure_basis),
         ("Enterprises dependent on one commissioner's work and cash flow", "NAO-032",
          5, "a condition the NAO found present",
          3, "non-monetary (concentration risk; shows up as failure cost if it bites)"),
@@ -124,21 +146,26 @@ def risk_register(figures: pd.DataFrame, deterministic_npv: dict[str, float], gr
          3, "non-monetary (value for money cannot be evaluated)"),
         ("No savings contracted beyond in-house provision", "NAO-010",
          5, "a condition the NAO found present",
-         _band(foregone_share, IMPACT_SCALE), f"foregone savings = {fmt(100 * foregone_share, '%')} of a year's value"),
+         _band(foregone_share, IMPACT_SCALE),
+         f"foregone savings if the contracts required nothing and in-house provision improved at measured NHS rates "
+         f"(scenario b) = {fmt(100 * foregone_share, '%')} of a year's value; none only at the most favourable "
+         "reading (scenario a). The contracts are not public, so which applies is the unresolved central risk"),
         ("Provider failure in an increasingly competitive market", "NAO-032",
-         _band(p_any_failure, LIKELIHOOD_SCALE),
-         f"chance at least one of {n_enterprises} fails in {contract_years} years = {fmt(100 * p_any_failure, '%')} "
-         f"at a hazard of {fmt(100 * hazard, '%')} a year",
-         _band(failure_share, IMPACT_SCALE),
-         f"expected retained cost of spin-out failures = {fmt(100 * failure_share, '%')} of a year's value"),
+         NOT_SCORED, "unknown: no public source records spin-out failures, and care-home closure rates (a different "
+                     "market, planned closures included) are not a spin-out failure rate",
+         _band(failure_share, IMPACT_SCALE), failure_basis),
     ]
     rows = []
     for name, fid, likelihood, l_basis, impact, i_basis in risks:
         ev = evidence_rows(figures, [fid]).iloc[0]
-        score = likelihood * impact
+        scored = likelihood != NOT_SCORED
+        score = likelihood * impact if scored else NOT_SCORED
         rows.append({"risk": name, "likelihood": likelihood, "likelihood_basis": l_basis, "impact": impact,
-                     "impact_basis": i_basis, "score": score, "rag": _rag(score),
+                     "impact_basis": i_basis, "score": score,
+                     "rag": _rag(score) if scored else "not scored (likelihood unknown)",
                      "evidence": f"{fid}: {ev['source_org']} ({ev['year']}, {ev['verification']})"})
-    df = pd.DataFrame(rows).sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+    df = pd.DataFrame(rows)
+    order = [-(r if isinstance(r, int) else -1) for r in df["score"]]
+    df = df.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
     df.attrs["rule"] = SCALE_RULE
     return df

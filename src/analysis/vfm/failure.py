@@ -26,6 +26,7 @@ from scipy import stats
 
 from analysis.data.cqc import OWNERSHIP_ORDER
 from analysis.errors import InputError
+from analysis.precision import fmt
 
 
 def poisson_rate_ci(events: np.ndarray | float, exposure: np.ndarray | float,
@@ -100,6 +101,22 @@ MEASURE_PHRASES = {"all closures": "all closures",
                    "involuntary closures": "involuntary (CQC-enforced) closures",
                    "not chosen by the commissioner": "closures the commissioner does not choose (every spin-out "
                                                      "closure, only involuntary in-house ones)"}
+
+
+def cost_phrase(value_gbp_m: float) -> str:
+    """A net extra failure cost in words a reader cannot misread: 'a £43m cost', 'a £46m saving', 'about £0m'.
+
+    Whole £m: the definitions differ by tens of millions, so decimals would be false precision.
+    """
+    if round(value_gbp_m) == 0:
+        return "about £0m"
+    return f"a {fmt(abs(value_gbp_m), '£m', places=0)} {'cost' if value_gbp_m > 0 else 'saving'}"
+
+
+def definitions_phrase(names: list[str], costs: list[float]) -> str:
+    """'a £46m saving counting all closures, ... and a £43m cost counting ...', for the named definitions."""
+    parts = [f"{cost_phrase(c)} counting {n}" for n, c in zip(names, costs)]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def rate_difference(events1: float, exposure1: float, events2: float, exposure2: float,

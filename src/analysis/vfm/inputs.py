@@ -3,17 +3,22 @@
 Three scenarios answer 'what would in-house provision have saved that the
 contracts did not?' differently; everything else is common to them:
 
-* ``match``: the contracts required the savings in-house provision would have
-  made, the NAO's literal finding (HC 1088: PCTs did not require "efficiencies
-  over and above what would have been achieved if the services had remained
-  within the Department"). Contracted savings are tied to in-house efficiency in
-  every draw, so foregone savings are exactly zero and what remains at risk is
-  the extra failure cost and the set-up support.
-* ``achieved``: in-house provision would have achieved the productivity growth
-  the NHS actually achieved in 2011-2016 (Centre for Health Economics and ONS
-  series), which the contracts did not require (NAO-029).
-* ``target``: in-house provision would have met the 4% a year Nicholson
-  challenge target (NAO-033), the upper scenario: a target, not an achieved rate.
+* ``match``: the contracts required exactly the savings in-house provision
+  would have made, the **most favourable reading** of the NAO's finding (HC 1088:
+  PCTs did not require "efficiencies over and above what would have been
+  achieved if the services had remained within the Department"; NAO-029: the
+  enterprises "had not been contracted to deliver savings"). The finding puts the
+  required savings anywhere between nothing and what in-house would have saved;
+  this scenario takes the top of that range. Contracted savings are tied to
+  in-house efficiency in every draw, so foregone savings are exactly zero and what
+  remains at risk is the extra failure cost and the set-up support.
+* ``achieved``: the contracts required nothing (the bottom of that range, as
+  NAO-029 words it) while in-house provision would have achieved the productivity
+  growth the NHS actually achieved in 2011-2016 (Centre for Health Economics and
+  ONS series). The report's headline scenario.
+* ``target``: in-house provision would have met the NHS's 4% a year efficiency
+  target (the "Nicholson challenge", NAO-033), the upper scenario: a target, not
+  an achieved rate.
 """
 
 from __future__ import annotations
@@ -53,25 +58,27 @@ class Scenario:
 
     @property
     def label(self) -> str:
-        """'a. Contracts match in-house (the NAO's finding)', for tables."""
+        """'a. Contracts required what in-house would have saved (the most favourable reading)', for tables."""
         return f"{self.letter}. {self.short[:1].upper()}{self.short[1:]}"
 
     @property
     def ref(self) -> str:
-        """'scenario a (contracts match in-house, the NAO's finding)', for sentences."""
+        """'scenario a (contracts required what in-house would have saved, the most favourable reading)'."""
         return f"scenario {self.letter} ({self.short.replace(' (', ', ').rstrip(')')})"
 
 
 SCENARIOS = {
-    "match": Scenario("match", "a", "contracts match in-house (the NAO's finding)",
-                      "The contracts required the savings in-house provision would have made, no more",
-                      ("NAO-010", "NAO-052")),
-    "achieved": Scenario("achieved", "b", "in-house achieves measured NHS productivity growth",
-                         "In-house provision would have gained what the NHS measurably gained in 2011-2016; the "
-                         "contracts required no savings", (ACHIEVED_MODE, ACHIEVED_LOW, ACHIEVED_HIGH, "NAO-029")),
-    "target": Scenario("target", "c", "in-house meets the 4% Nicholson target (upper scenario)",
-                       "In-house provision would have met the 4% a year target; the contracts required no savings",
-                       ("NAO-033", "NAO-034", "NAO-050", "NAO-029")),
+    "match": Scenario("match", "a", "contracts required what in-house would have saved (the most favourable reading)",
+                      "The contracts required the savings in-house provision would have made, no more: the top of "
+                      "the range the NAO's finding allows",
+                      ("NAO-010", "NAO-029")),
+    "achieved": Scenario("achieved", "b", "contracts required nothing; in-house improves at measured NHS rates",
+                         "The contracts required no savings (the bottom of the range the NAO's finding allows); "
+                         "in-house provision would have gained what the NHS measurably gained in 2011-2016",
+                         (ACHIEVED_MODE, ACHIEVED_LOW, ACHIEVED_HIGH, "NAO-029")),
+    "target": Scenario("target", "c", "in-house meets the NHS's 4% efficiency target (upper scenario)",
+                       "In-house provision would have met the NHS's 4% a year efficiency target; the contracts "
+                       "required no savings", ("NAO-033", "NAO-034", "NAO-050", "NAO-029")),
 }
 assert tuple(SCENARIOS) == SCENARIO_NAMES
 
@@ -191,7 +198,8 @@ def resolve(params: VfmParameters, figures: pd.DataFrame, yearly_closures: pd.Da
         sav_dist = tied("inhouse_efficiency", eff_dist)
         cite("Savings the contracts required", "equal to the in-house gain", "equal in every draw",
              f"{_cite(figures, 'NAO-010')}: no efficiencies required beyond what in-house would have achieved; "
-             f"{_cite(figures, 'NAO-052')}: the Department offered the same contracts as to any provider")
+             "this scenario assumes the contracts required exactly that much, the most favourable reading (NAO-029 "
+             "says they required no savings at all)")
     else:
         if scen.name == "achieved":
             eff_dist = achieved
@@ -200,7 +208,8 @@ def resolve(params: VfmParameters, figures: pd.DataFrame, yearly_closures: pd.Da
                  achieved_src)
         else:
             target = params.target_efficiency_rate
-            tsrc = "parameter" if target is not None else f"{_cite(figures, 'NAO-033')}: a target, not an achieved rate"
+            tsrc = "parameter" if target is not None else (f"{_cite(figures, 'NAO-033')}: the NHS's efficiency "
+                                                           "target (the 'Nicholson challenge'), not an achieved rate")
             target = target if target is not None else float(figure(figures, "NAO-033")["value"]) / 100
             eff_dist = constant(target)
             cite("In-house efficiency gain", f"{_pct(target)} a year", "fixed at the target", tsrc)

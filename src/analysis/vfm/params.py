@@ -4,12 +4,12 @@ A parameter left as ``None`` takes its default from a cited source at run time
 (an evidence-register row, or the CQC closures data for the failure hazards);
 the report prints which. Rates are fractions (0.04 = 4% a year).
 
-The defaults are the central case a careful reader would accept: the NAO's
-literal finding that the contracts required the savings in-house provision
-would have made (scenario ``match``), in-house efficiency centred on measured
-NHS productivity growth rather than the 4% target, the failure proxy applied to
-both sides over every proxy definition, and contract length across its
-published 3-5 year range.
+The defaults are the central case a careful reader would accept: the contracts
+required no savings (the NAO's words, NAO-029) while in-house provision would
+have improved at measured NHS productivity growth rather than the 4% target
+(scenario ``achieved``; the report shows the most favourable reading, ``match``,
+and the 4% target beside it), the failure proxy applied to both sides over every
+proxy definition, and contract length across its published 3-5 year range.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ SCENARIO_NAMES: tuple[str, ...] = ("match", "achieved", "target")
 
 class VfmParameters(NotebookParameters):
     scenario: Scenario = Field(
-        "match", description="Scenario for the headline, tornado and fan chart (the scenario table shows all three): "
-        "'match' = the contracts required the savings in-house provision would have made (the NAO's finding, so "
-        "foregone savings are zero); 'achieved' = in-house would have achieved measured NHS productivity growth "
-        "that the contracts did not require; 'target' = in-house would have met the 4% Nicholson target")
+        "achieved", description="Scenario for the headline, tornado and fan chart (the scenario table shows all "
+        "three): 'achieved' = the contracts required no savings while in-house would have achieved measured NHS "
+        "productivity growth; 'match' = the contracts required exactly the savings in-house provision would have "
+        "made (the most favourable reading of the NAO's finding, so foregone savings are zero); 'target' = in-house "
+        "would have met the NHS's 4% a year efficiency target")
     annual_contract_value_gbp_m: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
         None, description="Annual value of Right to Request contracts, £m. None: NAO-006 (£900m a year)")
     contract_value_uncertainty: Annotated[float, Field(ge=0, le=0.9)] = Field(
@@ -50,7 +51,8 @@ class VfmParameters(NotebookParameters):
         None, description="Low/high achieved in-house efficiency for the Monte Carlo and tornado. None: the lowest and "
         "highest annual NHS productivity growth published for 2011-2016 (NAO-042 0.04%, NAO-044 3.0%)")
     target_efficiency_rate: Fraction | None = Field(
-        None, description="In-house efficiency in scenario 'target'. None: NAO-033 (the 4% a year Nicholson challenge)")
+        None, description="In-house efficiency in scenario 'target'. None: NAO-033 (the NHS's 4% a year efficiency "
+        "target, the 'Nicholson challenge')")
     contracted_savings_rate: Fraction = Field(
         0.0, description="Annual savings the contracts required in scenarios 'achieved' and 'target'. Default 0: "
         "NAO-029 (not contracted to deliver savings)")
