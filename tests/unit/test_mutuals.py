@@ -236,3 +236,17 @@ def test_headlines_and_cqc_years_say_only_what_the_report_supports(review_result
     assert review_results.cqc_models["table"].attrs["years"] == tuple(review_results.params.cqc_years)
     text = {f.key: f.text for f in mutuals.key_findings(review_results)}["mutuals_cqc_third_sector"]
     assert "(inspections 2015-2024)" in text
+
+
+def test_the_in_house_share_table_leaves_out_direct_payments():
+    """A direct payment goes to the person: an in-house share of it is meaningless, so the table omits it."""
+    from types import SimpleNamespace
+
+    from analysis.mutuals.analysis import change_display
+
+    change = pd.DataFrame({"setting": ["Direct payments", "Home care"], "collection": ["PSS-EX1", "PSS-EX1"],
+                           "from_year": [2001, 2001], "to_year": [2014, 2014], "from": [0.0, 60.2],
+                           "to": [0.0, 21.6], "change_pp": [0.0, -38.6]})
+    shown = change_display(SimpleNamespace(national_change=change))
+    assert shown["Setting"].tolist() == ["Home care"]
+    assert shown["Change (percentage points)"].tolist() == [-38.6]

@@ -724,8 +724,13 @@ def clustering_display(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def change_display(results: MutualsResults) -> pd.DataFrame:
-    """The in-house share of spend at the start and end of each collection era, and the change (points)."""
+    """The in-house share of spend at the start and end of each collection era, and the change (points).
+
+    Direct payments are left out: the money goes to the person, so an "in-house share" of it means
+    nothing (the files record it as 0% or about 1%).
+    """
     c = results.national_change
+    c = c[c["setting"] != "Direct payments"]
     out = pd.DataFrame({"Setting": c["setting"], "Collection": c["collection"], "From year": c["from_year"],
                         "To year": c["to_year"], "In-house share at start (%)": c["from"],
                         "In-house share at end (%)": c["to"], "Change (percentage points)": c["change_pp"]})
