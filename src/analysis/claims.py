@@ -9,7 +9,8 @@ claim names the organisations it originates from (``claimant_orgs`` in
 ``claims.csv``); each register figure names the organisation that produced the
 number (``originator`` in ``figures.csv``, defaulting to ``source_org``). A
 figure whose originator is one of the claimant organisations, or a report that
-only quotes the claimant, is *not independent*. A verdict of ``supported`` or
+only quotes the claimant, is *not independent*; nor is a provider's report on itself (a
+``source_org`` marked "self-reported"). A verdict of ``supported`` or
 ``partly supported`` needs at least one independent register row or an
 analysis of a catalogued public dataset; :class:`Verdict` refuses otherwise.
 
@@ -55,7 +56,10 @@ def independent_rows(rows: pd.DataFrame, claimant_orgs: Any) -> pd.DataFrame:
         return rows
     origin = rows["originator"] if "originator" in rows else pd.Series(index=rows.index, dtype=object)
     origin = origin.where(origin.notna(), rows["source_org"])
-    keep = [not (_orgs(o) & claimants) for o in origin]
+    # A provider reporting on itself ("CSH Surrey (self-reported)") is an interested party, not independent
+    # evidence about the claims made for providers like it.
+    self_reported = rows["source_org"].fillna("").astype(str).str.contains("self-reported", case=False)
+    keep = [not (_orgs(o) & claimants) and not own for o, own in zip(origin, self_reported)]
     return rows[keep]
 
 

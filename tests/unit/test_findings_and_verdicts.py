@@ -46,6 +46,13 @@ def test_independent_rows_or_a_catalogued_dataset_allow_support():
     assert v.datasets == ("pss_unit_costs_2013_14",)
 
 
+def test_a_providers_report_on_itself_is_not_independent_evidence():
+    rows = _rows("CSH Surrey (self-reported)", "University of York")
+    assert independent_rows(rows, CLAIM["claimant_orgs"])["source_org"].tolist() == ["University of York"]
+    with pytest.raises(ValueError, match="independent"):
+        Verdict.for_claim(CLAIM, "supported", "rule", "numbers", _rows("CSH Surrey (self-reported)"))
+
+
 def test_originator_overrides_the_outlet_that_reported_it():
     rows = _rows("Public Finance")
     rows["originator"] = "Cabinet Office"   # a newspaper quoting the minister

@@ -136,9 +136,10 @@ def _relative_gap(claimed: float, recorded: float) -> float:
 def _support_programme(c: dict, figures: pd.DataFrame) -> Verdict:
     """£10m programme supporting 26 organisations: programme facts only the programme records.
 
-    The 10% rule applies to both numbers: the budget agrees across the government's records; the 26
-    organisations claimed on 8 February 2013 against the 21 the Cabinet Office itself reported a week later is a
-    24% gap, so that half is contradicted by the claimant's own figure (which can count against a claim)."""
+    The 10% rule applies to figures that measure the same thing: the budget agrees across the government's
+    records. The only later count (MUT-105, support *procured* for 21 live and developing mutuals a week later) is
+    one tranche of support, not the number of organisations supported, so it cannot contradict the 26: the count is
+    not testable with public data."""
     rows = evidence_rows(figures, c["evidence_ids"])
     independent = independent_rows(rows, c["claimant_orgs"])
     budgets = rows[rows["id"].isin(["MUT-029", "MUT-082", "MUT-106"])]
@@ -146,8 +147,7 @@ def _support_programme(c: dict, figures: pd.DataFrame) -> Verdict:
     awards = _row(rows, "MUT-105")
     claimed, recorded = _value(rows, "MUT-030"), float(awards["value"])
     gap = _relative_gap(claimed, recorded)
-    count_agrees = gap <= 0.1
-    if not (budget_agrees and count_agrees):
+    if not budget_agrees:
         verdict = "contradicted"
     elif not independent.empty:
         verdict = "supported"
@@ -155,22 +155,25 @@ def _support_programme(c: dict, figures: pd.DataFrame) -> Verdict:
         verdict = "not testable with public data"
     budget_text = (f"they agree on the £{_value(rows, 'MUT-106'):.0f}m budget, from the launch (December 2011) on"
                    if budget_agrees else "they disagree on the budget")
-    count_text = (f"a week after the article the Cabinet Office reported £{float(awards['comparator_value']):g}m of "
-                  f"support procured for {recorded:.0f} mutuals: the {claimed:.0f} claimed is {gap:.0%} more, beyond "
-                  "the 10% the rule allows (the 21 may count a narrower group, those with support already procured)")
-    summary = (f"{CONFIRMED_ONLY_BY_CLAIMANT}, and they disagree on the count. {budget_text[0].upper()}"
-               f"{budget_text[1:]}; but {count_text}. By 2014 the programme had helped "
+    count_text = (f"the {claimed:.0f} organisations cannot be checked: the only later record, a week after the "
+                  f"article, is £{float(awards['comparator_value']):g}m of support procured for {recorded:.0f} "
+                  "mutuals, one tranche of support rather than a count of everyone supported, so it measures a "
+                  "different thing")
+    summary = (f"{CONFIRMED_ONLY_BY_CLAIMANT}. {budget_text[0].upper()}"
+               f"{budget_text[1:]}; {count_text}. By 2014 the programme had helped "
                f"{_value(rows, 'MUT-031'):.0f} organisations, of which {_value(rows, 'MUT-032'):.0f} were live. No "
                "independent record was found.")
     return Verdict.for_claim(
         c, verdict, "Programme facts, each tested by the same 10% rule: supported when a source independent of the "
-        "government gives them; contradicted when the government's own records disagree with the claim by more than "
-        "10% (a claimant's own figure can count against its claim); otherwise 'not testable with public data', "
+        "government gives them; contradicted when the government's own records of the same measure disagree with the "
+        "claim by more than 10% (a claimant's own figure can count against its claim; a record of a different measure "
+        "cannot); otherwise 'not testable with public data', "
         "because only the government's records exist and a claimant cannot confirm its own claim. 'Unsourced' is not "
         "used for records the government published: it would read as 'made up'.",
         f"Budget £{_value(rows, 'MUT-029'):.0f}m (minister, 2013), 'more than £{_value(rows, 'MUT-082'):.0f}m' "
         f"(government paper, 2012), £{_value(rows, 'MUT-106'):.0f}m at launch. Organisations: {claimed:.0f} claimed "
-        f"(8 February 2013); {recorded:.0f} with support procured (Cabinet Office, 15 February 2013): a {gap:.0%} gap.",
+        f"(8 February 2013); {recorded:.0f} with support procured (Cabinet Office, 15 February 2013), a different "
+        f"measure ({gap:.0%} apart).",
         rows, summary=summary)
 
 

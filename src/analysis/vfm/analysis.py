@@ -584,8 +584,8 @@ def reconciliation_text(results: VfmResults) -> str:
     elif named:
         text += (f"; the inputs whose most likely value differs most from their average are the "
                  f"{' and the '.join(named)}{hazard_note}")
-    rest = m(mean - at_means)
-    if rest.lstrip("-") in ("£0m", "0"):
+    rest = fmt(mean - at_means, "£m", places=0)
+    if m(at_means) == m(mean):
         text += (". That equals the mean to the precision shown: the model's non-linearity (compounding savings, "
                  "contract length times re-provision cost, whole numbers of closures) moves it by less.")
     else:

@@ -125,7 +125,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, 
     verdicts.append(Verdict.for_claim(
         c, "supported" if _independent(rows, c) else "not testable with public data",
         "An audit finding about contract terms; the NAO is the claimant. Supported if a source independent of the "
-        "NAO (here the audited Department's own stated position, which had every reason to dispute it) agrees with "
+        "NAO (here the audited Department's position as reported by the HSJ, a department which had every reason to "
+        "dispute it) agrees with "
         "it and no public source contradicts it; the contracts are not public, and the summary says so. Not "
         "testable if no independent source speaks to it.",
         "What the finding allows: the contracts required between nothing and what in-house would have saved. "
@@ -133,7 +134,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, 
         f"favourable reading); the value at risk is {achieved_range} if they required nothing while in-house "
         "provision achieved measured NHS productivity growth (scenario b).",
         rows,
-        summary=("Consistent with all the public evidence: the Department, the audited party, said it would be against "
+        summary=("Consistent with all the public evidence: the Department, the audited party, was reported by the HSJ "
+                 "as saying it would be against "
                  "the principles of NHS competition to give social enterprises different contracts from any other "
                  "provider, which agrees with the finding; it disputed the finding's point, not its accuracy, and no "
                  "public source contradicts it. The contracts themselves are not public.")))
