@@ -3,7 +3,7 @@
 #
 # Individual budgets were piloted in English councils (the IBSEN evaluation), personal health budgets in NHS pilot sites (PHBE), and direct payments then spread everywhere. This report brings together what the pilots found, what their published summaries can and cannot support, and what today's council data (the Adult Social Care Outcomes Framework, ASCOF) show about direct payments and outcomes. It opens with its key findings; the England report then gives a verdict on each claim in the source articles.
 #
-# One council's profile against England and its peers is a report of its own: `python -m analysis run council_profile -p council_code=E08000016`.
+# One council's profile against England and its peers is a separate report, the council profile.
 
 # %% tags=["parameters"]
 # Parameters, checked against PersonalBudgetsParameters before anything runs.

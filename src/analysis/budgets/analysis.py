@@ -102,7 +102,7 @@ def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
 
     grid = cea.wtp_grid(*params.wtp_range)
     result_cea, cea_note = None, ("No data: the published pilot summaries give no variances for costs and effects. "
-                                  "Supply cea_inputs or cea_data_path (person-level) to run the analysis.")
+                                  "The analysis runs when a researcher supplies those data (see the README).")
     if params.cea_data_path:
         person = pd.read_csv(params.cea_data_path)
         result_cea = cea.from_person_level(person, wtp=grid, n=params.n_simulations, seed=params.seed, level=level)
@@ -314,8 +314,7 @@ def pilot_caveats(results: BudgetResults) -> list[str]:
     """What the pilot evidence cannot show (and, when it is absent, why there is no cost-effectiveness analysis)."""
     points = [
         "IBSEN arm-level results (feeling in control, GHQ-12, satisfaction by user group) are in the final report's "
-        "tables, not in any located summary; they need copying out by hand (see "
-        "data/templates/pilot_outcomes_template.csv).",
+        "tables, not in any located summary; they need copying out by hand (the project provides a template).",
         "PHBE allocation was only partly random, and significance was judged at 90% confidence.",
         "Right to Control compared trailblazer areas with other areas, not randomised groups.",
         "POET surveys are self-selected budget holders with no comparison group.",
