@@ -698,7 +698,9 @@ def trend_figure(results: ProvisionResults, series: str):
             title = (f"{LABELS[series]}: real in-house unit cost changed "
                      f"{fmt(c.loc['in-house', 'change_pct'], '%', places=0)}"
                      f" and external {fmt(c.loc['external', 'change_pct'], '%', places=0)} from "
-                     f"{results.params.years[0]} to {results.params.years[1]} (published England figures)")
+                     f"{results.params.years[0]} to {results.params.years[1]} (published England figures)"
+                     + ("; partly the rescaled 2008-09 hours and a changed mix of in-house work"
+                        if series == "home_care" else ""))
     colours = {f"{p} ({c})": plots.PALETTE[1] if p == "in-house" else plots.PALETTE[0]
                for p in ("in-house", "external") for c in ("PSS-EX1", "ASC-FR")}
     note = (" 2008-09 in-house hours: the table's weekly figure x 52 (its label says annual; the published unit cost "
