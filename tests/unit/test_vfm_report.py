@@ -194,6 +194,10 @@ def test_nao_verdict_labels_say_what_is_confirmed(results):
     assert "0.7% to 0.9%" in savings.summary
     first = by_id["CL-NAO-01"]
     assert "most favourable reading" in first.summary and "NAO's own finding" not in first.summary
+    # 'Many risks': the value is confirmed independently and the report's own register has red risks.
+    red = results.register[results.register["rag"] == "red"]
+    assert not red.empty and first.verdict == "supported"
+    assert first.summary.startswith(f"This report's own risk register rates {len(red)} of the risks")
     assert not hasattr(claims, "SERIOUS_SHARE")
 
 

@@ -189,7 +189,7 @@ def analyse(params: VfmParameters) -> VfmResults:
         dict(zip(by_definition["definition"], by_definition["extra_failure_cost"])),
         selected.inputs.central()["contract_value"])
     verdicts = claims.assess_claims(claims_table, figures, scenarios, comparison, params.confidence_level,
-                                    by_definition)
+                                    by_definition, register)
     return VfmResults(params, pooled, yearly, comparison, scenarios, torn, switch, criteria, register, verdicts,
                       figures, by_definition)
 

@@ -85,9 +85,12 @@ def _definitions_phrase(failure_by_definition: pd.DataFrame) -> str:
 
 
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, proxy_comparison: pd.DataFrame,
-                  level: float, failure_by_definition: pd.DataFrame) -> list[Verdict]:
-    """Verdicts on CL-NAO-01 to CL-NAO-05; ``scenarios`` are the model results by scenario name and
-    ``failure_by_definition`` the contracts' net extra failure cost under each named closure definition."""
+                  level: float, failure_by_definition: pd.DataFrame,
+                  register: pd.DataFrame | None = None) -> list[Verdict]:
+    """Verdicts on CL-NAO-01 to CL-NAO-05; ``scenarios`` are the model results by scenario name,
+    ``failure_by_definition`` the contracts' net extra failure cost under each named closure definition and
+    ``register`` this report's risk register (:func:`analysis.vfm.assessment.risk_register`), which CL-NAO-01's
+    "many risks" is tested against."""
     verdicts = []
     match_mean = fmt(scenarios["match"].total()["mean"], "£m", low=scenarios["match"].total()["low"],
                      high=scenarios["match"].total()["high"])
@@ -102,19 +105,25 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, 
     own = [v for v in (_in_gbp_m(r) for r in rows.itertuples()) if v is not None]
     checks = [v for v in (_in_gbp_m(r) for r in independent.itertuples()) if v is not None]
     figure_confirmed = any(abs(v - 900) <= 0.1 * 900 for v in checks)
+    red = [] if register is None else [str(r) for r, rag in zip(register["risk"], register["rag"]) if rag == "red"]
+    verdict = ("supported" if figure_confirmed and red else
+               "partly supported" if figure_confirmed else "not testable with public data")
     verdicts.append(Verdict.for_claim(
-        c, "partly supported" if figure_confirmed else "not testable with public data",
-        "Partly supported if a source independent of the NAO puts the programme's value within 10% of £900m; the "
-        "'many risks' are the auditor's judgement, which no public data can confirm as worded, so 'supported' is not "
-        "available. Not testable if no independent value exists.",
+        c, verdict,
+        "Supported if a source independent of the NAO puts the programme's value within 10% of £900m and this "
+        "report's own risk register, scored from public data by its stated scales, rates at least one of the risks "
+        "the NAO named red; partly supported if the value is confirmed but no risk scores red; not testable if no "
+        "independent value exists.",
         f"Values in the register: {', '.join(fmt(v, '£m') for v in own)}; independent of the NAO: "
         f"{', '.join(fmt(v, '£m') for v in checks) or 'none'}. Value at risk by scenario: contracts required nothing "
         f"while in-house improved at measured NHS rates {achieved_range}; contracts required what in-house would "
         f"have saved (the most favourable reading) about {match_mean}, of which only the {setup} set-up support is "
         f"measured; in-house meets the 4% target {target_range}.",
         rows,
-        summary=("The Department's own estimate (£900m of services, November 2010) confirms the figure. The 'many "
-                 "risks' are a judgement: the NAO found the contracts required no savings beyond in-house provision, "
+        summary=((f"This report's own risk register rates {len(red)} of the risks the NAO named red "
+                  f"({'; '.join(r.lower() for r in red)}). " if red else "")
+                 + "The Department's own estimate (£900m of services, November 2010) confirms the figure. The NAO "
+                 "found the contracts required no savings beyond in-house provision, "
                  "which puts what they required between nothing and what in-house would have saved, so this report "
                  f"puts the value at risk at {achieved_range} if they required nothing while in-house improved at "
                  f"measured NHS rates, about {match_mean} at the most favourable reading, and {target_range} only if "
