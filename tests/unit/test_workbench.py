@@ -78,7 +78,7 @@ def test_papermill_help_notebook_command_prints_the_types():
     out = subprocess.run([sys.executable, "-m", "papermill", "--help-notebook", str(spec.path)], capture_output=True,
                          text=True, timeout=120, check=True).stdout
     assert re.search(r"annual_contract_value_gbp_m: Optional\[float\] \(default None\)", out)
-    assert re.search(r"scenario: str \(default \"match\"\)", out)
+    assert re.search(r"scenario: str \(default \"achieved\"\)", out)
     assert "Unknown type" not in out
 
 
