@@ -21,11 +21,11 @@ inhouse_efficiency_range: Optional[list[float]] = None  # Low/high achieved in-h
 target_efficiency_rate: Optional[float] = None  # In-house efficiency in scenario 'target'. None: NAO-033 (the NHS's 4% a year efficiency target, the 'Nicholson challenge')
 contracted_savings_rate: float = 0.0  # Annual savings the contracts required in scenarios 'achieved' and 'target'
 contracted_savings_range: list[float] = [0.0, 0.0]  # Low/high contracted savings for the Monte Carlo and tornado in scenarios 'achieved' and 'target'
-failure_hazard: Optional[float] = None  # Annual probability a spin-out fails. None: CQC care-home closure rates of the spin-out proxy ownership, over every proxy definition
-inhouse_failure_hazard: Optional[float] = None  # Annual probability the same service run in-house closes. None: CQC closure rates of the in-house proxy ownership, over every proxy definition
+failure_hazard: Optional[float] = None  # Annual probability a spin-out fails. None: CQC care-home closure rates of the spin-out proxy ownership, counted as failure_proxy_measure
+inhouse_failure_hazard: Optional[float] = None  # Annual probability the same service run in-house closes. None: CQC closure rates of the in-house proxy ownership, counted as failure_proxy_measure
 failure_proxy_ownership: str = "third sector"  # Ownership whose CQC care-home closure rate stands in for spin-out failure. One of 'third sector', 'for-profit', 'local authority', 'all'
 inhouse_proxy_ownership: str = "local authority"  # Ownership whose CQC care-home closure rate stands in for in-house closure. One of 'third sector', 'for-profit', 'local authority', 'all'
-failure_proxy_measure: str = "every measure"  # Closure measures the proxy ranges over: all closures on both sides (includes planned closures), involuntary CQC closures on both sides, closures (...). One of 'every measure', 'all closures', 'involuntary closures', 'not chosen by the commissioner'
+failure_proxy_measure: str = "involuntary closures"  # Which closures the Monte Carlo counts as failures. One of 'every measure', 'all closures', 'involuntary closures', 'not chosen by the commissioner'
 failure_proxy_years: list[int] = [2011, 2016]  # First and last year of CQC closures the proxy ranges over (default: the years the Right to Request contracts ran)
 transition_cost_share: float = 0.25  # Cost of re-providing a closed service, as a share of its annual contract value (assumption: no published figure)
 transition_cost_range: list[float] = [0.05, 0.5]  # Low/high re-provision cost share (assumption)
@@ -89,7 +89,10 @@ report.show(vfm.inputs_table(results), "Model inputs for the headline scenario: 
 # %% [markdown]
 # ## Provider failure: the CQC closure proxy, applied to both sides
 #
-# No public register records the failure of NHS spin-outs. Closures of CQC-registered care homes stand in for it: third-sector homes for the spin-outs, council-run homes for in-house provision (in-house services close too). This is a **proxy** from a different market, and which closures count as failures is itself uncertain, so the model ranges over every definition: all closures on both sides (including planned ones: councils closed many of their own homes by choice), involuntary CQC closures on both sides, and closures the commissioner does not choose (every spin-out closure, but only involuntary in-house closures), in each year the contracts ran. **What failures cost is therefore unknown from public data**: the table after the charts names the cost under each definition, and the simulated range of the failure cost is the spread of these definitions, not the odds of an outcome.
+# No public register records the failure of NHS spin-outs. Closures of CQC-registered care homes stand in for it: third-sector homes for the spin-outs, council-run homes for in-house provision (in-house services close too). This is a **proxy** from a different market, and which closures count as failures is a choice no data settle. There are three definitions, each pooled over the years the contracts ran: all closures on both sides (including planned ones: councils closed many of their own homes by choice), involuntary CQC closures on both sides, and closures the commissioner does not choose (every spin-out closure, but only involuntary in-house closures). **What failures cost is therefore unknown from public data**: the table after the charts names the cost under each definition.
+
+# %%
+report.md(vfm.failure_method_text(results))
 
 # %%
 report.figure(vfm.proxy_figure(results))
@@ -113,7 +116,7 @@ report.figure(vfm.fan_figure(results))
 # %% [markdown]
 # ## Sensitivity and switching values
 #
-# The tornado chart moves one input at a time from its low to its high value with the others at their central values (the deterministic case). The failure hazards of both sides move together across the proxy definitions. A switching value is the value of an input at which the contracts break even with in-house provision.
+# The tornado chart moves one input at a time from its low to its high value with the others at their central values (the deterministic case). The failure hazards of both sides move together across the three closure definitions (the simulations use one). A switching value is the value of an input at which the contracts break even with in-house provision.
 
 # %%
 report.figure(vfm.tornado_figure(results))

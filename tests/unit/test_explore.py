@@ -97,6 +97,10 @@ def test_vfm_explorer_shows_the_report_headline_for_the_same_parameters(vfm_expl
     assert expected in vfm_explorer.headline.value and vfm_explorer.error is None
     pd.testing.assert_frame_equal(vfm_explorer.result.tornado, report.tornado)
     pd.testing.assert_frame_equal(vfm_explorer.result.switching, report.switching)
+    # The words under the headline: which closures count, and the totals under the other definitions.
+    pd.testing.assert_frame_equal(vfm_explorer.result.failure_by_definition, report.failure_by_definition)
+    assert vfm.summary_text(vfm_explorer.result) == vfm.summary_text(report)
+    assert "counting all closures" in vfm.other_definitions_phrase(report)
 
 
 def test_vfm_explorer_follows_the_scenario_and_an_input_to_the_library_values(vfm_explorer):
@@ -144,9 +148,12 @@ def test_vfm_explorer_keeps_proxy_definitions_by_what_they_depend_on(vfm_explore
     vfm_explorer.controls["seed"].value = 7
     assert len(vfm_explorer._proxies) == known
     vfm_explorer.controls["failure_proxy_measure"].value = "involuntary closures"
+    assert len(vfm_explorer._proxies) == known  # every definition is kept: the measure picks which are drawn
+    ensemble = vfm_explorer.result.selected.inputs.distributions["failure_hazards"]
+    assert ensemble.drawn_labels == ["involuntary closures"]
+    vfm_explorer.set(failure_proxy_years=[2012, 2016])
     assert len(vfm_explorer._proxies) == known + 1
-    assert set(vfm_explorer.result.selected.inputs.proxy["measure"]) == {"involuntary closures"}
-    vfm_explorer.set(seed=20110624, failure_proxy_measure="every measure")
+    vfm_explorer.set(seed=20110624, failure_proxy_measure="involuntary closures", failure_proxy_years=[2011, 2016])
 
 
 def test_explorer_refuses_an_unknown_initial_control():

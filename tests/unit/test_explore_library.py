@@ -84,8 +84,8 @@ def test_resolving_vfm_inputs_with_the_proxy_given_is_the_same_as_computing_it()
     _, yearly = failure.closure_rates(data.load("cqc_care_home_closures"), data.load("cqc_care_homes_count"),
                                       years=vfm.CLOSURE_YEARS, level=params.confidence_level)
     fresh = inputs.resolve(params, figures, yearly)
-    proxy = failure.proxy_definitions(yearly, params.failure_proxy_ownership, params.inhouse_proxy_ownership,
-                                      inputs.proxy_measures(params), (2012, 2015), level=params.confidence_level)
+    proxy = failure.pooled_definitions(yearly, params.failure_proxy_ownership, params.inhouse_proxy_ownership,
+                                       (2012, 2015), level=params.confidence_level)
     given = inputs.resolve(params, figures, yearly, proxy=proxy)
     pd.testing.assert_frame_equal(fresh.sources, given.sources)
     pd.testing.assert_frame_equal(fresh.proxy, given.proxy)

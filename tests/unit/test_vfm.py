@@ -198,7 +198,25 @@ def test_probability_worse_is_shown_only_when_the_inputs_leave_the_sign_open():
     del matched["failure_hazard"], matched["inhouse_failure_hazard"]
     matched[model.HAZARD_PAIR_KEY] = _ensemble()
     mc = model.monte_carlo(matched, TERMS, n=5000, seed=1)
-    assert probability_worse(_resolved(matched), mc).shown  # failure proxy points both ways
+    # Foregone savings zero by construction: the sign turns on a failure cost public data cannot measure.
+    prob = probability_worse(_resolved(matched), mc)
+    assert not prob.shown and "cannot measure" in prob.reason
+
+
+def test_proxy_ensemble_draws_only_the_chosen_definitions_and_the_tornado_moves_across_all():
+    ens = _ensemble(drawn=(1,))
+    draws = ens.sample(np.random.default_rng(3), 20_000)
+    assert np.all(draws["failure_hazard"] > 0.5) and np.all(draws["inhouse_failure_hazard"] < 1e-4)  # B only
+    assert ens.central["failure_hazard"] == pytest.approx(-np.expm1(-0.9), rel=1e-12)
+    assert ens.mean["failure_hazard"] == pytest.approx(1 - (1 + 1e-3) ** -900.5, rel=1e-12)
+    dists = {**constants(CENTRAL), model.HAZARD_PAIR_KEY: ens}
+    del dists["failure_hazard"], dists["inhouse_failure_hazard"]
+    row = model.tornado(dists, TERMS).set_index("input").loc[model.HAZARD_PAIR_KEY]
+    assert {row["low_definition"], row["high_definition"]} == {"A", "B"}  # both named, though only B is drawn
+    with pytest.raises(InputError, match="drawn definitions"):
+        _ensemble(drawn=(2,))
+    with pytest.raises(InputError, match="drawn definitions"):
+        _ensemble(drawn=())
 
 
 def test_same_seed_same_draws_different_seed_different_draws():

@@ -8,6 +8,7 @@ import pytest
 from analysis import data
 from analysis.claims import NEEDS_INDEPENDENT_EVIDENCE
 from analysis.findings import Finding
+from analysis.precision import fmt
 from analysis.vfm import analysis as vfm
 from analysis.vfm import claims
 from analysis.vfm.params import VfmParameters
@@ -53,8 +54,9 @@ def test_probability_worse_is_withheld_where_the_assumptions_settle_it(results):
     assert not results.scenarios["target"].probability.shown
     assert "restate the assumption" in results.scenarios["target"].probability.reason
     match = results.scenarios["match"]
-    assert match.probability.shown  # the two-sided failure proxy points both ways
-    assert match.probability.value == pytest.approx((match.mc.draws["total"] > 0).mean())
+    # Foregone savings are zero by construction, so the sign turns on a failure cost public data cannot measure:
+    # a share of simulations would present the choice of closure definition as a chance.
+    assert not match.probability.shown and "cannot measure" in match.probability.reason
 
 
 def test_key_findings_are_valid_and_lead_with_the_headline_total(results):
@@ -119,9 +121,50 @@ def test_failure_cost_is_shown_as_named_definitions_not_a_probability_range(resu
     failure_finding = next(f for f in vfm.key_findings(results) if f.key == "vfm_failure_proxy")
     assert "unknown from public data" in failure_finding.text and "range" not in failure_finding.text
     assert failure_finding.low is None and "definitions" in failure_finding.no_interval_reason
-    assert "definitional" in vfm.summary_text(results)
+    summary = vfm.summary_text(results)
+    assert "only the sampling error of that count, not the choice of what counts as a failure" in summary
+    for row in results.definitions_by_scenario["achieved"].itertuples():  # the other definitions' totals, named
+        if not row.in_monte_carlo:
+            assert f"{fmt(row.total, '£m', places=0)} counting {row.definition}" in summary
     match = next(f for f in vfm.key_findings(results) if f.key == "vfm_match")
     assert "only measured cost is the £8m" in match.text
+
+
+def test_monte_carlo_range_holds_sampling_error_not_the_choice_of_closure_definition(results):
+    """Second cold review: the simulations once picked one of 18 closure definitions per draw, so the scenario
+    ranges mixed a definitional spread ('contracts cost more in 68% of simulations'). Now they count one
+    definition (involuntary closures by default) and the others are named beside them."""
+    assert results.params.failure_proxy_measure == "involuntary closures"
+    achieved = results.scenarios["achieved"]
+    failure_range = achieved.component("extra_failure_cost")
+    spread = results.failure_by_definition["extra_failure_cost"]
+    assert failure_range["high"] - failure_range["low"] < (spread.max() - spread.min()) / 10
+    # The involuntary count is 5 third-sector and 1 council closure in 2011-2016 (the pooled table): the simulated
+    # hazards are the Jeffreys posteriors of those counts, so their mean is known in closed form.
+    cmp = results.proxy_comparison.set_index("measure").loc["involuntary closures"]
+    assert (cmp["spinout_closures"], cmp["inhouse_closures"]) == (5, 1)
+    want = 1 - (1 + 1 / cmp["spinout_home_years"]) ** -(5 + 0.5)
+    assert achieved.mc.input_draws["failure_hazard"].mean() == pytest.approx(want, rel=0.01)
+    # Each scenario's deterministic total under each definition: the selected one is the deterministic case,
+    # and the tornado's definition row runs between the smallest and largest of them.
+    table = results.definitions_by_scenario["achieved"].set_index("measure")
+    assert table.loc["involuntary closures", "total"] == pytest.approx(achieved.deterministic["total"], rel=1e-12)
+    assert list(table["in_monte_carlo"]) == [False, True, False]
+    row = results.tornado.set_index("input").loc["failure_hazards"]
+    assert (row["npv_at_low"], row["npv_at_high"]) == pytest.approx((table["total"].min(), table["total"].max()))
+    # Only the foregone savings and the contract terms move the headline range: without them it is nearly a point.
+    assert achieved.total()["high"] - achieved.total()["low"] > 20 * (failure_range["high"] - failure_range["low"])
+    column = "Total counting other closures (deterministic, £m)"
+    cell = vfm.scenario_table(results).set_index("Scenario").iloc[1][column]
+    assert cell == (f"{table.loc['all closures', 'total']:.0f} (all closures); "
+                    f"{table.loc['not chosen by the commissioner', 'total']:.0f} (not chosen by the commissioner)")
+
+
+def test_every_measure_still_mixes_definitions_and_says_so():
+    mixed = vfm.analyse(VfmParameters(failure_proxy_measure="every measure", n_simulations=20_000))
+    assert mixed.failure_by_definition["in_monte_carlo"].all()
+    assert "range mixes definitions" in vfm.summary_text(mixed)
+    assert vfm.other_definitions_phrase(mixed) == ""
 
 
 def test_failure_costs_are_said_as_a_cost_or_a_saving():
@@ -144,10 +187,12 @@ def test_risk_register_does_not_assume_the_central_risk_away(results):
     assert failure_row["likelihood"] == "not scored" and failure_row["score"] == "not scored"
     text = register.to_string()
     assert "fails in" not in text and "99.9" not in text and "chance at least one" not in text
-    worst = results.failure_by_definition["extra_failure_cost"].max()
-    assert f"{100 * worst / 900:.1f}%" in register.loc["Liabilities and risks retained by commissioners",
-                                                       "impact_basis"]
-    assert "net extra failure cost" in failure_row["impact_basis"]
+    # The failure cost's sign depends on which closures count, so no impact is scored in money from it.
+    liabilities = register.loc["Liabilities and risks retained by commissioners"]
+    assert liabilities["impact"] == 3 and "not scored in money" in liabilities["impact_basis"]
+    assert failure_row["impact"] == "not scored" and failure_row["rag"] == "not scored (likelihood and cost unknown)"
+    for row in (liabilities, failure_row):
+        assert "net extra failure cost" in row["impact_basis"] and "even its sign depends" in row["impact_basis"]
     criteria = results.criteria.set_index("criterion")
     equity = [c for c in criteria.index if c.startswith("Equity")][0]
     assert criteria.loc[equity, "rating"] == "not assessed"

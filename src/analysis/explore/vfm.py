@@ -15,7 +15,7 @@ register and the CQC closures, the Monte Carlo, the tornado and switching values
 The three-scenario comparison, the NAO criteria, the risk register and the verdicts do not move
 with these controls in a way worth re-drawing on every change: they are in the report.
 
-Speed: the failure-proxy definitions (score intervals for each closure measure and year, the slow
+Speed: the failure-proxy definitions (score intervals for each closure measure, the slow
 part of resolving the inputs) depend only on the proxy controls and the confidence level, so they
 are kept by :func:`analysis.vfm.inputs.proxy_key` and recomputed only when those change.
 """
@@ -151,10 +151,7 @@ class VfmExplorer(base.Explorer):
     def proxy(self, params: VfmParameters) -> pd.DataFrame:
         key = inputs.proxy_key(params)
         if key not in self._proxies:
-            years = (params.failure_proxy_years[0], params.failure_proxy_years[1])
-            self._proxies[key] = failure.proxy_definitions(
-                self.yearly(params.confidence_level), params.failure_proxy_ownership, params.inhouse_proxy_ownership,
-                inputs.proxy_measures(params), years, level=params.confidence_level)
+            self._proxies[key] = inputs.proxy_table(self.yearly(params.confidence_level), params)
         return self._proxies[key]
 
     def build_controls(self, initial: dict[str, Any]) -> dict[str, widgets.Widget]:
@@ -197,11 +194,14 @@ class VfmExplorer(base.Explorer):
         scenario = vfm.run_scenario(params, self.figures, yearly, params.scenario, proxy=self.proxy(params))
         dists, terms = scenario.inputs.distributions, scenario.inputs.terms
         empty = pd.DataFrame()
+        # The pooled proxy table carries each definition's rates, so it serves as the comparison here.
+        by_definition = vfm.failure_definitions(scenario.inputs, self.proxy(params))
         # Only the headline scenario: the report's three-scenario table needs all three.
         return vfm.VfmResults(params=params, closure_pooled=empty, closure_yearly=yearly, proxy_comparison=empty,
                               scenarios={params.scenario: scenario}, tornado=model.tornado(dists, terms),
                               switching=model.switching_values(dists, terms), criteria=empty, register=empty,
-                              verdicts=[], figures=self.figures)
+                              verdicts=[], figures=self.figures, failure_by_definition=by_definition,
+                              definitions_by_scenario={params.scenario: by_definition})
 
     def render(self, results: vfm.VfmResults) -> None:
         # Numbers and words first (each assignment reaches the page at once), then the charts.

@@ -15,7 +15,9 @@ reading, and scenario c, the 4% target, beside it), never with one end alone.
 **Failure cost is unknown.** No public data record spin-out failures; the CQC
 care-home closure proxy gives costs whose sign depends on which closures count.
 :func:`failure_definitions` shows that spread as named definitions, not as a
-probability range.
+probability range: the Monte Carlo counts one definition (``failure_proxy_measure``), so
+its range holds that count's sampling error, and the other definitions' totals are
+named beside it.
 
 **One total.** The headline is the Monte Carlo **mean** present value at risk in
 the chosen scenario (the expected cost, the Green Book quantity, and the only
@@ -96,6 +98,8 @@ class VfmResults:
     # The net extra failure cost under each named closure definition (empty where only one scenario was run,
     # as in the explorer).
     failure_by_definition: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The same for every scenario, with each scenario's deterministic total under each definition.
+    definitions_by_scenario: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def level(self) -> float:
@@ -125,12 +129,12 @@ def probability_worse(resolved: inputs.ResolvedInputs, mc: model.MonteCarloResul
     failure_sign_open = draws["extra_failure_cost"].min() < 0 < draws["extra_failure_cost"].max()
     if isinstance(sav, model.Distribution) and sav.tied_to == "inhouse_efficiency":
         if failure_sign_open:
-            return ProbabilityWorse(float((draws["total"] > 0).mean()),
-                                    "foregone savings are zero by construction, and the failure proxy points either "
-                                    "way, so which side costs more is genuinely uncertain")
+            return ProbabilityWorse(None, "foregone savings are zero by construction, so the sign of the total turns "
+                                          "on the set-up support against a failure cost that public data cannot "
+                                          "measure (the provider-failure section shows it under each definition of "
+                                          "failure); a share of simulations would present that choice as a chance")
         return ProbabilityWorse(None, "foregone savings are zero by construction and the failure proxy has one sign "
-                                      "in "
-                                      "every draw, so the sign of the total is fixed by the assumptions")
+                                      "in every draw, so the sign of the total is fixed by the assumptions")
     overlap = sav.high > eff.low and eff.high > sav.low
     if overlap:
         return ProbabilityWorse(float((draws["total"] > 0).mean()),
@@ -173,16 +177,17 @@ def analyse(params: VfmParameters) -> VfmResults:
     years = (params.failure_proxy_years[0], params.failure_proxy_years[1])
     pooled, _ = failure.closure_rates(closures, counts, years=years, level=params.confidence_level)
     _, yearly = failure.closure_rates(closures, counts, years=CLOSURE_YEARS, level=params.confidence_level)
-    scenarios = {name: run_scenario(params, figures, yearly, name) for name in SCENARIO_NAMES}
+    proxy = inputs.proxy_table(yearly, params)
+    scenarios = {name: run_scenario(params, figures, yearly, name, proxy) for name in SCENARIO_NAMES}
     selected = scenarios[params.scenario]
     dists, terms = selected.inputs.distributions, selected.inputs.terms
     torn = model.tornado(dists, terms)
     switch = model.switching_values(dists, terms)
-    measures = list(dict.fromkeys(selected.inputs.proxy["measure"]))
     comparison = failure.pooled_comparison(yearly, params.failure_proxy_ownership, params.inhouse_proxy_ownership,
-                                           measures, years, level=params.confidence_level)
+                                           list(failure.MEASURES), years, level=params.confidence_level)
     criteria = assessment.criteria_assessment(figures)
-    by_definition = failure_definitions(selected.inputs, comparison)
+    by_scenario = {name: failure_definitions(res.inputs, comparison) for name, res in scenarios.items()}
+    by_definition = by_scenario[params.scenario]
     achieved = scenarios["achieved"]
     register = assessment.risk_register(
         figures, achieved.deterministic["foregone_savings"],
@@ -191,7 +196,7 @@ def analyse(params: VfmParameters) -> VfmResults:
     verdicts = claims.assess_claims(claims_table, figures, scenarios, comparison, params.confidence_level,
                                     by_definition, register)
     return VfmResults(params, pooled, yearly, comparison, scenarios, torn, switch, criteria, register, verdicts,
-                      figures, by_definition)
+                      figures, by_definition, by_scenario)
 
 
 def failure_definitions(resolved: inputs.ResolvedInputs, comparison: pd.DataFrame) -> pd.DataFrame:
@@ -202,23 +207,29 @@ def failure_definitions(resolved: inputs.ResolvedInputs, comparison: pd.DataFram
     value. These are **definitions**, not draws from a probability distribution: which closures count
     as failures is a choice public data cannot settle, so the report names each one. A hazard given as
     a parameter stays fixed. With both hazards given, there is one row, "the hazards given".
+    ``total`` is the scenario's deterministic total under the definition; ``in_monte_carlo`` marks the
+    definition(s) the Monte Carlo draws from.
     """
     central = resolved.central()
     spec = resolved.distributions.get(model.HAZARD_PAIR_KEY)
     rows = []
     if spec is None:
+        det = model.deterministic(central, resolved.terms)
         rows.append({"definition": "the hazards given", "measure": "parameter",
                      "spinout_hazard": central["failure_hazard"], "inhouse_hazard": central["inhouse_failure_hazard"],
-                     "extra_failure_cost": model.deterministic(central, resolved.terms)["extra_failure_cost"]})
+                     "extra_failure_cost": det["extra_failure_cost"], "total": det["total"], "in_monte_carlo": True})
     else:
         fixed_se, fixed_ih = spec.fixed
+        drawn = {resolved.proxy["measure"].iloc[i] for i in spec.drawn_indices}
         for r in comparison.itertuples():
             h_se = fixed_se if fixed_se is not None else float(-np.expm1(-r.spinout_rate))
             h_ih = fixed_ih if fixed_ih is not None else float(-np.expm1(-r.inhouse_rate))
             values = {**central, "failure_hazard": h_se, "inhouse_failure_hazard": h_ih}
+            det = model.deterministic(values, resolved.terms)
             rows.append({"definition": failure.MEASURE_PHRASES[r.measure], "measure": r.measure,
                          "spinout_hazard": h_se, "inhouse_hazard": h_ih,
-                         "extra_failure_cost": model.deterministic(values, resolved.terms)["extra_failure_cost"]})
+                         "extra_failure_cost": det["extra_failure_cost"],
+                         "total": det["total"], "in_monte_carlo": r.measure in drawn})
     return pd.DataFrame(rows)
 
 
@@ -257,11 +268,21 @@ def scenario_table(results: VfmResults) -> pd.DataFrame:
             "Median (£m)": total["median"],
             "Deterministic case (£m)": res.deterministic["total"],
             "Contracts cost more (% of simulations)": int(round(100 * prob.value)) if prob.shown else "not shown",
+            "Total counting other closures (deterministic, £m)": _other_totals_cell(results, name),
             "Sources": "; ".join(scen.evidence_ids),
         })
     mean = "Value at risk (£m, mean)"
     return table_format(pd.DataFrame(rows), intervals={mean: (f"{level} range low", f"{level} range high")},
                         aligned={"Median (£m)": mean, "Deterministic case (£m)": mean})
+
+
+def _other_totals_cell(results: VfmResults, scenario: str) -> str:
+    """'87 (all closures); 176 (not chosen by the commissioner)': whole £m, since definitions differ by tens."""
+    df = results.definitions_by_scenario.get(scenario, pd.DataFrame())
+    if df.empty or df["in_monte_carlo"].all():
+        return "none: the simulations use every definition" if not df.empty else ""
+    others = df[~df["in_monte_carlo"]]
+    return "; ".join(f"{fmt(t, '', places=0)} ({m})" for m, t in zip(others["measure"], others["total"]))
 
 
 def _ci(row: pd.Series) -> tuple[float, float, float]:
@@ -296,7 +317,8 @@ def component_table(results: VfmResults) -> pd.DataFrame:
             rows.append({"Scenario": res.scenario.label, "Component": r["label"], "Mean (£m)": r["mean"],
                          f"{level} range low": r["low"], f"{level} range high": r["high"], "Median (£m)": r["median"],
                          "Deterministic case (£m)": res.deterministic[r["component"]],
-                         "Monte Carlo error of the mean (£m)": r["mc_standard_error"]})
+                         # To the hundredth of £m: finer digits would be noise about noise.
+                         "Monte Carlo error of the mean (£m)": round(float(r["mc_standard_error"]), 2)})
     return table_format(pd.DataFrame(rows), intervals={"Mean (£m)": (f"{level} range low", f"{level} range high")},
                         aligned={"Median (£m)": "Mean (£m)", "Deterministic case (£m)": "Mean (£m)"})
 
@@ -329,9 +351,11 @@ def failure_definitions_table(results: VfmResults) -> pd.DataFrame:
     df = results.failure_by_definition
     return table_format(pd.DataFrame({
         "Which closures count as failures": df["definition"],
-        "Spin-out proxy hazard (% a year)": 100 * df["spinout_hazard"],
-        "In-house proxy hazard (% a year)": 100 * df["inhouse_hazard"],
-        "Extra failure cost of the contracts (£m, present value)": df["extra_failure_cost"]}),
+        "Chance a year a spin-out closes (%)": (100 * df["spinout_hazard"]).round(2),
+        "Chance a year an in-house service closes (%)": (100 * df["inhouse_hazard"]).round(2),
+        # Whole £m: the definitions differ by tens of millions.
+        "Extra failure cost of the contracts (£m, present value)": df["extra_failure_cost"].round(0) + 0.0,
+        "In the simulations": np.where(df["in_monte_carlo"], "yes", "no (tornado only)")}),
         signed=["Extra failure cost of the contracts (£m, present value)"])
 
 
@@ -360,20 +384,25 @@ def _tornado_places(results: VfmResults) -> int:
 def tornado_table(results: VfmResults) -> pd.DataFrame:
     """Each input at its low and high value (others central) and the deterministic value at risk (£m)."""
     t = results.tornado
+    places = _tornado_places(results)  # one precision for the chart title and the table
+
+    def money(column: str) -> pd.Series:
+        return t[column].round(places) + 0.0
+
     out = pd.DataFrame({"Input": t["label"],
                         "Low value": [_input_value(i, v, d) for i, v, d in
                                       zip(t["input"], t["low_value"], t["low_definition"])],
                         "High value": [_input_value(i, v, d) for i, v, d in
                                        zip(t["input"], t["high_value"], t["high_definition"])],
-                        "Value at risk at low (£m)": t["npv_at_low"],
-                        "Value at risk at high (£m)": t["npv_at_high"],
-                        "Swing (£m)": t["swing"]})
+                        "Value at risk at low (£m)": money("npv_at_low"),
+                        "Value at risk at high (£m)": money("npv_at_high"),
+                        "Swing (£m)": money("swing")})
     return table_format(out)
 
 
 def _input_value(name: str, value: float, definition: str) -> str:
     if name == model.HAZARD_PAIR_KEY:
-        return f"{fmt(100 * value, 'pp')} a year ({definition})"
+        return f"{definition} (chance of closing, spin-out minus in-house: {fmt(100 * value, 'pp')} a year)"
     if name in ("contract_value", "setup_cost"):
         return fmt(value, "£m")
     if name == "contract_years":
@@ -439,6 +468,63 @@ def _scenario_sentence(res: ScenarioResult, level: float) -> str:
     return f"{fmt_interval(total['mean'], total['low'], total['high'], '£m', level=level, word='range')}"
 
 
+def _counted_object(results: VfmResults) -> str:
+    """What the Monte Carlo counts as provider failure: 'involuntary (CQC-enforced) closures as failures'."""
+    df = results.failure_by_definition
+    if df.empty or (df["measure"] == "parameter").all():
+        return "the failure hazards given as parameters"
+    drawn = df[df["in_monte_carlo"]]
+    if len(drawn) == 1:
+        return f"{drawn['definition'].iloc[0]} as failures"
+    return (f"failures under one of {len(drawn)} closure definitions, picked at random in each simulation, so the "
+            "range mixes definitions")
+
+
+def _why_counted(results: VfmResults) -> str:
+    return (" (the only closures that are failures by definition; the others include planned closures)"
+            if results.params.failure_proxy_measure == "involuntary closures"
+            and results.params.failure_hazard is None is results.params.inhouse_failure_hazard else "")
+
+
+def failure_method_text(results: VfmResults) -> str:
+    """How the simulations use the closure proxy, and how a closure rate becomes a yearly chance of closing."""
+    df = results.failure_by_definition
+    if df.empty or (df["measure"] == "parameter").all():
+        return ("The simulations use the failure hazards given as parameters; the closure data below are shown for "
+                "comparison.")
+    drawn = df[df["in_monte_carlo"]]
+    single = len(drawn) == 1
+    example = results.proxy_comparison.iloc[0]
+    rate, chance = 100 * example["spinout_rate"], -100 * np.expm1(-example["spinout_rate"])
+    return ((f"The simulations count {_counted_object(results)}{_why_counted(results)}, so their range for the "
+             "failure cost holds only the sampling error of that count" if single else
+             f"The simulations count {_counted_object(results)}")
+            + "; the tornado moves the hazards of both sides across all three definitions, and the table after the "
+              f"charts gives the failure cost under each. A closure rate becomes the chance a year that a provider "
+              f"closes as 1 - e^-rate: {fmt(rate, '', places=2)} closures per 100 homes a year is a "
+              f"{fmt(chance, '%', places=2)} chance a year.")
+
+
+def counted_phrase(results: VfmResults) -> str:
+    """'counting involuntary (CQC-enforced) closures as failures'."""
+    return f"counting {_counted_object(results)}"
+
+
+def other_definitions_phrase(results: VfmResults, scenario: str | None = None) -> str:
+    """'£87m counting all closures and £176m counting ...': the scenario's deterministic total under each
+    closure definition the Monte Carlo does not use ('' when it uses them all)."""
+    df = results.definitions_by_scenario.get(scenario or results.params.scenario, pd.DataFrame())
+    if df.empty:
+        return ""
+    others = df[~df["in_monte_carlo"]]
+    if others.empty:
+        return ""
+    favour = " in the contracts' favour"
+    parts = [f"{fmt(abs(t), '£m', places=0)}{favour if round(t) < 0 else ''} counting {d}"
+             for d, t in zip(others["definition"], others["total"])]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def failure_spread_phrase(results: VfmResults) -> str:
     """'a £46m saving counting all closures, ...': the net failure cost under each named definition."""
     df = results.failure_by_definition
@@ -471,7 +557,8 @@ def key_findings(results: VfmResults) -> list[Finding]:
               f"at risk over their {span}. At the most favourable reading (the contracts required exactly what "
               f"in-house would have saved) it falls to about {_mean_only(a)}, and only if in-house provision had met "
               f"the NHS's {fmt(100 * target_rate, '%')} a year efficiency target would it reach "
-              f"{_scenario_sentence(target, level)}."),
+              f"{_scenario_sentence(target, level)}, all three counting {_counted_object(results)}"
+              + (" (other definitions below)" if other_definitions_phrase(results, "achieved") else "") + "."),
         source="NAO findings (NAO-010, NAO-029); Centre for Health Economics (NAO-040, NAO-042) and ONS (NAO-044) "
                "productivity; NAO-033 target; CQC care-home closures as the failure proxy",
         limitation="The contracts are not public, so which reading applies cannot be checked; NHS productivity is "
@@ -483,8 +570,10 @@ def key_findings(results: VfmResults) -> list[Finding]:
     findings.append(Finding(
         key="vfm_match",
         text=(f"At that most favourable reading the only measured cost is the {fmt(setup, '£m')} of public set-up "
-              f"support; the simulated total of about {_mean_only(a)} adds a provider-failure cost that public data "
-              "cannot measure."),
+              f"support; the total of about {_mean_only(a)} adds a provider-failure cost that public data cannot "
+              f"measure, {counted_phrase(results)}"
+              + (f" (with other definitions, {other_definitions_phrase(results, 'match')})"
+                 if other_definitions_phrase(results, "match") else "") + "."),
         source="NAO-007 (set-up support); the failure proxy below",
         limitation="It cannot show what the enterprises actually saved or cost: the contracts and their accounts are "
                    "not public.",
@@ -498,7 +587,11 @@ def key_findings(results: VfmResults) -> list[Finding]:
         key="vfm_failure_proxy",
         text=(f"Whether spin-outs failed more often than in-house services would have is unknown from public data: "
               f"with care-home closures as a stand-in, the contracts' extra failure cost (net of in-house closures) "
-              f"is {failure_spread_phrase(results)}, so {sign}."),
+              f"is {failure_spread_phrase(results)}, so {sign}. The headline totals count "
+              f"{_counted_object(results)}{_why_counted(results)}"
+              + (f"; with other definitions the scenario b total would be "
+                 f"{other_definitions_phrase(results, 'achieved')}" if other_definitions_phrase(results, "achieved")
+                 else "") + "."),
         source="CQC care-home registrations and closures by ownership (cqc_care_home_closures, cqc_care_homes_count), "
                f"{results.params.failure_proxy_years[0]}-{results.params.failure_proxy_years[1]}",
         limitation="These are definitions, not a probability range; care homes are a different market from NHS "
@@ -549,7 +642,11 @@ def reconciliation_text(results: VfmResults) -> str:
             for name in ("foregone_savings", "extra_failure_cost")}
     skewed = max(gaps, key=lambda k: abs(gaps[k]))
     tail = "high" if gaps[skewed] > 0 else "low"
-    if skewed == "extra_failure_cost":
+    mixed = results.failure_by_definition.get("in_monte_carlo", pd.Series(dtype=bool)).sum() > 1
+    if skewed == "extra_failure_cost" and not mixed:
+        why_skew = ("closures come in whole numbers: most simulations see no closure on either side and a few see one "
+                    "or more, which pull the mean but not the median")
+    elif skewed == "extra_failure_cost":
         why_skew = ("the failure proxy gives very different answers under different definitions: a minority of "
                     f"definitions produce large {'costs' if tail == 'high' else 'savings'}, which pull the mean but "
                     "not the median")
@@ -624,12 +721,12 @@ def summary_text(results: VfmResults) -> str:
             f"{_mean_only(res.component('extra_failure_cost'))}, set-up support "
             f"{fmt(res.component('setup_cost')['mean'], '£m')}. Positive values mean the contracts cost more; the "
             "table compares the three scenarios. The set-up support is a published figure and the foregone savings "
-            "follow from published productivity rates; the failure cost is not measured, and its range is "
-            "**definitional**: it comes mostly from which care-home closures count as failures"
-            + (f" ({failure_spread_phrase(results)}, named in the provider-failure section)"
-               if not results.failure_by_definition.empty else "")
-            + ", a choice no data settle, so read it as the spread of those definitions, not as the odds of an "
-              "outcome.")
+            "follow from published productivity rates. The failure cost is not measured: the total counts "
+            f"{_counted_object(results)}{_why_counted(results)}, and its range holds only the sampling error of "
+            "that count, not the choice of what counts as a failure. That choice no data settle"
+            + (f"; with other definitions the total would be {other_definitions_phrase(results)} (the tornado and "
+               "the provider-failure section show each definition)" if other_definitions_phrase(results) else "")
+            + ".")
 
 
 # --- Figures -----------------------------------------------------------------------
@@ -664,16 +761,19 @@ def tornado_figure(results: VfmResults):
     basis = ("a ranking of one-way swings of the deterministic model: each input moved over its stated range with the "
              "others central, so the swing has no sampling interval")
     still = len(results.tornado) - len(moving)
+    years = results.params.failure_proxy_years
     source = ("One-way sensitivity of the deterministic model (analysis.vfm.model); the failure hazards of both sides "
-              "move together across the proxy definitions"
+              f"move together across the named closure definitions, each pooled over {years[0]}-{years[1]}"
               + (f"; {still} input(s) with no effect in this scenario are left out" if still else ""))
     return plots.tornado(moving, title, source, base=base, title_basis=basis)
 
 
 def proxy_figure(results: VfmResults):
     """Excess closure rate of the spin-out proxy over the in-house proxy, one row per definition."""
-    defs = results.inputs.proxy.copy()
     own_se, own_ih = results.params.failure_proxy_ownership, results.params.inhouse_proxy_ownership
+    years = results.params.failure_proxy_years
+    defs = failure.proxy_definitions(results.closure_yearly, own_se, own_ih, list(failure.MEASURES),
+                                     (years[0], years[1]), level=results.level)
     name_se, name_ih = READER_NAMES.get(own_se, own_se), READER_NAMES.get(own_ih, own_ih)
     for col in ("excess_rate", "excess_ci_low", "excess_ci_high"):
         defs[col] = 100 * defs[col]
@@ -684,7 +784,6 @@ def proxy_figure(results: VfmResults):
         counts["no differently"] = len(group) - sum(counts.values())
         said = [f"{how} in {k} of {len(group)} years" for how, k in counts.items() if k]
         parts.append(f"{' and '.join(said)} on {failure.MEASURE_PHRASES[measure]}")
-    years = results.params.failure_proxy_years
     title = (f"{name_se[:1].upper()}{name_se[1:]} care homes closed, compared with {name_ih} homes, "
              + "; ".join(parts) + f" ({years[0]}-{years[1]})")
     basis = ("counts of years whose own interval (drawn) excludes zero, by closure definition; no single difference "
@@ -692,5 +791,6 @@ def proxy_figure(results: VfmResults):
     return plots.forest(defs, "definition", "excess_rate", "excess_ci_low", "excess_ci_high", title, SOURCE_CQC,
                         xlabel=f"Excess closures per 100 homes a year ({results.level:.0%} interval)\n"
                                f"right of zero: {name_se} homes close more often",
-                        n=f"{len(defs)} proxy definitions", better="left", better_label=f"fewer {name_se} closures",
+                        n=f"{defs['year'].nunique()} years x {defs['measure'].nunique()} closure definitions",
+                        better="left", better_label=f"fewer {name_se} closures",
                         worse_label="more", title_basis=basis)

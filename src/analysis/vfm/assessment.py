@@ -124,20 +124,23 @@ def risk_register(figures: pd.DataFrame, foregone_npv: float, failure_npv_by_def
     most favourable reading, where it is zero by assumption, would assume the risk away.
     ``failure_npv_by_definition`` maps each named closure definition to the contracts' **net** extra
     failure cost (spin-out failures the commissioner bears minus in-house closures it would have
-    borne); the impact is scored on the largest, and every definition is named in the basis.
+    borne). Its sign and size depend on which closures count, a choice no data settle, so no impact is
+    scored in money from it: retained liabilities are scored as non-monetary (like the other conditions
+    the NAO found), provider failure is not scored, and every definition is named in the basis.
     """
     if not failure_npv_by_definition:
         raise ValueError("risk_register needs the failure cost under at least one closure definition")
     foregone_share = max(foregone_npv, 0.0) / annual_value
-    worst_name, worst = max(failure_npv_by_definition.items(), key=lambda kv: kv[1])
-    failure_share = max(worst, 0.0) / annual_value
     spread = definitions_phrase(list(failure_npv_by_definition), list(failure_npv_by_definition.values()))
-    failure_basis = (f"net extra failure cost over in-house provision (both sides), by which closures count: {spread}; "
-                     f"scored on the highest, {fmt(100 * failure_share, '%')} of a year's value")
+    failure_cost = (f"net extra failure cost over in-house provision (both sides), by which closures count: {spread}; "
+                    "even its sign depends on the definition" if min(failure_npv_by_definition.values()) < 0 <
+                    max(failure_npv_by_definition.values()) else
+                    f"net extra failure cost over in-house provision (both sides), by which closures count: {spread}")
     risks = [
         ("Liabilities and risks retained by commissioners", "NAO-032",
          5, "a condition the NAO found present",
-         _band(failure_share, IMPACT_SCALE), failure_basis),
+         3, "non-monetary (where the liabilities sit is in contracts that are not public); what they cost if a "
+            f"provider fails is not scored in money: {failure_cost}"),
         ("Enterprises dependent on one commissioner's work and cash flow", "NAO-032",
          5, "a condition the NAO found present",
          3, "non-monetary (concentration risk; shows up as failure cost if it bites)"),
@@ -153,16 +156,19 @@ def risk_register(figures: pd.DataFrame, foregone_npv: float, failure_npv_by_def
         ("Provider failure in an increasingly competitive market", "NAO-032",
          NOT_SCORED, "unknown: no public source records spin-out failures, and care-home closure rates (a different "
                      "market, planned closures included) are not a spin-out failure rate",
-         _band(failure_share, IMPACT_SCALE), failure_basis),
+         NOT_SCORED, f"not scored: {failure_cost}"),
     ]
     rows = []
     for name, fid, likelihood, l_basis, impact, i_basis in risks:
         ev = evidence_rows(figures, [fid]).iloc[0]
         scored = likelihood != NOT_SCORED
+        scored = scored and impact != NOT_SCORED
         score = likelihood * impact if scored else NOT_SCORED
         rows.append({"risk": name, "likelihood": likelihood, "likelihood_basis": l_basis, "impact": impact,
                      "impact_basis": i_basis, "score": score,
-                     "rag": _rag(score) if scored else "not scored (likelihood unknown)",
+                     "rag": _rag(score) if scored else "not scored (" + ("likelihood and cost unknown"
+                                                                         if impact == NOT_SCORED and likelihood ==
+                                                                         NOT_SCORED else "likelihood unknown") + ")",
                      "evidence": f"{fid}: {ev['source_org']} ({ev['year']}, {ev['verification']})"})
     df = pd.DataFrame(rows)
     order = [-(r if isinstance(r, int) else -1) for r in df["score"]]

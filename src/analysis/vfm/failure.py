@@ -14,8 +14,9 @@ chosen years, with exact Poisson (Garwood) confidence intervals.
 In-house provision closes too, so the model applies the proxy to **both
 sides**: third-sector homes stand in for spin-outs, council-run homes for
 in-house provision, and what counts is the difference. Which closure rate is
-the right stand-in is itself uncertain, so :func:`proxy_definitions` lists
-every definition (each measure in each year) for the model to range over.
+the right stand-in is a choice no data settle: :func:`proxy_definitions` lists
+each measure in each year (the forest plot), and :func:`pooled_definitions` each
+measure pooled over the years, the named definitions the model uses.
 """
 
 from __future__ import annotations
@@ -172,6 +173,32 @@ def proxy_definitions(yearly: pd.DataFrame, spinout: str, inhouse: str, measures
                          "inhouse_events": int(ih[col_ih]), "inhouse_exposure": float(ih["homes"]),
                          "spinout_rate": se[col_se] / se["homes"], "inhouse_rate": ih[col_ih] / ih["homes"],
                          "excess_rate": diff, "excess_ci_low": lo, "excess_ci_high": hi})
+    df = pd.DataFrame(rows)
+    df.attrs.update(level=level, spinout=spinout, inhouse=inhouse)
+    return df
+
+
+def pooled_definitions(yearly: pd.DataFrame, spinout: str, inhouse: str, years: tuple[int, int],
+                       level: float = 0.95) -> pd.DataFrame:
+    """One row per closure measure (every one in :data:`MEASURES`), pooled over ``years``.
+
+    The same columns as :func:`proxy_definitions`; ``definition`` is the measure and ``year`` the span.
+    These are the named definitions the value-for-money model uses: the Monte Carlo draws the hazards of
+    the chosen measure from their pooled counts (sampling error only), and the tornado and the
+    provider-failure table move across all of them. Pooling over years keeps the year-to-year swing of
+    a small market out of the hazard, as a multi-year contract would average it.
+    """
+    defs = proxy_definitions(yearly, spinout, inhouse, list(MEASURES), years, level)
+    rows = []
+    for measure, group in defs.groupby("measure", sort=False):
+        e1, x1 = group["spinout_events"].sum(), group["spinout_exposure"].sum()
+        e2, x2 = group["inhouse_events"].sum(), group["inhouse_exposure"].sum()
+        diff, lo, hi = rate_difference(e1, x1, e2, x2, level)
+        rows.append({"definition": measure, "measure": measure, "year": f"{years[0]}-{years[1]}",
+                     "spinout_events": int(e1), "spinout_exposure": float(x1),
+                     "inhouse_events": int(e2), "inhouse_exposure": float(x2),
+                     "spinout_rate": e1 / x1, "inhouse_rate": e2 / x2,
+                     "excess_rate": diff, "excess_ci_low": lo, "excess_ci_high": hi})
     df = pd.DataFrame(rows)
     df.attrs.update(level=level, spinout=spinout, inhouse=inhouse)
     return df

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from analysis.data.evidence import figure
@@ -126,12 +127,20 @@ def achieved_efficiency(params: VfmParameters, figures: pd.DataFrame) -> tuple[f
 
 
 def proxy_key(params: VfmParameters) -> tuple:
-    """What :func:`failure.proxy_definitions` depends on: two resolutions with the same key share it."""
-    return (params.failure_proxy_ownership, params.inhouse_proxy_ownership, tuple(proxy_measures(params)),
-            tuple(params.failure_proxy_years), params.confidence_level)
+    """What :func:`proxy_table` depends on: two resolutions with the same key share it."""
+    return (params.failure_proxy_ownership, params.inhouse_proxy_ownership, tuple(params.failure_proxy_years),
+            params.confidence_level)
+
+
+def proxy_table(yearly_closures: pd.DataFrame, params: VfmParameters) -> pd.DataFrame:
+    """Every named closure definition pooled over the proxy years (:func:`failure.pooled_definitions`)."""
+    return failure.pooled_definitions(yearly_closures, params.failure_proxy_ownership, params.inhouse_proxy_ownership,
+                                      (params.failure_proxy_years[0], params.failure_proxy_years[1]),
+                                      level=params.confidence_level)
 
 
 def proxy_measures(params: VfmParameters) -> list[str]:
+    """The closure measures the Monte Carlo draws the failure hazards from (one, unless 'every measure')."""
     return list(failure.MEASURES) if params.failure_proxy_measure == "every measure" else [params.failure_proxy_measure]
 
 
@@ -140,7 +149,7 @@ def resolve(params: VfmParameters, figures: pd.DataFrame, yearly_closures: pd.Da
     """Defaults from the evidence register and the CQC closure data; overrides from parameters.
 
     ``scenario`` defaults to the parameter's; the analysis resolves all three for the scenario table.
-    ``proxy`` is :func:`failure.proxy_definitions` for these parameters when the caller already has it
+    ``proxy`` is :func:`proxy_table` for these parameters when the caller already has it
     (its score intervals are the slow part; the explorer keeps them by :func:`proxy_key`).
     """
     scen = SCENARIOS[scenario or params.scenario]
@@ -221,9 +230,8 @@ def resolve(params: VfmParameters, figures: pd.DataFrame, yearly_closures: pd.Da
     measures = proxy_measures(params)
     years = (params.failure_proxy_years[0], params.failure_proxy_years[1])
     if proxy is None:
-        proxy = failure.proxy_definitions(yearly_closures, params.failure_proxy_ownership,
-                                          params.inhouse_proxy_ownership, measures, years,
-                                          level=params.confidence_level)
+        proxy = proxy_table(yearly_closures, params)
+    drawn = tuple(int(i) for i in np.flatnonzero(proxy["measure"].isin(measures)))
     hazard_specs: dict[str, InputSpec]
     if params.failure_hazard is not None and params.inhouse_failure_hazard is not None:
         hazard_specs = {"failure_hazard": constant(params.failure_hazard),
@@ -232,12 +240,12 @@ def resolve(params: VfmParameters, figures: pd.DataFrame, yearly_closures: pd.Da
         ensemble = ProxyEnsemble(tuple(proxy["definition"]), tuple(proxy["spinout_events"].astype(float)),
                                  tuple(proxy["spinout_exposure"]), tuple(proxy["inhouse_events"].astype(float)),
                                  tuple(proxy["inhouse_exposure"]),
-                                 description=f"{len(proxy)} proxy definitions ({', '.join(measures)}; "
-                                             f"{years[0]}-{years[1]}), each with its Jeffreys posterior",
-                                 fixed=(params.failure_hazard, params.inhouse_failure_hazard))
+                                 description=f"closures counted as {' or '.join(measures)}, {years[0]}-{years[1]} "
+                                             "pooled, each side from its Jeffreys posterior",
+                                 fixed=(params.failure_hazard, params.inhouse_failure_hazard), drawn=drawn)
         hazard_specs = {HAZARD_PAIR_KEY: ensemble}
-    pairs = proxy[["spinout_rate", "inhouse_rate"]]
-    proxy_src = (f"CQC care-home closures ({'; '.join(measures)}), {years[0]}-{years[1]} (datasets "
+    chosen = proxy.iloc[list(drawn)]
+    proxy_src = (f"CQC care-home closures counted as {'; '.join(measures)}, {years[0]}-{years[1]} pooled (datasets "
                  "cqc_care_home_closures and cqc_care_homes_count): a PROXY for failure")
     for side, own, col, override in (("Spin-out failure hazard", params.failure_proxy_ownership, "spinout_rate",
                                       params.failure_hazard),
@@ -248,9 +256,13 @@ def resolve(params: VfmParameters, figures: pd.DataFrame, yearly_closures: pd.Da
         else:
             central = float(hazard_specs[HAZARD_PAIR_KEY].central[
                 "failure_hazard" if col == "spinout_rate" else "inhouse_failure_hazard"])
-            cite(side, f"{_pct(central)} a year (average over definitions)",
-                 f"{own} homes; point rates {_pct(pairs[col].min())} to {_pct(pairs[col].max())} a year across "
-                 f"{len(proxy)} definitions, drawn jointly with the other side", proxy_src)
+            how = ("sampling error of the pooled count (Jeffreys posterior), drawn with the other side"
+                   if len(chosen) == 1 else
+                   f"one of {len(chosen)} definitions a draw (point rates {_pct(chosen[col].min())} to "
+                   f"{_pct(chosen[col].max())} a year), each with its sampling error, drawn with the other side")
+            cite(side, f"{_pct(central)} a year ({own} homes)",
+                 how + f"; the other definitions ({_pct(proxy[col].min())} to {_pct(proxy[col].max())} a year) are "
+                 "in the tornado and the provider-failure section", proxy_src)
 
     k_dist = around(params.transition_cost_share, params.transition_cost_range)
     cite("Re-provision cost on closure", f"{_pct(params.transition_cost_share)} of a year's contract value",

@@ -173,19 +173,21 @@ def _to_probability(rate):
 
 @dataclass(frozen=True)
 class ProxyEnsemble:
-    """Failure hazards of both sides drawn together from a set of proxy definitions.
+    """Failure hazards of both sides from a set of named proxy definitions.
 
-    A closure rate stands in for provider failure, and which closure rate is the
-    right stand-in is itself uncertain: all closures or only involuntary ones,
-    this year's market or another's. Each *definition* (a measure in a year)
-    gives closures and exposure for the spin-out proxy and for the in-house
-    proxy. A draw picks one definition (equally likely), then each side's rate
-    from its Jeffreys posterior ``Gamma(events + 0.5, 1/exposure)`` as an annual
-    probability ``1 - exp(-rate)``. Both sides use the same definition in a draw,
-    so the uncertainty about the proxy itself moves them together.
+    A closure rate stands in for provider failure, and which closures count as
+    failures (all closures, only involuntary ones, or the ones the commissioner
+    does not choose) is a choice public data cannot settle. Each *definition*
+    gives closures and exposure for the spin-out proxy and for the in-house proxy.
+    The Monte Carlo draws only from the definitions in ``drawn`` (by default one:
+    the chosen measure), so its range holds sampling error, not the choice of
+    definition: a draw picks one drawn definition (equally likely), then each
+    side's rate from its Jeffreys posterior ``Gamma(events + 0.5, 1/exposure)`` as an
+    annual probability ``1 - exp(-rate)``; both sides share the definition in a draw.
 
-    The central value of each hazard is the average over definitions of its point
-    rate; the tornado moves both across the definitions (not only their sampling error).
+    The central value of each hazard is the average over the drawn definitions of
+    its point rate; the tornado moves both across **every** definition, so the
+    choice the Monte Carlo holds fixed is shown beside it.
     """
 
     labels: tuple[str, ...]
@@ -196,6 +198,7 @@ class ProxyEnsemble:
     description: str = ""
     fixed: tuple[float | None, float | None] = (None, None)  # a side given as a parameter stays at that value
     names: tuple[str, str] = HAZARD_PAIR
+    drawn: tuple[int, ...] | None = None  # indices of the definitions the Monte Carlo draws from (None: all)
 
     def __post_init__(self):
         if any(f is not None and not 0 <= f <= 1 for f in self.fixed):
@@ -210,6 +213,16 @@ class ProxyEnsemble:
             raise InputError("closure counts cannot be negative")
         if any(x <= 0 for x in self.spinout_exposure + self.inhouse_exposure):
             raise InputError("exposure (home-years) must be positive")
+        if self.drawn is not None and (not self.drawn or any(not 0 <= i < k for i in self.drawn)):
+            raise InputError(f"the drawn definitions must be some of the {k} definitions; got {self.drawn}")
+
+    @property
+    def drawn_indices(self) -> np.ndarray:
+        return np.arange(len(self.labels)) if self.drawn is None else np.asarray(self.drawn, dtype=int)
+
+    @property
+    def drawn_labels(self) -> list[str]:
+        return [self.labels[i] for i in self.drawn_indices]
 
     def point_pairs(self) -> np.ndarray:
         """(definitions, 2) point probabilities: spin-out proxy, in-house proxy."""
@@ -223,21 +236,24 @@ class ProxyEnsemble:
 
     @property
     def central(self) -> dict[str, float]:
-        pairs = self.point_pairs()
+        pairs = self.point_pairs()[self.drawn_indices]
         return {self.names[0]: float(pairs[:, 0].mean()), self.names[1]: float(pairs[:, 1].mean())}
 
     @property
     def mean(self) -> dict[str, float]:
-        """Expected draw of each hazard: the average over definitions of the posterior means."""
+        """Expected draw of each hazard: the average over the drawn definitions of the posterior means."""
+        idx = self.drawn_indices
+
         def posterior_mean(events, exposure):
-            shape, scale = np.asarray(events) + 0.5, 1.0 / np.asarray(exposure)
+            shape, scale = np.asarray(events)[idx] + 0.5, 1.0 / np.asarray(exposure)[idx]
             return float(np.mean(1 - (1 + scale) ** -shape))
         means = (posterior_mean(self.spinout_events, self.spinout_exposure),
                  posterior_mean(self.inhouse_events, self.inhouse_exposure))
         return {name: (m if f is None else f) for name, m, f in zip(self.names, means, self.fixed)}
 
     def sample(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-        which = rng.integers(0, len(self.labels), n)
+        idx = self.drawn_indices
+        which = idx[rng.integers(0, len(idx), n)]
         se = rng.gamma(np.asarray(self.spinout_events)[which] + 0.5, 1.0 / np.asarray(self.spinout_exposure)[which])
         ih = rng.gamma(np.asarray(self.inhouse_events)[which] + 0.5, 1.0 / np.asarray(self.inhouse_exposure)[which])
         out = {self.names[0]: -np.expm1(-se), self.names[1]: -np.expm1(-ih)}
@@ -470,7 +486,8 @@ def tornado(distributions: dict[str, InputSpec], terms: ProgrammeTerms) -> pd.Da
     """One-way sensitivity: total present value with each input at its low and high, others central.
 
     Tied inputs move with the input they follow (so 'in-house efficiency' has no effect when the
-    contracts match it). The failure hazards move together across the proxy definitions: low and
+    contracts match it). The failure hazards move together across every proxy definition (also those
+    the Monte Carlo does not draw): low and
     high are the definitions giving the smallest and largest total. Sorted by swing, largest first.
     """
     central = central_values(distributions)
@@ -485,7 +502,7 @@ def tornado(distributions: dict[str, InputSpec], terms: ProgrammeTerms) -> pd.Da
             pairs = spec.point_pairs()
             totals = np.array([total({spec.names[0]: a, spec.names[1]: b}) for a, b in pairs])
             lo_i, hi_i = int(np.argmin(totals)), int(np.argmax(totals))
-            rows.append({"input": key, "label": "Failure proxy definition (hazards of both sides)",
+            rows.append({"input": key, "label": "Which closures count as failures (hazards of both sides)",
                          "low_value": pairs[lo_i, 0] - pairs[lo_i, 1], "high_value": pairs[hi_i, 0] - pairs[hi_i, 1],
                          "low_definition": spec.labels[lo_i], "high_definition": spec.labels[hi_i],
                          "npv_at_low": totals[lo_i], "npv_at_high": totals[hi_i]})

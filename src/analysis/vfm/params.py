@@ -8,8 +8,10 @@ The defaults are the central case a careful reader would accept: the contracts
 required no savings (the NAO's words, NAO-029) while in-house provision would
 have improved at measured NHS productivity growth rather than the 4% target
 (scenario ``achieved``; the report shows the most favourable reading, ``match``,
-and the 4% target beside it), the failure proxy applied to both sides over every
-proxy definition, and contract length across its published 3-5 year range.
+and the 4% target beside it), the failure proxy applied to both sides counting
+involuntary (CQC-enforced) closures, the only closures that are failures by
+definition (the other definitions are named beside the totals, never mixed into
+their ranges), and contract length across its published 3-5 year range.
 """
 
 from __future__ import annotations
@@ -61,19 +63,21 @@ class VfmParameters(NotebookParameters):
         "and 'target'. Default none: NAO-029")
     failure_hazard: Fraction | None = Field(
         None, description="Annual probability a spin-out fails. None: CQC care-home closure rates of the spin-out "
-        "proxy ownership, over every proxy definition")
+        "proxy ownership, counted as failure_proxy_measure")
     inhouse_failure_hazard: Fraction | None = Field(
         None, description="Annual probability the same service run in-house closes. None: CQC closure rates of the "
-        "in-house proxy ownership, over every proxy definition")
+        "in-house proxy ownership, counted as failure_proxy_measure")
     failure_proxy_ownership: Ownership = Field(
         "third sector", description="Ownership whose CQC care-home closure rate stands in for spin-out failure")
     inhouse_proxy_ownership: Ownership = Field(
         "local authority", description="Ownership whose CQC care-home closure rate stands in for in-house closure")
     failure_proxy_measure: Literal["every measure", "all closures", "involuntary closures",
                                    "not chosen by the commissioner"] = Field(
-        "every measure", description="Closure measures the proxy ranges over: all closures on both sides (includes "
-        "planned closures), involuntary CQC closures on both sides, closures not chosen by the commissioner (every "
-        "spin-out closure, involuntary in-house closures), or every measure")
+        "involuntary closures", description="Which closures the Monte Carlo counts as failures: involuntary CQC "
+        "closures on both sides (the default: the only closures that are failures by definition), all closures on "
+        "both sides (includes planned closures), closures not chosen by the commissioner (every spin-out closure, "
+        "involuntary in-house closures), or every measure (a draw picks one, so the range mixes definitions). The "
+        "tornado and the provider-failure section show every definition whatever is chosen")
     failure_proxy_years: Annotated[list[Annotated[int, Field(ge=2000, le=2100)]],
                                    Field(min_length=2, max_length=2)] = Field(
         [2011, 2016], description="First and last year of CQC closures the proxy ranges over (default: the years the "
