@@ -581,9 +581,12 @@ def small_multiples(df: pd.DataFrame, panel: str, x: str, y: str, group: str, ti
             (handle,) = ax.plot(line[x], line[y], marker="o", ms=3, color=colour, lw=1.8 if name == groups[0] else 1.2,
                                 ls="--" if name in dashed else "-", label=str(name))
             handles.setdefault(str(name), handle)
-        ax.set_title("\n".join(textwrap.wrap(str((panel_titles or {}).get(key, key)), 38)), fontsize=9, loc="left")
+        # A fixed title height: placing it automatically measures every tick label of every panel at each draw.
+        ax.set_title("\n".join(textwrap.wrap(str((panel_titles or {}).get(key, key)), 38)), fontsize=9, loc="left",
+                     y=1.0, pad=4)
         ax.tick_params(labelsize=8)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, integer=True))
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
         if x_labels:
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
                 lambda value, _pos: x_labels.get(int(round(value)), "") if float(value).is_integer() else ""))
