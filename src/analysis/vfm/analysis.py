@@ -570,9 +570,9 @@ def key_findings(results: VfmResults) -> list[Finding]:
     findings.append(Finding(
         key="vfm_match",
         text=(f"At that most favourable reading the only measured cost is the {fmt(setup, '£m')} of public set-up "
-              f"support; the total of about {_mean_only(a)} adds a provider-failure cost that public data cannot "
-              f"measure, {counted_phrase(results)}"
-              + (f" (with other definitions, {other_definitions_phrase(results, 'match')})"
+              f"support; the rest is a provider-failure cost public data cannot measure: {counted_phrase(results)} "
+              f"the total is about {_mean_only(a)}"
+              + (f", with other definitions {other_definitions_phrase(results, 'match')}"
                  if other_definitions_phrase(results, "match") else "") + "."),
         source="NAO-007 (set-up support); the failure proxy below",
         limitation="It cannot show what the enterprises actually saved or cost: the contracts and their accounts are "
