@@ -316,3 +316,85 @@ def test_ibsen_finding_states_the_cost_unit_and_that_older_people_did_not_benefi
     assert "but not for older people" in text
     summary = {v.claim_id: v for v in budget_results.verdicts}["CL-PB-02"].summary
     assert "not for older people" in summary and "no time unit" in summary
+
+
+def _assess_cl_pb_03(budget_results, figures, claims_table):
+    from analysis.budgets import claims
+
+    verdicts = claims.assess_claims(claims_table, figures, pilots=budget_results.pilots,
+                                    england=budget_results.england, within=budget_results.within)
+    return {v.claim_id: v for v in verdicts}["CL-PB-03"]
+
+
+def test_nhs_englands_3100_is_registered_as_the_programme_runners_undated_summary():
+    """Second cold review, item 1: the £3,100 reached the register from NHS England's own page (NHS England runs
+    personal health budgets and did not exist until 2013), labelled 2012 and as the PHBE's figure."""
+    import re
+
+    from analysis import data
+    from analysis.claims import independent_rows
+
+    figures = data.load_figures().set_index("id")
+    row = figures.loc["PB-104"]
+    assert row["value"] == 3100 and "£3100 per person per year for CHC PHB holders" in row["quote_excerpt"]
+    assert row["source_org"].startswith("NHS England") and row["originator"] == "NHS England"
+    assert min(int(y) for y in re.findall(r"(?:19|20)\d\d", row["year"])) >= 2013
+    assert row["verification"] == "unverified" and "self-reported" in row["source_org"]
+    assert "subgroup" in row["claim_or_measure"]
+    # the register's independence rule keeps it out, whoever the claimant is
+    assert independent_rows(figures.loc[["PB-104"]].reset_index(), "Cabinet Office").empty
+    # the PHBE's own cost result, which the verdict uses instead
+    cost = figures.loc["PB-111"]
+    assert cost["originator"] == "PHBE evaluation team" and cost["year"] == "2012"
+    assert "no overall difference in the cost of care" in cost["quote_excerpt"]
+
+
+@pytest.mark.data
+def test_huge_benefit_verdict_rests_on_the_independent_evaluations_only(budget_results):
+    """The register's own numbers decide CL-PB-03: ASCOT 0.057 against 0.018 (PHBE, benefit); control over daily
+    life 29% against 31% of about 1,600 each (Right to Control, an interval across zero, no benefit); IBSEN £280
+    against £300 (under 10% lower, no saving); PHBE no overall cost difference (no saving): some benefit, some not,
+    'mixed evidence'. NHS England's £3,100 is shown but never counted."""
+    from analysis import data
+    from analysis.budgets import claims
+
+    figures, claims_table = data.load_figures(), data.load_claims()
+    reg = figures.set_index("id")
+    assert reg.loc["PB-012", "value"] > float(reg.loc["PB-012", "comparator_value"])
+    p1, p2 = reg.loc["PB-031", "value"] / 100, float(reg.loc["PB-031", "comparator_value"]) / 100
+    se = ((p1 * (1 - p1) + p2 * (1 - p2)) / 1624) ** 0.5
+    assert p1 - p2 + 1.96 * se > 0 > p1 - p2 - 1.96 * se  # no clear difference
+    assert (300 - reg.loc["PB-003", "value"]) / 300 < 0.10
+    assert not claims._lower_cost(reg.loc["PB-111"])
+
+    verdict = {v.claim_id: v for v in budget_results.verdicts}["CL-PB-03"]
+    assert verdict.verdict == "mixed evidence"
+    assert "PB-104" in verdict.evidence_ids and "PB-104" not in verdict.independent_ids
+    assert {"PB-012", "PB-031", "PB-003", "PB-111"} <= set(verdict.independent_ids)
+    assert "NHS England, which runs personal health budgets" in verdict.summary
+    assert "so it is not counted here" in verdict.summary
+    assert "neither trial found lower costs overall" in verdict.summary
+    assert "A figure from the body that runs the programme does not count." in verdict.rule
+
+    # Without NHS England's row the verdict and its independent evidence are unchanged: it rests on nothing else.
+    without = claims_table.copy()
+    row = without["claim_id"] == "CL-PB-03"
+    without.loc[row, "evidence_ids"] = without.loc[row, "evidence_ids"].str.replace(";PB-104", "", regex=False)
+    alone = _assess_cl_pb_03(budget_results, figures[figures["id"] != "PB-104"], without)
+    assert alone.verdict == verdict.verdict and alone.independent_ids == verdict.independent_ids
+    assert "3,100" not in alone.summary
+
+    # A qualitative cost row counts as a saving only when it says costs were lower.
+    assert claims._lower_cost(pd.Series({"unit": "qualitative (lower cost with a budget)"}))
+    assert not claims._lower_cost(pd.Series({"unit": "qualitative (no overall difference in cost)"}))
+
+
+@pytest.mark.data
+def test_huge_benefit_verdict_refuses_a_counted_row_that_is_not_independent(budget_results):
+    from analysis import data
+    from analysis.errors import DataError
+
+    figures = data.load_figures()
+    figures.loc[figures["id"] == "PB-111", "originator"] = "Cabinet Office"
+    with pytest.raises(DataError, match="PB-111"):
+        _assess_cl_pb_03(budget_results, figures, data.load_claims())
