@@ -281,9 +281,42 @@ def test_the_verdict_tally_reports_outcome_claims_apart_from_programme_facts(bud
     assert {v.claim_id for v in outcome} == {"CL-PB-02", "CL-PB-03"}
     assert len(outcome) + len(other) == len(budget_results.verdicts)
     text = {f.key: f.text for f in budgets.key_findings(budget_results)}["budgets_verdicts"]
-    assert "the 2 about what budgets do for people (control, quality of life, cost): 2 mixed evidence." in text
-    assert "The other 7 are about the programmes themselves" in text
-    assert "5 supported" not in text
+    assert text == ("Of the 9 claims about personal budgets in the source articles, 2 are about what budgets do for "
+                    "people (control, quality of life, cost): 2 mixed evidence; 7 are programme facts (pilots, counts, "
+                    "take-up, a school), an opinion or a rhetorical illustration: 4 supported and 3 partly supported.")
+
+
+@pytest.mark.data
+def test_the_run_index_tallies_the_budget_verdicts_as_the_reports_key_finding_does(budget_results):
+    """Second cold review, item 2: the index said '4 supported · 3 partly supported · 2 mixed evidence' under a key
+    finding that splits outcome claims from programme facts. Both now come from analysis.claims.verdict_groups, and
+    the index reads the verdicts back from run.json."""
+    import json
+    import re
+
+    from bs4 import BeautifulSoup
+
+    from analysis.budgets import analysis as budgets
+    from analysis.report import export
+
+    findings = [f.as_dict() for f in budgets.key_findings(budget_results)]
+    recorded = json.loads(json.dumps([v.record() for v in budget_results.verdicts]))  # as run.json keeps them
+    report = {"notebook": "personal_budgets", "title": "Personal budgets", "slug": "personal_budgets",
+              "overrides": {}, "status": "ok", "seconds": 6.1, "html": "personal_budgets.html", "subject": None,
+              "headlines": [], "findings": findings, "verdicts": recorded, "data_files": []}
+    run = {"run_id": "r1", "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:01:00Z",
+           "counts": {"ok": 1, "failed": 0}, "environment": {"package_version": "0", "git": {"describe": "abc"}},
+           "reports": [report]}
+    article = BeautifulSoup(export.render_index(run), "html.parser").find("article", id="report-personal_budgets")
+    lines = [li.get_text() for li in article.select("li.verdict-group")]
+    assert lines == ["2 are about what budgets do for people (control, quality of life, cost): 2 mixed evidence",
+                     "7 are programme facts (pilots, counts, take-up, a school), an opinion or a rhetorical "
+                     "illustration: 4 supported and 3 partly supported"]
+    finding = next(f["text"] for f in findings if f["key"] == "budgets_verdicts")
+    assert "; ".join(lines) in finding  # the same words, in the same order
+    tally = article.select_one(".verdict-counts").get_text(" ", strip=True)
+    assert tally.startswith("Verdicts on 9 claims, by kind of claim:")
+    assert not re.search(r"4 supported\W+3 partly supported\W+2 mixed evidence", tally)  # no one flattering tally
 
 
 @pytest.mark.data
@@ -373,7 +406,7 @@ def test_huge_benefit_verdict_rests_on_the_independent_evaluations_only(budget_r
     assert {"PB-012", "PB-031", "PB-003", "PB-111"} <= set(verdict.independent_ids)
     assert "NHS England, which runs personal health budgets" in verdict.summary
     assert "so it is not counted here" in verdict.summary
-    assert "neither trial found lower costs overall" in verdict.summary
+    assert "the two trials that measured costs found no saving overall" in verdict.summary
     assert "A figure from the body that runs the programme does not count." in verdict.rule
 
     # Without NHS England's row the verdict and its independent evidence are unchanged: it rests on nothing else.

@@ -25,6 +25,8 @@ the two or three deciding facts as its ``summary``. Rules:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from analysis.claims import Verdict, claim_row, independent_rows
@@ -38,13 +40,23 @@ ASCOF_DATASET = "ascof_trend"
 OUTCOME_CLAIMS = frozenset({"CL-PB-02", "CL-PB-03"})
 """Claims about what budgets do for people (control, quality of life, cost). The other claims are programme facts
 (pilots, counts, policies, a school opening), an opinion about policy and a rhetorical illustration; the key
-findings report the two groups' verdicts separately, so programme facts do not flatter the tally."""
+findings and the run index report the two groups' verdicts separately (``Verdict.group``, tallied by
+:func:`analysis.claims.verdict_groups`), outcome claims first, so programme facts do not flatter the tally."""
+
+OUTCOME_GROUP = "about what budgets do for people (control, quality of life, cost)"
+OTHER_GROUP = "programme facts (pilots, counts, take-up, a school), an opinion or a rhetorical illustration"
 
 
 def split_by_kind(verdicts: list[Verdict]) -> tuple[list[Verdict], list[Verdict]]:
     """(outcome claims, programme facts and other statements), each in the original order."""
     outcome = [v for v in verdicts if v.claim_id in OUTCOME_CLAIMS]
     return outcome, [v for v in verdicts if v.claim_id not in OUTCOME_CLAIMS]
+
+
+def _grouped(verdict: Verdict) -> Verdict:
+    """The verdict labelled with its kind of claim: outcome claims lead (rank 0), the rest follow (rank 1)."""
+    outcome = verdict.claim_id in OUTCOME_CLAIMS
+    return replace(verdict, group=OUTCOME_GROUP if outcome else OTHER_GROUP, group_rank=0 if outcome else 1)
 
 
 def difference_text(estimate: float, low: float, high: float, unit: str = "pp", level: float | None = None) -> str:
@@ -169,10 +181,10 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
                  f"{ascot['budget_arm']} against {ascot['comparison_arm']}, p < 0.001), but Right to Control found no "
                  "clear difference in control over daily life "
                  f"({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}). "
-                 "Money: neither trial found lower costs overall. IBSEN found costs about the same, and the personal "
-                 "health budget trial found no overall difference in the cost of care (lower indirect costs such as "
-                 "inpatient care, higher direct costs), though its evaluators judged budgets cost-effective once the "
-                 "quality-of-life gain is counted."
+                 "Money: the two trials that measured costs found no saving overall. IBSEN found costs about the "
+                 "same, and the personal health budget trial found no overall difference in the cost of care (lower "
+                 "indirect costs such as inpatient care, higher direct costs), though its evaluators judged budgets "
+                 "cost-effective once the quality-of-life gain is counted."
                  + promoter_summary)))
 
     c = claim_row(claims, "CL-PB-04")
@@ -201,7 +213,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
                  f"support covered as little as {fmt(sds['value'].min(), '%')} of service users (ASCOF).")))
 
     out.extend(_seed_claims(claims, figures, sds=sds, dp=dp))
-    return out
+    return [_grouped(v) for v in out]
 
 
 def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFrame, dp: pd.DataFrame) -> list[Verdict]:
