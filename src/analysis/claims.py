@@ -20,6 +20,7 @@ the domain's ``claims`` module, and is printed with the verdict.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -77,6 +78,11 @@ class Verdict:
     independent_ids: tuple[str, ...] = field(default_factory=tuple)
     datasets: tuple[str, ...] = field(default_factory=tuple)
     summary: str = ""
+    group: str = ""
+    """The kind of claim, worded to follow "2 are ..." (e.g. "about what budgets do for people"): a report that
+    tallies its verdicts by kind sets it, and the run index then tallies them the same way (:func:`verdict_groups`)."""
+    group_rank: int = 0
+    """Where the group comes in the tally (lowest first), so the groups a report leads with lead in the index too."""
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -98,6 +104,13 @@ class Verdict:
         independent = independent_rows(rows, claim.get("claimant_orgs"))
         return cls(claim["claim_id"], claim["claim_text"], claim["speaker"], claim["date"], verdict, rule, numbers,
                    tuple(rows["id"]), sources_of(rows), tuple(independent["id"]), tuple(datasets), summary)
+
+    def record(self) -> dict[str, Any]:
+        """What the run records of this verdict for the index: claim, verdict and, when set, its group."""
+        entry: dict[str, Any] = {"claim_id": self.claim_id, "verdict": self.verdict}
+        if self.group:
+            entry.update(group=self.group, group_rank=self.group_rank)
+        return entry
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -129,6 +142,79 @@ def verdict_count_phrase(verdicts: list[Verdict]) -> str:
     if not parts:
         return "none"
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _and_list(parts: list[str]) -> list[str]:
+    """The separators after each part of 'a, b and c' ('' after the last)."""
+    return [", " if i < len(parts) - 2 else " and " if i == len(parts) - 2 else "" for i in range(len(parts))]
+
+
+@dataclass(frozen=True)
+class VerdictGroup:
+    """The verdicts on one kind of claim, counted in scale order.
+
+    ``text`` ("2 are about what budgets do for people: 2 mixed evidence") is what a report's key finding says;
+    the run index shows ``lead`` and ``parts`` (each count with the separator after it), so the two read alike.
+    A report that does not group its verdicts has one group with no label.
+    """
+
+    label: str
+    counts: tuple[tuple[str, int], ...]
+
+    @property
+    def n(self) -> int:
+        return sum(count for _, count in self.counts)
+
+    @property
+    def lead(self) -> str:
+        """'2 are about what budgets do for people', or '' for a report that does not group its verdicts."""
+        return f"{self.n} {'is' if self.n == 1 else 'are'} {self.label}" if self.label else ""
+
+    @property
+    def parts(self) -> list[tuple[str, int, str]]:
+        """(verdict, count, separator after it), so that joined they read '4 supported and 3 partly supported'."""
+        seps = _and_list([v for v, _ in self.counts])
+        return [(v, n, sep) for (v, n), sep in zip(self.counts, seps)]
+
+    @property
+    def phrase(self) -> str:
+        return "".join(f"{n} {v}{sep}" for v, n, sep in self.parts) or "none"
+
+    @property
+    def text(self) -> str:
+        return f"{self.lead}: {self.phrase}" if self.label else self.phrase
+
+
+def _get(verdict: Verdict | Mapping[str, Any], name: str, default: Any = "") -> Any:
+    if isinstance(verdict, Mapping):
+        return verdict.get(name, default)
+    return getattr(verdict, name, default)
+
+
+def verdict_groups(verdicts: Sequence[Verdict | Mapping[str, Any]]) -> list[VerdictGroup]:
+    """Verdicts tallied by the kind of claim (their ``group``), groups by ``group_rank`` then first appearance.
+
+    Takes :class:`Verdict` objects (a report's key finding) or the entries the run records
+    (:meth:`Verdict.record`, read back from run.json by the index), so both tally the same way.
+    """
+    order: dict[str, tuple[int, int]] = {}
+    members: dict[str, list[str]] = {}
+    for i, v in enumerate(verdicts):
+        label = str(_get(v, "group") or "")
+        order.setdefault(label, (int(_get(v, "group_rank", 0) or 0), i))
+        members.setdefault(label, []).append(str(_get(v, "verdict")))
+    groups = []
+    for label in sorted(order, key=order.__getitem__):
+        counts = {v: 0 for v in VERDICTS}
+        extra: dict[str, int] = {}
+        for verdict in members[label]:
+            if verdict in counts:
+                counts[verdict] += 1
+            else:
+                extra[verdict] = extra.get(verdict, 0) + 1
+        ordered = [(v, n) for v, n in counts.items() if n] + sorted(extra.items())
+        groups.append(VerdictGroup(label, tuple(ordered)))
+    return groups
 
 
 def scale_table() -> pd.DataFrame:

@@ -281,9 +281,42 @@ def test_the_verdict_tally_reports_outcome_claims_apart_from_programme_facts(bud
     assert {v.claim_id for v in outcome} == {"CL-PB-02", "CL-PB-03"}
     assert len(outcome) + len(other) == len(budget_results.verdicts)
     text = {f.key: f.text for f in budgets.key_findings(budget_results)}["budgets_verdicts"]
-    assert "the 2 about what budgets do for people (control, quality of life, cost): 2 mixed evidence." in text
-    assert "The other 7 are about the programmes themselves" in text
-    assert "5 supported" not in text
+    assert text == ("Of the 9 claims about personal budgets in the source articles, 2 are about what budgets do for "
+                    "people (control, quality of life, cost): 2 mixed evidence; 7 are programme facts (pilots, counts, "
+                    "take-up, a school), an opinion or a rhetorical illustration: 4 supported and 3 partly supported.")
+
+
+@pytest.mark.data
+def test_the_run_index_tallies_the_budget_verdicts_as_the_reports_key_finding_does(budget_results):
+    """Second cold review, item 2: the index said '4 supported · 3 partly supported · 2 mixed evidence' under a key
+    finding that splits outcome claims from programme facts. Both now come from analysis.claims.verdict_groups, and
+    the index reads the verdicts back from run.json."""
+    import json
+    import re
+
+    from bs4 import BeautifulSoup
+
+    from analysis.budgets import analysis as budgets
+    from analysis.report import export
+
+    findings = [f.as_dict() for f in budgets.key_findings(budget_results)]
+    recorded = json.loads(json.dumps([v.record() for v in budget_results.verdicts]))  # as run.json keeps them
+    report = {"notebook": "personal_budgets", "title": "Personal budgets", "slug": "personal_budgets",
+              "overrides": {}, "status": "ok", "seconds": 6.1, "html": "personal_budgets.html", "subject": None,
+              "headlines": [], "findings": findings, "verdicts": recorded, "data_files": []}
+    run = {"run_id": "r1", "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:01:00Z",
+           "counts": {"ok": 1, "failed": 0}, "environment": {"package_version": "0", "git": {"describe": "abc"}},
+           "reports": [report]}
+    article = BeautifulSoup(export.render_index(run), "html.parser").find("article", id="report-personal_budgets")
+    lines = [li.get_text() for li in article.select("li.verdict-group")]
+    assert lines == ["2 are about what budgets do for people (control, quality of life, cost): 2 mixed evidence",
+                     "7 are programme facts (pilots, counts, take-up, a school), an opinion or a rhetorical "
+                     "illustration: 4 supported and 3 partly supported"]
+    finding = next(f["text"] for f in findings if f["key"] == "budgets_verdicts")
+    assert "; ".join(lines) in finding  # the same words, in the same order
+    tally = article.select_one(".verdict-counts").get_text(" ", strip=True)
+    assert tally.startswith("Verdicts on 9 claims, by kind of claim:")
+    assert not re.search(r"4 supported\W+3 partly supported\W+2 mixed evidence", tally)  # no one flattering tally
 
 
 @pytest.mark.data
@@ -316,3 +349,85 @@ def test_ibsen_finding_states_the_cost_unit_and_that_older_people_did_not_benefi
     assert "but not for older people" in text
     summary = {v.claim_id: v for v in budget_results.verdicts}["CL-PB-02"].summary
     assert "not for older people" in summary and "no time unit" in summary
+
+
+def _assess_cl_pb_03(budget_results, figures, claims_table):
+    from analysis.budgets import claims
+
+    verdicts = claims.assess_claims(claims_table, figures, pilots=budget_results.pilots,
+                                    england=budget_results.england, within=budget_results.within)
+    return {v.claim_id: v for v in verdicts}["CL-PB-03"]
+
+
+def test_nhs_englands_3100_is_registered_as_the_programme_runners_undated_summary():
+    """Second cold review, item 1: the £3,100 reached the register from NHS England's own page (NHS England runs
+    personal health budgets and did not exist until 2013), labelled 2012 and as the PHBE's figure."""
+    import re
+
+    from analysis import data
+    from analysis.claims import independent_rows
+
+    figures = data.load_figures().set_index("id")
+    row = figures.loc["PB-104"]
+    assert row["value"] == 3100 and "£3100 per person per year for CHC PHB holders" in row["quote_excerpt"]
+    assert row["source_org"].startswith("NHS England") and row["originator"] == "NHS England"
+    assert min(int(y) for y in re.findall(r"(?:19|20)\d\d", row["year"])) >= 2013
+    assert row["verification"] == "unverified" and "self-reported" in row["source_org"]
+    assert "subgroup" in row["claim_or_measure"]
+    # the register's independence rule keeps it out, whoever the claimant is
+    assert independent_rows(figures.loc[["PB-104"]].reset_index(), "Cabinet Office").empty
+    # the PHBE's own cost result, which the verdict uses instead
+    cost = figures.loc["PB-111"]
+    assert cost["originator"] == "PHBE evaluation team" and cost["year"] == "2012"
+    assert "no overall difference in the cost of care" in cost["quote_excerpt"]
+
+
+@pytest.mark.data
+def test_huge_benefit_verdict_rests_on_the_independent_evaluations_only(budget_results):
+    """The register's own numbers decide CL-PB-03: ASCOT 0.057 against 0.018 (PHBE, benefit); control over daily
+    life 29% against 31% of about 1,600 each (Right to Control, an interval across zero, no benefit); IBSEN £280
+    against £300 (under 10% lower, no saving); PHBE no overall cost difference (no saving): some benefit, some not,
+    'mixed evidence'. NHS England's £3,100 is shown but never counted."""
+    from analysis import data
+    from analysis.budgets import claims
+
+    figures, claims_table = data.load_figures(), data.load_claims()
+    reg = figures.set_index("id")
+    assert reg.loc["PB-012", "value"] > float(reg.loc["PB-012", "comparator_value"])
+    p1, p2 = reg.loc["PB-031", "value"] / 100, float(reg.loc["PB-031", "comparator_value"]) / 100
+    se = ((p1 * (1 - p1) + p2 * (1 - p2)) / 1624) ** 0.5
+    assert p1 - p2 + 1.96 * se > 0 > p1 - p2 - 1.96 * se  # no clear difference
+    assert (300 - reg.loc["PB-003", "value"]) / 300 < 0.10
+    assert not claims._lower_cost(reg.loc["PB-111"])
+
+    verdict = {v.claim_id: v for v in budget_results.verdicts}["CL-PB-03"]
+    assert verdict.verdict == "mixed evidence"
+    assert "PB-104" in verdict.evidence_ids and "PB-104" not in verdict.independent_ids
+    assert {"PB-012", "PB-031", "PB-003", "PB-111"} <= set(verdict.independent_ids)
+    assert "NHS England, which runs personal health budgets" in verdict.summary
+    assert "so it is not counted here" in verdict.summary
+    assert "the two trials that measured costs found no saving overall" in verdict.summary
+    assert "A figure from the body that runs the programme does not count." in verdict.rule
+
+    # Without NHS England's row the verdict and its independent evidence are unchanged: it rests on nothing else.
+    without = claims_table.copy()
+    row = without["claim_id"] == "CL-PB-03"
+    without.loc[row, "evidence_ids"] = without.loc[row, "evidence_ids"].str.replace(";PB-104", "", regex=False)
+    alone = _assess_cl_pb_03(budget_results, figures[figures["id"] != "PB-104"], without)
+    assert alone.verdict == verdict.verdict and alone.independent_ids == verdict.independent_ids
+    assert "3,100" not in alone.summary
+
+    # A qualitative cost row counts as a saving only when it says costs were lower.
+    assert claims._lower_cost(pd.Series({"unit": "qualitative (lower cost with a budget)"}))
+    assert not claims._lower_cost(pd.Series({"unit": "qualitative (no overall difference in cost)"}))
+
+
+@pytest.mark.data
+def test_huge_benefit_verdict_refuses_a_counted_row_that_is_not_independent(budget_results):
+    from analysis import data
+    from analysis.errors import DataError
+
+    figures = data.load_figures()
+    figures.loc[figures["id"] == "PB-111", "originator"] = "Cabinet Office"
+    with pytest.raises(DataError, match="PB-111"):
+        _assess_cl_pb_03(budget_results, figures, data.load_claims())

@@ -150,20 +150,42 @@ def test_index_reads_like_a_briefing_findings_and_verdict_counts_first_parameter
                "limitation": "Survivors only."}
     verdicts = [{"claim_id": "C1", "verdict": "unsourced"}, {"claim_id": "C2", "verdict": "supported"},
                 {"claim_id": "C3", "verdict": "unsourced"}, {"claim_id": "C4", "verdict": "mixed evidence"}]
-    run = {"run_id": "r1", "started_at": "a", "finished_at": "b", "counts": {"ok": 2, "failed": 1},
-           "environment": {"package_version": "0", "git": {"describe": "abc"}},
+    run = {"run_id": "r1", "started_at": "2026-01-02T03:04:05Z", "finished_at": "2026-01-02T03:09:59Z",
+           "counts": {"ok": 2, "failed": 1}, "environment": {"package_version": "0", "git": {"describe": "abc"}},
            "reports": [_briefing_report("a", "nb_a", [finding], verdicts), _briefing_report("b", "nb_b"),
                        _briefing_report("c", "nb_c", status="failed")]}
     html = export.render_index(run)
-    main, details = html.split('<details class="run-details">')
-    assert "Burnout: no clear difference between A and B" in main and "Survivors only." in main
-    assert "Verdicts on 4 claims:" in main
-    counts = main[main.index("Verdicts on 4 claims"):]
+    heading = "<h2>For whoever runs the publishing: parameters and timings</h2>"
+    assert html.count(heading) == 1
+    findings, publisher = html.split(heading)
+    assert "Burnout: no clear difference between A and B" in findings and "Survivors only." in findings
+    assert "Verdicts on 4 claims:" in findings
+    counts = findings[findings.index("Verdicts on 4 claims"):]
     assert counts.index("1 supported") < counts.index("1 mixed evidence") < counts.index("2 unsourced")
-    assert "1 (interval 0.5 to 1.5)" in main  # a report without findings shows its headline numbers
-    assert "seed=1" not in main and "12.5" not in main and "seed=1" in details and "12.5" in details
-    assert "ValueError: bad" in main and 'id="failures"' in main
-    assert "<details" in html and 'id="report-table"' not in html
+    assert "1 (interval 0.5 to 1.5)" in findings  # a report without findings shows its headline numbers
+    # Findings lead; the run's identity, timings, parameters and failure details follow, under the publisher's label.
+    assert "Produced 2026-01-02" in findings and "1 report(s) failed and was not published" in findings
+    for operational in ("seed=1", "12.5", "r1 &middot;", "03:04:05", "ValueError: bad", 'id="failures"',
+                        '<details class="run-details">', "run.json"):
+        assert operational not in findings and operational in publisher, operational
+    assert publisher.index('id="failures"') < publisher.index('<details class="run-details">')
+    assert "Failed: no report was published" in findings  # the reader still sees which report is missing
+    assert 'id="report-table"' not in html
+
+
+def test_index_tallies_grouped_verdicts_as_the_report_does_and_escapes_the_labels():
+    verdicts = [{"claim_id": "C1", "verdict": "supported", "group": "facts <b>", "group_rank": 1},
+                {"claim_id": "C2", "verdict": "mixed evidence", "group": "about outcomes", "group_rank": 0},
+                {"claim_id": "C3", "verdict": "partly supported", "group": "facts <b>", "group_rank": 1}]
+    run = {"run_id": "r1", "started_at": "a", "finished_at": "b", "counts": {"ok": 1, "failed": 0},
+           "environment": {"package_version": "0", "git": {"describe": "abc"}},
+           "reports": [_briefing_report("a", "nb_a", [], verdicts)]}
+    html = export.render_index(run)
+    items = re.findall(r'<li class="verdict-group">(.*?)</li>', html)
+    text = [re.sub(r"<[^>]+>", "", item) for item in items]
+    assert text == ["1 is about outcomes: 1 mixed evidence",
+                    "2 are facts &lt;b&gt;: 1 supported and 1 partly supported"]
+    assert "Verdicts on 3 claims, by kind of claim:" in html and "<b>" not in html
 
 
 def test_index_script_is_one_inline_block_without_inline_handlers():

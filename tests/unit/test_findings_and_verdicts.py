@@ -6,7 +6,15 @@ import pandas as pd
 import pytest
 
 from analysis import provenance
-from analysis.claims import VERDICT_SCALE, Verdict, independent_rows, scale_table, verdict_count_phrase, verdict_counts
+from analysis.claims import (
+    VERDICT_SCALE,
+    Verdict,
+    independent_rows,
+    scale_table,
+    verdict_count_phrase,
+    verdict_counts,
+    verdict_groups,
+)
 from analysis.findings import Finding
 
 CLAIM = {"claim_id": "CL-T-01", "claim_text": "Mutuals improved productivity by 45%.", "speaker": "A Minister",
@@ -67,6 +75,33 @@ def test_verdict_counts_follow_the_scale_order():
     three = vs + [Verdict.for_claim(CLAIM, "contradicted", "r", "n", rows)]
     assert verdict_count_phrase(three) == "1 supported, 1 contradicted and 2 unsourced"
     assert verdict_count_phrase(vs[:1]) == "1 unsourced" and verdict_count_phrase([]) == "none"
+
+
+def test_verdict_groups_tally_by_kind_in_rank_order_from_verdicts_or_their_run_records():
+    """The key finding (Verdict objects) and the run index (the records read back from run.json) get the same
+    groups, in the same order, worded the same way."""
+    from dataclasses import replace
+
+    rows = _rows("University of York")
+    plain = [Verdict.for_claim(CLAIM, v, "r", "n", rows) for v in ("supported", "partly supported", "mixed evidence",
+                                                                     "supported", "mixed evidence")]
+    kinds = [("facts", 1), ("facts", 1), ("about outcomes", 0), ("facts", 1), ("about outcomes", 0)]
+    grouped = [replace(v, group=g, group_rank=r) for v, (g, r) in zip(plain, kinds)]
+    for source in (grouped, [v.record() for v in grouped]):
+        groups = verdict_groups(source)
+        assert [g.label for g in groups] == ["about outcomes", "facts"]  # rank 0 leads though it comes later
+        assert [g.text for g in groups] == ["2 are about outcomes: 2 mixed evidence",
+                                            "3 are facts: 2 supported and 1 partly supported"]
+        assert [[(v, n, sep) for v, n, sep in g.parts] for g in groups] == [
+            [("mixed evidence", 2, "")], [("supported", 2, " and "), ("partly supported", 1, "")]]
+    one = verdict_groups(grouped[:1])
+    assert one[0].lead == "1 is facts" and one[0].text == "1 is facts: 1 supported"
+    # A report that does not group its verdicts has one unlabelled group: the plain tally, as before.
+    ungrouped = verdict_groups([v.record() for v in plain])
+    assert len(ungrouped) == 1 and ungrouped[0].label == "" and ungrouped[0].lead == ""
+    assert ungrouped[0].text == verdict_count_phrase(plain) == "2 supported, 1 partly supported and 2 mixed evidence"
+    assert plain[0].record() == {"claim_id": "CL-T-01", "verdict": "supported"}
+    assert verdict_groups([]) == []
 
 
 def test_unknown_verdict_is_rejected():

@@ -25,7 +25,7 @@ from analysis import data, plots, provenance
 from analysis.budgets import cea, claims, councils, synthesis
 from analysis.budgets.claims import difference_text
 from analysis.budgets.params import PersonalBudgetsParameters
-from analysis.claims import Verdict, verdict_count_phrase, verdict_table
+from analysis.claims import Verdict, verdict_groups, verdict_table
 from analysis.data.ascof import CONCEPTS_BY_KEY
 from analysis.data.evidence import figure
 from analysis.findings import Finding, clear_difference, difference_phrase
@@ -298,12 +298,10 @@ def key_findings(results: BudgetResults) -> list[Finding]:
             "Says how support is arranged, not whether people are better off.", value=float(dp["value"].iloc[-1]),
             no_interval_reason="an administrative count of all service users, not a sample"))
     if results.verdicts:
-        outcome, other = claims.split_by_kind(results.verdicts)
+        # The same tally, grouped the same way, as the run index shows (analysis.claims.verdict_groups).
         findings.append(Finding(
             "budgets_verdicts", f"Of the {len(results.verdicts)} claims about personal budgets in the source "
-            f"articles, the {len(outcome)} about what budgets do for people (control, quality of life, cost): "
-            f"{verdict_count_phrase(outcome)}. The other {len(other)} are about the programmes themselves (pilots, "
-            f"counts, take-up, a school), an opinion and a rhetorical illustration: {verdict_count_phrase(other)}.",
+            f"articles, {'; '.join(g.text for g in verdict_groups(results.verdicts))}.",
             "Evidence register (data/evidence/figures.csv, claims.csv) and the analyses in this report",
             "A verdict judges the claim as worded against the evidence found, not the policy.",
             value=float(len(results.verdicts)), no_interval_reason="a count of claims"))

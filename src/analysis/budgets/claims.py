@@ -25,10 +25,13 @@ the two or three deciding facts as its ``summary``. Rules:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from analysis.claims import Verdict, claim_row, independent_rows
 from analysis.data.evidence import evidence_rows
+from analysis.errors import DataError
 from analysis.findings import clear_difference
 from analysis.precision import decimals, fmt
 
@@ -37,13 +40,23 @@ ASCOF_DATASET = "ascof_trend"
 OUTCOME_CLAIMS = frozenset({"CL-PB-02", "CL-PB-03"})
 """Claims about what budgets do for people (control, quality of life, cost). The other claims are programme facts
 (pilots, counts, policies, a school opening), an opinion about policy and a rhetorical illustration; the key
-findings report the two groups' verdicts separately, so programme facts do not flatter the tally."""
+findings and the run index report the two groups' verdicts separately (``Verdict.group``, tallied by
+:func:`analysis.claims.verdict_groups`), outcome claims first, so programme facts do not flatter the tally."""
+
+OUTCOME_GROUP = "about what budgets do for people (control, quality of life, cost)"
+OTHER_GROUP = "programme facts (pilots, counts, take-up, a school), an opinion or a rhetorical illustration"
 
 
 def split_by_kind(verdicts: list[Verdict]) -> tuple[list[Verdict], list[Verdict]]:
     """(outcome claims, programme facts and other statements), each in the original order."""
     outcome = [v for v in verdicts if v.claim_id in OUTCOME_CLAIMS]
     return outcome, [v for v in verdicts if v.claim_id not in OUTCOME_CLAIMS]
+
+
+def _grouped(verdict: Verdict) -> Verdict:
+    """The verdict labelled with its kind of claim: outcome claims lead (rank 0), the rest follow (rank 1)."""
+    outcome = verdict.claim_id in OUTCOME_CLAIMS
+    return replace(verdict, group=OUTCOME_GROUP if outcome else OTHER_GROUP, group_rank=0 if outcome else 1)
 
 
 def difference_text(estimate: float, low: float, high: float, unit: str = "pp", level: float | None = None) -> str:
@@ -124,9 +137,17 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
 
     c = claim_row(claims, "CL-PB-03")
     rows = evidence_rows(figures, c["evidence_ids"])
-    saving = _row(rows, "PB-104") if "PB-104" in set(rows["id"]) else None
+    # The verdict rests on the independent evaluations only: PHBE (PB-012, PB-111), Right to Control (PB-031) and
+    # IBSEN (PB-003). NHS England's £3,100 (PB-104) is the summary of the body that runs the programme, of a
+    # subgroup, not found in the evaluation's located summaries: shown, never counted.
+    counted = {"PB-012", "PB-031", "PB-003", "PB-111"}
+    not_independent = counted - set(independent_rows(rows, c["claimant_orgs"])["id"])
+    if not_independent:
+        raise DataError(f"CL-PB-03 counts {sorted(not_independent)}, which the register does not mark independent")
+    phbe_cost = _row(rows, "PB-111")
+    promoter = _row(rows, "PB-104") if "PB-104" in set(rows["id"]) else None
     happiness = [ascot["estimate"] > 0, clear_difference(rtc["ci_low"], rtc["ci_high"]) and rtc["estimate"] > 0]
-    money = [saving is not None and float(saving["value"]) > 0, _saves(_row(rows, "PB-003"))]
+    money = [_saves(_row(rows, "PB-003")), _lower_cost(phbe_cost)]
     verdict = _benefit_verdict(happiness + money)
     within_text = ""
     if within is not None and not within.empty:
@@ -136,22 +157,35 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
             within_text = (f" Across councils, one more point of direct-payment uptake goes with "
                            f"{difference_text(w['slope'], w['ci_low'], w['ci_high'])} in the share of users with "
                            "control over daily life: an association, not an effect on budget holders.")
+    promoter_numbers = promoter_summary = ""
+    if promoter is not None:
+        promoter_numbers = (f" Not counted: NHS England's £{float(promoter['value']):,.0f} a year for each Continuing "
+                            f"Healthcare budget holder (PB-104, {promoter['verification']}).")
+        promoter_summary = (" NHS England, which runs personal health budgets, says the 2012 evaluation showed "
+                            f"savings of £{float(promoter['value']):,.0f} a year for each Continuing Healthcare "
+                            "budget holder; that figure is for one group of patients, has no interval and is not "
+                            "in the summaries of the evaluation we located, so it is not counted here.")
     out.append(Verdict.for_claim(
-        c, verdict, "'Huge benefit' in money and wellbeing is judged on the controlled studies of both: 'supported' if "
-        "all found benefit, 'contradicted' if none did, 'mixed evidence' if some did and some did not.",
+        c, verdict, "'Huge benefit' in money and wellbeing is judged on the independent controlled studies of both: "
+        "wellbeing on their quality-of-life and control measures, money on overall cost (lower cost with a budget "
+        "counts as a benefit). 'Supported' if all found benefit, 'contradicted' if none did, 'mixed evidence' if some "
+        "did and some did not. A figure from the body that runs the programme does not count.",
         f"PHBE: ASCOT change {ascot['budget_arm']} vs {ascot['comparison_arm']} (p<0.001; critics note 90% confidence "
         f"was used for some judgements), mortality {mort['budget_arm']} vs {mort['comparison_arm']} "
-        f"({difference_text(mort['estimate'], mort['ci_low'], mort['ci_high'])}). Right to Control: control over "
+        f"({difference_text(mort['estimate'], mort['ci_low'], mort['ci_high'])}); no overall difference in the cost "
+        f"of care (PB-111). Right to Control: control over "
         f"daily life {rtc['budget_arm']} vs {rtc['comparison_arm']} "
         f"({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}). IBSEN: costs similar."
-        + within_text, rows,
+        + within_text + promoter_numbers, rows,
         summary=(f"Happiness: the personal health budget trial found better care-related quality of life (ASCOT change "
                  f"{ascot['budget_arm']} against {ascot['comparison_arm']}, p < 0.001), but Right to Control found no "
-                 "difference in control over daily life "
+                 "clear difference in control over daily life "
                  f"({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}). "
-                 "Money: IBSEN found costs about the same"
-                 + (f"; NHS England reports PHBE savings of £{float(saving['value']):,.0f} a year for Continuing "
-                    "Healthcare budget holders (a subgroup, no interval)" if saving is not None else "") + ".")))
+                 "Money: the two trials that measured costs found no saving overall. IBSEN found costs about the "
+                 "same, and the personal health budget trial found no overall difference in the cost of care (lower "
+                 "indirect costs such as inpatient care, higher direct costs), though its evaluators judged budgets "
+                 "cost-effective once the quality-of-life gain is counted."
+                 + promoter_summary)))
 
     c = claim_row(claims, "CL-PB-04")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -179,7 +213,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
                  f"support covered as little as {fmt(sds['value'].min(), '%')} of service users (ASCOF).")))
 
     out.extend(_seed_claims(claims, figures, sds=sds, dp=dp))
-    return out
+    return [_grouped(v) for v in out]
 
 
 def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFrame, dp: pd.DataFrame) -> list[Verdict]:
@@ -276,6 +310,12 @@ def _saves(cost_row: pd.Series, threshold: float = 0.10) -> bool:
     """True when the budget arm cost more than ``threshold`` less than the comparison arm."""
     budget, comparison = float(cost_row["value"]), float(cost_row["comparator_value"])
     return (comparison - budget) / comparison > threshold
+
+
+def _lower_cost(cost_row: pd.Series) -> bool:
+    """A qualitative cost finding counts as a saving only when it says costs were lower with a budget."""
+    unit = str(cost_row["unit"])
+    return unit.startswith("qualitative") and "lower" in unit
 
 
 def _value(rows: pd.DataFrame, fid: str) -> float:

@@ -362,11 +362,15 @@ def is_batch(run: dict[str, Any]) -> bool:
 def render_index(run: dict[str, Any]) -> str:
     """The run's index page, read like a briefing.
 
-    For each report: its key findings and verdict counts (by the verdict scale's order), its
-    status, or its failure. A batch of reports of one notebook (council profiles) keeps a sortable
-    table of each report's headline numbers. Parameters and timings stay in run.json, with a
-    collapsed table at the end of the page.
+    Findings lead: for each report, its key findings and its verdict counts, tallied as the report's
+    own key finding tallies them (:func:`analysis.claims.verdict_groups`: by kind of claim where the
+    report groups its verdicts, each in the verdict scale's order), or its failure. A batch of
+    reports of one notebook (council profiles) keeps a sortable table of each report's headline
+    numbers. After the findings, a section labelled for whoever runs the publishing holds the run's
+    identity, the failures and a collapsed table of parameters and timings (also in run.json).
     """
+    from analysis.claims import verdict_groups
+
     columns: dict[str, str] = {}
     for report in run["reports"]:
         for h in report.get("headlines", []):
@@ -378,6 +382,8 @@ def render_index(run: dict[str, Any]) -> str:
         report["headline_values"] = {h["key"]: h["value"] for h in heads}
         report["headline_labels"] = {h["key"]: h["label"] for h in heads}
         report["verdict_counts"] = verdict_counts(report.get("verdicts") or [])
+        # Tallied as the report's own key finding tallies them (by kind of claim where the report groups them).
+        report["verdict_groups"] = verdict_groups(report.get("verdicts") or [])
         report.setdefault("findings", [])
     env, css = _templates()
     failures = [r for r in run["reports"] if r["status"] != "ok"]

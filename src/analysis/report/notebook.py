@@ -106,7 +106,7 @@ def verdicts(items: list, title: str | None = None) -> None:
     deciding facts, and the rule, full numbers and sources one click away (``<details>``)."""
     from analysis.claims import VERDICT_SCALE
 
-    provenance.record_verdicts([{"claim_id": v.claim_id, "verdict": v.verdict} for v in items])
+    provenance.record_verdicts([v.record() for v in items])
     scale = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(d)}</dd>" for k, d in VERDICT_SCALE.items())
     cards = []
     for v in items:
