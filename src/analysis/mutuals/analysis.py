@@ -46,7 +46,7 @@ SOURCE_EXT = "NHS Digital PSS-EX1 / ASC-FR, harmonised by B. Goodair"
 COMMUNITY_SETTINGS = ("Community (blank in source)", "Home care", "Day care")
 CARE_HOME_SETTINGS = ("Residential", "Nursing")
 OWNERSHIP_NAMES = {"local authority": "council-run", "third sector": "third-sector", "for-profit": "for-profit"}
-SERVICE_TRUSTS = {"community": "community trusts", "mental health": "mental-health trusts"}
+SERVICE_TRUSTS = staff.TRUST_NAMES
 
 
 @dataclass
@@ -180,7 +180,9 @@ def analyse(params: MutualsParameters) -> MutualsResults:
     verdicts = claims.assess_claims(
         claims_table, figures, community=comparisons.get("community"), focus=focus.table, focus_name=focus.organisation,
         cqc_models=models["table"], cqc_shares=shares_by_year, n_survey_social_enterprises=n_se,
-        mental_health=comparisons.get("mental health"), survey=survey, survey_years=years)
+        mental_health=comparisons.get("mental health"), survey=survey, survey_years=years,
+        benchmark=staff.benchmark_phrase(focus),
+        pooled_benchmark=f"the average of {staff.pooled_benchmark_phrase(focus, years)} (each trust counted once)")
     in_costs = int(((claims_table["topic"] == "mutuals")
                     & claims_table["analysis"].astype(str).str.startswith("analysis.costs")).sum())
     return MutualsResults(params, comparisons, patterns, robustness, shares, focus, spread, shares_by_year, models,
@@ -294,12 +296,14 @@ def key_findings(results: MutualsResults) -> list[Finding]:
     if "mental health" in results.comparisons:
         pattern = results.patterns["mental health"]
         randomised = pattern.by_inference["p_randomisation"]
-        subject, reference = _group_names(results, "mental health")
+        subject, _ = _group_names(results, "mental health")
         name = subject.split(" (")[0]
         remain = randomised.better_adjusted + randomised.worse_adjusted
+        n_trusts = int(results.comparisons["mental health"]["n_trusts"].max())
         findings.append(Finding(
             "mutuals_mental_health_one_organisation",
-            f"{name}, the only mental-health social enterprise in the survey, scored better than {reference} on "
+            f"{name}, the only mental-health social enterprise in the survey, scored better than the average NHS "
+            f"mental-health trust ({n_trusts} trusts surveyed in {period}, each counted once) on "
             f"{randomised.better} of {randomised.tested} items and worse on {multiplicity._count(randomised.worse)} "
             f"(randomisation test, p < {alpha}); "
             + ("none stays clearly different once the comparisons are allowed for." if remain == 0 else
@@ -424,7 +428,9 @@ def staff_forest(results: MutualsResults, service: str):
     if table["worse_low"].isna().all():  # one organisation: estimates only (randomisation p in the table)
         table["worse_low"] = table["worse_high"] = table["worse_pp"]
         remain = randomised.better_adjusted + randomised.worse_adjusted
-        title = (f"{subject.split(' (')[0]} (one organisation) against {reference}: better on {randomised.better} "
+        years = results.params.survey_years
+        title = (f"{subject.split(' (')[0]} (one organisation) against {reference} surveyed in {years[0]}-"
+                 f"{str(years[1])[-2:]}: better on {randomised.better} "
                  f"and worse on {multiplicity._count(randomised.worse)} of {randomised.tested} items at randomisation "
                  f"p < {alpha}; {multiplicity._count(remain)} once {randomised.tested} comparisons are allowed for")
         basis = ("counts of items by their randomisation p-values, raw and adjusted for the number of items "
@@ -452,10 +458,52 @@ def staff_forest(results: MutualsResults, service: str):
 
 def benchmark_name(results: MutualsResults) -> str:
     """'mental-health trusts' / 'community trusts': the focus organisation's own kind of trust."""
-    for service, (_, trusts) in staff.COMPARATORS.items():
-        if trusts == results.focus.benchmark_group:
-            return SERVICE_TRUSTS[service]
-    return "comparable trusts"
+    return staff.benchmark_name(results.focus)
+
+
+def _focus_last_year(results: MutualsResults) -> int:
+    return int(results.focus.table["year"].max())
+
+
+def benchmark_phrase(results: MutualsResults) -> str:
+    """'the median of the 50 mental-health trusts surveyed in 2024': the one benchmark of the levels (the chart,
+    the table and the verdict on the claim), in the words every one of them uses."""
+    return staff.benchmark_phrase(results.focus)
+
+
+def benchmark_text(results: MutualsResults) -> str:
+    """The focus organisation's benchmark, defined once: which trusts, which years, which statistic and why, and
+    why the pooled test counts a different number of trusts."""
+    focus = results.focus
+    short = focus.organisation.split(" ")[0]
+    peers = benchmark_name(results)
+    year = _focus_last_year(results)
+    years = results.params.survey_years
+    text = (f"**The benchmark.** {short} is compared with NHS {peers}, the kind of trust it is, through the median "
+            "trust: the trust in the middle, each trust counted once whatever its size, because the question is where "
+            f"{short} stands among trusts of its kind (an average weighted by staff numbers would describe the "
+            "average staff member and be set by the largest trusts). The charts show the median and the middle half "
+            f"of the trusts surveyed each year; the table and the verdict on the claim compare {short}'s {year} "
+            f"percentages with {benchmark_phrase(results)} and give the share of those trusts scoring better than "
+            f"{short}. ")
+    pooled = staff.pooled_benchmark_phrase(focus, tuple(years))
+    absent = focus.absent_last_year
+    text += f"The staff-survey comparison above pools {years[0]}-{years[1]}, so its sample is {pooled}"
+    if len(absent) == 1:
+        text += (f", one more than in {year} because {absent[0][0]} was surveyed separately only until "
+                 f"{absent[0][1]}")
+    elif absent:
+        text += f", including {len(absent)} not surveyed in {year}"
+    text += (f"; its randomisation test compares {short} with the average of those trusts, each trust counted once. "
+             "The average across all NHS trusts, acute trusts included and weighted by respondents, is context only.")
+    return text
+
+
+def focus_title(results: MutualsResults) -> str:
+    """The focus table's title: the organisation, its benchmark and the year of the benchmark."""
+    years = results.focus.table["year"]
+    return (f"{results.focus.organisation}, {int(years.min())}-{int(years.max())}, against "
+            f"{benchmark_phrase(results)}, by item")
 
 
 def focus_figure(results: MutualsResults, item: str):
@@ -479,7 +527,7 @@ def focus_figure(results: MutualsResults, item: str):
     last = part.iloc[-1]
     label = ITEMS_BY_KEY[item].label.split(" (")[0]
     title = (f"{label}, {int(last['year'])}: {results.focus.organisation} {fmt(last['organisation_rate'], '%')}, "
-             f"against {fmt(last['benchmark_median'], '%')} in the median of {int(last['benchmark_n'])} {peers} "
+             f"against {fmt(last['benchmark_median'], '%')}, {benchmark_phrase(results)} "
              f"({fmt(last['benchmark_share_better'], '%')} of them score better)")
     basis = {"reason": "levels and a rank, not a tested difference: one organisation has no valid interval for a "
                        "difference; its randomisation p-values are in the staff-survey table"}
@@ -487,7 +535,23 @@ def focus_figure(results: MutualsResults, item: str):
                                 "Wilson interval on its own rate (too narrow if weighting cuts the effective sample); "
                                 f"{peers}: median and interquartile range (the middle half)",
                                 low="low", high="high", ylabel="Percent of staff", xlabel="Survey year", percent=True,
-                                n=f"{int(part['benchmark_n'].max())} {peers}", title_basis=basis)
+                                n=_trusts_by_year(results), title_basis=basis)
+
+
+def _trusts_by_year(results: MutualsResults) -> str:
+    """'50 mental-health trusts in 2024 (51 in 2021-2023)': the benchmark's size each year, grouped."""
+    counts = results.focus.benchmark_trusts
+    peers = benchmark_name(results)
+    groups: dict[int, list[int]] = {}
+    for year, n in sorted(counts.items()):
+        groups.setdefault(n, []).append(year)
+    last = max(counts)
+    parts = [f"{counts[last]} {peers} in {last}"]
+    for n, yrs in groups.items():
+        yrs = [y for y in yrs if y != last]
+        if yrs:
+            parts.append(f"{n} in {yrs[0]}" + (f"-{yrs[-1]}" if len(yrs) > 1 else ""))
+    return parts[0] + (f" ({'; '.join(parts[1:])})" if len(parts) > 1 else "")
 
 
 def _newcombe(good1: float, n1: float, good2: float, n2: float, level: float) -> tuple[float, float, float]:
@@ -659,9 +723,10 @@ def sensitivity_display(results: MutualsResults, service: str, *,
 
 
 def focus_display(results: MutualsResults) -> pd.DataFrame:
-    """One row per item: the organisation's percentage each year, its own kind of trust (mean, and the share
-    scoring better) in the last year, and the all-trust average as context. No interval on the difference: with
-    one organisation only the randomisation test is valid (staff-survey table)."""
+    """One row per item: the organisation's percentage each year, its own kind of trust in the last year (the
+    median trust, the difference from it and the share of trusts scoring better: the benchmark of
+    :func:`benchmark_text`), and the all-trust average as context. No interval on the difference: with one
+    organisation only the randomisation test is valid (staff-survey table)."""
     t = results.focus.table
     wide = t.pivot_table(index=["item", "label"], columns="year", values="organisation_rate").reset_index()
     last_year = int(t["year"].max())
@@ -671,13 +736,16 @@ def focus_display(results: MutualsResults) -> pd.DataFrame:
     for year in sorted(c for c in wide.columns if isinstance(c, (int, np.integer))):
         out[f"{results.focus.organisation.split(' ')[0]} {year} (%)"] = wide[year].to_numpy()
     gap = last.loc[wide["item"]]
-    out[f"{peers.capitalize()} {last_year} (%)"] = gap["benchmark_mean"].to_numpy()
-    out[f"Difference from {peers} {last_year} (pp)"] = gap["difference_from_benchmark_pp"].to_numpy()
+    peer = peers.removesuffix("s")
+    difference = f"Difference from the median {peer} {last_year} (pp)"
+    out[f"Median {peer} {last_year} (%)"] = gap["benchmark_median"].to_numpy()
+    out[difference] = gap["difference_from_benchmark_pp"].to_numpy()
     out[f"{peers.capitalize()} scoring better {last_year} (%)"] = gap["benchmark_share_better"].to_numpy()
-    out[f"All NHS trusts incl. acute {last_year} (%, context)"] = gap["national_trust_average"].to_numpy()
+    out[f"All NHS trusts incl. acute {last_year} (%, respondent-weighted, context)"] = (
+        gap["national_trust_average"].to_numpy())
     order = {k: i for i, k in enumerate(results.params.outcomes)}
     out = out.iloc[np.argsort([order.get(k, 99) for k in wide["item"]], kind="stable")].reset_index(drop=True)
-    return table_format(out, signed=[f"Difference from {peers} {last_year} (pp)"])
+    return table_format(out, signed=[difference])
 
 
 def ratings_display(table: pd.DataFrame) -> pd.DataFrame:
