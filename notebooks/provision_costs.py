@@ -64,17 +64,18 @@ report.caveat("What these unit costs are", [
 # %% [markdown]
 # ## England: what councils paid for their own provision and for provision by others
 #
-# Sum of cost over sum of activity across councils for each provider (activity-weighted), in real terms. The interval resamples councils (a council bootstrap), so it shows how much the England figure depends on which councils are in it; the publisher's own England ratio, which includes its estimates for councils that did not report, is beside it.
+# Sum of cost over sum of activity across councils for each provider (activity-weighted), in real terms. The interval resamples councils (a council bootstrap), so it shows how much the England figure depends on which councils are in it.
 
 # %%
 report.show(costs.england_display(results), f"In-house and external unit costs and their ratio, England, {params.years[0]} and {params.years[1]}",
             source=costs.SOURCE_COSTS)
+report.md(costs.england_definition_text(results))
 for series in ("residential_older", "home_care"):
     if series in params.services:
         fig = costs.trend_figure(results, series)
         if fig is not None:
             report.figure(fig)
-report.show(costs.real_change_display(results), "Real-terms change in the published England unit cost, first to last year (the publisher's England figure includes its estimates for councils that did not report, so it can differ from the sum over reporting councils above)",
+report.show(costs.real_change_display(results), "Real-terms change in the England unit cost (councils reporting both cost and activity, as in the table above), first to last year",
             source=costs.SOURCE_COSTS)
 
 # %% [markdown]

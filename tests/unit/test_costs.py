@@ -254,6 +254,59 @@ def test_real_cic_sector_counts():
     assert 2.5e9 < s.total_gbp < 3.0e9 and s.per_year_gbp[1] < s.per_year_gbp[0] < s.per_year_gbp[2]
 
 
+@pytest.mark.data
+def test_two_england_figures_for_in_house_residential_care_2013_14_are_explained():
+    """PSS-EX1 2013-14, in-house residential care for older people, cash (2013-14 is the price base). The England
+    row is £488,047k over 512,180 weeks = £952.9 (published 952.9): every council's cost over every council's weeks.
+    Sheffield (£1,148k) and Suffolk (£8,909k) reported cost but no weeks; Tameside (32,017) and Redcar and Cleveland
+    (55) weeks but no cost. Without them, the 94 councils reporting both: £477,990k / 480,109 weeks = £995.6."""
+    costs = data.load("unit_costs")
+    rows = costs[(costs["collection"] == "PSS-EX1") & (costs["year"] == 2014) & (costs["provider"] == "in-house")
+                 & (costs["service"] == "residential care") & (costs["client_group"] == "older people (65+)")]
+    england = rows[rows["geography"] == "England"].iloc[0]
+    assert england["cost_gbp_thousands"] == 488047 and england["activity"] == 512180
+    assert england["unit_cost_published"] == pytest.approx(952.9)
+    councils = rows[rows["geography"] == "council"].fillna({"cost_gbp_thousands": 0, "activity": 0})
+    both = councils[(councils["cost_gbp_thousands"] > 0) & (councils["activity"] > 0)]
+    assert len(both) == 94
+    assert both["cost_gbp_thousands"].sum() == 477990 and both["activity"].sum() == 480109
+    one_sided = councils[(councils["cost_gbp_thousands"] > 0) != (councils["activity"] > 0)].set_index("council")
+    assert one_sided["cost_gbp_thousands"].to_dict() == {"Redcar and Cleveland": 0, "Sheffield": 1148,
+                                                          "Tameside": 0, "Suffolk": 8909}
+    assert one_sided["activity"].to_dict() == {"Redcar and Cleveland": 55, "Sheffield": 0, "Tameside": 32017,
+                                                "Suffolk": 0}
+
+    base = comparisons.with_price_base(costs, data.load("gdp_deflators"), "2013-14")
+    gap = comparisons.published_england_gap(base, "residential_older", 2014)
+    assert gap["published"] == pytest.approx(488047 / 512180 * 1000)
+    assert gap["reporting"] == pytest.approx(477990 / 480109 * 1000) and gap["n_reporting"] == 94
+    assert sorted(gap["cost_without_activity"]) == [("Sheffield", 1148000.0), ("Suffolk", 8909000.0)]
+    assert sorted(gap["activity_without_cost"]) == [("Redcar and Cleveland", 55.0), ("Tameside", 32017.0)]
+    assert abs(gap["other_cost"]) < 1 and abs(gap["other_activity"]) <= 2  # no estimates this year; rounding
+    # The trend (chart, real-terms change) and the England table are now the same quantity.
+    trend = comparisons.england_trend(base, ["residential_older"], (2009, 2014)).set_index(["year", "provider"])
+    table = comparisons.england_ratios(base, ["residential_older"], (2014, 2014), n_boot=9).iloc[0]
+    assert trend.loc[(2014, "in-house"), "unit_cost_real"] == pytest.approx(table["in_house"])
+    assert trend.loc[(2014, "in-house"), "unit_cost_published"] == pytest.approx(table["in_house_published"])
+    assert trend.loc[(2014, "in-house"), "unit_cost_real"] == pytest.approx(995.586, abs=0.001)
+
+
+@pytest.mark.data
+def test_the_report_says_which_england_figure_it_uses_and_why_the_publishers_differs():
+    from types import SimpleNamespace
+
+    from analysis.costs import analysis as costs
+
+    base = comparisons.with_price_base(data.load("unit_costs"), data.load("gdp_deflators"), "2013-14")
+    results = SimpleNamespace(england_gap=comparisons.published_england_gap(base, "residential_older", 2014))
+    text = costs.england_definition_text(results)
+    assert "councils that reported both a cost and an activity" in text
+    assert "the definition the 2014-15 collection uses for its own England row" in text
+    assert ("for in-house residential care (older people) in 2013-14 it includes £10.1m of cost from Suffolk and "
+            "Sheffield (which reported no weeks) and 32,072 weeks from Tameside and Redcar and Cleveland (which "
+            "reported no cost), so it comes to £953 a week against £996 here (94 councils reporting both)") in text
+
+
 # --- Claims, findings and parameters -------------------------------------------------------------
 
 @pytest.mark.data
