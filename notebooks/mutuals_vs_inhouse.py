@@ -92,6 +92,7 @@ report.show(mutuals.focus_display(results), mutuals.focus_title(results),
 # %%
 for setting in ("care homes", "community services"):
     report.figure(mutuals.cqc_share_figure(results, setting))
+report.md(mutuals.cqc_measures_text(results))
 report.show(mutuals.ratings_display(results.cqc_models["table"]), "Ownership against council in-house provision: community-based services, all rated inspections",
             source=mutuals.SOURCE_CQC + f"; {results.cqc_models['table'].attrs['n_reports']:,} reports of {results.cqc_models['table'].attrs['n_locations']:,} locations")
 report.show(mutuals.ratings_display(results.care_homes), "Care homes with a recorded rating: ownership, size and service mix",

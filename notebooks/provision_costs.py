@@ -122,8 +122,8 @@ if results.within_2015 is not None:
 # %%
 report.show(costs.cost_quality_display(results), "Unit cost by provider type and CQC rating by ownership (different years and different splits of providers)",
             source=costs.SOURCE_COSTS + "; " + costs.SOURCE_CQC)
-report.show(costs.quality_difference_display(results), "Share rated Good or Outstanding, third sector minus council-run services, with Newcombe intervals for the difference (the test the verdict on CL-MUT-09 uses: a difference is stated only when its interval excludes zero)",
-            source=costs.SOURCE_CQC)
+report.show(costs.quality_difference_display(results), "Share rated Good or Outstanding at the year end, third sector minus council-run services (unadjusted), with Newcombe intervals for the difference and the council clustering check (the test the verdict on CL-MUT-09 uses: a difference is stated only when its interval excludes zero)",
+            source=costs.SOURCE_CQC + "; councils running the setting in-house from the council activity returns (PSS-EX1/ASC-FR, harmonised by B. Goodair), nearest year; design effect (Moulton) applied to the council-run counts")
 report.caveat("Why this is not productivity", [
     "Case mix: the people in council homes and on council home-care rounds differ from those in bought-in care; neither cost nor rating is adjusted for it.",
     "Overhead allocation: in-house unit costs carry council overheads; external fees do not show the provider's cost at all, only its price.",

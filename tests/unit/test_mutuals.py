@@ -301,3 +301,42 @@ def test_the_in_house_share_table_leaves_out_direct_payments():
     shown = change_display(SimpleNamespace(national_change=change))
     assert shown["Setting"].tolist() == ["Home care"]
     assert shown["Change (percentage points)"].tolist() == [-38.6]
+
+
+@pytest.mark.data
+def test_the_two_cqc_gaps_are_named_as_different_measures(review_results):
+    """4.2 pp (every rated inspection 2015-2024, logit adjusted for year, re-inspection and years registered) and
+    4.6 pp (year-end 2024 snapshot: third sector 717/787 = 91.1% against council-run 381/398 = 95.7%, unadjusted)
+    are different quantities. The index headline says which one it carries; the report sets them side by side."""
+    from analysis.mutuals import analysis as mutuals
+    from analysis.report import export
+
+    snap = review_results.snapshot_check
+    assert snap["difference_pp"] == pytest.approx(100 * (717 / 787 - 381 / 398))
+    assert snap["year"] == 2024 and (snap["councils"], snap["councils_year"]) == (98, 2023)
+    assert snap["break_even_correlation"] == pytest.approx(0.46, abs=0.005)
+    model = review_results.cqc_clustering.query("term == 'third sector' and correlation == 0").iloc[0]
+    assert model["difference_pp"] == pytest.approx(-4.2, abs=0.05)
+
+    head = mutuals.headlines(review_results)[0]
+    assert head["period"] == "inspections 2015-2024"
+    assert "adjusted for year, re-inspection and years registered" in head["label"]
+    assert "not the unadjusted year-end snapshot" in head["label"]
+    text = mutuals.cqc_measures_text(review_results)
+    assert "At the end of 2024 (every rated service on one date, unadjusted" in text
+    assert "91.1% of third-sector community services" in text and "95.7% of council-run ones" in text
+    assert "4.6 percentage points lower (95% interval 1.6 to 7.3 points lower)" in text
+    assert "4.2 percentage points less likely (95% interval 1.4 to 7.0 points less)" in text
+    assert f"above a correlation of {snap['break_even_correlation']:.2f}" in text
+    assert f"above a correlation of {model['break_even_correlation']:.2f}" in text
+
+    def report(slug):
+        return {"notebook": "mutuals_vs_inhouse", "title": "Mutuals", "slug": slug, "overrides": {}, "status": "ok",
+                "seconds": 1.0, "html": f"{slug}.html", "subject": slug,
+                "headlines": [{**head, "text": "-4.2 pp (95% interval -7.0 pp to -1.4 pp)", "column": head["label"]}]}
+
+    run = {"run_id": "r1", "started_at": "a", "finished_at": "b", "counts": {"ok": 2, "failed": 0},
+           "environment": {"package_version": "0", "git": {"describe": "abc"}}, "reports": [report("a"), report("b")]}
+    html = export.render_index(run)
+    assert "-4.2 pp (95% interval -7.0 pp to -1.4 pp) (inspections 2015-2024)" in html
+    assert "every rated inspection 2015-2024, not the unadjusted year-end snapshot" in html

@@ -103,8 +103,13 @@ def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
     sector = cic_mod.cic_sector(data.load("nhs_cic_suppliers"), window_years=tuple(params.cic_window_years))
     pooled_all = comparisons.within_council(costs, list(SERIES), (2009, 2014), params.min_activity, level=level).pooled
     quality_years = pd.concat([quality, quality_latest]).drop_duplicates(["setting", "year", "ownership"])
+    provision = data.load("provision_shares")
+    councils = {(setting, int(year)): ratings.councils_nearest_year(provision, ratings.COUNCIL_SETTINGS[setting],
+                                                                    int(year))
+                for setting, year in quality_years[["setting", "year"]].drop_duplicates().itertuples(index=False)
+                if setting in ratings.COUNCIL_SETTINGS}
     verdicts = claims.assess_claims(data.load_claims(), data.load_figures(), within=pooled_all, cic=sector,
-                                    quality=quality_years, level=level)
+                                    quality=quality_years, level=level, councils=councils)
     # Home care: the 2008-09 in-house hours were rescaled (the table's weekly figure x 52) and reablement moved
     # into in-house home care around then, so the trend in the gap is also estimated without that first year.
     home_care_later = None
@@ -117,7 +122,7 @@ def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
     gap = comparisons.published_england_gap(costs, series[0], years[1]) if series else None
     return ProvisionResults(params, england, england_2015, distribution, within, weighted, within_2015,
                             pd.DataFrame(checks), trend, change, quality, closure, sector, verdicts, reconciliation,
-                            spinouts, home_care_later, claims.rating_differences(quality_years, level), gap)
+                            spinouts, home_care_later, claims.rating_differences(quality_years, level, councils), gap)
 
 
 # --- Narrative -----------------------------------------------------------------------------------
@@ -632,10 +637,23 @@ def quality_difference_display(results: ProvisionResults) -> pd.DataFrame:
     if d is None or d.empty:
         return pd.DataFrame()
     lv = int(round(100 * results.level))
+
+    def stops(r) -> object:
+        if not claims.clear(r):
+            return "not clear anyway"
+        if not np.isfinite(r.break_even_correlation):
+            return "never (clear at 1)" if r.break_even_correlation == np.inf else "not checked"
+        return r.break_even_correlation
+
     out = pd.DataFrame({"Setting": d["setting"], "CQC year": d["year"],
                         "Third sector minus council-run (pp)": d["diff"], f"{lv}% low": d["ci_low"],
                         f"{lv}% high": d["ci_high"], "Third-sector services": d["n_third"],
-                        "Council-run services": d["n_council"]})
+                        "Council-run services": d["n_council"],
+                        "Councils running them in-house (activity returns year)": [
+                            "no data" if pd.isna(r.councils) else f"{int(r.councils)} ({int(r.councils_year)})"
+                            for r in d.itertuples()],
+                        "Gap stops being clear above this correlation between a council's services": [
+                            stops(r) for r in d.itertuples()]})
     return table_format(out, intervals={"Third sector minus council-run (pp)": (f"{lv}% low", f"{lv}% high")},
                         counts=("Third-sector services", "Council-run services"),
                         signed=["Third sector minus council-run (pp)"])

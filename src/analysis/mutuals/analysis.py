@@ -43,8 +43,8 @@ SOURCE_STAFF = "NHS Staff Survey 2021-24 organisational results (NHS England; me
 SOURCE_CQC = "Care Quality Commission ratings by ownership (compiled by B. Goodair)"
 SOURCE_CARE_HOMES = "Bach-Mortensen, Goodair & Degli Esposti replication data (CQC)"
 SOURCE_EXT = "NHS Digital PSS-EX1 / ASC-FR, harmonised by B. Goodair"
-COMMUNITY_SETTINGS = ("Community (blank in source)", "Home care", "Day care")
-CARE_HOME_SETTINGS = ("Residential", "Nursing")
+COMMUNITY_SETTINGS = ratings.COUNCIL_SETTINGS["community services"]
+CARE_HOME_SETTINGS = ratings.COUNCIL_SETTINGS["care homes"]
 OWNERSHIP_NAMES = {"local authority": "council-run", "third sector": "third-sector", "for-profit": "for-profit"}
 SERVICE_TRUSTS = staff.TRUST_NAMES
 
@@ -111,6 +111,7 @@ class MutualsResults:
     simulated: PanelResults | None
     verdicts: list[Verdict]
     claims_judged_in_costs: int = 0  # claims about mutuals whose verdict is in the provision-costs report
+    snapshot_check: dict | None = None  # last year-end snapshot, community services: third sector minus council-run
 
     @property
     def level(self) -> float:
@@ -187,7 +188,23 @@ def analyse(params: MutualsParameters) -> MutualsResults:
                     & claims_table["analysis"].astype(str).str.startswith("analysis.costs")).sum())
     return MutualsResults(params, comparisons, patterns, robustness, shares, focus, spread, shares_by_year, models,
                           cqc_clustering, homes, home_clustering, national, councils, change, panel_results, simulated,
-                          verdicts, in_costs)
+                          verdicts, in_costs, _snapshot_check(shares_by_year, provision, level))
+
+
+def _snapshot_check(shares: pd.DataFrame, provision: pd.DataFrame, level: float) -> dict | None:
+    """The last year-end snapshot's community-services difference, third sector minus council-run (unadjusted,
+    Newcombe), with its council clustering check: the measure the provision-costs verdict on CL-MUT-09 uses."""
+    setting = "community services"
+    last = shares[(shares["setting"] == setting) & (shares["year"] == shares["year"].max())].set_index("ownership")
+    if not {"third sector", "local authority"} <= set(last.index):
+        return None
+    year = int(shares["year"].max())
+    councils, used = ratings.councils_nearest_year(provision, ratings.COUNCIL_SETTINGS[setting], year)
+    third, council = last.loc["third sector"], last.loc["local authority"]
+    check = ratings.snapshot_clustering(third["good"], third["total"], council["good"], council["total"], councils,
+                                        level)
+    return {**check, "year": year, "councils": councils, "councils_year": used, "third_share": third["share"],
+            "council_share": council["share"]}
 
 
 # --- Key findings, headlines and text ------------------------------------------------------------
@@ -370,9 +387,13 @@ def headlines(results: MutualsResults) -> list[dict]:
     out = []
     ts = _cqc_term(results, "third sector")
     if ts is not None:
+        table = results.cqc_models["table"]
+        first, last = table.attrs.get("years", ("?", "?"))
         out.append(dict(key="mutuals_cqc_third_sector", label="Third-sector community services against council-run "
-                        "ones: difference in the chance of a Good or Outstanding rating (percentage points)",
-                        value=ts["difference_pp"], unit="pp",
+                        f"ones: difference in the chance of a Good or Outstanding rating at inspection, adjusted for "
+                        f"year, re-inspection and years registered (percentage points; every rated inspection "
+                        f"{first}-{last}, not the unadjusted year-end snapshot)",
+                        value=ts["difference_pp"], unit="pp", period=_years(table),
                         low=ts["diff_ci_low"], high=ts["diff_ci_high"], level=results.level,
                         source=SOURCE_CQC + " (logit, year and re-inspection controls, clustered by location)"))
     if "community" in results.patterns:
@@ -812,6 +833,39 @@ def councils_display(results: MutualsResults) -> pd.DataFrame:
                         "Median in-house share (%)": c["median"], "Lower quartile (%)": c["q1"],
                         "Upper quartile (%)": c["q3"], "Councils with none in-house (%)": c["none_in_house"]})
     return table_format(out)
+
+
+def cqc_measures_text(results: MutualsResults) -> str:
+    """The two measures of the third-sector gap in community services that this report and the provision-costs
+    report give, side by side: the adjusted inspection model (key finding, headline) and the unadjusted year-end
+    snapshot (the chart, and the provision-costs verdict on CL-MUT-09), each with where it stops being clear."""
+    ts = _cqc_term(results, "third sector")
+    snap = results.snapshot_check
+    if ts is None or snap is None:
+        return ""
+    model = results.cqc_clustering[results.cqc_clustering["term"] == "third sector"].iloc[0]
+    first, last = results.cqc_models["table"].attrs["years"]
+
+    def stops(rho: float) -> str:
+        if not np.isfinite(rho):
+            return "stays clear even if each council counts once" if rho == np.inf else "is not clear to begin with"
+        return f"stops being clear above a correlation of {rho:.2f} between a council's services"
+
+    said = _points_phrase(ts["difference_pp"], ts["diff_ci_low"], ts["diff_ci_high"], results.level,
+                          more="more likely", less="less likely")
+    gap = _points_phrase(snap["difference_pp"], snap["ci_low"], snap["ci_high"], results.level, more="higher",
+                         less="lower")
+    return (f"**Two measures of the same gap.** At the end of {snap['year']} (every rated service on one date, "
+            "unadjusted: the chart above, and the measure the provision-costs report's verdict on CL-MUT-09 uses), "
+            f"{fmt(snap['third_share'], '%')} of third-sector community services held a Good or Outstanding rating "
+            f"against {fmt(snap['council_share'], '%')} of council-run ones, {gap}; that gap "
+            f"{stops(snap['break_even_correlation'])}, with about {snap['councils']} councils running such services "
+            f"in-house in {snap['councils_year']}. Across every rated inspection from {first} to {last}, adjusted "
+            f"for year, re-inspection and years registered, third-sector services were {said} to be rated Good or "
+            f"Outstanding (the table below, the key finding and the headline); that gap "
+            f"{stops(model['break_even_correlation'])}. The two differ because they count different things: the "
+            f"ratings held on one date, unadjusted, against the ratings given at inspections over {last - first + 1} "
+            "years, adjusted.")
 
 
 def clustering_text(table: pd.DataFrame, what: str) -> str:
