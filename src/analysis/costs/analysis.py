@@ -643,7 +643,7 @@ def quality_difference_display(results: ProvisionResults) -> pd.DataFrame:
             return "not clear anyway"
         if not np.isfinite(r.break_even_correlation):
             return "never (clear at 1)" if r.break_even_correlation == np.inf else "not checked"
-        return r.break_even_correlation
+        return f"{r.break_even_correlation:.2f}"  # as the verdict's text gives it
 
     out = pd.DataFrame({"Setting": d["setting"], "CQC year": d["year"],
                         "Third sector minus council-run (pp)": d["diff"], f"{lv}% low": d["ci_low"],

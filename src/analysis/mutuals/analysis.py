@@ -693,20 +693,23 @@ def _drop_empty(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def staff_display(results: MutualsResults, service: str) -> pd.DataFrame:
-    """Item by item: both rates, the difference with its interval, the direction, and raw and adjusted p-values.
+    """Item by item: both rates (every response over the survey years pooled, so each organisation counts by its
+    responses), the difference with its interval, the direction, and raw and adjusted p-values.
 
     A one-organisation comparison has no valid clustered interval or p-value: those columns are left out
     (the sentence above the table says why)."""
     t = results.comparisons[service]
     level = int(round(100 * results.level))
+    years = results.params.survey_years
+    pooled = f"{years[0]}-{str(years[1])[-2:]}, all responses pooled"
     good = (t["difference_pp"] > 0) == t["higher_is_better"].astype(bool)
     p_columns = {"p (clustered)": "p_value", "p adjusted (clustered)": "p_value_fdr",
                  "p (randomisation)": "p_randomisation", "p adjusted (randomisation)": "p_randomisation_fdr",
                  "p (wild bootstrap)": "p_wild_bootstrap", "p adjusted (wild bootstrap)": "p_wild_bootstrap_fdr"}
     out = pd.DataFrame({
         "Staff-survey item": t["label"],
-        "Social enterprises (%)": t["social_enterprise_rate"],
-        "NHS trusts (%)": t["trust_rate"],
+        f"Social enterprises ({pooled}, %)": t["social_enterprise_rate"],
+        f"NHS trusts ({pooled}, %)": t["trust_rate"],
         "Difference (pp)": t["difference_pp"],
         f"{level}% low": t["ci_low"],
         f"{level}% high": t["ci_high"],
