@@ -72,15 +72,16 @@ report.caveat("What the staff comparison cannot show", mutuals.staff_caveats(res
 # %% [markdown]
 # ## One organisation against its benchmark (the NAViGO claim)
 #
-# The minister compared one survey item at one mutual with a national average. The item he quoted is not in the public file, so the same comparison is shown on the items that are: the organisation's percentage with a confidence interval, the interquartile range of comparable NHS trusts, and the average across all NHS trusts (including acute trusts, so context only). The comparison is with mental-health trusts, the kind of trust NAViGO is. With one organisation only the randomisation test in the staff-survey table above can say whether it differs; the band around NAViGO's line describes its own rate. One organisation's results say nothing about mutuals in general.
+# The minister compared one survey item at one mutual with a national average. The item he quoted is not in the public file, so the same comparison is shown on the items that are: the organisation's percentage with a confidence interval against its benchmark, defined below. With one organisation only the randomisation test in the staff-survey table above can say whether it differs; the band around NAViGO's line describes its own rate. One organisation's results say nothing about mutuals in general.
 
 # %%
+report.md(mutuals.benchmark_text(results))
 for item in ("enough_staff", "burnout"):
     if item in params.outcomes:
         fig = mutuals.focus_figure(results, item)
         if fig is not None:
             report.figure(fig)
-report.show(mutuals.focus_display(results), f"{results.focus.organisation} against {mutuals.benchmark_name(results)}, by item and year",
+report.show(mutuals.focus_display(results), mutuals.focus_title(results),
             source=mutuals.SOURCE_STAFF + ". Levels, not tested differences: one organisation has no valid interval for a difference (see the randomisation p-values above).")
 
 # %% [markdown]
@@ -91,6 +92,7 @@ report.show(mutuals.focus_display(results), f"{results.focus.organisation} again
 # %%
 for setting in ("care homes", "community services"):
     report.figure(mutuals.cqc_share_figure(results, setting))
+report.md(mutuals.cqc_measures_text(results))
 report.show(mutuals.ratings_display(results.cqc_models["table"]), "Ownership against council in-house provision: community-based services, all rated inspections",
             source=mutuals.SOURCE_CQC + f"; {results.cqc_models['table'].attrs['n_reports']:,} reports of {results.cqc_models['table'].attrs['n_locations']:,} locations")
 report.show(mutuals.ratings_display(results.care_homes), "Care homes with a recorded rating: ownership, size and service mix",

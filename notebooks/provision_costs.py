@@ -64,17 +64,18 @@ report.caveat("What these unit costs are", [
 # %% [markdown]
 # ## England: what councils paid for their own provision and for provision by others
 #
-# Sum of cost over sum of activity across councils for each provider (activity-weighted), in real terms. The interval resamples councils (a council bootstrap), so it shows how much the England figure depends on which councils are in it; the publisher's own England ratio, which includes its estimates for councils that did not report, is beside it.
+# Sum of cost over sum of activity across councils for each provider (activity-weighted), in real terms. The interval resamples councils (a council bootstrap), so it shows how much the England figure depends on which councils are in it.
 
 # %%
 report.show(costs.england_display(results), f"In-house and external unit costs and their ratio, England, {params.years[0]} and {params.years[1]}",
             source=costs.SOURCE_COSTS)
+report.md(costs.england_definition_text(results))
 for series in ("residential_older", "home_care"):
     if series in params.services:
         fig = costs.trend_figure(results, series)
         if fig is not None:
             report.figure(fig)
-report.show(costs.real_change_display(results), "Real-terms change in the published England unit cost, first to last year (the publisher's England figure includes its estimates for councils that did not report, so it can differ from the sum over reporting councils above)",
+report.show(costs.real_change_display(results), "Real-terms change in the England unit cost (councils reporting both cost and activity, as in the table above), first to last year",
             source=costs.SOURCE_COSTS)
 
 # %% [markdown]
@@ -121,8 +122,8 @@ if results.within_2015 is not None:
 # %%
 report.show(costs.cost_quality_display(results), "Unit cost by provider type and CQC rating by ownership (different years and different splits of providers)",
             source=costs.SOURCE_COSTS + "; " + costs.SOURCE_CQC)
-report.show(costs.quality_difference_display(results), "Share rated Good or Outstanding, third sector minus council-run services, with Newcombe intervals for the difference (the test the verdict on CL-MUT-09 uses: a difference is stated only when its interval excludes zero)",
-            source=costs.SOURCE_CQC)
+report.show(costs.quality_difference_display(results), "Share rated Good or Outstanding at the year end, third sector minus council-run services (unadjusted), with Newcombe intervals for the difference and the council clustering check (the test the verdict on CL-MUT-09 uses: a difference is stated only when its interval excludes zero)",
+            source=costs.SOURCE_CQC + "; councils running the setting in-house from the council activity returns (PSS-EX1/ASC-FR, harmonised by B. Goodair), nearest year; design effect (Moulton) applied to the council-run counts")
 report.caveat("Why this is not productivity", [
     "Case mix: the people in council homes and on council home-care rounds differ from those in bought-in care; neither cost nor rating is adjusted for it.",
     "Overhead allocation: in-house unit costs carry council overheads; external fees do not show the provider's cost at all, only its price.",

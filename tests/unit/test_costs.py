@@ -254,6 +254,59 @@ def test_real_cic_sector_counts():
     assert 2.5e9 < s.total_gbp < 3.0e9 and s.per_year_gbp[1] < s.per_year_gbp[0] < s.per_year_gbp[2]
 
 
+@pytest.mark.data
+def test_two_england_figures_for_in_house_residential_care_2013_14_are_explained():
+    """PSS-EX1 2013-14, in-house residential care for older people, cash (2013-14 is the price base). The England
+    row is £488,047k over 512,180 weeks = £952.9 (published 952.9): every council's cost over every council's weeks.
+    Sheffield (£1,148k) and Suffolk (£8,909k) reported cost but no weeks; Tameside (32,017) and Redcar and Cleveland
+    (55) weeks but no cost. Without them, the 94 councils reporting both: £477,990k / 480,109 weeks = £995.6."""
+    costs = data.load("unit_costs")
+    rows = costs[(costs["collection"] == "PSS-EX1") & (costs["year"] == 2014) & (costs["provider"] == "in-house")
+                 & (costs["service"] == "residential care") & (costs["client_group"] == "older people (65+)")]
+    england = rows[rows["geography"] == "England"].iloc[0]
+    assert england["cost_gbp_thousands"] == 488047 and england["activity"] == 512180
+    assert england["unit_cost_published"] == pytest.approx(952.9)
+    councils = rows[rows["geography"] == "council"].fillna({"cost_gbp_thousands": 0, "activity": 0})
+    both = councils[(councils["cost_gbp_thousands"] > 0) & (councils["activity"] > 0)]
+    assert len(both) == 94
+    assert both["cost_gbp_thousands"].sum() == 477990 and both["activity"].sum() == 480109
+    one_sided = councils[(councils["cost_gbp_thousands"] > 0) != (councils["activity"] > 0)].set_index("council")
+    assert one_sided["cost_gbp_thousands"].to_dict() == {"Redcar and Cleveland": 0, "Sheffield": 1148,
+                                                          "Tameside": 0, "Suffolk": 8909}
+    assert one_sided["activity"].to_dict() == {"Redcar and Cleveland": 55, "Sheffield": 0, "Tameside": 32017,
+                                                "Suffolk": 0}
+
+    base = comparisons.with_price_base(costs, data.load("gdp_deflators"), "2013-14")
+    gap = comparisons.published_england_gap(base, "residential_older", 2014)
+    assert gap["published"] == pytest.approx(488047 / 512180 * 1000)
+    assert gap["reporting"] == pytest.approx(477990 / 480109 * 1000) and gap["n_reporting"] == 94
+    assert sorted(gap["cost_without_activity"]) == [("Sheffield", 1148000.0), ("Suffolk", 8909000.0)]
+    assert sorted(gap["activity_without_cost"]) == [("Redcar and Cleveland", 55.0), ("Tameside", 32017.0)]
+    assert abs(gap["other_cost"]) < 1 and abs(gap["other_activity"]) <= 2  # no estimates this year; rounding
+    # The trend (chart, real-terms change) and the England table are now the same quantity.
+    trend = comparisons.england_trend(base, ["residential_older"], (2009, 2014)).set_index(["year", "provider"])
+    table = comparisons.england_ratios(base, ["residential_older"], (2014, 2014), n_boot=9).iloc[0]
+    assert trend.loc[(2014, "in-house"), "unit_cost_real"] == pytest.approx(table["in_house"])
+    assert trend.loc[(2014, "in-house"), "unit_cost_published"] == pytest.approx(table["in_house_published"])
+    assert trend.loc[(2014, "in-house"), "unit_cost_real"] == pytest.approx(995.586, abs=0.001)
+
+
+@pytest.mark.data
+def test_the_report_says_which_england_figure_it_uses_and_why_the_publishers_differs():
+    from types import SimpleNamespace
+
+    from analysis.costs import analysis as costs
+
+    base = comparisons.with_price_base(data.load("unit_costs"), data.load("gdp_deflators"), "2013-14")
+    results = SimpleNamespace(england_gap=comparisons.published_england_gap(base, "residential_older", 2014))
+    text = costs.england_definition_text(results)
+    assert "councils that reported both a cost and an activity" in text
+    assert "the definition the 2014-15 collection uses for its own England row" in text
+    assert ("for in-house residential care (older people) in 2013-14 it includes £10.1m of cost from Suffolk and "
+            "Sheffield (which reported no weeks) and 32,072 weeks from Tameside and Redcar and Cleveland (which "
+            "reported no cost), so it comes to £953 a week against £996 here (94 councils reporting both)") in text
+
+
 # --- Claims, findings and parameters -------------------------------------------------------------
 
 @pytest.mark.data
@@ -268,10 +321,16 @@ def test_claims_moved_here_get_their_verdicts_and_the_mutuals_module_no_longer_j
     assert set(verdicts) == {"CL-MUT-01", "CL-MUT-03", "CL-MUT-08", "CL-MUT-09", "CL-MUT-10"}
     assert verdicts["CL-MUT-01"].verdict == "unsourced" and "one mutual" in verdicts["CL-MUT-01"].summary
     # CL-MUT-09 on the latest CQC year's difference with its interval: third-sector community services are rated
-    # clearly lower than council-run ones (the mutuals report's finding), so the evidence is mixed.
+    # lower than council-run ones only if a council's services are rated independently (the gap stops being clear
+    # at a correlation of about 0.46 between them), so the label does not rest on it.
     nine = verdicts["CL-MUT-09"]
-    assert nine.verdict == "mixed evidence" and nine.datasets
-    assert "In the 2024 CQC ratings" in nine.summary and "community services, third sector" in nine.summary
+    assert nine.verdict == "partly supported" and "asc_activity" in nine.datasets
+    assert nine.summary.startswith("Partly supported, in a much weaker form: third-sector services were rated no "
+                                   "better than council-run ones, and their lower rating in community services holds "
+                                   "only if the services one council runs are rated independently of one another.")
+    assert "In the 2024 CQC ratings" in nine.summary and "community services, third sector 4.6 pp lower" in nine.summary
+    assert "(a correlation between them above 0.46), which the data cannot rule out" in nine.summary
+    assert "398 council-run services among about 98 councils running them in-house (2023" in nine.numbers
     assert "mostly for-profit" in nine.summary and "not value for money" in nine.summary
     assert "'More responsive' is untested" in nine.summary and "overlap" not in nine.numbers
     # CL-MUT-10: only the value is independently confirmed (NAO); the count rests on a government text.
@@ -355,6 +414,77 @@ def test_quality_verdict_uses_the_difference_not_overlapping_intervals_and_the_l
         data.load_claims(), data.load_figures(), within=_within(1.3, 2.5), cic=_fake_cic(), quality=same.iloc[0:0],
         level=0.95)}["CL-MUT-09"]
     assert none.verdict == "not testable with public data"
+
+
+@pytest.mark.data
+def test_council_clustering_of_the_2024_community_services_gap_from_the_raw_counts():
+    """CQC year-end 2024, community services: third sector 717 of 787 rated Good or Outstanding, council-run 381 of
+    398; 98 councils ran community services in-house in 2023 (the latest activity returns), so about 4.06
+    council-run services per council. Dividing the council-run counts by the design effect 1 + 3.06 rho, the
+    Newcombe interval of the difference first reaches zero at rho = 0.46: below it the gap is clear, above it not."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    from analysis.mutuals import ratings
+
+    snap = data.load("cqc_ratings_by_year")
+    shares = ratings.good_share_by_year(snap, (2024, 2024)).set_index(["setting", "ownership"])
+    third, council = shares.loc[("community services", "third sector")], shares.loc[("community services",
+                                                                                     "local authority")]
+    assert (third["good"], third["total"], council["good"], council["total"]) == (717, 787, 381, 398)
+    provision = data.load("provision_shares")
+    running = provision[provision["setting"].isin(ratings.COUNCIL_SETTINGS["community services"])
+                        & (provision["in_house"] > 0) & (provision["year"] == 2023)]
+    assert running["council_key"].nunique() == 98 and provision["year"].max() == 2023
+    assert ratings.councils_nearest_year(provision, ratings.COUNCIL_SETTINGS["community services"], 2024) == (98, 2023)
+
+    check = ratings.snapshot_clustering(717, 787, 381, 398, 98)
+    rho = check["break_even_correlation"]
+    assert check["per_council"] == pytest.approx(398 / 98)
+    assert rho == pytest.approx(0.46, abs=0.005)
+
+    def high(r):
+        deff = 1 + (398 / 98 - 1) * r
+        return confint_proportions_2indep(717, 787, 381 / deff, 398 / deff, method="newcomb", compare="diff")[1]
+
+    assert high(rho - 0.01) < 0 < high(rho + 0.01)
+    assert check["ci_high"] == pytest.approx(100 * high(0.0)) and check["ci_at_one"][1] > 0
+    diffs = claims_mod.rating_differences(
+        shares.reset_index().assign(year=2024), 0.95, {("community services", 2024): (98, 2023)})
+    row = diffs.set_index("setting").loc["community services"]
+    assert row["break_even_correlation"] == pytest.approx(rho) and row["councils_year"] == 2023
+
+
+def test_snapshot_clustering_edge_cases():
+    from analysis.mutuals import ratings
+
+    # One council-run service per council: no clustering to allow for, so a clear gap stays clear.
+    assert ratings.snapshot_clustering(1700, 2000, 1750, 2000, 2000)["break_even_correlation"] == np.inf
+    # No clear gap to begin with: nothing to break.
+    assert np.isnan(ratings.snapshot_clustering(1750, 2000, 1750, 2000, 100)["break_even_correlation"])
+    with pytest.raises(InputError):
+        ratings.snapshot_clustering(1, 2, 1, 2, 0)
+
+
+def test_quality_verdict_label_depends_on_whether_the_gap_survives_council_clustering():
+    """Third sector 85.0% (1,700/2,000) against council-run 87.5% (1,750/2,000): clearly lower if services are
+    independent. With 2,000 councils (one service each) the gap survives any correlation: mixed evidence. With 100
+    councils (20 services each) it stops being clear at a small correlation: partly supported, and the summary
+    says the lower rating holds only if a council's services are rated independently."""
+    latest = _quality("community services", 2024, (1700, 2000), (1750, 2000))
+
+    def nine(councils):
+        return {v.claim_id: v for v in claims_mod.assess_claims(
+            data.load_claims(), data.load_figures(), within=_within(1.3, 2.5), cic=_fake_cic(), quality=latest,
+            level=0.95, councils={("community services", 2024): councils})}["CL-MUT-09"]
+
+    robust = nine((2000, 2023))
+    assert robust.verdict == "mixed evidence"
+    assert "clear even if each council's services counted as one" in robust.summary
+    fragile = nine((100, 2023))
+    assert fragile.verdict == "partly supported"
+    assert "lower rating in community services holds only if the services one council runs" in fragile.summary
+    assert "which the data cannot rule out" in fragile.summary
+    assert "2,000 council-run services among about 100 councils" in fragile.numbers
 
 
 def test_programme_fact_is_partly_supported_when_only_the_value_is_independently_confirmed():

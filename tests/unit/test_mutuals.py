@@ -213,19 +213,69 @@ def test_navigo_is_compared_with_mental_health_trusts_without_invalid_intervals(
 
     assert mutuals.benchmark_name(review_results) == "mental-health trusts"
     display = mutuals.focus_display(review_results)
-    assert any(c.startswith("Mental-health trusts 2024") for c in display.columns)
+    assert "Median mental-health trust 2024 (%)" in display.columns
     assert not any("Trusts scoring lower" in c or "% low" in c for c in display.columns)
     title = chart_meta(mutuals.focus_figure(review_results, "burnout"))["title"]
     assert "mental-health trusts" in title and "interval" not in title and "higher" not in title
     table = review_results.focus.table
     latest = table[(table["item"] == "burnout") & (table["year"] == 2024)].iloc[0]
-    assert latest["benchmark_mean"] != pytest.approx(latest["national_trust_average"])  # not all trusts
+    assert latest["benchmark_median"] != pytest.approx(latest["national_trust_average"])  # not all trusts
     staff_columns = mutuals.staff_display(review_results, "mental health").columns
     assert not any("wild bootstrap" in c for c in staff_columns)  # one treated cluster: not valid
     assert review_results.comparisons["mental health"]["p_wild_bootstrap"].isna().all()
     assert review_results.comparisons["community"]["p_wild_bootstrap"].notna().all()
     navigo = {v.claim_id: v for v in review_results.verdicts}["CL-MUT-02"]
-    assert "in mental-health trusts" in navigo.numbers and "all trusts" not in navigo.numbers
+    assert "the median of the 50 mental-health trusts surveyed in 2024" in navigo.numbers
+    assert "all trusts" not in navigo.numbers
+
+
+RAW_MH_GROUP = "Mental Health & Learning Disability and Mental Health, Learning Disability & Community Trusts"
+
+
+@pytest.mark.data
+def test_navigo_benchmark_is_one_comparison_defined_once(review_results):
+    """The raw Staff Survey file: 51 mental-health trusts took part in 2021-23 and 50 in 2024 (the Isle of Wight
+    NHS Trust's mental-health sector was last reported separately in 2023). The levels use the median of the 2024
+    trusts wherever they appear (chart, table, verdict), the pooled test the 51; the text says which is which."""
+    from analysis.mutuals import analysis as mutuals
+    from analysis.plots import chart_meta
+
+    raw = data.read_raw("nhs_staff_survey")
+    trusts = raw[(raw["Benchmarking group"] == RAW_MH_GROUP) & raw["Year"].between(2021, 2024)]
+    per_year = trusts.groupby("Year")["ODS code"].nunique()
+    assert per_year.to_dict() == {2021: 51, 2022: 51, 2023: 51, 2024: 50}
+    assert trusts["ODS code"].nunique() == 51
+    gone = set(trusts["ODS code"]) - set(trusts.loc[trusts["Year"] == 2024, "ODS code"])
+    assert gone == {"R1F3"}
+    median_2024 = trusts.loc[trusts["Year"] == 2024, "Enough_staff_rate"].median()
+    navigo_2024 = raw.loc[(raw["ODS code"] == "NQL") & (raw["Year"] == 2024), "Enough_staff_rate"].iloc[0]
+    assert median_2024 == pytest.approx(37.155, abs=0.001) and navigo_2024 == pytest.approx(49.900, abs=0.001)
+
+    focus = review_results.focus
+    assert focus.benchmark_trusts == {2021: 51, 2022: 51, 2023: 51, 2024: 50} and focus.pooled_trusts == 51
+    assert focus.absent_last_year == (("Isle of Wight NHS Trust (mental health sector)", 2023),)
+    row = focus.table.query("item == 'enough_staff' and year == 2024").iloc[0]
+    assert row["benchmark_median"] == pytest.approx(median_2024)
+    assert row["difference_from_benchmark_pp"] == pytest.approx(navigo_2024 - median_2024)
+    assert "benchmark_mean" not in focus.table  # one statistic for the levels
+
+    text = mutuals.benchmark_text(review_results)
+    assert "the median of the 50 mental-health trusts surveyed in 2024" in text
+    assert "the 51 mental-health trusts surveyed in 2021-24, one more than in 2024" in text
+    assert "Isle of Wight NHS Trust (mental health sector) was surveyed separately only until 2023" in text
+    assert "each trust counted once" in text and "context only" in text
+    meta = chart_meta(mutuals.focus_figure(review_results, "enough_staff"))
+    assert "37.2%, the median of the 50 mental-health trusts surveyed in 2024" in meta["title"]
+    assert meta["n"] == "50 mental-health trusts in 2024 (51 in 2021-2023)"
+    display = mutuals.focus_display(review_results).set_index("Item")
+    assert display.loc["Enough staff to do my job properly (Q3i)", "Median mental-health trust 2024 (%)"] == (
+        pytest.approx(median_2024, abs=0.05))
+    assert "the median of the 50 mental-health trusts surveyed in 2024" in mutuals.focus_title(review_results)
+    navigo = {v.claim_id: v for v in review_results.verdicts}["CL-MUT-02"]
+    assert "enough staff to do my job properly: 50% vs 37%" in navigo.numbers
+    assert "the average of the 51 mental-health trusts surveyed in 2021-24 (each trust counted once)" in navigo.summary
+    finding = {f.key: f.text for f in mutuals.key_findings(review_results)}["mutuals_mental_health_one_organisation"]
+    assert "the average NHS mental-health trust (51 trusts surveyed in 2021-24, each counted once)" in finding
 
 
 @pytest.mark.data
@@ -251,3 +301,42 @@ def test_the_in_house_share_table_leaves_out_direct_payments():
     shown = change_display(SimpleNamespace(national_change=change))
     assert shown["Setting"].tolist() == ["Home care"]
     assert shown["Change (percentage points)"].tolist() == [-38.6]
+
+
+@pytest.mark.data
+def test_the_two_cqc_gaps_are_named_as_different_measures(review_results):
+    """4.2 pp (every rated inspection 2015-2024, logit adjusted for year, re-inspection and years registered) and
+    4.6 pp (year-end 2024 snapshot: third sector 717/787 = 91.1% against council-run 381/398 = 95.7%, unadjusted)
+    are different quantities. The index headline says which one it carries; the report sets them side by side."""
+    from analysis.mutuals import analysis as mutuals
+    from analysis.report import export
+
+    snap = review_results.snapshot_check
+    assert snap["difference_pp"] == pytest.approx(100 * (717 / 787 - 381 / 398))
+    assert snap["year"] == 2024 and (snap["councils"], snap["councils_year"]) == (98, 2023)
+    assert snap["break_even_correlation"] == pytest.approx(0.46, abs=0.005)
+    model = review_results.cqc_clustering.query("term == 'third sector' and correlation == 0").iloc[0]
+    assert model["difference_pp"] == pytest.approx(-4.2, abs=0.05)
+
+    head = mutuals.headlines(review_results)[0]
+    assert head["period"] == "inspections 2015-2024"
+    assert "adjusted for year, re-inspection and years registered" in head["label"]
+    assert "not the unadjusted year-end snapshot" in head["label"]
+    text = mutuals.cqc_measures_text(review_results)
+    assert "At the end of 2024 (every rated service on one date, unadjusted" in text
+    assert "91.1% of third-sector community services" in text and "95.7% of council-run ones" in text
+    assert "4.6 percentage points lower (95% interval 1.6 to 7.3 points lower)" in text
+    assert "4.2 percentage points less likely (95% interval 1.4 to 7.0 points less)" in text
+    assert f"above a correlation of {snap['break_even_correlation']:.2f}" in text
+    assert f"above a correlation of {model['break_even_correlation']:.2f}" in text
+
+    def report(slug):
+        return {"notebook": "mutuals_vs_inhouse", "title": "Mutuals", "slug": slug, "overrides": {}, "status": "ok",
+                "seconds": 1.0, "html": f"{slug}.html", "subject": slug,
+                "headlines": [{**head, "text": "-4.2 pp (95% interval -7.0 pp to -1.4 pp)", "column": head["label"]}]}
+
+    run = {"run_id": "r1", "started_at": "a", "finished_at": "b", "counts": {"ok": 2, "failed": 0},
+           "environment": {"package_version": "0", "git": {"describe": "abc"}}, "reports": [report("a"), report("b")]}
+    html = export.render_index(run)
+    assert "-4.2 pp (95% interval -7.0 pp to -1.4 pp) (inspections 2015-2024)" in html
+    assert "every rated inspection 2015-2024, not the unadjusted year-end snapshot" in html

@@ -58,6 +58,7 @@ class ProvisionResults:
     spinout_evidence: pd.DataFrame
     home_care_without_first_year: pd.DataFrame | None = None  # the home-care gap from the second PSS-EX1 year
     quality_differences: pd.DataFrame | None = None  # third sector minus council-run rating share, by setting and year
+    england_gap: dict | None = None  # publisher's England unit cost against ours, in parts (first service, last year)
 
     @property
     def level(self) -> float:
@@ -102,8 +103,13 @@ def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
     sector = cic_mod.cic_sector(data.load("nhs_cic_suppliers"), window_years=tuple(params.cic_window_years))
     pooled_all = comparisons.within_council(costs, list(SERIES), (2009, 2014), params.min_activity, level=level).pooled
     quality_years = pd.concat([quality, quality_latest]).drop_duplicates(["setting", "year", "ownership"])
+    provision = data.load("provision_shares")
+    councils = {(setting, int(year)): ratings.councils_nearest_year(provision, ratings.COUNCIL_SETTINGS[setting],
+                                                                    int(year))
+                for setting, year in quality_years[["setting", "year"]].drop_duplicates().itertuples(index=False)
+                if setting in ratings.COUNCIL_SETTINGS}
     verdicts = claims.assess_claims(data.load_claims(), data.load_figures(), within=pooled_all, cic=sector,
-                                    quality=quality_years, level=level)
+                                    quality=quality_years, level=level, councils=councils)
     # Home care: the 2008-09 in-house hours were rescaled (the table's weekly figure x 52) and reablement moved
     # into in-house home care around then, so the trend in the gap is also estimated without that first year.
     home_care_later = None
@@ -113,9 +119,10 @@ def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
         home_care_later = later.pooled if len(later.pooled) else None
     reconciliation = data.load("unit_costs_reconciliation")
     spinouts = data.evidence_rows(data.load_figures(), list(cic_mod.DOCUMENTED_SPINOUTS.values()))
+    gap = comparisons.published_england_gap(costs, series[0], years[1]) if series else None
     return ProvisionResults(params, england, england_2015, distribution, within, weighted, within_2015,
                             pd.DataFrame(checks), trend, change, quality, closure, sector, verdicts, reconciliation,
-                            spinouts, home_care_later, claims.rating_differences(quality_years, level))
+                            spinouts, home_care_later, claims.rating_differences(quality_years, level, councils), gap)
 
 
 # --- Narrative -----------------------------------------------------------------------------------
@@ -134,6 +141,50 @@ def data_text(results: ProvisionResults) -> str:
         "says, "
         "include the publisher's estimates for councils that did not report (the gap never exceeds what the missing "
         "councils could plausibly add). Suppressed and not-available cells are missing, never zero.")
+
+
+def _names(pairs: list[tuple[str, float]]) -> str:
+    names = [str(name) for name, _ in sorted(pairs, key=lambda p: -p[1])]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def england_definition_text(results: ProvisionResults) -> str:
+    """What the England unit cost is here, what the publisher's England figure is, and why the two differ, with
+    the councils that make the difference for the first service in the last year (computed, not typed)."""
+    g = results.england_gap
+    text = ("**Which England figure.** Every England unit cost in this report (this table, the charts and the "
+            "real-terms changes below) is the total cost of the councils that reported both a cost and an activity "
+            "for that provider, divided by their total activity: the definition the 2014-15 collection uses for its "
+            "own England row. The publisher's England row for the PSS-EX1 years divides every council's cost by every "
+            "council's activity, so a council that reported one without the other moves it")
+    if g is None:
+        return text + ". The table gives the publisher's ratio beside ours."
+    unit = UNIT_WORDS[SERIES[g["series"]][0]].removeprefix("per ")
+    amount = g["activity_unit"]
+    label = LABELS[g["series"]]
+    service, _, group = label.partition(", ")
+    where = f"{service.lower()} ({group})" if group else service.lower()
+    parts = []
+    if g["cost_without_activity"]:
+        cost = sum(v for _, v in g["cost_without_activity"])
+        parts.append(f"{fmt(cost / 1e6, '£m', places=1)} of cost from {_names(g['cost_without_activity'])} (which "
+                     f"reported no {amount})")
+    if g["activity_without_cost"]:
+        act = sum(v for _, v in g["activity_without_cost"])
+        parts.append(f"{fmt(act, count=True)} {amount} from {_names(g['activity_without_cost'])} (which reported no "
+                     "cost)")
+    if abs(g["other_cost"]) > 0.005 * g["england_cost"]:
+        parts.append(f"{fmt(g['other_cost'] / 1e6, '£m', places=1)} of its own estimates for councils that did not "
+                     "report")
+    year = financial_year(g["year"])
+    places = decimals(g["published"])
+    compared = (f"{fmt(g['published'], '£', places=places)} a {unit} against "
+                f"{fmt(g['reporting'], '£', places=places)} here ({g['n_reporting']} councils reporting both)")
+    if not parts:
+        return text + f". For {g['provider']} {where} in {year} every council reported both: {compared}."
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return (text + f": for {g['provider']} {where} in {year} it includes {listed}, so it comes to {compared}. "
+            "The table gives the publisher's ratio beside ours.")
 
 
 def within_text(results: ProvisionResults) -> str:
@@ -586,10 +637,23 @@ def quality_difference_display(results: ProvisionResults) -> pd.DataFrame:
     if d is None or d.empty:
         return pd.DataFrame()
     lv = int(round(100 * results.level))
+
+    def stops(r) -> object:
+        if not claims.clear(r):
+            return "not clear anyway"
+        if not np.isfinite(r.break_even_correlation):
+            return "never (clear at 1)" if r.break_even_correlation == np.inf else "not checked"
+        return f"{r.break_even_correlation:.2f}"  # as the verdict's text gives it
+
     out = pd.DataFrame({"Setting": d["setting"], "CQC year": d["year"],
                         "Third sector minus council-run (pp)": d["diff"], f"{lv}% low": d["ci_low"],
                         f"{lv}% high": d["ci_high"], "Third-sector services": d["n_third"],
-                        "Council-run services": d["n_council"]})
+                        "Council-run services": d["n_council"],
+                        "Councils running them in-house (activity returns year)": [
+                            "no data" if pd.isna(r.councils) else f"{int(r.councils)} ({int(r.councils_year)})"
+                            for r in d.itertuples()],
+                        "Gap stops being clear above this correlation between a council's services": [
+                            stops(r) for r in d.itertuples()]})
     return table_format(out, intervals={"Third sector minus council-run (pp)": (f"{lv}% low", f"{lv}% high")},
                         counts=("Third-sector services", "Council-run services"),
                         signed=["Third sector minus council-run (pp)"])
@@ -698,7 +762,8 @@ def trend_figure(results: ProvisionResults, series: str):
             title = (f"{LABELS[series]}: real in-house unit cost changed "
                      f"{fmt(c.loc['in-house', 'change_pct'], '%', places=0)}"
                      f" and external {fmt(c.loc['external', 'change_pct'], '%', places=0)} from "
-                     f"{results.params.years[0]} to {results.params.years[1]} (published England figures)"
+                     f"{results.params.years[0]} to {results.params.years[1]} (England, councils reporting both "
+                     "cost and activity)"
                      + ("; partly the rescaled 2008-09 hours and a changed mix of in-house work"
                         if series == "home_care" else ""))
     colours = {f"{p} ({c})": plots.PALETTE[1] if p == "in-house" else plots.PALETTE[0]

@@ -38,11 +38,13 @@ count as independent evidence (``datasets=``).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis.claims import Verdict, claim_row, independent_rows
 from analysis.data.evidence import evidence_rows
+from analysis.mutuals import ratings
 from analysis.precision import decimals, fmt, fmt_interval
 
 CLAIM_IDS = ("CL-MUT-01", "CL-MUT-03", "CL-MUT-08", "CL-MUT-09", "CL-MUT-10")
@@ -53,17 +55,28 @@ NAO_EXPECTED_COUNT = "NAO-002"  # the NAO's own count: 50 enterprises expected t
 SETTINGS = ("care homes", "community services")
 
 
-def rating_differences(quality: pd.DataFrame, level: float) -> pd.DataFrame:
+DIFFERENCE_COLUMNS = ["setting", "year", "diff", "ci_low", "ci_high", "n_third", "n_council", "councils",
+                      "councils_year", "per_council", "break_even_correlation"]
+
+
+def rating_differences(quality: pd.DataFrame, level: float,
+                       councils: dict[tuple[str, int], tuple[int, int]] | None = None) -> pd.DataFrame:
     """Third sector minus council-run share rated Good or Outstanding, in percentage points, by setting and year.
 
     ``quality`` is ``ratings.good_share_by_year`` output (counts ``good`` of ``total``). The interval is
     Newcombe's hybrid score interval for a difference of two independent proportions (his method 10,
     statsmodels ``confint_proportions_2indep(method="newcomb")``): a difference is stated only when this
     interval excludes zero, never because two separate intervals fail to overlap.
+
+    That interval treats every council-run service as independent. ``councils`` maps (setting, year) to the
+    number of councils running that setting in-house and the year of the activity returns counted; with it, each
+    row also carries ``break_even_correlation``, the correlation between one council's services above which the
+    difference stops being clear (``ratings.snapshot_clustering``: missing if not clear anyway, infinite if it stays
+    clear with each council counted once).
     """
     rows = []
     if quality.empty:
-        return pd.DataFrame(columns=["setting", "year", "diff", "ci_low", "ci_high", "n_third", "n_council"])
+        return pd.DataFrame(columns=DIFFERENCE_COLUMNS)
     q = quality.set_index(["setting", "year", "ownership"])
     for (setting, year), _ in quality.groupby(["setting", "year"], sort=True, observed=True):
         if setting not in SETTINGS:
@@ -77,19 +90,44 @@ def rating_differences(quality: pd.DataFrame, level: float) -> pd.DataFrame:
         low, high = confint_proportions_2indep(third["good"], third["total"], council["good"], council["total"],
                                                method="newcomb", compare="diff", alpha=1 - level)
         diff = third["good"] / third["total"] - council["good"] / council["total"]
-        rows.append({"setting": setting, "year": int(year), "diff": 100 * diff, "ci_low": 100 * low,
-                     "ci_high": 100 * high, "n_third": int(third["total"]), "n_council": int(council["total"])})
-    return pd.DataFrame(rows, columns=["setting", "year", "diff", "ci_low", "ci_high", "n_third", "n_council"])
+        row = {"setting": setting, "year": int(year), "diff": 100 * diff, "ci_low": 100 * low,
+               "ci_high": 100 * high, "n_third": int(third["total"]), "n_council": int(council["total"]),
+               "councils": np.nan, "councils_year": np.nan, "per_council": np.nan, "break_even_correlation": np.nan}
+        if councils and (setting, int(year)) in councils:
+            n, used = councils[(setting, int(year))]
+            check = ratings.snapshot_clustering(third["good"], third["total"], council["good"], council["total"], n,
+                                                level)
+            row.update(councils=n, councils_year=used, per_council=check["per_council"],
+                       break_even_correlation=check["break_even_correlation"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
+
+
+def _fragile(r) -> bool:
+    """A clear difference that stops being clear at some correlation between a council's services (0 to 1)."""
+    return clear(r) and np.isfinite(r.break_even_correlation) and r.break_even_correlation <= 1
+
+
+def clear(r) -> bool:
+    return bool(r.ci_high < 0 or r.ci_low > 0)
 
 
 def _difference_text(r, lvl: str) -> str:
-    """'community services, third sector 4.6 pp lower than council-run (95% interval 1.6 to 7.3 pp lower)'."""
+    """'community services, third sector 4.6 pp lower than council-run (95% interval 1.6 to 7.3 pp lower), a gap
+    that stops being clear if ...' (the clause only when the council clustering check was run)."""
     places = decimals(r.diff, r.ci_low, r.ci_high)
-    if r.ci_high < 0 or r.ci_low > 0:
+    if clear(r):
         word = "lower" if r.diff < 0 else "higher"
         near, far = sorted((abs(r.ci_low), abs(r.ci_high)))
-        return (f"{r.setting}, third sector {fmt(abs(r.diff), places=places)} pp {word} than council-run ({lvl} "
+        text = (f"{r.setting}, third sector {fmt(abs(r.diff), places=places)} pp {word} than council-run ({lvl} "
                 f"interval {fmt(near, places=places)} to {fmt(far, places=places)} pp {word})")
+        if _fragile(r):
+            text += (", a gap that stops being clear if the services one council runs are rated alike (a "
+                     f"correlation between them above {r.break_even_correlation:.2f}), which the data cannot rule "
+                     "out")
+        elif getattr(r, "break_even_correlation", np.nan) == np.inf:
+            text += ", clear even if each council's services counted as one"
+        return text
     return (f"{r.setting}, no clear difference between third sector and council-run "
             f"({fmt(r.diff, places=places, signed=True)} pp, {lvl} interval {fmt(r.ci_low, places=places, signed=True)}"
             f" to {fmt(r.ci_high, places=places, signed=True)} pp)")
@@ -106,13 +144,14 @@ def _ratio_text(pooled: pd.DataFrame, series: str) -> str:
 
 
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.DataFrame, cic, quality: pd.DataFrame,
-                  level: float) -> list[Verdict]:
+                  level: float, councils: dict[tuple[str, int], tuple[int, int]] | None = None) -> list[Verdict]:
     """Verdicts on CL-MUT-01, 03, 08, 09 and 10.
 
     ``within``: pooled within-council ratios (``comparisons.within_council(...).pooled``); ``cic``:
     a :class:`analysis.costs.cic.CicSector`; ``quality``: CQC share rated Good/Outstanding by setting
     and ownership (``ratings.good_share_by_year``), for the latest CQC year and optionally earlier ones:
-    CL-MUT-09 is judged on the latest year, earlier years are shown as context.
+    CL-MUT-09 is judged on the latest year, earlier years are shown as context; ``councils`` (see
+    :func:`rating_differences`) adds the council clustering check to it.
     """
     out = []
     ratios = within.set_index("series")
@@ -186,17 +225,19 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
 
     c = claim_row(claims, "CL-MUT-09")
     rows = evidence_rows(figures, c["evidence_ids"])
-    diffs = rating_differences(quality, level)
+    diffs = rating_differences(quality, level, councils)
     latest_year = int(diffs["year"].max()) if len(diffs) else None
     latest = diffs[diffs["year"] == latest_year] if len(diffs) else diffs
     earlier = diffs[diffs["year"] != latest_year] if len(diffs) else diffs
-    lower = [r.setting for r in latest.itertuples() if r.ci_high < 0]
+    lower = [r for r in latest.itertuples() if r.ci_high < 0]
+    robustly_lower = [r.setting for r in lower if not _fragile(r)]
+    fragile = [r for r in lower if _fragile(r)]
     external_cheaper = low > 1  # own provision dearer per unit in every service compared
     if latest.empty:
         verdict = "not testable with public data"
         quality_text = "no CQC ratings by ownership were available"
     else:
-        verdict = "mixed evidence" if lower or not external_cheaper else "partly supported"
+        verdict = "mixed evidence" if robustly_lower or not external_cheaper else "partly supported"
         quality_text = (f"in the {latest_year} CQC ratings: " + "; ".join(_difference_text(r, lvl)
                                                                            for r in latest.itertuples()))
     context = "; ".join(f"{int(year)}: " + "; ".join(_difference_text(r, lvl) for r in part.itertuples())
@@ -205,24 +246,46 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
                  "a whole" if external_cheaper else
                  f"councils' own services cost {low:.1f}-{high:.1f} times as much per unit as external providers, so "
                  "external provision was not cheaper in every service")
+    clustering = ""
+    checked = latest.dropna(subset=["councils"]) if len(latest) else latest
+    if len(checked):
+        clustering = (" Council clustering (the Moulton design effect on the council-run side, as in the mutuals "
+                      "report; the CQC files do not say which council runs a service): "
+                      + "; ".join(f"{r.setting}, {r.n_council:,} council-run services among about {int(r.councils)} "
+                                  f"councils running them in-house ({int(r.councils_year)} activity returns), about "
+                                  f"{fmt(r.per_council, places=1)} each" for r in checked.itertuples()) + ".")
+    if verdict == "partly supported" and fragile:
+        better = not any(r.ci_low > 0 for r in latest.itertuples())
+        settings = " and ".join(r.setting for r in fragile)
+        lead = ("Partly supported, in a much weaker form: "
+                + ("third-sector services were rated no better than council-run ones, and their" if better else
+                   "the third sector's") + f" lower rating in {settings} holds only if the services one council runs "
+                "are rated independently of one another")
+    else:
+        lead = f"{verdict[0].upper()}{verdict[1:]}"
     out.append(Verdict.for_claim(
         c, verdict,
         "Judged on the difference in the share rated Good or Outstanding, third sector minus council-run, with its "
-        "Newcombe interval, in the latest CQC year (not on whether two separate intervals overlap). Mixed evidence "
-        "when the third sector is rated clearly lower (interval of the difference wholly below zero) in either "
-        "setting or external providers do not cost councils less per unit; partly supported when the third sector "
-        "is not clearly lower in either setting and external providers as a whole cost less per unit. Either way a "
-        "weaker claim than the one made: public data cannot separate social enterprises from other third-sector "
-        "providers, the cost comparison is of all external providers (mostly for-profit), unit cost is not value "
-        "for money, and 'more responsive' is untested.",
+        "Newcombe interval, in the latest CQC year (not on whether two separate intervals overlap), and on whether "
+        "that difference survives the correlation between services run by the same council, which the CQC files "
+        "cannot measure. Mixed evidence when the third sector is rated clearly lower in either setting even if each "
+        "council's services counted as one, or external providers do not cost councils less per unit; partly "
+        "supported when external providers as a whole cost less per unit and no setting's lower rating survives "
+        "every correlation the data cannot rule out (a gap that holds only if a council's services are rated "
+        "independently is reported, not counted against the claim). Either way a weaker claim than the one made: "
+        "public data cannot separate social enterprises from other third-sector providers, the cost comparison is "
+        "of all external providers (mostly for-profit), unit cost is not value for money, and 'more responsive' is "
+        "untested.",
         f"Cost: within-council ratios of own to external unit cost {low:.1f} to {high:.1f} across services "
         "(2008-09 to 2013-14); 'external' is every other provider, mostly for-profit firms. Quality, CQC share "
-        f"rated Good or Outstanding, third sector minus council-run ({lvl} Newcombe intervals): {quality_text}"
-        + (f". Earlier snapshot, nearest the cost data ({context})" if context else "")
-        + ". The cost gap may reflect pay and conditions, case mix and overhead allocation rather than efficiency, "
+        f"rated Good or Outstanding at the year end, third sector minus council-run, unadjusted ({lvl} Newcombe "
+        f"intervals): {quality_text}"
+        + (f". Earlier snapshot, nearest the cost data ({context})" if context else "") + "." + clustering
+        + " The cost gap may reflect pay and conditions, case mix and overhead allocation rather than efficiency, "
         "the cost and rating years differ, and ownership was not assigned at random.",
-        rows, datasets=COST_DATASETS + ("cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year"),
-        summary=(f"{verdict[0].upper()}{verdict[1:]}. {quality_text[0].upper()}{quality_text[1:]}. On cost, "
+        rows, datasets=COST_DATASETS + ("cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year")
+        + (("asc_activity",) if len(checked) else ()),
+        summary=(f"{lead}. {quality_text[0].upper()}{quality_text[1:]}. On cost, "
                  f"{cost_text}; but that compares "
                  "all external providers (mostly for-profit), not social enterprises, and unit cost is not value "
                  "for money. 'More responsive' is untested, and no public data separate social enterprises from "

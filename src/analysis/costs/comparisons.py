@@ -282,23 +282,75 @@ def council_bootstrap_ratio(pairs: pd.DataFrame, *, n_boot: int = 999, seed: int
 
 # --- Real terms ------------------------------------------------------------------------------------
 
+def reporting_sums(councils: pd.DataFrame, provider: str) -> tuple[float, float, int]:
+    """Cost, activity and number of councils, over the councils that reported both a positive cost and a positive
+    activity for ``provider`` ('in' or 'ext' columns of :func:`wide_by_provider`)."""
+    ok = (councils[f"cost_{provider}"] > 0) & (councils[f"activity_{provider}"] > 0)
+    return float(councils.loc[ok, f"cost_{provider}"].sum()), float(councils.loc[ok, f"activity_{provider}"].sum()), \
+        int(ok.sum())
+
+
 def england_trend(unit_costs: pd.DataFrame, series: list[str], years: tuple[int, int]) -> pd.DataFrame:
-    """Published England unit costs by provider and year in real terms (long), PSS-EX1 and ASC-FR."""
+    """England unit costs by provider and year in real terms (long), PSS-EX1 and ASC-FR: the same quantity as
+    :func:`england_ratios`, total cost over total activity of the councils that reported both for that provider
+    (the definition ASC-FR uses for its own England row). ``unit_cost_published`` keeps the publisher's England
+    figure, which in PSS-EX1 divides all cost by all activity (see :func:`published_england_gap`)."""
     rows = []
     for collection in ("PSS-EX1", "ASC-FR"):
         for key in series:
             frame = series_frame(unit_costs, key, collection)
             if frame.empty:
                 continue
-            e = frame[frame["geography"] == "England"]
+            wide = wide_by_provider(frame)
             if collection == "PSS-EX1":
-                e = e[e["year"].between(*years)]
-            for r in e.itertuples():
-                rows.append({"series": key, "label": LABELS[key], "year": int(r.year),
-                             "financial_year": financial_year(r.year), "collection": collection,
-                             "provider": r.provider, "unit_cost_real": r.unit_cost_real, "activity": r.activity,
-                             "price_base": r.price_base})
+                wide = wide[wide["year"].between(*years)]
+            for year, part in wide.groupby("year"):
+                councils = part[part["geography"] == "council"]
+                england = part[part["geography"] == "England"]
+                for provider, col in (("in-house", "in"), ("external", "ext")):
+                    cost, activity, n = reporting_sums(councils, col)
+                    if activity <= 0:
+                        continue
+                    rows.append({"series": key, "label": LABELS[key], "year": int(year),
+                                 "financial_year": financial_year(year), "collection": collection,
+                                 "provider": provider, "unit_cost_real": cost / activity, "activity": activity,
+                                 "n_councils": n,
+                                 "unit_cost_published": (float(england[f"unit_cost_real_{col}"].iloc[0])
+                                                         if len(england) else np.nan),
+                                 "price_base": frame["price_base"].iloc[0]})
     return pd.DataFrame(rows)
+
+
+def published_england_gap(unit_costs: pd.DataFrame, series: str, year: int, provider: str = "in-house",
+                          collection: str = "PSS-EX1") -> dict:
+    """Why the publisher's England unit cost differs from the councils-reporting-both figure, in its parts.
+
+    The publisher's England row is (close to) the sum of every council's cost over the sum of every council's
+    activity, so a council that reported a cost but no activity adds cost without activity, and one that reported
+    activity but no cost adds activity without cost; whatever remains is the publisher's own estimates for missing
+    data (and rounding). Returns the two unit costs, the councils on each side (name, amount) and the remainders.
+    """
+    frame = series_frame(unit_costs, series, collection)
+    wide = wide_by_provider(frame)
+    part = wide[wide["year"] == year]
+    col = "in" if provider == "in-house" else "ext"
+    councils = part[part["geography"] == "council"]
+    england = part[part["geography"] == "England"]
+    if england.empty or councils.empty:
+        raise InputError(f"No England and council rows for {series} in {year}")
+    cost, activity, n = reporting_sums(councils, col)
+    c, a = councils[f"cost_{col}"].fillna(0.0), councils[f"activity_{col}"].fillna(0.0)
+    cost_only = councils[(c > 0) & (a <= 0)]
+    activity_only = councils[(a > 0) & (c <= 0)]
+    e = england.iloc[0]
+    return {"series": series, "year": year, "provider": provider, "reporting": cost / activity, "n_reporting": n,
+            "published": float(e[f"unit_cost_real_{col}"]),
+            "cost_without_activity": list(zip(cost_only["council"], cost_only[f"cost_{col}"])),
+            "activity_without_cost": list(zip(activity_only["council"], activity_only[f"activity_{col}"])),
+            "other_cost": float(e[f"cost_{col}"]) - cost - float(cost_only[f"cost_{col}"].sum()),
+            "other_activity": float(e[f"activity_{col}"]) - activity - float(activity_only[f"activity_{col}"].sum()),
+            "england_cost": float(e[f"cost_{col}"]), "england_activity": float(e[f"activity_{col}"]),
+            "activity_unit": frame["activity_unit"].iloc[0]}
 
 
 def real_change(trend: pd.DataFrame, years: tuple[int, int]) -> pd.DataFrame:

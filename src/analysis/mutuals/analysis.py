@@ -43,10 +43,10 @@ SOURCE_STAFF = "NHS Staff Survey 2021-24 organisational results (NHS England; me
 SOURCE_CQC = "Care Quality Commission ratings by ownership (compiled by B. Goodair)"
 SOURCE_CARE_HOMES = "Bach-Mortensen, Goodair & Degli Esposti replication data (CQC)"
 SOURCE_EXT = "NHS Digital PSS-EX1 / ASC-FR, harmonised by B. Goodair"
-COMMUNITY_SETTINGS = ("Community (blank in source)", "Home care", "Day care")
-CARE_HOME_SETTINGS = ("Residential", "Nursing")
+COMMUNITY_SETTINGS = ratings.COUNCIL_SETTINGS["community services"]
+CARE_HOME_SETTINGS = ratings.COUNCIL_SETTINGS["care homes"]
 OWNERSHIP_NAMES = {"local authority": "council-run", "third sector": "third-sector", "for-profit": "for-profit"}
-SERVICE_TRUSTS = {"community": "community trusts", "mental health": "mental-health trusts"}
+SERVICE_TRUSTS = staff.TRUST_NAMES
 
 
 @dataclass
@@ -111,6 +111,7 @@ class MutualsResults:
     simulated: PanelResults | None
     verdicts: list[Verdict]
     claims_judged_in_costs: int = 0  # claims about mutuals whose verdict is in the provision-costs report
+    snapshot_check: dict | None = None  # last year-end snapshot, community services: third sector minus council-run
 
     @property
     def level(self) -> float:
@@ -180,12 +181,30 @@ def analyse(params: MutualsParameters) -> MutualsResults:
     verdicts = claims.assess_claims(
         claims_table, figures, community=comparisons.get("community"), focus=focus.table, focus_name=focus.organisation,
         cqc_models=models["table"], cqc_shares=shares_by_year, n_survey_social_enterprises=n_se,
-        mental_health=comparisons.get("mental health"), survey=survey, survey_years=years)
+        mental_health=comparisons.get("mental health"), survey=survey, survey_years=years,
+        benchmark=staff.benchmark_phrase(focus),
+        pooled_benchmark=f"the average of {staff.pooled_benchmark_phrase(focus, years)} (each trust counted once)")
     in_costs = int(((claims_table["topic"] == "mutuals")
                     & claims_table["analysis"].astype(str).str.startswith("analysis.costs")).sum())
     return MutualsResults(params, comparisons, patterns, robustness, shares, focus, spread, shares_by_year, models,
                           cqc_clustering, homes, home_clustering, national, councils, change, panel_results, simulated,
-                          verdicts, in_costs)
+                          verdicts, in_costs, _snapshot_check(shares_by_year, provision, level))
+
+
+def _snapshot_check(shares: pd.DataFrame, provision: pd.DataFrame, level: float) -> dict | None:
+    """The last year-end snapshot's community-services difference, third sector minus council-run (unadjusted,
+    Newcombe), with its council clustering check: the measure the provision-costs verdict on CL-MUT-09 uses."""
+    setting = "community services"
+    last = shares[(shares["setting"] == setting) & (shares["year"] == shares["year"].max())].set_index("ownership")
+    if not {"third sector", "local authority"} <= set(last.index):
+        return None
+    year = int(shares["year"].max())
+    councils, used = ratings.councils_nearest_year(provision, ratings.COUNCIL_SETTINGS[setting], year)
+    third, council = last.loc["third sector"], last.loc["local authority"]
+    check = ratings.snapshot_clustering(third["good"], third["total"], council["good"], council["total"], councils,
+                                        level)
+    return {**check, "year": year, "councils": councils, "councils_year": used, "third_share": third["share"],
+            "council_share": council["share"]}
 
 
 # --- Key findings, headlines and text ------------------------------------------------------------
@@ -294,12 +313,14 @@ def key_findings(results: MutualsResults) -> list[Finding]:
     if "mental health" in results.comparisons:
         pattern = results.patterns["mental health"]
         randomised = pattern.by_inference["p_randomisation"]
-        subject, reference = _group_names(results, "mental health")
+        subject, _ = _group_names(results, "mental health")
         name = subject.split(" (")[0]
         remain = randomised.better_adjusted + randomised.worse_adjusted
+        n_trusts = int(results.comparisons["mental health"]["n_trusts"].max())
         findings.append(Finding(
             "mutuals_mental_health_one_organisation",
-            f"{name}, the only mental-health social enterprise in the survey, scored better than {reference} on "
+            f"{name}, the only mental-health social enterprise in the survey, scored better than the average NHS "
+            f"mental-health trust ({n_trusts} trusts surveyed in {period}, each counted once) on "
             f"{randomised.better} of {randomised.tested} items and worse on {multiplicity._count(randomised.worse)} "
             f"(randomisation test, p < {alpha}); "
             + ("none stays clearly different once the comparisons are allowed for." if remain == 0 else
@@ -366,9 +387,13 @@ def headlines(results: MutualsResults) -> list[dict]:
     out = []
     ts = _cqc_term(results, "third sector")
     if ts is not None:
+        table = results.cqc_models["table"]
+        first, last = table.attrs.get("years", ("?", "?"))
         out.append(dict(key="mutuals_cqc_third_sector", label="Third-sector community services against council-run "
-                        "ones: difference in the chance of a Good or Outstanding rating (percentage points)",
-                        value=ts["difference_pp"], unit="pp",
+                        f"ones: difference in the chance of a Good or Outstanding rating at inspection, adjusted for "
+                        f"year, re-inspection and years registered (percentage points; every rated inspection "
+                        f"{first}-{last}, not the unadjusted year-end snapshot)",
+                        value=ts["difference_pp"], unit="pp", period=_years(table),
                         low=ts["diff_ci_low"], high=ts["diff_ci_high"], level=results.level,
                         source=SOURCE_CQC + " (logit, year and re-inspection controls, clustered by location)"))
     if "community" in results.patterns:
@@ -424,7 +449,9 @@ def staff_forest(results: MutualsResults, service: str):
     if table["worse_low"].isna().all():  # one organisation: estimates only (randomisation p in the table)
         table["worse_low"] = table["worse_high"] = table["worse_pp"]
         remain = randomised.better_adjusted + randomised.worse_adjusted
-        title = (f"{subject.split(' (')[0]} (one organisation) against {reference}: better on {randomised.better} "
+        years = results.params.survey_years
+        title = (f"{subject.split(' (')[0]} (one organisation) against {reference} surveyed in {years[0]}-"
+                 f"{str(years[1])[-2:]}: better on {randomised.better} "
                  f"and worse on {multiplicity._count(randomised.worse)} of {randomised.tested} items at randomisation "
                  f"p < {alpha}; {multiplicity._count(remain)} once {randomised.tested} comparisons are allowed for")
         basis = ("counts of items by their randomisation p-values, raw and adjusted for the number of items "
@@ -452,10 +479,52 @@ def staff_forest(results: MutualsResults, service: str):
 
 def benchmark_name(results: MutualsResults) -> str:
     """'mental-health trusts' / 'community trusts': the focus organisation's own kind of trust."""
-    for service, (_, trusts) in staff.COMPARATORS.items():
-        if trusts == results.focus.benchmark_group:
-            return SERVICE_TRUSTS[service]
-    return "comparable trusts"
+    return staff.benchmark_name(results.focus)
+
+
+def _focus_last_year(results: MutualsResults) -> int:
+    return int(results.focus.table["year"].max())
+
+
+def benchmark_phrase(results: MutualsResults) -> str:
+    """'the median of the 50 mental-health trusts surveyed in 2024': the one benchmark of the levels (the chart,
+    the table and the verdict on the claim), in the words every one of them uses."""
+    return staff.benchmark_phrase(results.focus)
+
+
+def benchmark_text(results: MutualsResults) -> str:
+    """The focus organisation's benchmark, defined once: which trusts, which years, which statistic and why, and
+    why the pooled test counts a different number of trusts."""
+    focus = results.focus
+    short = focus.organisation.split(" ")[0]
+    peers = benchmark_name(results)
+    year = _focus_last_year(results)
+    years = results.params.survey_years
+    text = (f"**The benchmark.** {short} is compared with NHS {peers}, the kind of trust it is, through the median "
+            "trust: the trust in the middle, each trust counted once whatever its size, because the question is where "
+            f"{short} stands among trusts of its kind (an average weighted by staff numbers would describe the "
+            "average staff member and be set by the largest trusts). The charts show the median and the middle half "
+            f"of the trusts surveyed each year; the table and the verdict on the claim compare {short}'s {year} "
+            f"percentages with {benchmark_phrase(results)} and give the share of those trusts scoring better than "
+            f"{short}. ")
+    pooled = staff.pooled_benchmark_phrase(focus, tuple(years))
+    absent = focus.absent_last_year
+    text += f"The staff-survey comparison above pools {years[0]}-{years[1]}, so its sample is {pooled}"
+    if len(absent) == 1:
+        text += (f", one more than in {year} because {absent[0][0]} was surveyed separately only until "
+                 f"{absent[0][1]}")
+    elif absent:
+        text += f", including {len(absent)} not surveyed in {year}"
+    text += (f"; its randomisation test compares {short} with the average of those trusts, each trust counted once. "
+             "The average across all NHS trusts, acute trusts included and weighted by respondents, is context only.")
+    return text
+
+
+def focus_title(results: MutualsResults) -> str:
+    """The focus table's title: the organisation, its benchmark and the year of the benchmark."""
+    years = results.focus.table["year"]
+    return (f"{results.focus.organisation}, {int(years.min())}-{int(years.max())}, against "
+            f"{benchmark_phrase(results)}, by item")
 
 
 def focus_figure(results: MutualsResults, item: str):
@@ -479,7 +548,7 @@ def focus_figure(results: MutualsResults, item: str):
     last = part.iloc[-1]
     label = ITEMS_BY_KEY[item].label.split(" (")[0]
     title = (f"{label}, {int(last['year'])}: {results.focus.organisation} {fmt(last['organisation_rate'], '%')}, "
-             f"against {fmt(last['benchmark_median'], '%')} in the median of {int(last['benchmark_n'])} {peers} "
+             f"against {fmt(last['benchmark_median'], '%')}, {benchmark_phrase(results)} "
              f"({fmt(last['benchmark_share_better'], '%')} of them score better)")
     basis = {"reason": "levels and a rank, not a tested difference: one organisation has no valid interval for a "
                        "difference; its randomisation p-values are in the staff-survey table"}
@@ -487,7 +556,23 @@ def focus_figure(results: MutualsResults, item: str):
                                 "Wilson interval on its own rate (too narrow if weighting cuts the effective sample); "
                                 f"{peers}: median and interquartile range (the middle half)",
                                 low="low", high="high", ylabel="Percent of staff", xlabel="Survey year", percent=True,
-                                n=f"{int(part['benchmark_n'].max())} {peers}", title_basis=basis)
+                                n=_trusts_by_year(results), title_basis=basis)
+
+
+def _trusts_by_year(results: MutualsResults) -> str:
+    """'50 mental-health trusts in 2024 (51 in 2021-2023)': the benchmark's size each year, grouped."""
+    counts = results.focus.benchmark_trusts
+    peers = benchmark_name(results)
+    groups: dict[int, list[int]] = {}
+    for year, n in sorted(counts.items()):
+        groups.setdefault(n, []).append(year)
+    last = max(counts)
+    parts = [f"{counts[last]} {peers} in {last}"]
+    for n, yrs in groups.items():
+        yrs = [y for y in yrs if y != last]
+        if yrs:
+            parts.append(f"{n} in {yrs[0]}" + (f"-{yrs[-1]}" if len(yrs) > 1 else ""))
+    return parts[0] + (f" ({'; '.join(parts[1:])})" if len(parts) > 1 else "")
 
 
 def _newcombe(good1: float, n1: float, good2: float, n2: float, level: float) -> tuple[float, float, float]:
@@ -608,20 +693,23 @@ def _drop_empty(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def staff_display(results: MutualsResults, service: str) -> pd.DataFrame:
-    """Item by item: both rates, the difference with its interval, the direction, and raw and adjusted p-values.
+    """Item by item: both rates (every response over the survey years pooled, so each organisation counts by its
+    responses), the difference with its interval, the direction, and raw and adjusted p-values.
 
     A one-organisation comparison has no valid clustered interval or p-value: those columns are left out
     (the sentence above the table says why)."""
     t = results.comparisons[service]
     level = int(round(100 * results.level))
+    years = results.params.survey_years
+    pooled = f"{years[0]}-{str(years[1])[-2:]}, all responses pooled"
     good = (t["difference_pp"] > 0) == t["higher_is_better"].astype(bool)
     p_columns = {"p (clustered)": "p_value", "p adjusted (clustered)": "p_value_fdr",
                  "p (randomisation)": "p_randomisation", "p adjusted (randomisation)": "p_randomisation_fdr",
                  "p (wild bootstrap)": "p_wild_bootstrap", "p adjusted (wild bootstrap)": "p_wild_bootstrap_fdr"}
     out = pd.DataFrame({
         "Staff-survey item": t["label"],
-        "Social enterprises (%)": t["social_enterprise_rate"],
-        "NHS trusts (%)": t["trust_rate"],
+        f"Social enterprises ({pooled}, %)": t["social_enterprise_rate"],
+        f"NHS trusts ({pooled}, %)": t["trust_rate"],
         "Difference (pp)": t["difference_pp"],
         f"{level}% low": t["ci_low"],
         f"{level}% high": t["ci_high"],
@@ -659,9 +747,10 @@ def sensitivity_display(results: MutualsResults, service: str, *,
 
 
 def focus_display(results: MutualsResults) -> pd.DataFrame:
-    """One row per item: the organisation's percentage each year, its own kind of trust (mean, and the share
-    scoring better) in the last year, and the all-trust average as context. No interval on the difference: with
-    one organisation only the randomisation test is valid (staff-survey table)."""
+    """One row per item: the organisation's percentage each year, its own kind of trust in the last year (the
+    median trust, the difference from it and the share of trusts scoring better: the benchmark of
+    :func:`benchmark_text`), and the all-trust average as context. No interval on the difference: with one
+    organisation only the randomisation test is valid (staff-survey table)."""
     t = results.focus.table
     wide = t.pivot_table(index=["item", "label"], columns="year", values="organisation_rate").reset_index()
     last_year = int(t["year"].max())
@@ -671,13 +760,16 @@ def focus_display(results: MutualsResults) -> pd.DataFrame:
     for year in sorted(c for c in wide.columns if isinstance(c, (int, np.integer))):
         out[f"{results.focus.organisation.split(' ')[0]} {year} (%)"] = wide[year].to_numpy()
     gap = last.loc[wide["item"]]
-    out[f"{peers.capitalize()} {last_year} (%)"] = gap["benchmark_mean"].to_numpy()
-    out[f"Difference from {peers} {last_year} (pp)"] = gap["difference_from_benchmark_pp"].to_numpy()
+    peer = peers.removesuffix("s")
+    difference = f"Difference from the median {peer} {last_year} (pp)"
+    out[f"Median {peer} {last_year} (%)"] = gap["benchmark_median"].to_numpy()
+    out[difference] = gap["difference_from_benchmark_pp"].to_numpy()
     out[f"{peers.capitalize()} scoring better {last_year} (%)"] = gap["benchmark_share_better"].to_numpy()
-    out[f"All NHS trusts incl. acute {last_year} (%, context)"] = gap["national_trust_average"].to_numpy()
+    out[f"All NHS trusts incl. acute {last_year} (%, respondent-weighted, context)"] = (
+        gap["national_trust_average"].to_numpy())
     order = {k: i for i, k in enumerate(results.params.outcomes)}
     out = out.iloc[np.argsort([order.get(k, 99) for k in wide["item"]], kind="stable")].reset_index(drop=True)
-    return table_format(out, signed=[f"Difference from {peers} {last_year} (pp)"])
+    return table_format(out, signed=[difference])
 
 
 def ratings_display(table: pd.DataFrame) -> pd.DataFrame:
@@ -744,6 +836,39 @@ def councils_display(results: MutualsResults) -> pd.DataFrame:
                         "Median in-house share (%)": c["median"], "Lower quartile (%)": c["q1"],
                         "Upper quartile (%)": c["q3"], "Councils with none in-house (%)": c["none_in_house"]})
     return table_format(out)
+
+
+def cqc_measures_text(results: MutualsResults) -> str:
+    """The two measures of the third-sector gap in community services that this report and the provision-costs
+    report give, side by side: the adjusted inspection model (key finding, headline) and the unadjusted year-end
+    snapshot (the chart, and the provision-costs verdict on CL-MUT-09), each with where it stops being clear."""
+    ts = _cqc_term(results, "third sector")
+    snap = results.snapshot_check
+    if ts is None or snap is None:
+        return ""
+    model = results.cqc_clustering[results.cqc_clustering["term"] == "third sector"].iloc[0]
+    first, last = results.cqc_models["table"].attrs["years"]
+
+    def stops(rho: float) -> str:
+        if not np.isfinite(rho):
+            return "stays clear even if each council counts once" if rho == np.inf else "is not clear to begin with"
+        return f"stops being clear above a correlation of {rho:.2f} between a council's services"
+
+    said = _points_phrase(ts["difference_pp"], ts["diff_ci_low"], ts["diff_ci_high"], results.level,
+                          more="more likely", less="less likely")
+    gap = _points_phrase(snap["difference_pp"], snap["ci_low"], snap["ci_high"], results.level, more="higher",
+                         less="lower")
+    return (f"**Two measures of the same gap.** At the end of {snap['year']} (every rated service on one date, "
+            "unadjusted: the chart above, and the measure the provision-costs report's verdict on CL-MUT-09 uses), "
+            f"{fmt(snap['third_share'], '%')} of third-sector community services held a Good or Outstanding rating "
+            f"against {fmt(snap['council_share'], '%')} of council-run ones, {gap}; that gap "
+            f"{stops(snap['break_even_correlation'])}, with about {snap['councils']} councils running such services "
+            f"in-house in {snap['councils_year']}. Across every rated inspection from {first} to {last}, adjusted "
+            f"for year, re-inspection and years registered, third-sector services were {said} to be rated Good or "
+            f"Outstanding (the table below, the key finding and the headline); that gap "
+            f"{stops(model['break_even_correlation'])}. The two differ because they count different things: the "
+            f"ratings held on one date, unadjusted, against the ratings given at inspections over {last - first + 1} "
+            "years, adjusted.")
 
 
 def clustering_text(table: pd.DataFrame, what: str) -> str:

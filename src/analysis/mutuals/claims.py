@@ -42,11 +42,16 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
                   focus: pd.DataFrame | None, focus_name: str, cqc_models: pd.DataFrame,
                   cqc_shares: pd.DataFrame, n_survey_social_enterprises: int,
                   mental_health: pd.DataFrame | None = None, survey: pd.DataFrame | None = None,
-                  survey_years: tuple[int, int] = (2021, 2024)) -> list[Verdict]:
+                  survey_years: tuple[int, int] = (2021, 2024),
+                  benchmark: str = "the median mental-health trust",
+                  pooled_benchmark: str = "the average mental-health trust") -> list[Verdict]:
+    """Verdicts on the mutuals claims. ``benchmark`` names the focus organisation's benchmark for its levels
+    (``staff.benchmark_phrase``) and ``pooled_benchmark`` the benchmark of the pooled randomisation test, so the
+    verdict uses the words the report defines them by."""
     out = []
 
     c = claim_row(claims, "CL-MUT-02")
-    out.append(_navigo(c, figures, focus, focus_name, mental_health))
+    out.append(_navigo(c, figures, focus, focus_name, mental_health, benchmark, pooled_benchmark))
 
     c = claim_row(claims, "CL-MUT-04")
     out.append(_support_programme(c, figures))
@@ -74,7 +79,8 @@ def _pattern(table: pd.DataFrame | None, alpha: float = 0.05):
 
 
 def _navigo(c: dict, figures: pd.DataFrame, focus: pd.DataFrame | None, focus_name: str,
-            mental_health: pd.DataFrame | None) -> Verdict:
+            mental_health: pd.DataFrame | None, benchmark: str = "the median mental-health trust",
+            pooled_benchmark: str = "the average mental-health trust") -> Verdict:
     """79% vs 56%: the quoted item is not public; independent readings of NAViGO's staff survey are the test."""
     rows = evidence_rows(figures, c["evidence_ids"])
     claim = _row(rows, "MUT-028")
@@ -100,19 +106,19 @@ def _navigo(c: dict, figures: pd.DataFrame, focus: pd.DataFrame | None, focus_na
         facts.append(f"the CQC ({cqc['year']}) found NAViGO in the top 10% of providers on {cqc['value']:.0f} of "
                      f"{cqc['n']:.0f} staff-survey key areas")
     if randomised is not None:
-        facts.append(f"in the public file it scored better than mental-health trusts on {randomised.better} and worse "
-                     f"on {randomised.worse} of {randomised.tested} items at randomisation p < {pattern.alpha:g} "
+        facts.append(f"in the public file it scored better than {pooled_benchmark} on {randomised.better} and "
+                     f"worse on {randomised.worse} of {randomised.tested} items at randomisation p < {pattern.alpha:g} "
                      f"({multiplicity._count(randomised.better_adjusted + randomised.worse_adjusted)} after "
                      f"adjusting for {randomised.tested} comparisons)")
     summary = "; ".join(facts) + ". One organisation: evidence about NAViGO, not about mutuals."
     numbers = ""
     if focus is not None and not focus.empty:
         latest = focus[focus["year"] == focus["year"].max()]
-        parts = [f"{r.label.split(' (')[0].lower()}: {r.organisation_rate:.0f}% vs {r.benchmark_mean:.0f}% in "
-                 f"mental-health trusts ({r.benchmark_share_better:.0f}% of them score better)"
+        parts = [f"{r.label.split(' (')[0].lower()}: {r.organisation_rate:.0f}% vs {r.benchmark_median:.0f}% "
+                 f"({r.benchmark_share_better:.0f}% of the trusts score better)"
                  for r in latest.itertuples()]
-        numbers = (f"{focus_name}, {int(latest['year'].iloc[0])}: " + "; ".join(parts)
-                   + ". Levels only: one organisation has no valid interval for a difference.")
+        numbers = (f"{focus_name}, {int(latest['year'].iloc[0])}, against {benchmark} (each trust counted once): "
+                   + "; ".join(parts) + ". Levels only: one organisation has no valid interval for a difference.")
     return Verdict.for_claim(
         c, verdict, "The quoted item is not published, so the claim is judged on a weaker version (NAViGO's staff rate "
         "it above average): partly supported when independent readings of its staff survey agree, contradicted when "

@@ -26,14 +26,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+from scipy import optimize, stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
+from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis.data.cqc import OWNERSHIP_ORDER, RATING_ORDER
 from analysis.errors import InputError
 from analysis.mutuals.staff import wilson
 
 REFERENCE = "local authority"
+# The council activity returns' settings that match each CQC setting (for counting councils that run it in-house).
+COUNCIL_SETTINGS = {"care homes": ("Residential", "Nursing"),
+                    "community services": ("Community (blank in source)", "Home care", "Day care")}
 
 
 def good_share_by_year(ratings: pd.DataFrame, years: tuple[int, int], level: float = 0.95) -> pd.DataFrame:
@@ -256,3 +260,49 @@ def council_clustering_sensitivity(fit, X: pd.DataFrame, clusters: np.ndarray | 
     out.attrs.update(per_council=per_council, reference_clusters=parts.reference_clusters, n_councils=n_councils,
                      level=level)
     return out
+
+
+def councils_nearest_year(shares: pd.DataFrame, settings: tuple[str, ...], year: int) -> tuple[int, int]:
+    """How many councils ran any of ``settings`` in-house in ``year``, or in the nearest year the council activity
+    returns cover (the earlier one on a tie): (councils, year used)."""
+    part = shares[shares["setting"].isin(settings) & (shares["in_house"] > 0)]
+    if part.empty:
+        raise InputError(f"No council in-house activity for {settings}")
+    per_year = part.groupby("year")["council_key"].nunique()
+    nearest = min(per_year.index, key=lambda y: (abs(int(y) - year), int(y)))
+    return int(per_year[nearest]), int(nearest)
+
+
+def snapshot_clustering(good: float, total: float, good_council: float, total_council: float, n_councils: float,
+                        level: float = 0.95) -> dict:
+    """A difference in shares (other minus council-run, Newcombe interval) as council-run services become alike.
+
+    The same check as :func:`council_clustering_sensitivity`, for a year-end snapshot: the council-run counts are
+    divided by the Moulton design effect 1 + (m - 1) rho (their effective sample size), where m is council-run
+    services per council and rho the correlation between one council's services. ``break_even_correlation`` is the
+    rho at which the interval first reaches zero: missing when it includes zero already, infinite when it stays clear
+    even at rho = 1 (each council one observation). ``ci_at_one`` is the interval (percentage points) at rho = 1.
+    """
+    if n_councils <= 0 or total <= 0 or total_council <= 0:
+        raise InputError("counts and councils must be positive")
+    per_council = max(total_council / n_councils, 1.0)
+
+    def interval(rho: float) -> tuple[float, float]:
+        deff = 1 + (per_council - 1) * rho
+        low, high = confint_proportions_2indep(good, total, good_council / deff, total_council / deff,
+                                               method="newcomb", compare="diff", alpha=1 - level)
+        return 100 * float(low), 100 * float(high)
+
+    diff = 100 * (good / total - good_council / total_council)
+    low0, high0 = interval(0.0)
+    at_one = interval(1.0)
+    break_even = np.nan
+    if low0 > 0 or high0 < 0:
+        def nearest_bound(rho: float) -> float:  # negative while the interval excludes zero
+            low, high = interval(rho)
+            return high if diff < 0 else -low
+        break_even = (np.inf if nearest_bound(1.0) < 0 or per_council <= 1
+                      else float(optimize.brentq(nearest_bound, 0.0, 1.0, xtol=1e-6)))
+    return {"difference_pp": diff, "ci_low": low0, "ci_high": high0, "per_council": per_council,
+            "break_even_correlation": break_even, "ci_at_one": at_one}
+

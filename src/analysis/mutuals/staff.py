@@ -21,7 +21,7 @@ comparison says nothing about cost or productivity.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,8 @@ COMPARATORS = {
     "mental health": ("Social Enterprises - Mental Health",
                       "Mental Health & Learning Disability and Mental Health, Learning Disability & Community Trusts"),
 }
+
+TRUST_NAMES = {"community": "community trusts", "mental health": "mental-health trusts"}
 
 
 def comparison_sample(staff: pd.DataFrame, service: str, years: tuple[int, int]) -> pd.DataFrame:
@@ -185,9 +187,20 @@ def wilson(p: float, n: float, level: float = 0.95) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class FocusComparison:
+    """One organisation's rates against its benchmark group, item by item and year by year.
+
+    ``benchmark_trusts`` counts the benchmark organisations surveyed in each year; ``pooled_trusts`` counts those
+    surveyed in any year of the window (the sample of the pooled staff-survey comparison and its randomisation
+    test), and ``absent_last_year`` gives (name, last year surveyed) for those in the window but not in its last
+    year.
+    """
+
     table: pd.DataFrame
     organisation: str
     benchmark_group: str
+    benchmark_trusts: dict[int, int] = field(default_factory=dict)
+    pooled_trusts: int = 0
+    absent_last_year: tuple[tuple[str, int], ...] = ()
 
 
 def organisation_vs_benchmark(staff: pd.DataFrame, ods_code: str, items: list[str], years: tuple[int, int],
@@ -196,8 +209,12 @@ def organisation_vs_benchmark(staff: pd.DataFrame, ods_code: str, items: list[st
 
     The benchmark group is the organisation's own kind of trust (for NAViGO, mental-health trusts): the
     all-trust average includes acute trusts, whose staff answer differently, so it is kept only as context.
-    ``benchmark_mean`` is the respondent-weighted mean of the benchmark trusts and ``benchmark_share_better``
-    the share of them that score better than the organisation (direction-aware: fewer burnt-out staff is better).
+    The benchmark is the **median trust** of that year, each trust counted once whatever its size
+    (``benchmark_median``, with the quartiles ``benchmark_q1``/``benchmark_q3``), and
+    ``benchmark_share_better`` is the share of those trusts scoring better than the organisation
+    (direction-aware: fewer burnt-out staff is better): both say where the organisation stands among trusts of
+    its kind, which a mean weighted by staff numbers (the average staff member, set by the largest trusts) does
+    not. ``difference_from_benchmark_pp`` is the organisation's rate minus that median.
     The organisation's CI is a Wilson interval on its number of responses; because
     rates are weighted by occupation group, the effective sample size is smaller and
     the interval somewhat too narrow. It describes the organisation's own rate, not a difference: with one
@@ -218,19 +235,45 @@ def organisation_vs_benchmark(staff: pd.DataFrame, ods_code: str, items: list[st
         trusts = staff[(staff["provider_model"] == "NHS trust") & (staff["year"] == year) & (staff["item"] == item)]
         lo, hi = wilson(row["rate"] / 100, row["base"], level)
         national = float(np.average(trusts["rate"], weights=trusts["respondents"])) if len(trusts) else np.nan
-        peer_mean = float(np.average(peers["rate"], weights=peers["respondents"])) if len(peers) else np.nan
+        median = float(peers["rate"].median()) if len(peers) else np.nan
         better = peers["rate"] > row["rate"] if ITEMS_BY_KEY[item].higher_is_better else peers["rate"] < row["rate"]
         rows.append({"year": year, "item": item, "label": ITEMS_BY_KEY[item].label,
                      "organisation_rate": row["rate"], "ci_low": 100 * lo, "ci_high": 100 * hi,
-                     "benchmark_median": peers["rate"].median() if len(peers) else np.nan,
+                     "benchmark_median": median,
                      "benchmark_q1": peers["rate"].quantile(0.25) if len(peers) else np.nan,
                      "benchmark_q3": peers["rate"].quantile(0.75) if len(peers) else np.nan,
                      "benchmark_n": len(peers),
-                     "benchmark_mean": peer_mean,
-                     "difference_from_benchmark_pp": row["rate"] - peer_mean,
+                     "difference_from_benchmark_pp": row["rate"] - median,
                      "benchmark_share_better": float(better.mean() * 100) if len(peers) else np.nan,
                      "national_trust_average": national,
                      "difference_from_national_pp": row["rate"] - national,
                      "percentile_among_trusts": float((trusts["rate"] < row["rate"]).mean() * 100)})
     table = pd.DataFrame(rows).sort_values(["item", "year"]).reset_index(drop=True)
-    return FocusComparison(table, org["organisation_latest"].iloc[0], comparator)
+    window = staff[(staff["benchmarking_group"] == comparator) & staff["year"].between(*years)
+                   & (staff["ods_code"] != ods_code)]
+    per_year = {int(y): int(n) for y, n in window.groupby("year")["ods_code"].nunique().items()}
+    last = window[window["year"] == window["year"].max()]
+    gone = window[~window["ods_code"].isin(last["ods_code"])].groupby("ods_code")
+    absent = tuple(sorted(zip(gone["organisation_latest"].last(), gone["year"].max().astype(int))))
+    return FocusComparison(table, org["organisation_latest"].iloc[0], comparator, per_year,
+                           int(window["ods_code"].nunique()), absent)
+
+
+def benchmark_name(focus: FocusComparison) -> str:
+    """'mental-health trusts' / 'community trusts': the focus organisation's own kind of trust."""
+    for service, (_, trusts) in COMPARATORS.items():
+        if trusts == focus.benchmark_group:
+            return TRUST_NAMES[service]
+    return "comparable trusts"
+
+
+def benchmark_phrase(focus: FocusComparison) -> str:
+    """'the median of the 50 mental-health trusts surveyed in 2024': the one benchmark of the organisation's levels,
+    in the words every table, chart and verdict uses."""
+    year = int(focus.table["year"].max())
+    return f"the median of the {focus.benchmark_trusts.get(year, 0)} {benchmark_name(focus)} surveyed in {year}"
+
+
+def pooled_benchmark_phrase(focus: FocusComparison, years: tuple[int, int]) -> str:
+    """'the 51 mental-health trusts surveyed in 2021-24': the sample of the pooled comparison and its test."""
+    return (f"the {focus.pooled_trusts} {benchmark_name(focus)} surveyed in {years[0]}-{str(years[1])[-2:]}")
