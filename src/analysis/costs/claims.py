@@ -55,8 +55,8 @@ NAO_EXPECTED_COUNT = "NAO-002"  # the NAO's own count: 50 enterprises expected t
 SETTINGS = ("care homes", "community services")
 
 
-DIFFERENCE_COLUMNS = ["setting", "year", "diff", "ci_low", "ci_high", "n_third", "n_council", "councils",
-                      "councils_year", "per_council", "break_even_correlation"]
+DIFFERENCE_COLUMNS = ["setting", "year", "diff", "ci_low", "ci_high", "n_third", "n_council", "share_third",
+                      "councils", "councils_year", "per_council", "break_even_correlation"]
 
 
 def rating_differences(quality: pd.DataFrame, level: float,
@@ -92,7 +92,8 @@ def rating_differences(quality: pd.DataFrame, level: float,
         diff = third["good"] / third["total"] - council["good"] / council["total"]
         row = {"setting": setting, "year": int(year), "diff": 100 * diff, "ci_low": 100 * low,
                "ci_high": 100 * high, "n_third": int(third["total"]), "n_council": int(council["total"]),
-               "councils": np.nan, "councils_year": np.nan, "per_council": np.nan, "break_even_correlation": np.nan}
+               "share_third": 100 * third["good"] / third["total"], "councils": np.nan, "councils_year": np.nan,
+               "per_council": np.nan, "break_even_correlation": np.nan}
         if councils and (setting, int(year)) in councils:
             n, used = councils[(setting, int(year))]
             check = ratings.snapshot_clustering(third["good"], third["total"], council["good"], council["total"], n,
@@ -257,10 +258,12 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
     if verdict == "partly supported" and fragile:
         better = not any(r.ci_low > 0 for r in latest.itertuples())
         settings = " and ".join(r.setting for r in fragile)
-        lead = ("Partly supported, in a much weaker form: "
-                + ("third-sector services were rated no better than council-run ones, and their" if better else
-                   "the third sector's") + f" lower rating in {settings} holds only if the services one council runs "
-                "are rated independently of one another")
+        shares = " and ".join(f"{fmt(r.share_third, '%', places=0)} of {r.setting}" for r in latest.itertuples())
+        lead = ("Partly supported, in a much weaker form: most third-sector services were rated Good or Outstanding "
+                f"({shares} in {latest_year}), which agrees with 'quality services', but "
+                + ("no better than council-run ones, and their" if better else "the third sector's")
+                + f" lower rating in {settings} holds only if the services one council runs are rated independently "
+                "of one another")
     else:
         lead = f"{verdict[0].upper()}{verdict[1:]}"
     out.append(Verdict.for_claim(
@@ -272,7 +275,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         "council's services counted as one, or external providers do not cost councils less per unit; partly "
         "supported when external providers as a whole cost less per unit and no setting's lower rating survives "
         "every correlation the data cannot rule out (a gap that holds only if a council's services are rated "
-        "independently is reported, not counted against the claim). Either way a weaker claim than the one made: "
+        "independently is reported, not counted against the claim); the share of third-sector services rated Good or "
+        "Outstanding is what agrees with 'quality services'. Either way a weaker claim than the one made: "
         "public data cannot separate social enterprises from other third-sector providers, the cost comparison is "
         "of all external providers (mostly for-profit), unit cost is not value for money, and 'more responsive' is "
         "untested.",
