@@ -297,12 +297,22 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
     c = claim_row(claims, "CL-PB-25")
     rows = evidence_rows(figures, c["evidence_ids"])
     school = _row(rows, "PB-107")
+    opened, said = int(str(school["year"])[:4]), int(str(c["date"])[:4])
+    late = said > opened  # "this September" in an article of a later year
+    if independent_rows(rows, c["claimant_orgs"]).empty:
+        verdict = "unsourced"
+    else:
+        verdict = "partly supported" if late else "supported"
     out.append(Verdict.for_claim(
-        c, "supported" if not independent_rows(rows, c["claimant_orgs"]).empty else "unsourced",
-        "An event is supported when an independent source records it as stated.",
-        f"{school['group']}: opened {school['year']}, {school['value']:.0f} year 7 places.", rows,
-        summary=(f"Elmgreen School in Lambeth opened in September {school['year']} as the first parent-promoted "
-                 "comprehensive in the country (the Guardian).")))
+        c, verdict,
+        "An event is supported when an independent source records it as stated, its timing included; partly "
+        "supported when the event happened as described but not when the claim puts it.",
+        f"{school['group']}: opened {school['year']}, {school['value']:.0f} year 7 places. The article is dated "
+        f"{said}.", rows,
+        summary=(f"Elmgreen School in Lambeth opened in September {opened} as the first parent-promoted "
+                 "comprehensive in the country (the Guardian)"
+                 + (f"; the article, from {said}, says 'this September', so the event is right and its timing a "
+                    "year out if read as written" if late else "") + ".")))
     return out
 
 
