@@ -275,3 +275,24 @@ def test_chart_titles_state_a_difference_only_when_the_interval_supports_it(resu
     assert "no differently" in title  # involuntary closures: no year shows a clear difference
     fig = vfm.tornado_figure(results)
     assert "moves the value at risk most" in fig._suptitle.get_text().replace("\n", " ")
+
+
+def test_many_risks_is_supported_only_by_risks_confirmed_independently_of_the_nao(results):
+    """Third cold review: the register's red likelihoods are the NAO's own findings, so on their own they would make
+    the NAO its own evidence. CL-NAO-01 is supported only where a source independent of the NAO confirms the
+    condition behind a red risk (the HSJ's report of the Department's position, NAO-052; Millar, Hall & Miller,
+    NAO-051 and NAO-025); without those rows it falls to partly supported (the £900m is still confirmed, NAO-046)."""
+    many = next(v for v in results.verdicts if v.claim_id == "CL-NAO-01")
+    assert many.verdict == "supported"
+    for claim, row in (("CL-NAO-02", "NAO-052"), ("CL-NAO-03", "NAO-051"), ("CL-NAO-04", "NAO-025")):
+        assert f"see {claim} and {row}" in many.summary
+    figures = results.figures.copy()
+    confirming = figures["id"].isin(["NAO-051", "NAO-052", "NAO-025"])
+    figures.loc[confirming, ["source_org", "originator"]] = "National Audit Office"  # as if only the NAO said so
+    without = claims.assess_claims(data.load_claims(), figures, results.scenarios, results.proxy_comparison,
+                                   results.level, results.failure_by_definition, results.register)
+    by_id = {v.claim_id: v for v in without}
+    assert [v.claim_id for v in without][0] == "CL-NAO-01"
+    assert {by_id[c].verdict for c in ("CL-NAO-02", "CL-NAO-03")} == {"not testable with public data"}
+    assert by_id["CL-NAO-01"].verdict == "partly supported"
+    assert "only on the NAO's own findings" in by_id["CL-NAO-01"].summary

@@ -272,6 +272,10 @@ def scenario_table(results: VfmResults) -> pd.DataFrame:
             "Sources": "; ".join(scen.evidence_ids),
         })
     mean = "Value at risk (£m, mean)"
+    shown = "Contracts cost more (% of simulations)"
+    if all(r[shown] == "not shown" for r in rows):  # the text after the table says why
+        for r in rows:
+            del r[shown]
     return table_format(pd.DataFrame(rows), intervals={mean: (f"{level} range low", f"{level} range high")},
                         aligned={"Median (£m)": mean, "Deterministic case (£m)": mean})
 
@@ -377,8 +381,9 @@ def ownership_table(results: VfmResults) -> pd.DataFrame:
 
 
 def _tornado_places(results: VfmResults) -> int:
-    """One precision for the whole tornado: two significant figures of half the largest swing."""
-    return decimals(0.0, 0.0, float(results.tornado["swing"].max()) or 1.0)
+    """One precision for the whole tornado: two significant figures of half the largest swing, and never coarser
+    than whole £m (the text names the definitions' totals to the £m, and the chart must agree with it)."""
+    return max(0, decimals(0.0, 0.0, float(results.tornado["swing"].max()) or 1.0))
 
 
 def tornado_table(results: VfmResults) -> pd.DataFrame:
@@ -553,11 +558,13 @@ def key_findings(results: VfmResults) -> list[Finding]:
         text=(f"The NAO found the contracts required no savings beyond what in-house provision would have made, which "
               f"puts the savings they required anywhere between nothing and that: if they required nothing while "
               f"in-house provision improved at the NHS's measured rate (about {fmt(100 * eff.central, '%', places=1)} "
-              f"a year), {_scenario_sentence(achieved, level)} of the {fmt(contract, '£m')} a year of contracts was "
-              f"at risk over their {span}. At the most favourable reading (the contracts required exactly what "
+              f"a year), {_scenario_sentence(achieved, level)} was at risk in total over the contracts' {span} (the "
+              f"contracts were worth {fmt(contract, '£m')} a year). At the most favourable reading (the contracts required exactly what "
               f"in-house would have saved) it falls to about {_mean_only(a)}, and only if in-house provision had met "
               f"the NHS's {fmt(100 * target_rate, '%')} a year efficiency target would it reach "
               f"{_scenario_sentence(target, level)}, all three counting {_counted_object(results)}"
+              + (", so rare that failure adds almost nothing"
+                 if abs(achieved.component("extra_failure_cost")["mean"]) < 0.02 * abs(b["mean"]) else "")
               + (" (other definitions below)" if other_definitions_phrase(results, "achieved") else "") + "."),
         source="NAO findings (NAO-010, NAO-029); Centre for Health Economics (NAO-040, NAO-042) and ONS (NAO-044) "
                "productivity; NAO-033 target; CQC care-home closures as the failure proxy",

@@ -84,6 +84,23 @@ def _definitions_phrase(failure_by_definition: pd.DataFrame) -> str:
                               list(failure_by_definition["extra_failure_cost"]))
 
 
+# The register's risks whose condition one of the NAO's own findings states, and the verdict labels on that
+# finding that mean a source independent of the NAO confirms it (CL-NAO-04 is partly supported because the
+# dependence is confirmed and the liabilities are not).
+RISK_CONFIRMED_BY = {
+    "No savings contracted beyond in-house provision": ("CL-NAO-02", {"supported"}),
+    "No measurable objectives for the programme": ("CL-NAO-03", {"supported"}),
+    "Enterprises dependent on one commissioner's work and cash flow": ("CL-NAO-04", {"supported", "partly supported"}),
+}
+
+
+def _confirmation(risk: str, by_claim: dict) -> str:
+    """'no measurable objectives for the programme, see CL-NAO-03 and NAO-051'."""
+    verdict = by_claim[RISK_CONFIRMED_BY[risk][0]]
+    ids = " and ".join(verdict.independent_ids) or "no row named"
+    return f"{risk[:1].lower()}{risk[1:]}, see {verdict.claim_id} and {ids}"
+
+
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, proxy_comparison: pd.DataFrame,
                   level: float, failure_by_definition: pd.DataFrame,
                   register: pd.DataFrame | None = None) -> list[Verdict]:
@@ -98,36 +115,6 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, 
     achieved_range = _scenario_range(scenarios, "achieved", level)
     setup = fmt(scenarios["match"].component("setup_cost")["mean"], "£m")
     definitions = _definitions_phrase(failure_by_definition)
-
-    c = claim_row(claims, "CL-NAO-01")
-    rows = evidence_rows(figures, c["evidence_ids"])
-    independent = independent_rows(rows, c["claimant_orgs"])
-    own = [v for v in (_in_gbp_m(r) for r in rows.itertuples()) if v is not None]
-    checks = [v for v in (_in_gbp_m(r) for r in independent.itertuples()) if v is not None]
-    figure_confirmed = any(abs(v - 900) <= 0.1 * 900 for v in checks)
-    red = [] if register is None else [str(r) for r, rag in zip(register["risk"], register["rag"]) if rag == "red"]
-    verdict = ("supported" if figure_confirmed and red else
-               "partly supported" if figure_confirmed else "not testable with public data")
-    verdicts.append(Verdict.for_claim(
-        c, verdict,
-        "Supported if a source independent of the NAO puts the programme's value within 10% of £900m and this "
-        "report's own risk register, scored from public data by its stated scales, rates at least one of the risks "
-        "the NAO named red; partly supported if the value is confirmed but no risk scores red; not testable if no "
-        "independent value exists.",
-        f"Values in the register: {', '.join(fmt(v, '£m') for v in own)}; independent of the NAO: "
-        f"{', '.join(fmt(v, '£m') for v in checks) or 'none'}. Value at risk by scenario: contracts required nothing "
-        f"while in-house improved at measured NHS rates {achieved_range}; contracts required what in-house would "
-        f"have saved (the most favourable reading) about {match_mean}, of which only the {setup} set-up support is "
-        f"measured; in-house meets the 4% target {target_range}.",
-        rows,
-        summary=((f"This report's own risk register rates {len(red)} of the risks the NAO named red "
-                  f"({'; '.join(r.lower() for r in red)}). " if red else "")
-                 + "The Department's own estimate (£900m of services, November 2010) confirms the figure. The NAO "
-                 "found the contracts required no savings beyond in-house provision, "
-                 "which puts what they required between nothing and what in-house would have saved, so this report "
-                 f"puts the value at risk at {achieved_range} if they required nothing while in-house improved at "
-                 f"measured NHS rates, about {match_mean} at the most favourable reading, and {target_range} only if "
-                 "in-house provision would have met the 4% target.")))
 
     c = claim_row(claims, "CL-NAO-02")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -215,4 +202,44 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, 
                  f"{fmt(100 * bound['share_low'], '%', places=1)} to {fmt(100 * bound['share_high'], '%', places=1)} "
                  "of the £15-20bn; the NAO found the first year's savings came mostly from the pay freeze and lower "
                  "prices.")))
+    c = claim_row(claims, "CL-NAO-01")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    independent = independent_rows(rows, c["claimant_orgs"])
+    own = [v for v in (_in_gbp_m(r) for r in rows.itertuples()) if v is not None]
+    checks = [v for v in (_in_gbp_m(r) for r in independent.itertuples()) if v is not None]
+    figure_confirmed = any(abs(v - 900) <= 0.1 * 900 for v in checks)
+    red = [] if register is None else [str(r) for r, rag in zip(register["risk"], register["rag"]) if rag == "red"]
+    # A red risk counts only when a source independent of the NAO confirms the condition behind it: the verdicts
+    # on the NAO's own findings (CL-NAO-02 to 04) say whether one does. The register's likelihood of 5 is the
+    # NAO's finding itself, so on its own it would make the NAO its own evidence.
+    by_claim = {v.claim_id: v for v in verdicts}
+    confirmed = [r for r in red if r in RISK_CONFIRMED_BY and by_claim.get(RISK_CONFIRMED_BY[r][0]) is not None
+                 and by_claim[RISK_CONFIRMED_BY[r][0]].verdict in RISK_CONFIRMED_BY[r][1]]
+    verdict = ("supported" if figure_confirmed and confirmed else
+               "partly supported" if figure_confirmed else "not testable with public data")
+    verdicts.insert(0, Verdict.for_claim(
+        c, verdict,
+        "Supported if a source independent of the NAO puts the programme's value within 10% of £900m and at least "
+        "one of the risks the NAO named is rated red in this report's risk register with the condition behind it "
+        "confirmed by a source independent of the NAO (the verdicts on CL-NAO-02 to CL-NAO-04); partly supported if "
+        "the value is confirmed but no red risk is independently confirmed; not testable if no independent value "
+        "exists.",
+        f"Values in the register: {', '.join(fmt(v, '£m') for v in own)}; independent of the NAO: "
+        f"{', '.join(fmt(v, '£m') for v in checks) or 'none'}. Value at risk by scenario: contracts required nothing "
+        f"while in-house improved at measured NHS rates {achieved_range}; contracts required what in-house would "
+        f"have saved (the most favourable reading) about {match_mean}, of which only the {setup} set-up support is "
+        f"measured; in-house meets the 4% target {target_range}.",
+        rows,
+        summary=((f"This report's own risk register rates {len(red)} of the risks the NAO named red; sources "
+                  f"independent of the NAO confirm the conditions behind {len(confirmed)} of them "
+                  f"({'; '.join(_confirmation(r, by_claim) for r in confirmed)}). " if confirmed else
+                  f"This report's own risk register rates {len(red)} of the risks the NAO named red, but only on the "
+                  "NAO's own findings. " if red else "")
+                 + "The Department's own estimate (£900m of services, November 2010) confirms the figure. The NAO "
+                 "found the contracts required no savings beyond in-house provision, "
+                 "which puts what they required between nothing and what in-house would have saved, so this report "
+                 f"puts the value at risk at {achieved_range} if they required nothing while in-house improved at "
+                 f"measured NHS rates, about {match_mean} at the most favourable reading, and {target_range} only if "
+                 "in-house provision would have met the 4% target.")))
+
     return verdicts
