@@ -101,7 +101,8 @@ SCALE_RULE = ("Likelihood from the probability over the contract life: <5% = 1, 
               "value: <0.5% = 1, 0.5-2% = 2, 2-5% = 3, 5-10% = 4, >10% = 5; non-monetary impacts are scored 3. "
               "Foregone savings are scored in scenario b (the contracts required nothing, in-house improved at "
               "measured NHS rates). Failure costs, net of in-house closures (both sides), are not scored in money: "
-              "their sign depends on which closures count, and the basis names each definition. Score = likelihood x impact; 15+ red, 8-14 amber, under 8 green.")
+              "their sign depends on which closures count, and the basis names each definition. Score = likelihood x "
+              "impact; 15+ red, 8-14 amber, under 8 green.")
 
 
 def _band(value: float, scale) -> int:
