@@ -321,16 +321,15 @@ def test_claims_moved_here_get_their_verdicts_and_the_mutuals_module_no_longer_j
     assert set(verdicts) == {"CL-MUT-01", "CL-MUT-03", "CL-MUT-08", "CL-MUT-09", "CL-MUT-10"}
     assert verdicts["CL-MUT-01"].verdict == "unsourced" and "one mutual" in verdicts["CL-MUT-01"].summary
     # CL-MUT-09 on the latest CQC year's difference with its interval: third-sector community services are rated
-    # lower than council-run ones only if a council's services are rated independently (the gap stops being clear
-    # at a correlation of about 0.46 between them), so the label does not rest on it.
+    # lower than council-run ones if a council's services are rated independently (the gap stops being clear at a
+    # correlation of about 0.46 between them): mixed evidence, with that caveat said first.
     nine = verdicts["CL-MUT-09"]
-    assert nine.verdict == "partly supported" and "asc_activity" in nine.datasets
+    assert nine.verdict == "mixed evidence" and "asc_activity" in nine.datasets
     # What agrees with 'quality services' is the share rated Good or Outstanding: community services 717 of 787
     # (91%) at the 2024 year end (the counts tested below).
-    assert nine.summary.startswith("Partly supported, in a much weaker form: most third-sector services were rated "
-                                   "Good or Outstanding (")
+    assert nine.summary.startswith("Mixed evidence: most third-sector services were rated Good or Outstanding (")
     assert f"{round(100 * 717 / 787)}% of community services in 2024), which agrees with 'quality services', but no " \
-           "better than council-run ones, and their lower rating in community services holds only if the services " \
+           "better than council-run ones, and lower in community services, a gap that holds only if the services " \
            "one council runs are rated independently of one another." in nine.summary
     assert "In the 2024 CQC ratings" in nine.summary and "community services, third sector 4.6 pp lower" in nine.summary
     assert "(a correlation between them above 0.46), which the data cannot rule out" in nine.summary
@@ -471,9 +470,10 @@ def test_snapshot_clustering_edge_cases():
 
 def test_quality_verdict_label_depends_on_whether_the_gap_survives_council_clustering():
     """Third sector 85.0% (1,700/2,000) against council-run 87.5% (1,750/2,000): clearly lower if services are
-    independent. With 2,000 councils (one service each) the gap survives any correlation: mixed evidence. With 100
-    councils (20 services each) it stops being clear at a small correlation: partly supported, and the summary
-    says the lower rating holds only if a council's services are rated independently."""
+    independent. With 2,000 councils (one service each) the gap survives any correlation: mixed evidence, said
+    plainly. With 100 councils (20 services each) it stops being clear at a small correlation: still mixed evidence
+    (a lower rating is not evidence for the claim), and the summary says first that the gap holds only if a
+    council's services are rated independently."""
     latest = _quality("community services", 2024, (1700, 2000), (1750, 2000))
 
     def nine(councils):
@@ -485,8 +485,9 @@ def test_quality_verdict_label_depends_on_whether_the_gap_survives_council_clust
     assert robust.verdict == "mixed evidence"
     assert "clear even if each council's services counted as one" in robust.summary
     fragile = nine((100, 2023))
-    assert fragile.verdict == "partly supported"
-    assert "lower rating in community services holds only if the services one council runs" in fragile.summary
+    assert fragile.verdict == "mixed evidence"
+    assert "lower in community services, a gap that holds only if the services one council runs" in fragile.summary
+    assert "holds only if" not in robust.summary
     assert "which the data cannot rule out" in fragile.summary
     assert "2,000 council-run services among about 100 councils" in fragile.numbers
 

@@ -238,7 +238,9 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         verdict = "not testable with public data"
         quality_text = "no CQC ratings by ownership were available"
     else:
-        verdict = "mixed evidence" if robustly_lower or not external_cheaper else "partly supported"
+        # A lower rating counts against the claim even when it holds only if a council's services are rated
+        # independently: that it might not survive is a caveat, said first, not evidence for the claim.
+        verdict = "mixed evidence" if lower or not external_cheaper else "partly supported"
         quality_text = (f"in the {latest_year} CQC ratings: " + "; ".join(_difference_text(r, lvl)
                                                                            for r in latest.itertuples()))
     context = "; ".join(f"{int(year)}: " + "; ".join(_difference_text(r, lvl) for r in part.itertuples())
@@ -255,14 +257,14 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
                       + "; ".join(f"{r.setting}, {r.n_council:,} council-run services among about {int(r.councils)} "
                                   f"councils running them in-house ({int(r.councils_year)} activity returns), about "
                                   f"{fmt(r.per_council, places=1)} each" for r in checked.itertuples()) + ".")
-    if verdict == "partly supported" and fragile:
+    if lower and not robustly_lower:
         better = not any(r.ci_low > 0 for r in latest.itertuples())
         settings = " and ".join(r.setting for r in fragile)
         shares = " and ".join(f"{fmt(r.share_third, '%', places=0)} of {r.setting}" for r in latest.itertuples())
-        lead = ("Partly supported, in a much weaker form: most third-sector services were rated Good or Outstanding "
+        lead = ("Mixed evidence: most third-sector services were rated Good or Outstanding "
                 f"({shares} in {latest_year}), which agrees with 'quality services', but "
-                + ("no better than council-run ones, and their" if better else "the third sector's")
-                + f" lower rating in {settings} holds only if the services one council runs are rated independently "
+                + ("no better than council-run ones, and lower" if better else "lower")
+                + f" in {settings}, a gap that holds only if the services one council runs are rated independently "
                 "of one another")
     else:
         lead = f"{verdict[0].upper()}{verdict[1:]}"
@@ -271,11 +273,10 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         "Judged on the difference in the share rated Good or Outstanding, third sector minus council-run, with its "
         "Newcombe interval, in the latest CQC year (not on whether two separate intervals overlap), and on whether "
         "that difference survives the correlation between services run by the same council, which the CQC files "
-        "cannot measure. Mixed evidence when the third sector is rated clearly lower in either setting even if each "
-        "council's services counted as one, or external providers do not cost councils less per unit; partly "
-        "supported when external providers as a whole cost less per unit and no setting's lower rating survives "
-        "every correlation the data cannot rule out (a gap that holds only if a council's services are rated "
-        "independently is reported, not counted against the claim); the share of third-sector services rated Good or "
+        "cannot measure. Mixed evidence when the third sector is rated clearly lower in either setting (with how "
+        "strong a correlation between one council's services would erase the gap said first), or external "
+        "providers do not cost councils less per unit; partly supported when external providers as a whole cost "
+        "less per unit and no setting is rated clearly lower; the share of third-sector services rated Good or "
         "Outstanding is what agrees with 'quality services'. Either way a weaker claim than the one made: "
         "public data cannot separate social enterprises from other third-sector providers, the cost comparison is "
         "of all external providers (mostly for-profit), unit cost is not value for money, and 'more responsive' is "
