@@ -276,6 +276,15 @@ def test_navigo_benchmark_is_one_comparison_defined_once(review_results):
     assert "the average of the 51 mental-health trusts surveyed in 2021-24 (each trust counted once)" in navigo.summary
     finding = {f.key: f.text for f in mutuals.key_findings(review_results)}["mutuals_mental_health_one_organisation"]
     assert "the average NHS mental-health trust (51 trusts surveyed in 2021-24, each counted once)" in finding
+    # Third cold review: with one organisation among 52 the randomisation p-value cannot fall much below 1/52, so
+    # "none after the adjustment" is partly the test's floor; the finding says so and counts the items at it.
+    p_values = review_results.comparisons["mental health"]["p_randomisation"]
+    at_floor = int((p_values <= 1.5 / 52).sum())  # 5 items at the report's default 2,000 permutations
+    if at_floor:
+        assert (f"no randomisation p-value can fall much below 1/52 (0.019), and it was at that floor (the most "
+                f"extreme of the 52) on {at_floor} items") in finding
+    else:
+        assert "floor" not in finding
 
 
 @pytest.mark.data
@@ -340,3 +349,23 @@ def test_the_two_cqc_gaps_are_named_as_different_measures(review_results):
     html = export.render_index(run)
     assert "-4.2 pp (95% interval -7.0 pp to -1.4 pp) (inspections 2015-2024)" in html
     assert "every rated inspection 2015-2024, not the unadjusted year-end snapshot" in html
+
+
+@pytest.mark.data
+def test_navigo_finding_names_the_randomisation_floor_at_the_default_permutations():
+    """With one organisation among 52, p = (count + 1) / (permutations + 1) cannot fall much below 1/52. At the
+    report's defaults (18 items, 2,000 permutations) NAViGO sits there (p about 0.023) on 5 items, none survives
+    the allowance for 18 comparisons, and the finding says the floor is part of why."""
+    from analysis.mutuals import analysis as mutuals
+    from analysis.mutuals.params import MutualsParameters
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = mutuals.analyse(MutualsParameters())
+    p_values = results.comparisons["mental health"]["p_randomisation"]
+    at_floor = int((p_values <= 1.5 / 52).sum())
+    assert at_floor == 5 and p_values.min() > 1 / 52 - 0.005
+    finding = {f.key: f.text for f in mutuals.key_findings(results)}["mutuals_mental_health_one_organisation"]
+    assert "none stays clearly different once the comparisons are allowed for, though" in finding
+    assert "no randomisation p-value can fall much below 1/52 (0.019)" in finding
+    assert "the most extreme of the 52) on 5 items" in finding
