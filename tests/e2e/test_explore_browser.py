@@ -96,17 +96,22 @@ def dashboard(token, tmp_path):
         log.close()
 
 
-@pytest.fixture
-def browser(dashboard, tmp_path):
+def chromium_session(chromium: str, driver: str, profile: Path):
+    """A Selenium session on the system's headless Chromium through its chromedriver, with its own profile."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    url, (chromium, driver) = dashboard
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
-    session = webdriver.Chrome(service=Service(executable_path=driver, env=dict(os.environ)), options=options)
+    return webdriver.Chrome(service=Service(executable_path=driver, env=dict(os.environ)), options=options)
+
+
+@pytest.fixture
+def browser(dashboard, tmp_path):
+    url, (chromium, driver) = dashboard
+    session = chromium_session(chromium, driver, tmp_path / "chromium-profile")
     try:
         yield session, url
     finally:

@@ -13,14 +13,13 @@ Under ``CI=true`` a missing browser is a failure; elsewhere the test skips with 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_explore_browser import CHROMIUM_FLAGS, browser_paths, token  # noqa: F401 (fixture)
+from tests.e2e.test_explore_browser import browser_paths, chromium_session, token  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.data]
 
@@ -52,8 +51,6 @@ def _rows(session) -> list[list[str]]:
 
 
 def test_clicking_a_heading_sorts_the_council_table(batch_run, token, tmp_path):  # noqa: F811
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
     chromium, driver = browser_paths()
@@ -67,11 +64,7 @@ def test_clicking_a_heading_sorts_the_council_table(batch_run, token, tmp_path):
     as_text = sorted(uptake.values(), key=lambda v: f"{v:.1f}")
     assert as_text != sorted(uptake.values())  # the data can tell a numeric sort from a text sort
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(flag)
-    session = webdriver.Chrome(service=Service(executable_path=driver, env=dict(os.environ)), options=options)
+    session = chromium_session(chromium, driver, tmp_path / "chromium-profile")
     try:
         session.get((batch_run / "index.html").as_uri())
         headings = session.find_elements(By.CSS_SELECTOR, "#report-table th.sortable")
