@@ -183,8 +183,7 @@ def analyse(params: VfmParameters) -> VfmResults:
     dists, terms = selected.inputs.distributions, selected.inputs.terms
     torn = model.tornado(dists, terms)
     switch = model.switching_values(dists, terms)
-    comparison = failure.pooled_comparison(yearly, params.failure_proxy_ownership, params.inhouse_proxy_ownership,
-                                           list(failure.MEASURES), years, level=params.confidence_level)
+    comparison = failure.comparison_view(proxy)  # every definition pooled, computed once for all scenarios
     criteria = assessment.criteria_assessment(figures)
     by_scenario = {name: failure_definitions(res.inputs, comparison) for name, res in scenarios.items()}
     by_definition = by_scenario[params.scenario]

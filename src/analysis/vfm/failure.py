@@ -179,8 +179,8 @@ def proxy_definitions(yearly: pd.DataFrame, spinout: str, inhouse: str, measures
 
 
 def pooled_definitions(yearly: pd.DataFrame, spinout: str, inhouse: str, years: tuple[int, int],
-                       level: float = 0.95) -> pd.DataFrame:
-    """One row per closure measure (every one in :data:`MEASURES`), pooled over ``years``.
+                       level: float = 0.95, measures: list[str] | None = None) -> pd.DataFrame:
+    """One row per closure measure (``measures``, default every one in :data:`MEASURES`), pooled over ``years``.
 
     The same columns as :func:`proxy_definitions`; ``definition`` is the measure and ``year`` the span.
     These are the named definitions the value-for-money model uses: the Monte Carlo draws the hazards of
@@ -188,7 +188,8 @@ def pooled_definitions(yearly: pd.DataFrame, spinout: str, inhouse: str, years: 
     provider-failure table move across all of them. Pooling over years keeps the year-to-year swing of
     a small market out of the hazard, as a multi-year contract would average it.
     """
-    defs = proxy_definitions(yearly, spinout, inhouse, list(MEASURES), years, level)
+    defs = proxy_definitions(yearly, spinout, inhouse, list(MEASURES) if measures is None else measures, years,
+                             level)
     rows = []
     for measure, group in defs.groupby("measure", sort=False):
         e1, x1 = group["spinout_events"].sum(), group["spinout_exposure"].sum()
@@ -207,18 +208,17 @@ def pooled_definitions(yearly: pd.DataFrame, spinout: str, inhouse: str, years: 
 def pooled_comparison(yearly: pd.DataFrame, spinout: str, inhouse: str, measures: list[str],
                       years: tuple[int, int], level: float = 0.95) -> pd.DataFrame:
     """Each measure pooled over the proxy years: both sides' rates and the excess with its interval."""
-    defs = proxy_definitions(yearly, spinout, inhouse, measures, years, level)
-    rows = []
-    for measure, group in defs.groupby("measure", sort=False):
-        e1, x1 = group["spinout_events"].sum(), group["spinout_exposure"].sum()
-        e2, x2 = group["inhouse_events"].sum(), group["inhouse_exposure"].sum()
-        diff, lo, hi = rate_difference(e1, x1, e2, x2, level)
-        rows.append({"measure": measure, "years": f"{years[0]}-{years[1]}", "spinout_closures": int(e1),
-                     "spinout_home_years": x1, "spinout_rate": e1 / x1, "inhouse_closures": int(e2),
-                     "inhouse_home_years": x2, "inhouse_rate": e2 / x2, "excess_rate": diff,
-                     "excess_ci_low": lo, "excess_ci_high": hi})
-    df = pd.DataFrame(rows)
-    df.attrs.update(level=level, spinout=spinout, inhouse=inhouse)
+    return comparison_view(pooled_definitions(yearly, spinout, inhouse, years, level, measures))
+
+
+def comparison_view(pooled: pd.DataFrame) -> pd.DataFrame:
+    """:func:`pooled_definitions` in the comparison's own column names (closures, home-years, years)."""
+    df = pooled.rename(columns={"year": "years", "spinout_events": "spinout_closures",
+                                "spinout_exposure": "spinout_home_years", "inhouse_events": "inhouse_closures",
+                                "inhouse_exposure": "inhouse_home_years"})
+    df = df[["measure", "years", "spinout_closures", "spinout_home_years", "spinout_rate", "inhouse_closures",
+             "inhouse_home_years", "inhouse_rate", "excess_rate", "excess_ci_low", "excess_ci_high"]].copy()
+    df.attrs.update(pooled.attrs)
     return df
 
 
