@@ -296,3 +296,25 @@ def test_many_risks_is_supported_only_by_risks_confirmed_independently_of_the_na
     assert {by_id[c].verdict for c in ("CL-NAO-02", "CL-NAO-03")} == {"not testable with public data"}
     assert by_id["CL-NAO-01"].verdict == "partly supported"
     assert "only on the NAO's own findings" in by_id["CL-NAO-01"].summary
+
+
+def test_the_counting_rule_is_stated_with_counts_from_the_raw_closures(results):
+    """Fourth review: the involuntary count is forced closures among completed closures (the raw flag alone also
+    marks ended registrations that were not closures); the report states the rule and the counts behind it."""
+    raw = data.load("cqc_care_home_closures")
+    years = raw["year_deregistered"].between(2011, 2016)
+    counted = raw[years & raw["closed"] & raw["forced_closure"]].groupby("ownership", observed=True).size()
+    text = vfm.failure_method_text(results)
+    assert "forced by CQC enforcement" in text and "completed closure" in text
+    assert (f"{counted['third sector']} involuntary closures of third-sector homes and "
+            f"{counted['local authority']} of council-run homes") in text
+    flagged_only = raw[years & raw["forced_closure"]].groupby("ownership", observed=True).size()
+    assert flagged_only["for-profit"] > counted["for-profit"]  # the rule matters: the flag alone counts more
+
+
+def test_the_closure_chart_says_which_definition_leans_by_construction(results):
+    title = vfm.proxy_figure(results)._suptitle.get_text().replace("\n", " ")
+    asymmetric = [m for m, (se, ih) in vfm.failure.MEASURES.items() if se != ih]
+    assert asymmetric == ["not chosen by the commissioner"]
+    assert title.count("by construction") == 1
+    assert title.index("by construction") > title.index(vfm.failure.MEASURE_PHRASES[asymmetric[0]])

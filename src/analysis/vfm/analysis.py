@@ -500,13 +500,35 @@ def failure_method_text(results: VfmResults) -> str:
     single = len(drawn) == 1
     example = results.proxy_comparison.iloc[0]
     rate, chance = 100 * example["spinout_rate"], -100 * np.expm1(-example["spinout_rate"])
-    return ((f"The simulations count {_counted_object(results)}{_why_counted(results)}, so their range for the "
-             "failure cost holds only the sampling error of that count" if single else
-             f"The simulations count {_counted_object(results)}")
+    counted = (f"The simulations count {_counted_object(results)}{_why_counted(results)}, so their range for the "
+               "failure cost holds only the sampling error of that count" if single else
+               f"The simulations count {_counted_object(results)}")
+    return (counting_rule_text(results) + " " + counted
             + "; the tornado moves the hazards of both sides across all three definitions, and the table after the "
               f"charts gives the failure cost under each. A closure rate becomes the chance a year that a provider "
               f"closes as 1 - e^-rate: {fmt(rate, '', places=2)} closures per 100 homes a year is a "
               f"{fmt(chance, '%', places=2)} chance a year.")
+
+
+def counting_rule_text(results: VfmResults) -> str:
+    """What counts as a closure and as an involuntary one, with the pooled involuntary counts on both sides.
+
+    A reader comparing the counts with the raw file needs the rule: the replication data flag CQC-forced
+    endings of registrations that were not completed closures too (changes of provider), and those are not
+    closures of a service.
+    """
+    cmp = results.proxy_comparison.set_index("measure")
+    own_se, own_ih = results.params.failure_proxy_ownership, results.params.inhouse_proxy_ownership
+    name_se, name_ih = READER_NAMES.get(own_se, own_se), READER_NAMES.get(own_ih, own_ih)
+    text = ("A closure is a home whose registration ended and which the replication data mark as a completed "
+            "closure (not a registration change), counted in the year it ended; an involuntary closure is one of "
+            "those the data flag as forced by CQC enforcement.")
+    if "involuntary closures" in cmp.index:
+        row = cmp.loc["involuntary closures"]
+        text += (f" Over {row['years']} that is {int(row['spinout_closures'])} involuntary closures of {name_se} "
+                 f"homes and {int(row['inhouse_closures'])} of {name_ih} homes, so their rates rest on very few "
+                 "events.")
+    return text
 
 
 def counted_phrase(results: VfmResults) -> str:
@@ -790,7 +812,9 @@ def proxy_figure(results: VfmResults):
                   "less often": int((group["excess_ci_high"] < 0).sum())}
         counts["no differently"] = len(group) - sum(counts.values())
         said = [f"{how} in {k} of {len(group)} years" for how, k in counts.items() if k]
-        parts.append(f"{' and '.join(said)} on {failure.MEASURE_PHRASES[measure]}")
+        spin_col, inhouse_col = failure.MEASURES[measure]
+        leaning = "" if spin_col == inhouse_col else ", so it leans towards 'more often' by construction"
+        parts.append(f"{' and '.join(said)} on {failure.MEASURE_PHRASES[measure]}{leaning}")
     title = (f"{name_se[:1].upper()}{name_se[1:]} care homes closed, compared with {name_ih} homes, "
              + "; ".join(parts) + f" ({years[0]}-{years[1]})")
     basis = ("counts of years whose own interval (drawn) excludes zero, by closure definition; no single difference "
