@@ -458,7 +458,8 @@ def headline_total(results: VfmResults) -> dict:
     value, low, high, digits = _rounded(total["mean"], total["low"], total["high"])
     others = "; ".join(f"{o.scenario.ref}: {_mean_only(o.total())}"
                        for name, o in results.scenarios.items() if name != results.params.scenario)
-    note = f"Other scenarios: {others}" if others else ""
+    note = (f"The answer turns on the scenario, none of which public data can pick out; the others: {others}"
+            if others else "")
     return dict(key="vfm_value_at_risk",
                 label=f"Value at risk against in-house provision: {res.scenario.ref} (present value over the "
                       f"contracts, mean of {results.params.n_simulations:,} simulations)",
@@ -576,15 +577,16 @@ def key_findings(results: VfmResults) -> list[Finding]:
     a, b = match.total(), achieved.total()
     findings.append(Finding(
         key="vfm_scenarios",
-        text=(f"The NAO found the contracts required no savings beyond what in-house provision would have made, which "
-              f"puts the savings they required anywhere between nothing and that: if they required nothing while "
-              f"in-house provision improved at the NHS's measured rate (about {fmt(100 * eff.central, '%', places=1)} "
-              f"a year), {_scenario_sentence(achieved, level)} was at risk in total over the contracts' {span} (the "
-              f"contracts were worth {fmt(contract, '£m')} a year). At the most favourable reading (the contracts "
-              "required exactly what "
-              f"in-house would have saved) it falls to about {_mean_only(a)}, and only if in-house provision had met "
-              f"the NHS's {fmt(100 * target_rate, '%')} a year efficiency target would it reach "
-              f"{_scenario_sentence(target, level)}, all three counting {_counted_object(results)}"
+        text=(f"Between about {_mean_only(a)} and {_mean_only(target.total())} (the central estimates of three "
+              "scenarios) was at risk in total over the "
+              f"contracts' {span} (the contracts were worth {fmt(contract, '£m')} a year), depending on what in-house "
+              "provision would have saved: the NAO found the contracts required no savings beyond what in-house "
+              "provision would have made, which puts the savings they required anywhere between nothing and that. "
+              f"About {_mean_only(a)} at the most favourable reading (the contracts required exactly what in-house "
+              f"would have saved); {_scenario_sentence(achieved, level)} if they required nothing while in-house "
+              f"provision improved at the NHS's measured rate (about {fmt(100 * eff.central, '%', places=1)} a year); "
+              f"{_scenario_sentence(target, level)} only if in-house provision had met the NHS's "
+              f"{fmt(100 * target_rate, '%')} a year efficiency target; all three count {_counted_object(results)}"
               + (", so rare that failure adds almost nothing"
                  if abs(achieved.component("extra_failure_cost")["mean"]) < 0.02 * abs(b["mean"]) else "")
               + (" (other definitions below)" if other_definitions_phrase(results, "achieved") else "") + "."),
