@@ -87,6 +87,12 @@ def test_key_findings_lead_with_the_range_of_scenarios_not_the_most_favourable_e
     assert "anywhere between nothing and that" in first.text and "most favourable reading" in first.text
     for res in (achieved, target):
         assert vfm.fmt(res["mean"], "£m", low=res["low"], high=res["high"]) in first.text
+    # Fourth review: no scenario leads; the sentence opens with the span a to c, then says each in that order.
+    assert first.text.startswith(f"Between about {vfm._mean_only(match)} and {vfm._mean_only(target)}")
+    body = first.text.split("anywhere between nothing and that")[1]
+    places = [body.index(vfm._mean_only(match))] + [
+        body.index(vfm.fmt(r["mean"], "£m", low=r["low"], high=r["high"])) for r in (achieved, target)]
+    assert places == sorted(places)
     text = " ".join(f.text for f in findings)
     assert "the NAO's finding (" not in text and "Taken literally" not in text
     assert "Nicholson" not in text  # jargon: said as "the NHS's 4% a year efficiency target"
