@@ -85,13 +85,23 @@ def _definitions_phrase(failure_by_definition: pd.DataFrame) -> str:
 
 
 # The register's risks whose condition one of the NAO's own findings states, and the verdict labels on that
-# finding that mean a source independent of the NAO confirms it (CL-NAO-04 is partly supported because the
-# dependence is confirmed and the liabilities are not).
+# finding that mean a source independent of the NAO confirms the condition (CL-NAO-02 is partly supported because
+# the contract terms are confirmed and what PCTs expected is not; CL-NAO-04 because the dependence is confirmed
+# and the liabilities are not).
 RISK_CONFIRMED_BY = {
-    "No savings contracted beyond in-house provision": ("CL-NAO-02", {"supported"}),
+    "No savings contracted beyond in-house provision": ("CL-NAO-02", {"supported", "partly supported"}),
     "No measurable objectives for the programme": ("CL-NAO-03", {"supported"}),
     "Enterprises dependent on one commissioner's work and cash flow": ("CL-NAO-04", {"supported", "partly supported"}),
 }
+
+
+def _within_ten_percent(value_gbp_m: float) -> str:
+    """'£900m' when within 10% of the NAO's £900m, else '£1,000m (11% above, outside 10%)'."""
+    gap = value_gbp_m / 900 - 1
+    if abs(gap) <= 0.1:
+        return fmt(value_gbp_m, "£m")
+    return (f"{fmt(value_gbp_m, '£m')} ({fmt(100 * abs(gap), '%', places=0)} {'above' if gap > 0 else 'below'}, "
+            "outside 10%)")
 
 
 def _confirmation(risk: str, by_claim: dict) -> str:
@@ -119,22 +129,23 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, 
     c = claim_row(claims, "CL-NAO-02")
     rows = evidence_rows(figures, c["evidence_ids"])
     verdicts.append(Verdict.for_claim(
-        c, "supported" if _independent(rows, c) else "not testable with public data",
-        "An audit finding about contract terms; the NAO is the claimant. Supported if a source independent of the "
-        "NAO (here the audited Department's position as reported by the HSJ, a department which had every reason to "
-        "dispute it) agrees with "
-        "it and no public source contradicts it; the contracts are not public, and the summary says so. Not "
-        "testable if no independent source speaks to it.",
+        c, "partly supported" if _independent(rows, c) else "not testable with public data",
+        "An audit finding in two parts; the NAO is the claimant. The contract terms (no savings or other benefits "
+        "contracted beyond any other provider's) are confirmed if a source independent of the NAO (here the audited "
+        "Department's position as reported by the HSJ, a department which had every reason to dispute it) agrees and "
+        "no public source contradicts it; what PCTs expected of the enterprises has no independent source. Partly "
+        "supported when only the contract terms are confirmed; not testable if no independent source speaks to "
+        "either. The contracts are not public, and the summary says so.",
         "What the finding allows: the contracts required between nothing and what in-house would have saved. "
         "Foregone savings are zero if they required exactly what in-house would have saved (scenario a, the most "
         f"favourable reading); the value at risk is {achieved_range} if they required nothing while in-house "
         "provision achieved measured NHS productivity growth (scenario b).",
         rows,
-        summary=("Consistent with all the public evidence: the Department, the audited party, was reported by the HSJ "
-                 "as saying it would be against "
-                 "the principles of NHS competition to give social enterprises different contracts from any other "
-                 "provider, which agrees with the finding; it disputed the finding's point, not its accuracy, and no "
-                 "public source contradicts it. The contracts themselves are not public.")))
+        summary=("The contract half is confirmed: the Department, the audited party, was reported by the HSJ as "
+                 "saying it would be against the principles of NHS competition to give social enterprises different "
+                 "contracts from any other provider, which agrees with the finding; it disputed the finding's point, "
+                 "not its accuracy, and no public source contradicts it. What PCTs expected of the enterprises rests "
+                 "on the NAO alone. The contracts themselves are not public.")))
 
     c = claim_row(claims, "CL-NAO-03")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -208,33 +219,33 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, 
     own = [v for v in (_in_gbp_m(r) for r in rows.itertuples()) if v is not None]
     checks = [v for v in (_in_gbp_m(r) for r in independent.itertuples()) if v is not None]
     figure_confirmed = any(abs(v - 900) <= 0.1 * 900 for v in checks)
-    red = [] if register is None else [str(r) for r, rag in zip(register["risk"], register["rag"]) if rag == "red"]
-    # A red risk counts only when a source independent of the NAO confirms the condition behind it: the verdicts
-    # on the NAO's own findings (CL-NAO-02 to 04) say whether one does. The register's likelihood of 5 is the
-    # NAO's finding itself, so on its own it would make the NAO its own evidence.
+    named = [] if register is None else [str(r) for r in register["risk"]]
+    # A risk counts only when a source independent of the NAO confirms the condition behind it: the verdicts on
+    # the NAO's own findings (CL-NAO-02 to 04) say whether one does. The register's ratings are not used: their
+    # likelihoods are the NAO's findings themselves, so on their own they would make the NAO its own evidence.
     by_claim = {v.claim_id: v for v in verdicts}
-    confirmed = [r for r in red if r in RISK_CONFIRMED_BY and by_claim.get(RISK_CONFIRMED_BY[r][0]) is not None
+    confirmed = [r for r in named if r in RISK_CONFIRMED_BY and by_claim.get(RISK_CONFIRMED_BY[r][0]) is not None
                  and by_claim[RISK_CONFIRMED_BY[r][0]].verdict in RISK_CONFIRMED_BY[r][1]]
     verdict = ("supported" if figure_confirmed and confirmed else
                "partly supported" if figure_confirmed else "not testable with public data")
     verdicts.insert(0, Verdict.for_claim(
         c, verdict,
-        "Supported if a source independent of the NAO puts the programme's value within 10% of £900m and at least "
-        "one of the risks the NAO named is rated red in this report's risk register with the condition behind it "
-        "confirmed by a source independent of the NAO (the verdicts on CL-NAO-02 to CL-NAO-04); partly supported if "
-        "the value is confirmed but no red risk is independently confirmed; not testable if no independent value "
-        "exists.",
+        "Supported if a source independent of the NAO puts the programme's value within 10% of £900m and the "
+        "condition behind at least one of the risks the NAO named is confirmed by a source independent of the NAO "
+        "(the verdicts on CL-NAO-02 to CL-NAO-04); this report's risk ratings are not used, since their likelihoods "
+        "are the NAO's own findings. Partly supported if the value is confirmed but no risk's condition is; not "
+        "testable if no independent value exists.",
         f"Values in the register: {', '.join(fmt(v, '£m') for v in own)}; independent of the NAO: "
-        f"{', '.join(fmt(v, '£m') for v in checks) or 'none'}. Value at risk by scenario: contracts required nothing "
+        f"{', '.join(_within_ten_percent(v) for v in checks) or 'none'}. Value at risk by scenario: contracts "
+        "required nothing "
         f"while in-house improved at measured NHS rates {achieved_range}; contracts required what in-house would "
         f"have saved (the most favourable reading) about {match_mean}, of which only the {setup} set-up support is "
         f"measured; in-house meets the 4% target {target_range}.",
         rows,
-        summary=((f"This report's own risk register rates {len(red)} of the risks the NAO named red; sources "
-                  f"independent of the NAO confirm the conditions behind {len(confirmed)} of them "
-                  f"({'; '.join(_confirmation(r, by_claim) for r in confirmed)}). " if confirmed else
-                  f"This report's own risk register rates {len(red)} of the risks the NAO named red, but only on the "
-                  "NAO's own findings. " if red else "")
+        summary=((f"Sources independent of the NAO confirm the conditions behind {len(confirmed)} of the "
+                  f"{len(named)} risks the NAO named ({'; '.join(_confirmation(r, by_claim) for r in confirmed)}). "
+                  if confirmed else
+                  f"The {len(named)} risks the NAO named rest only on the NAO's own findings. " if named else "")
                  + "The Department's own estimate (£900m of services, November 2010) confirms the figure. The NAO "
                  "found the contracts required no savings beyond in-house provision, "
                  "which puts what they required between nothing and what in-house would have saved, so this report "
