@@ -3,7 +3,7 @@
 #
 # In 2011 the National Audit Office (NAO) reported on the Department of Health's *Right to Request* programme, under which NHS community-services staff spun out into social enterprises. It found that primary care trusts did not require the new enterprises to make savings beyond what in-house provision would have achieved, that the Department set no measurable objectives for the programme, and that risks and liabilities stayed with the trusts.
 #
-# This report asks **how much value was at risk, against what in-house provision would have cost, under which assumptions**. Because what in-house provision would have saved is contested, it answers under three scenarios side by side, each with its sources. Every input is a parameter you can change or a default taken from a cited source (the evidence register or the CQC data); the tables below say which.
+# The NAO judged it too early to assess the programme's costs and benefits, and this report does not measure them either: the contracts and the enterprises' accounts are not public. It asks a narrower question: **how much value was at risk, against what in-house provision would have cost, under which assumptions**. "Value at risk" here means the expected extra cost to the commissioner, not the loss threshold the term means in finance. Because what in-house provision would have saved is contested, it answers under three scenarios side by side, each with its sources. Every input is a parameter you can change or a default taken from a cited source (the evidence register or the CQC data); the tables below say which.
 
 # %% tags=["parameters"]
 # Parameters, checked against VfmParameters before anything runs.
@@ -121,6 +121,7 @@ report.figure(vfm.fan_figure(results))
 # %%
 report.figure(vfm.tornado_figure(results))
 report.show(vfm.tornado_table(results), "One-way sensitivity of the value at risk", source="analysis.vfm.model.tornado")
+report.md(vfm.assumption_swings_text(results))
 report.show(vfm.switching_table(results), "Switching values (break-even with in-house provision)", source="analysis.vfm.model.switching_values")
 
 # %% [markdown]

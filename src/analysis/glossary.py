@@ -37,6 +37,10 @@ TERMS: tuple[Term, ...] = (
          "(zero, or 1 for a ratio) is reported as 'no clear difference'. For a simulation, the range holds the "
          "central 90% or 95% of the "
          "simulated outcomes."),
+    Term("Value at risk (in the NAO report)", r"value at risk",
+         "The expected extra cost to the commissioner of the contracts against in-house provision, in present value "
+         "over the contracts: the mean of the simulations, with the range of their central 90%. Not the loss "
+         "threshold that 'value at risk' means in finance."),
     Term("p-value (p < 0.05)", r"p-values?|p (?:<|=) ?0\.\d+|p adjusted",
          "How surprising the data would be if there were no real difference; below 0.05 is conventionally called "
          "significant. With many comparisons some fall below 0.05 by chance, hence the adjusted p-values."),

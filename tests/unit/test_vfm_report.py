@@ -329,3 +329,27 @@ def test_the_closure_chart_says_which_definition_leans_by_construction(results):
     assert asymmetric == ["not chosen by the commissioner"]
     assert title.count("by construction") == 1
     assert title.index("by construction") > title.index(vfm.failure.MEASURE_PHRASES[asymmetric[0]])
+
+
+def test_unsourced_failure_cost_assumptions_are_said_to_matter_under_other_definitions(results):
+    """Fourth review: with involuntary closures the tornado shows no swing for the re-provision cost and the
+    commissioner's share, which reads as 'these assumptions do not matter'. The total is linear in both, so the
+    swing under each definition is known by hand from V x k x (rho h_se - h_ih) x annuity (the commissioner bears
+    all of an in-house closure and a share rho of a spin-out's)."""
+    sel = results.selected.inputs
+    dists, central = sel.distributions, sel.central()
+    annuity = sum(1.035 ** -j for j in range(1, int(central["contract_years"]) + 1))
+    cmp = results.proxy_comparison.set_index("measure")
+    swings = vfm.model.swings_by_definition(dists, sel.terms).set_index(["definition", "input"])
+    for measure in cmp.index:
+        h_se, h_ih = (1 - np.exp(-cmp.loc[measure, col]) for col in ("spinout_rate", "inhouse_rate"))
+        k, rho = dists["transition_cost"], dists["risk_retained"]
+        v = central["contract_value"]
+        want_k = v * (k.high - k.low) * abs(central["risk_retained"] * h_se - h_ih) * annuity
+        want_rho = v * central["transition_cost"] * (rho.high - rho.low) * h_se * annuity
+        assert swings.loc[(measure, "transition_cost"), "swing"] == pytest.approx(want_k, rel=1e-6)
+        assert swings.loc[(measure, "risk_retained"), "swing"] == pytest.approx(want_rho, rel=1e-6)
+    text = vfm.assumption_swings_text(results)
+    assert "less than £1m each counting involuntary" in text
+    big = swings.loc[("all closures", "transition_cost"), "swing"]
+    assert big > 10 and f"{big:.0f}m" in text and "they matter once more closures count" in text

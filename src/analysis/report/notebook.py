@@ -53,7 +53,7 @@ def md(text: str) -> None:
 def headline(key: str, label: str, value: float | None, *, unit: str = "", low: float | None = None,
              high: float | None = None, level: float | None = None, source: str, digits: int | None = None,
              note: str = "", column: str | None = None, period: str | None = None, no_interval_reason: str = "",
-             count: bool = False) -> None:
+             count: bool = False, interval_word: str = "interval") -> None:
     """Show a headline number with its interval and source, and record it for the report index.
 
     The number and its interval are rounded by the one rule (:func:`analysis.precision.fmt_interval`);
@@ -61,13 +61,14 @@ def headline(key: str, label: str, value: float | None, *, unit: str = "", low: 
     ``no_interval_reason`` (e.g. "a count from a register"); ``count=True`` shows a whole number.
     ``column`` is the index's column heading when ``label`` names something that differs between
     reports of a batch (a council); ``period`` is the year the value refers to when it differs
-    between reports (shown beside the value in the index).
+    between reports (shown beside the value in the index). ``interval_word="range"`` for a simulation's
+    central range, which holds the spread of assumed inputs rather than sampling error.
     """
     has_interval = low is not None and high is not None and precision.is_number(low) and precision.is_number(high)
     if value is None or not precision.is_number(value):
         text = "no data"
     elif has_interval:
-        text = precision.fmt_interval(value, low, high, unit, level=level)
+        text = precision.fmt_interval(value, low, high, unit, level=level, word=interval_word)
     else:
         text = precision.fmt(value, unit, count=count)
     provenance.record_headline({"key": key, "label": label, "value": None if value is None else float(value),

@@ -293,8 +293,11 @@ def _ci(row: pd.Series) -> tuple[float, float, float]:
 
 
 def _mean_only(row: pd.Series) -> str:
-    """A mean rounded to the precision its range supports, without the range."""
-    return fmt(row["mean"], "£m", low=row["low"], high=row["high"])
+    """A mean said without its range, in whole £m: the model's inputs (a contract value of about £900m a year, a
+    £8m set-up figure) support no finer money, even where a narrow simulated range would allow a decimal."""
+    if abs(row["mean"]) < 1:
+        return fmt(row["mean"], "£m", low=row["low"], high=row["high"])
+    return fmt(row["mean"], "£m", places=0)
 
 
 def scenario_numbers(results: VfmResults) -> pd.DataFrame:
@@ -404,6 +407,46 @@ def tornado_table(results: VfmResults) -> pd.DataFrame:
     return table_format(out)
 
 
+def assumption_swings_text(results: VfmResults) -> str:
+    """What the unsourced failure-cost assumptions would move under each closure definition.
+
+    The tornado holds the hazards at the counted definition; with involuntary closures failures are so rare that
+    the re-provision cost and the commissioner's share show almost no swing, which a reader could take to mean the
+    assumptions do not matter. They matter under the other definitions, and this says by how much.
+    """
+    sel = results.selected.inputs
+    swings = model.swings_by_definition(sel.distributions, sel.terms)
+    if swings.empty:
+        return ""
+    by_def = results.failure_by_definition
+    counted = set(by_def.loc[by_def["in_monte_carlo"], "measure"])
+    names = {"transition_cost": "the re-provision cost on closure", "risk_retained": "the commissioner's share of it"}
+    said = " and ".join(f"{names[k]} ({_pct(sel.distributions[k].low)} to {_pct(sel.distributions[k].high)})"
+                        for k in names if k in set(swings["input"]))
+
+    def moves(group: pd.DataFrame) -> str:
+        if len(group) > 1 and (group["swing"] < 0.5).all():
+            return "less than £1m each"
+        amounts = [fmt(w, "£m", places=0) if w >= 0.5 else "less than £1m" for w in group["swing"]]
+        return amounts[0] if len(amounts) == 1 else " and ".join(amounts) + " respectively"
+
+    counted_parts, other_parts, idle = [], [], True
+    for measure, group in swings.groupby("definition", sort=False):
+        phrase = f"{moves(group)} counting {failure.MEASURE_PHRASES.get(measure, measure)}"
+        if measure in counted:
+            counted_parts.append(phrase)
+            idle = idle and bool((group["swing"] < 0.5).all())
+        else:
+            other_parts.append(phrase)
+    if not counted_parts:
+        return f"Two inputs have no published source: {said}; they move the total by " + "; ".join(other_parts) + "."
+    text = (f"Two inputs have no published source: {said}. They move the total by {'; '.join(counted_parts)}, the "
+            "definition the tornado uses" + (", because the failures it counts are so rare" if idle else ""))
+    if other_parts:
+        text += (f"; but by {'; '.join(other_parts)}, so they matter once more closures count as failures")
+    return text + "."
+
+
 def _input_value(name: str, value: float, definition: str) -> str:
     if name == model.HAZARD_PAIR_KEY:
         return f"{definition} (chance of closing, spin-out minus in-house: {fmt(100 * value, 'pp')} a year)"
@@ -465,7 +508,7 @@ def headline_total(results: VfmResults) -> dict:
                       f"contracts, mean of {results.params.n_simulations:,} simulations)",
                 value=value, unit="£m", low=low, high=high, level=results.level,
                 source="Monte Carlo of the NAO contract value with the evidence-register and CQC-calibrated inputs "
-                       "listed below", digits=digits, note=note)
+                       "listed below", digits=digits, note=note, interval_word="range")
 
 
 def _scenario_sentence(res: ScenarioResult, level: float) -> str:
@@ -547,7 +590,8 @@ def other_definitions_phrase(results: VfmResults, scenario: str | None = None) -
     if others.empty:
         return ""
     favour = " in the contracts' favour"
-    parts = [f"{fmt(abs(t), '£m', places=0)}{favour if round(t) < 0 else ''} counting {d}"
+    against = " at risk" if (others["total"].round() < 0).any() else ""  # so a mixed list cannot be misread
+    parts = [f"{fmt(abs(t), '£m', places=0)}{favour if round(t) < 0 else against} counting {d}"
              for d, t in zip(others["definition"], others["total"])]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 

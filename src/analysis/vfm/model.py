@@ -518,6 +518,34 @@ def tornado(distributions: dict[str, InputSpec], terms: ProgrammeTerms) -> pd.Da
     return df.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def swings_by_definition(distributions: dict[str, InputSpec], terms: ProgrammeTerms,
+                         inputs: tuple[str, ...] = ("transition_cost", "risk_retained")) -> pd.DataFrame:
+    """The one-way swing of each of ``inputs`` with the failure hazards set by each closure definition in turn.
+
+    The tornado holds the hazards at the chosen definition, where failures may be so rare that the unsourced
+    failure-cost assumptions show no swing at all; this says what they would move under the other definitions.
+    One row per (definition, input): ``npv_at_low``, ``npv_at_high`` and ``swing`` in £m. Empty when no
+    proxy ensemble sets the hazards.
+    """
+    central = central_values(distributions)
+    ensembles = [(k, d) for k, d in distributions.items() if isinstance(d, ProxyEnsemble)]
+    if not ensembles:
+        return pd.DataFrame(columns=["definition", "input", "npv_at_low", "npv_at_high", "swing"])
+    spec = ensembles[0][1]
+    rows = []
+    for label, (h_se, h_ih) in zip(spec.labels, spec.point_pairs()):
+        at_definition = {**central, spec.names[0]: h_se, spec.names[1]: h_ih}
+        for key in inputs:
+            d = distributions.get(key)
+            if not isinstance(d, Distribution):
+                continue
+            low, high = (deterministic(apply_ties({**at_definition, key: v}, distributions), terms)["total"]
+                         for v in (d.low, d.high))
+            rows.append({"definition": label, "input": key, "npv_at_low": low, "npv_at_high": high,
+                         "swing": abs(high - low)})
+    return pd.DataFrame(rows)
+
+
 def switching_value(input_name: str, central: dict[str, float], terms: ProgrammeTerms,
                     bounds: tuple[float, float] = (0.0, 1.0),
                     distributions: dict[str, InputSpec] | None = None) -> float | None:
