@@ -187,7 +187,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, scenarios: dict, 
         "the enterprises' dependence on their PCT while where the liabilities sit rests on contract terms that are "
         "not public; supported would need an independent source for both. The size of the failure risk is shown "
         "with the CQC closure proxy under each named definition, applied to both sides.",
-        f"Closures per 100 care homes a year, pooled over the contract years: {proxy_text}. Net extra failure cost of the contracts over in-house "
+        f"Closures per 100 care homes a year, pooled over the contract years: {proxy_text}. Net extra failure cost "
+        "of the contracts over in-house "
         f"provision, by which closures count: {definitions}.",
         rows,
         summary=("Consistent with all the public evidence, and half of it independently confirmed: researchers "
