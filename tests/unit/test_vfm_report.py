@@ -353,3 +353,19 @@ def test_unsourced_failure_cost_assumptions_are_said_to_matter_under_other_defin
     assert "less than £1m each counting involuntary" in text
     big = swings.loc[("all closures", "transition_cost"), "swing"]
     assert big > 10 and f"{big:.0f}m" in text and "they matter once more closures count" in text
+
+
+def test_nao_findings_in_the_criteria_table_cite_rows_that_record_the_nao(results):
+    """Fourth review: 'too early to judge costs and benefits' was sourced to NAO-011, a Social Enterprise Coalition
+    remark. Every row cited for a criterion the NAO assessed must record the NAO (or the Department's own figure
+    for the contract value); the table says its ratings are this report's."""
+    from analysis.vfm.assessment import CRITERIA
+
+    figures = data.load_figures().set_index("id")
+    for criterion in CRITERIA:
+        if criterion.extension:
+            continue
+        for row_id in criterion.evidence_ids:
+            assert figures.loc[row_id, "originator"] in {"National Audit Office"}, (criterion.name, row_id)
+    assert "NAO-053" in next(c for c in CRITERIA if c.name == "Effectiveness").evidence_ids
+    assert "This report's rating (not the NAO's)" in vfm.criteria_table(results).columns

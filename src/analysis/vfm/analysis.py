@@ -474,7 +474,8 @@ def criteria_table(results: VfmResults) -> pd.DataFrame:
         if pd.api.types.is_bool_dtype(out[column]):
             out[column] = np.where(out[column], "yes", "no")
     return out.rename(columns={"nao_finding": "NAO finding", "requirement": "Requirement in place",
-                               "comparator": "Comparator in place", "measurement": "Measurement in place"})
+                               "comparator": "Comparator in place", "measurement": "Measurement in place",
+                               "rating": "This report's rating (not the NAO's)"})
 
 
 def register_table(results: VfmResults) -> pd.DataFrame:
@@ -684,7 +685,8 @@ def key_findings(results: VfmResults) -> list[Finding]:
                   f"{fmt(bound['value'], '£m')} a year of Right to Request contracts saving "
                   f"{fmt(100 * bound['rate'], '%')} a year would save about {fmt(bound['saving_year4'], '£m')} a year "
                   f"after {bound['years']} years, {fmt(100 * bound['share_low'], '%', places=1)} to "
-                  f"{fmt(100 * bound['share_high'], '%', places=1)} of the savings sought."),
+                  f"{fmt(100 * bound['share_high'], '%', places=1)} of the savings sought (both read as a yearly "
+                  "saving reached by 2014-15)."),
             source="NAO-006, NAO-033, NAO-050; NAO HC 686 (NAO-048) on where the savings came from",
             limitation="The claim is about mutuals in general and transforming services, not only these contracts, "
                        "and 4% a year was an NHS-wide target, not a ceiling on what a provider could save.",

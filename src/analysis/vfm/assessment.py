@@ -64,7 +64,7 @@ CRITERIA = (
     Criterion("Effectiveness", "Did it achieve its intended outcomes?",
               "The Department set no separate, measurable objectives for the programme, so success cannot be "
               "evaluated; it was too early to judge costs and benefits.",
-              ("NAO-031", "NAO-011"), requirement=False, comparator=False, measurement=False),
+              ("NAO-031", "NAO-053"), requirement=False, comparator=False, measurement=False),
     Criterion("Equity (extension: not an NAO criterion in HC 1088)",
               "Were services fairly available, and did risks fall fairly?",
               "Not assessed by the NAO. Risks and liabilities stay with commissioners, i.e. with the public purse.",
