@@ -89,6 +89,8 @@ def test_key_findings_lead_with_the_range_of_scenarios_not_the_most_favourable_e
         assert vfm.fmt(res["mean"], "£m", low=res["low"], high=res["high"]) in first.text
     # Fourth review: no scenario leads; the sentence opens with the span a to c, then says each in that order.
     assert first.text.startswith(f"Between about {vfm._mean_only(match)} and {vfm._mean_only(target)}")
+    # the span and the scenario's own sentence give the same number (£330m, not £327m then £330m)
+    assert vfm.fmt(target["mean"], "£m", low=target["low"], high=target["high"]).startswith(vfm._mean_only(target))
     body = first.text.split("anywhere between nothing and that")[1]
     places = [body.index(vfm._mean_only(match))] + [
         body.index(vfm.fmt(r["mean"], "£m", low=r["low"], high=r["high"])) for r in (achieved, target)]

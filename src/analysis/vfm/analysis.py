@@ -295,9 +295,10 @@ def _ci(row: pd.Series) -> tuple[float, float, float]:
 def _mean_only(row: pd.Series) -> str:
     """A mean said without its range, in whole £m: the model's inputs (a contract value of about £900m a year, a
     £8m set-up figure) support no finer money, even where a narrow simulated range would allow a decimal."""
+    places = decimals(row["mean"], row["low"], row["high"])
     if abs(row["mean"]) < 1:
-        return fmt(row["mean"], "£m", low=row["low"], high=row["high"])
-    return fmt(row["mean"], "£m", places=0)
+        return fmt(row["mean"], "£m", places=places)
+    return fmt(row["mean"], "£m", places=min(places, 0))
 
 
 def scenario_numbers(results: VfmResults) -> pd.DataFrame:

@@ -74,8 +74,12 @@ SCENARIOS = {
                       "the range the NAO's finding allows",
                       ("NAO-010", "NAO-029")),
     "achieved": Scenario("achieved", "b", "contracts required nothing; in-house improves at measured NHS rates",
-                         "The contracts required no savings (the bottom of the range the NAO's finding allows); "
-                         "in-house provision would have gained what the NHS measurably gained in 2011-2016",
+                         "The contracts required no savings (the bottom of the range the NAO's finding allows), so "
+                         "their price stayed flat; in-house provision would have gained what the NHS measurably "
+                         "gained in 2011-2016, read as a cash saving to the commissioner (productivity growth is "
+                         "quality-adjusted output per unit of input, mostly in hospitals; the central rate and the "
+                         "low end are the Centre for Health Economics' England series, the high end the ONS's UK "
+                         "series)",
                          (ACHIEVED_MODE, ACHIEVED_LOW, ACHIEVED_HIGH, "NAO-029")),
     "target": Scenario("target", "c", "in-house meets the NHS's 4% efficiency target (upper scenario)",
                        "In-house provision would have met the NHS's 4% a year efficiency target; the contracts "
