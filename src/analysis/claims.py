@@ -16,6 +16,19 @@ analysis of a catalogued public dataset; :class:`Verdict` refuses otherwise.
 
 Every rule that produces a verdict is written next to the claim it judges, in
 the domain's ``claims`` module, and is printed with the verdict.
+
+**Kinds of claim.** ``claims.csv`` records each claim's ``kind`` (outcome, audit
+finding or programme; see :data:`analysis.data.evidence.CLAIM_KINDS`). A verdict
+carries its kind's group label (:data:`KIND_GROUPS`), and every report's key
+finding, verdict section and run-index entry tally verdicts by kind
+(:func:`verdict_groups`), so that "supported" on a programme fact or on an
+auditor's finding is not read as support for what the reform achieves.
+
+**Whose records.** "Not testable with public data" says nothing about who holds
+records of the claim. When the only records of it besides the claim itself are
+the claimant's own (or a provider's report on itself), the verdict carries a
+qualifier derived from the evidence register (:func:`own_records_qualifier`),
+shown beside the label wherever the label is shown.
 """
 
 from __future__ import annotations
@@ -42,6 +55,27 @@ VERDICT_SCALE: dict[str, str] = {
 VERDICTS = tuple(VERDICT_SCALE)
 NEEDS_INDEPENDENT_EVIDENCE = ("supported", "partly supported")
 
+KIND_RANK = {"outcome": 0, "audit finding": 1, "programme": 2}
+"""Where each kind of claim comes in a tally: claims about what a reform achieves lead."""
+
+KIND_GROUPS: dict[tuple[str, str], str] = {
+    ("personal_budgets", "outcome"): "about what budgets do for people (control, quality of life, cost)",
+    ("personal_budgets", "programme"): "programme facts (pilots, counts, take-up, a school), an opinion or a "
+                                       "rhetorical illustration",
+    ("mutuals", "outcome"): "about what mutuals achieve (productivity, satisfaction, staff views, quality, cost)",
+    ("mutuals", "programme"): "programme facts and forecasts (counts of mutuals, staff, councils and contracts; what "
+                              "the government set up or announced)",
+    ("nao_vfm", "outcome"): "about what mutuals deliver (the Department of Health's claim on NHS savings)",
+    ("nao_vfm", "audit finding"): "the National Audit Office's own findings of risks and gaps in the programme (value "
+                                  "at risk, contract terms, objectives, dependence on PCTs)",
+}
+"""The group label of each (topic, kind) in ``claims.csv``, worded to follow "2 are ..."; a test checks every pair
+in the register has one."""
+
+NOT_TESTABLE = "not testable with public data"
+OWN_RECORDS = {"claimant": "the claimant's own", "provider": "providers' reports on themselves",
+               "both": "the claimant's own or providers' reports on themselves"}
+
 
 def _orgs(text: Any) -> set[str]:
     """Organisation names from a ';'-separated cell, normalised for comparison."""
@@ -64,6 +98,30 @@ def independent_rows(rows: pd.DataFrame, claimant_orgs: Any) -> pd.DataFrame:
     return rows[keep]
 
 
+def own_records_qualifier(verdict: str, rows: pd.DataFrame, claim: Mapping[str, Any],
+                          datasets: Sequence[str] = ()) -> str:
+    """'the only records are the claimant's own', for a claim not testable with public data whose only records
+    besides the claim itself originate with the claimant (or are a provider's report on itself); '' otherwise.
+
+    Derived from the evidence register: the rows cited for the claim, less those published at the claim's own
+    address (the article that makes it), must be non-empty and all not independent (:func:`independent_rows`), and
+    no catalogued dataset may have been analysed for it. A label-only reader then knows the claim is not
+    unrecorded or dubious, only recorded by an interested party.
+    """
+    if verdict != NOT_TESTABLE or datasets or rows.empty:
+        return ""
+    urls = rows["source_url"] if "source_url" in rows else pd.Series("", index=rows.index)
+    records = rows[urls.fillna("").astype(str) != str(claim.get("source_url") or "")]
+    if records.empty or not independent_rows(records, claim.get("claimant_orgs")).empty:
+        return ""
+    origin = records["originator"] if "originator" in records else records["source_org"]
+    origin = origin.where(origin.notna(), records["source_org"])
+    claimants = _orgs(claim.get("claimant_orgs"))
+    by_claimant = [bool(_orgs(o) & claimants) for o in origin]
+    who = "claimant" if all(by_claimant) else "provider" if not any(by_claimant) else "both"
+    return f"the only records are {OWN_RECORDS[who]}"
+
+
 @dataclass(frozen=True)
 class Verdict:
     claim_id: str
@@ -83,6 +141,10 @@ class Verdict:
     tallies its verdicts by kind sets it, and the run index then tallies them the same way (:func:`verdict_groups`)."""
     group_rank: int = 0
     """Where the group comes in the tally (lowest first), so the groups a report leads with lead in the index too."""
+    kind: str = ""
+    """The kind of claim from ``claims.csv`` (outcome, audit finding or programme); sets ``group``."""
+    qualifier: str = ""
+    """Shown beside the label ('the only records are the claimant's own'): see :func:`own_records_qualifier`."""
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -102,14 +164,29 @@ class Verdict:
         by construction); ``summary`` is the one or two sentences that decide it (``numbers`` is the detail).
         """
         independent = independent_rows(rows, claim.get("claimant_orgs"))
+        kind = str(claim.get("kind") or "")
+        group = KIND_GROUPS.get((str(claim.get("topic") or ""), kind), "") if kind else ""
+        if kind and not group:
+            raise ValueError(f"{claim['claim_id']}: no group label for kind {kind!r} of topic {claim.get('topic')!r} "
+                             "(analysis.claims.KIND_GROUPS)")
         return cls(claim["claim_id"], claim["claim_text"], claim["speaker"], claim["date"], verdict, rule, numbers,
-                   tuple(rows["id"]), sources_of(rows), tuple(independent["id"]), tuple(datasets), summary)
+                   tuple(rows["id"]), sources_of(rows), tuple(independent["id"]), tuple(datasets), summary,
+                   group=group, group_rank=KIND_RANK.get(kind, 0), kind=kind,
+                   qualifier=own_records_qualifier(verdict, rows, claim, datasets))
+
+    @property
+    def label(self) -> str:
+        """The verdict as shown: 'not testable with public data (the only records are the claimant's own)'."""
+        return f"{self.verdict} ({self.qualifier})" if self.qualifier else self.verdict
 
     def record(self) -> dict[str, Any]:
-        """What the run records of this verdict for the index: claim, verdict and, when set, its group."""
+        """What the run records of this verdict for the index: claim, verdict and, when set, its group and
+        qualifier."""
         entry: dict[str, Any] = {"claim_id": self.claim_id, "verdict": self.verdict}
         if self.group:
             entry.update(group=self.group, group_rank=self.group_rank)
+        if self.qualifier:
+            entry["qualifier"] = self.qualifier
         return entry
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,7 +200,8 @@ class Verdict:
 def verdict_table(verdicts: list[Verdict]) -> pd.DataFrame:
     """A table for reports: claim, who/when, verdict, why, numbers, evidence."""
     rows = [v.as_dict() for v in verdicts]
-    df = pd.DataFrame(rows, columns=["claim_id", "claim", "speaker", "date", "verdict", "summary", "rule",
+    df = pd.DataFrame(rows, columns=["claim_id", "claim", "speaker", "date", "kind", "verdict", "qualifier", "summary",
+                                     "rule",
                                      "numbers", "evidence_ids", "independent_ids", "datasets", "sources"])
     return df
 
@@ -154,12 +232,15 @@ class VerdictGroup:
     """The verdicts on one kind of claim, counted in scale order.
 
     ``text`` ("2 are about what budgets do for people: 2 mixed evidence") is what a report's key finding says;
-    the run index shows ``lead`` and ``parts`` (each count with the separator after it), so the two read alike.
-    A report that does not group its verdicts has one group with no label.
+    the run index shows ``lead`` and ``items`` (each count with its qualifier note and the separator after it), so
+    the two read alike. A report that does not group its verdicts has one group with no label.
     """
 
     label: str
     counts: tuple[tuple[str, int], ...]
+    notes: tuple[tuple[str, str], ...] = ()
+    """(verdict, note) for verdicts some of which carry a qualifier: 'the only records are the claimant's own' when
+    all of that verdict's claims carry it, 'for 2, the only records are the claimant's own' when only some do."""
 
     @property
     def n(self) -> int:
@@ -177,8 +258,15 @@ class VerdictGroup:
         return [(v, n, sep) for (v, n), sep in zip(self.counts, seps)]
 
     @property
+    def items(self) -> list[tuple[str, int, str, str]]:
+        """(verdict, count, note, separator): ``parts`` with each verdict's qualifier note ('' if none)."""
+        notes = dict(self.notes)
+        return [(v, n, notes.get(v, ""), sep) for v, n, sep in self.parts]
+
+    @property
     def phrase(self) -> str:
-        return "".join(f"{n} {v}{sep}" for v, n, sep in self.parts) or "none"
+        """'2 supported and 4 not testable with public data (for 2, the only records are the claimant's own)'."""
+        return "".join(f"{n} {v}{f' ({note})' if note else ''}{sep}" for v, n, note, sep in self.items) or "none"
 
     @property
     def text(self) -> str:
@@ -191,30 +279,51 @@ def _get(verdict: Verdict | Mapping[str, Any], name: str, default: Any = "") -> 
     return getattr(verdict, name, default)
 
 
+def _note(total: int, qualifiers: list[str]) -> str:
+    """The note on a tally of ``total`` verdicts of which ``qualifiers`` (non-empty ones) carry a qualifier."""
+    tally: dict[str, int] = {}
+    for q in qualifiers:
+        tally[q] = tally.get(q, 0) + 1
+    if len(tally) == 1 and sum(tally.values()) == total:
+        return next(iter(tally))
+    return "; ".join(f"for {n}, {q}" for q, n in tally.items())
+
+
 def verdict_groups(verdicts: Sequence[Verdict | Mapping[str, Any]]) -> list[VerdictGroup]:
     """Verdicts tallied by the kind of claim (their ``group``), groups by ``group_rank`` then first appearance.
 
     Takes :class:`Verdict` objects (a report's key finding) or the entries the run records
-    (:meth:`Verdict.record`, read back from run.json by the index), so both tally the same way.
+    (:meth:`Verdict.record`, read back from run.json by the index), so both tally the same way. A verdict's
+    ``qualifier`` becomes a note on its count (:attr:`VerdictGroup.notes`).
     """
     order: dict[str, tuple[int, int]] = {}
-    members: dict[str, list[str]] = {}
+    members: dict[str, list[tuple[str, str]]] = {}
     for i, v in enumerate(verdicts):
         label = str(_get(v, "group") or "")
         order.setdefault(label, (int(_get(v, "group_rank", 0) or 0), i))
-        members.setdefault(label, []).append(str(_get(v, "verdict")))
+        members.setdefault(label, []).append((str(_get(v, "verdict")), str(_get(v, "qualifier") or "")))
     groups = []
     for label in sorted(order, key=order.__getitem__):
         counts = {v: 0 for v in VERDICTS}
         extra: dict[str, int] = {}
-        for verdict in members[label]:
+        qualified: dict[str, list[str]] = {}
+        for verdict, qualifier in members[label]:
             if verdict in counts:
                 counts[verdict] += 1
             else:
                 extra[verdict] = extra.get(verdict, 0) + 1
+            if qualifier:
+                qualified.setdefault(verdict, []).append(qualifier)
         ordered = [(v, n) for v, n in counts.items() if n] + sorted(extra.items())
-        groups.append(VerdictGroup(label, tuple(ordered)))
+        notes = tuple((v, _note(n, qualified[v])) for v, n in ordered if v in qualified)
+        groups.append(VerdictGroup(label, tuple(ordered), notes))
     return groups
+
+
+def grouped_in_order(verdicts: Sequence[Verdict]) -> list[tuple[VerdictGroup, list[Verdict]]]:
+    """Each group of :func:`verdict_groups` with its verdicts in their original order (for a report's verdict
+    section, which shows the claims kind by kind under the same tally the key finding gives)."""
+    return [(g, [v for v in verdicts if (v.group or "") == g.label]) for g in verdict_groups(verdicts)]
 
 
 def scale_table() -> pd.DataFrame:

@@ -158,3 +158,109 @@ def test_verdicts_render_scale_deciding_facts_and_details_escaped(monkeypatch):
     assert all(label in html for label in VERDICT_SCALE)          # the scale is printed with its definitions
     assert "Nothing independent found." in html and "<details>" in html and "Claimed 45%." in html
     assert provenance.snapshot()["verdicts"] == [{"claim_id": "CL-T-01", "verdict": "unsourced"}]
+
+
+# --- Kinds of claim and the own-records qualifier (cold review: 'supported' on audit findings and programme facts
+# --- was read as support for the reform; 'not testable' read as 'nobody has the data').
+
+ARTICLE = "https://example.org/the-ministers-article"
+
+
+def _register(*rows):
+    """Register rows as (id, source_org, originator, source_url)."""
+    return pd.DataFrame({"id": [r[0] for r in rows], "source_org": [r[1] for r in rows],
+                         "originator": [r[2] for r in rows], "source_url": [r[3] for r in rows],
+                         "source_title": "t", "year": "2013", "verification": "found_in_source"})
+
+
+def test_a_claim_whose_only_other_record_is_the_claimants_own_gets_the_qualifier_wherever_its_label_is_shown(
+        monkeypatch):
+    from analysis.report import notebook
+
+    claim = {**CLAIM, "source_url": ARTICLE}
+    rows = _register(("MUT-001", "Public Finance / minister", "Cabinet Office", ARTICLE),   # the claim itself
+                     ("MUT-002", "Cabinet Office", "Cabinet Office", "https://gov.uk/press-release"))
+    v = Verdict.for_claim(claim, "not testable with public data", "r", "n", rows)
+    assert v.qualifier == "the only records are the claimant's own"
+    assert v.label == "not testable with public data (the only records are the claimant's own)"
+    assert v.record()["qualifier"] == "the only records are the claimant's own"
+    # A report outlet quoting the claimant is the claimant's record too (originator), not independent.
+    quoted = _register(("MUT-003", "Civil Society News", "HM Government", "https://news.example/x"))
+    assert Verdict.for_claim(claim, "not testable with public data", "r", "n", quoted).qualifier == (
+        "the only records are the claimant's own")
+    # Rendered beside the label on the claim's card.
+    shown = []
+    monkeypatch.setattr(notebook, "display", lambda obj, **kw: shown.append(obj))
+    provenance.reset()
+    notebook.verdicts([v])
+    assert ('<span class="verdict-label">not testable with public data</span> <span class="verdict-qualifier">'
+            "(the only records are the claimant&#x27;s own)</span>") in shown[0].data
+
+
+def test_no_qualifier_when_records_are_independent_absent_or_the_verdict_is_not_not_testable():
+    claim = {**CLAIM, "source_url": ARTICLE}
+    own = ("MUT-002", "Cabinet Office", "Cabinet Office", "https://gov.uk/press-release")
+    committee = ("MUT-003", "House of Commons committee", "House of Commons committee", "https://parliament.uk/x")
+    article = ("MUT-001", "Public Finance / minister", "Cabinet Office", ARTICLE)
+    nt = "not testable with public data"
+    assert Verdict.for_claim(claim, nt, "r", "n", _register(own, committee)).qualifier == ""   # an independent row
+    assert Verdict.for_claim(claim, nt, "r", "n", _register(article)).qualifier == ""  # only the claim itself
+    assert Verdict.for_claim(claim, nt, "r", "n", _register(article, own), datasets=("cqc",)).qualifier == ""
+    assert Verdict.for_claim(claim, "unsourced", "r", "n", _register(article, own)).qualifier == ""
+    assert Verdict.for_claim(claim, "contradicted", "r", "n", _register(article, own)).qualifier == ""
+    assert "qualifier" not in Verdict.for_claim(claim, nt, "r", "n", _register(article)).record()
+    # A provider's report on itself is not the claimant's record, and is said as such.
+    provider = ("MUT-004", "CSH Surrey (self-reported)", "CSH Surrey", "https://cshsurrey.example")
+    assert Verdict.for_claim(claim, nt, "r", "n", _register(article, provider)).qualifier == (
+        "the only records are providers' reports on themselves")
+    assert Verdict.for_claim(claim, nt, "r", "n", _register(own, provider)).qualifier == (
+        "the only records are the claimant's own or providers' reports on themselves")
+
+
+def test_tallies_note_how_many_of_a_verdict_carry_the_qualifier():
+    claim = {**CLAIM, "source_url": ARTICLE, "topic": "mutuals", "kind": "programme"}
+    own = _register(("MUT-002", "Cabinet Office", "Cabinet Office", "https://gov.uk/press-release"))
+    none = _register(("MUT-001", "Public Finance / minister", "Cabinet Office", ARTICLE))
+    nt = "not testable with public data"
+    vs = [Verdict.for_claim(claim, nt, "r", "n", own), Verdict.for_claim(claim, nt, "r", "n", none),
+          Verdict.for_claim(claim, "unsourced", "r", "n", none)]
+    for source in (vs, [v.record() for v in vs]):
+        (group,) = verdict_groups(source)
+        assert group.phrase == ("2 not testable with public data (for 1, the only records are the claimant's own) "
+                                "and 1 unsourced")
+        assert [(v, n, note) for v, n, note, _ in group.items] == [
+            (nt, 2, "for 1, the only records are the claimant's own"), ("unsourced", 1, "")]
+    (both,) = verdict_groups(vs[:1] * 2)
+    assert both.phrase == "2 not testable with public data (the only records are the claimant's own)"
+
+
+def test_every_kind_of_claim_in_the_register_has_a_group_label_and_outcome_claims_lead():
+    from analysis.claims import KIND_GROUPS, KIND_RANK
+    from analysis.data import evidence
+
+    claims = evidence.load_claims()
+    pairs = set(zip(claims["topic"], claims["kind"]))
+    assert pairs <= set(KIND_GROUPS), pairs - set(KIND_GROUPS)
+    assert set(claims["kind"]) <= set(evidence.CLAIM_KINDS) == set(KIND_RANK)
+    assert KIND_RANK["outcome"] < KIND_RANK["audit finding"] < KIND_RANK["programme"]
+    with pytest.raises(ValueError, match="no group label"):
+        Verdict.for_claim({**CLAIM, "topic": "personal_budgets", "kind": "audit finding"}, "unsourced", "r", "n",
+                          _rows("Cabinet Office"))
+
+
+def test_claim_kinds_in_the_register_follow_the_wording_of_the_claims():
+    """Outcome claims are those about what a reform achieves; the NAO's findings are audit findings; the rest are
+    programme facts. Checked against the claims' own words, so a kind cannot drift from the claim."""
+    from analysis.data import evidence
+
+    claims = evidence.load_claims().set_index("claim_id")
+    kind = claims["kind"].to_dict()
+    text = claims["claim_text"].str.lower()
+    for cid in ("CL-MUT-01", "CL-MUT-07"):
+        assert "productivity" in text[cid] and kind[cid] == "outcome"
+    assert "satisfaction" in text["CL-MUT-05"] and kind["CL-MUT-05"] == "outcome"
+    assert "cost effectively" in text["CL-MUT-09"] and kind["CL-MUT-09"] == "outcome"
+    assert "savings" in text["CL-NAO-05"] and kind["CL-NAO-05"] == "outcome"
+    assert {kind[c] for c in claims.index if claims.loc[c, "speaker"] in {"National Audit Office", "Amyas Morse"}} \
+        == {"audit finding"}
+    assert kind["CL-MUT-25"] == kind["CL-MUT-04"] == kind["CL-MUT-03"] == "programme"

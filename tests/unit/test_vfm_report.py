@@ -371,3 +371,69 @@ def test_nao_findings_in_the_criteria_table_cite_rows_that_record_the_nao(result
             assert figures.loc[row_id, "originator"] in {"National Audit Office"}, (criterion.name, row_id)
     assert "NAO-053" in next(c for c in CRITERIA if c.name == "Effectiveness").evidence_ids
     assert "This report's rating (not the NAO's)" in vfm.criteria_table(results).columns
+
+
+def _index_article(notebook: str, findings: list[dict], verdicts: list[dict]):
+    """The run index's entry for one report, rendered from what run.json records."""
+    import json
+
+    from bs4 import BeautifulSoup
+
+    from analysis.report import export
+
+    recorded = json.loads(json.dumps(verdicts))  # as run.json keeps them
+    report = {"notebook": notebook, "title": notebook, "slug": notebook, "overrides": {}, "status": "ok",
+              "seconds": 1.0, "html": f"{notebook}.html", "subject": None, "headlines": [], "findings": findings,
+              "verdicts": recorded, "data_files": []}
+    run = {"run_id": "r1", "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:01:00Z",
+           "counts": {"ok": 1, "failed": 0}, "environment": {"package_version": "0", "git": {"describe": "abc"}},
+           "reports": [report]}
+    return BeautifulSoup(export.render_index(run), "html.parser").find("article", id=f"report-{notebook}")
+
+
+def test_nao_tallies_split_the_auditors_findings_from_the_departments_claim(results):
+    """Cold review: '3 supported, 1 partly supported and 1 not testable' read as support for the programme, but the
+    3 supported are the NAO's own findings of risk. claims.csv records CL-NAO-01 to 04 as audit findings and
+    CL-NAO-05 (the Department's savings claim) as an outcome claim; the key finding, the verdict section and the
+    index tally them apart, the Department's claim first."""
+    register = data.load_claims()
+    nao = register[register["topic"] == "nao_vfm"].set_index("claim_id")["kind"]
+    assert nao.to_dict() == {"CL-NAO-01": "audit finding", "CL-NAO-02": "audit finding",
+                             "CL-NAO-03": "audit finding", "CL-NAO-04": "audit finding", "CL-NAO-05": "outcome"}
+    by_kind = {}
+    for v in results.verdicts:
+        by_kind.setdefault(nao[v.claim_id], []).append(v.verdict)
+    assert sorted(by_kind["audit finding"]) == ["partly supported", "partly supported", "supported", "supported"]
+    assert by_kind["outcome"] == ["not testable with public data"]
+    lines = ["1 is about what mutuals deliver (the Department of Health's claim on NHS savings): 1 not testable "
+             "with public data",
+             "4 are the National Audit Office's own findings of risks and gaps in the programme (value at risk, "
+             "contract terms, objectives, dependence on PCTs): 2 supported and 2 partly supported"]
+    finding = next(f for f in vfm.key_findings(results) if f.key == "vfm_verdicts")
+    assert finding.text == f"Of the 5 claims about the programme in the source articles, {'; '.join(lines)}."
+    assert "not that the programme worked" in finding.limitation
+    article = _index_article("nao_vfm_risk", [f.as_dict() for f in vfm.key_findings(results)],
+                             [v.record() for v in results.verdicts])
+    assert [li.get_text() for li in article.select("li.verdict-group")] == lines
+    assert "3 supported, 1 partly supported and 1 not testable" not in article.get_text(" ")
+
+
+def test_nao_verdict_section_shows_the_tally_and_the_claims_kind_by_kind(results, monkeypatch):
+    from bs4 import BeautifulSoup
+
+    from analysis import provenance
+    from analysis.report import notebook
+
+    shown = []
+    monkeypatch.setattr(notebook, "display", lambda obj, **kw: shown.append(obj))
+    provenance.reset()
+    notebook.verdicts(results.verdicts)
+    section = BeautifulSoup(shown[0].data, "html.parser")
+    assert section.select_one(".verdict-counts strong").get_text() == "5 claims, by kind of claim:"
+    headings = [h.get_text() for h in section.select("h3.verdict-kind")]
+    assert headings[0] == "About what mutuals deliver (the Department of Health's claim on NHS savings)"
+    assert headings[1].startswith("The National Audit Office's own findings of risks and gaps")
+    # Each claim sits under its kind: the Department's claim first, then the four audit findings.
+    order = [p.get_text() for p in section.select("h3.verdict-kind, .verdict-who")]
+    assert [t for t in order if "(CL-" in t][0].endswith("(CL-NAO-05)")
+    assert order.index(headings[1]) == 2 and len(order) == 7

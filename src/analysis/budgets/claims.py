@@ -25,8 +25,6 @@ the two or three deciding facts as its ``summary``. Rules:
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pandas as pd
 
 from analysis.claims import Verdict, claim_row, independent_rows
@@ -37,26 +35,14 @@ from analysis.precision import decimals, fmt
 
 ASCOF_DATASET = "ascof_trend"
 
-OUTCOME_CLAIMS = frozenset({"CL-PB-02", "CL-PB-03"})
-"""Claims about what budgets do for people (control, quality of life, cost). The other claims are programme facts
-(pilots, counts, policies, a school opening), an opinion about policy and a rhetorical illustration; the key
-findings and the run index report the two groups' verdicts separately (``Verdict.group``, tallied by
-:func:`analysis.claims.verdict_groups`), outcome claims first, so programme facts do not flatter the tally."""
-
-OUTCOME_GROUP = "about what budgets do for people (control, quality of life, cost)"
-OTHER_GROUP = "programme facts (pilots, counts, take-up, a school), an opinion or a rhetorical illustration"
-
-
 def split_by_kind(verdicts: list[Verdict]) -> tuple[list[Verdict], list[Verdict]]:
-    """(outcome claims, programme facts and other statements), each in the original order."""
-    outcome = [v for v in verdicts if v.claim_id in OUTCOME_CLAIMS]
-    return outcome, [v for v in verdicts if v.claim_id not in OUTCOME_CLAIMS]
+    """(claims about what budgets do for people, programme facts and other statements), each in the original order.
 
-
-def _grouped(verdict: Verdict) -> Verdict:
-    """The verdict labelled with its kind of claim: outcome claims lead (rank 0), the rest follow (rank 1)."""
-    outcome = verdict.claim_id in OUTCOME_CLAIMS
-    return replace(verdict, group=OUTCOME_GROUP if outcome else OTHER_GROUP, group_rank=0 if outcome else 1)
+    The kind comes from ``claims.csv`` (``kind``); the key findings, the verdict section and the run index tally
+    the two separately (:func:`analysis.claims.verdict_groups`), outcome claims first, so programme facts do not
+    flatter the tally."""
+    outcome = [v for v in verdicts if v.kind == "outcome"]
+    return outcome, [v for v in verdicts if v.kind != "outcome"]
 
 
 def difference_text(estimate: float, low: float, high: float, unit: str = "pp", level: float | None = None) -> str:
@@ -213,7 +199,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
                  f"support covered as little as {fmt(sds['value'].min(), '%')} of service users (ASCOF).")))
 
     out.extend(_seed_claims(claims, figures, sds=sds, dp=dp))
-    return [_grouped(v) for v in out]
+    return out
 
 
 def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFrame, dp: pd.DataFrame) -> list[Verdict]:

@@ -3,8 +3,9 @@
 ``data/evidence/figures.csv`` holds every published number the suite uses that
 does not come from a dataset in the catalogue (source, organisation, URL, year
 and verification status on every row). ``data/evidence/claims.csv`` lists the
-quantitative claims in the source articles, who made them and when, the
-evidence rows that bear on each, and the analysis that tests it.
+quantitative claims in the source articles, who made them and when, the kind
+of claim (:data:`CLAIM_KINDS`), the evidence rows that bear on each, and the
+analysis that tests it.
 
 ``lower``/``upper`` are *not* confidence intervals: ``interval_kind`` says what
 they are (wording bounds such as "over 110", or ranges such as 3-5 years).
@@ -24,6 +25,13 @@ from analysis.errors import DataError, SchemaError
 VERIFICATION_LEVELS = ["found_in_source", "secondary_report", "unverified"]
 INTERVAL_KINDS = ["none", "wording_bound", "range", "confidence_interval"]
 TOPICS = ["mutuals", "nao_vfm", "personal_budgets"]
+CLAIM_KINDS = ["outcome", "audit finding", "programme"]
+"""The kind of claim (``kind`` in ``claims.csv``): *outcome*, what a reform does for people or services (productivity,
+satisfaction, quality, cost, savings); *audit finding*, an auditor's own finding about a programme (its risks,
+contracts, objectives), where "supported" means the finding holds, not that the programme works; *programme*,
+programme facts, counts, forecasts, opinions and illustrations. Reports tally their verdicts by kind
+(:func:`analysis.claims.verdict_groups`), so verdicts on programme facts or audit findings are not read as verdicts
+on what the reform achieves."""
 
 FIGURES_SCHEMA = pa.DataFrameSchema(
     {
@@ -74,6 +82,7 @@ CLAIMS_SCHEMA = pa.DataFrameSchema(
         "seed_file": pa.Column(str),
         "claim_text": pa.Column(str),
         "quantity": pa.Column(str),
+        "kind": pa.Column(str, pa.Check.isin(CLAIM_KINDS)),
         "evidence_ids": pa.Column(str),
         "analysis": pa.Column(str, pa.Check.str_matches(r"^analysis\.[a-z_.]+:[a-z_]+$")),
         "testable_with_public_data": pa.Column(str, pa.Check.isin(["yes", "partly", "no"])),

@@ -64,8 +64,10 @@ def render_register() -> str:
               "Published figures that are not in a dataset live in `data/evidence/figures.csv` (source title, "
               "organisation, URL, year and verification status on every row; `lower`/`upper` are wording bounds "
               "or ranges, never confidence intervals unless `interval_kind` says so). The claims in the source "
-              "articles, who made them, the evidence rows that bear on them and the analysis that tests them are "
-              "in `data/evidence/claims.csv`.", ""]
+              "articles, who made them, their kind (outcome: what a reform achieves; audit finding: an auditor's own "
+              "finding, where 'supported' means the finding holds; programme: facts, counts, forecasts and opinions), "
+              "the evidence rows that bear on them and the analysis that tests them are in "
+              "`data/evidence/claims.csv`. Reports tally their verdicts by kind.", ""]
     lines += _evidence_summary()
     return "\n".join(lines)
 
@@ -78,10 +80,10 @@ def _evidence_summary() -> list[str]:
              "| Topic | " + " | ".join(counts.columns) + " |", "|---|" + "---|" * len(counts.columns)]
     lines += [f"| {topic} | " + " | ".join(str(v) for v in row) + " |" for topic, row in counts.iterrows()]
     lines += ["", "Claims the suite tests (verdicts are computed in the reports, not stored here):", "",
-              "| Claim | Who, when | Claim text | Evidence rows | Tested by |", "|---|---|---|---|---|"]
+              "| Claim | Who, when | Kind | Claim text | Evidence rows | Tested by |", "|---|---|---|---|---|---|"]
     for claim in claims.itertuples():
         text = str(claim.claim_text).replace("|", "\\|")
-        lines.append(f"| {claim.claim_id} | {claim.speaker}, {claim.date} | {text} | "
+        lines.append(f"| {claim.claim_id} | {claim.speaker}, {claim.date} | {claim.kind} | {text} | "
                      f"{str(claim.evidence_ids).replace(';', ', ')} | `{claim.analysis}` |")
     lines.append("")
     return lines

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import data, plots, provenance
-from analysis.claims import Verdict, verdict_count_phrase, verdict_table
+from analysis.claims import Verdict, verdict_groups, verdict_table
 from analysis.data.staff_survey import ITEMS_BY_KEY
 from analysis.findings import Finding, clear_difference
 from analysis.mutuals import claims, externalisation, multiplicity, ratings, sensitivity, staff
@@ -354,12 +354,13 @@ def key_findings(results: MutualsResults) -> list[Finding]:
             value=float(ts["difference_pp"]), low=float(ts["diff_ci_low"]), high=float(ts["diff_ci_high"]),
             level=results.level, unit="pp"))
     if results.verdicts:
-        elsewhere = (f" {results.claims_judged_in_costs} more, on cost and scale, are judged in the provision-costs "
-                     "report." if results.claims_judged_in_costs else "")
+        elsewhere = (f" {results.claims_judged_in_costs} more, on productivity, quality, cost and scale, are judged "
+                     "in the provision-costs report." if results.claims_judged_in_costs else "")
+        # Tallied by kind of claim, as the verdict section and the run index tally them (analysis.claims).
         findings.append(Finding(
             "mutuals_verdicts", "No claim that mutuals raised productivity or satisfaction has independent support. "
-            f"Of the {len(results.verdicts)} claims about mutuals judged here: "
-            f"{verdict_count_phrase(results.verdicts)}."
+            f"Of the {len(results.verdicts)} claims about mutuals judged here, "
+            f"{'; '.join(g.text for g in verdict_groups(results.verdicts))}."
             + elsewhere,
             "Evidence register (data/evidence/figures.csv, claims.csv) and the analyses in this report",
             "A verdict judges the claim as worded against the evidence found, not the policy.",

@@ -102,33 +102,56 @@ def key_findings(findings: list[Finding], title: str = "Key findings") -> None:
                  '</section>'))
 
 
+def _verdict_card(v) -> str:
+    """One claim: the quotation, who and when, the verdict (with its qualifier, if any) and the deciding facts, with
+    the rule, full numbers and sources one click away."""
+    css = v.verdict.replace(" ", "-")
+    deciding = v.summary or v.numbers
+    independent = ", ".join(v.independent_ids) or "none"
+    data = ", ".join(v.datasets) or "none"
+    sources = "".join(f"<li>{html.escape(s)}</li>" for s in v.sources)
+    qualifier = (f' <span class="verdict-qualifier">({html.escape(v.qualifier)})</span>'
+                 if getattr(v, "qualifier", "") else "")
+    return (
+        f'<div class="verdict verdict-{css}"><p class="verdict-claim">&ldquo;{html.escape(v.claim)}&rdquo; '
+        f'<span class="verdict-who">{html.escape(v.speaker)}, {html.escape(str(v.date))} '
+        f'({html.escape(v.claim_id)})</span></p><p><span class="verdict-label">{html.escape(v.verdict)}</span>'
+        f'{qualifier} {html.escape(deciding)}</p><details><summary>Rule, numbers and '
+        f'sources</summary><p><strong>Rule:</strong> {html.escape(v.rule)}</p>'
+        + (f'<p><strong>Numbers:</strong> {html.escape(v.numbers)}</p>' if v.summary else "")
+        + f'<p><strong>Independent evidence rows:</strong> {html.escape(independent)}; '
+        f'<strong>datasets analysed:</strong> {html.escape(data)}</p><ul>{sources}</ul></details></div>')
+
+
 def verdicts(items: list, title: str | None = None) -> None:
     """Verdicts on claims: the scale with its definitions, then each claim in a few lines with the
-    deciding facts, and the rule, full numbers and sources one click away (``<details>``)."""
-    from analysis.claims import VERDICT_SCALE
+    deciding facts, and the rule, full numbers and sources one click away (``<details>``).
+
+    Where the claims are of more than one kind (``kind`` in claims.csv), the section opens with the tally by kind
+    that the key findings and the run index give (:func:`analysis.claims.verdict_groups`) and shows the claims kind
+    by kind, so a verdict on a programme fact or an auditor's finding is not read as one on what the reform achieves.
+    """
+    from analysis.claims import VERDICT_SCALE, grouped_in_order
 
     provenance.record_verdicts([v.record() for v in items])
     scale = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(d)}</dd>" for k, d in VERDICT_SCALE.items())
-    cards = []
-    for v in items:
-        css = v.verdict.replace(" ", "-")
-        deciding = v.summary or v.numbers
-        independent = ", ".join(v.independent_ids) or "none"
-        data = ", ".join(v.datasets) or "none"
-        sources = "".join(f"<li>{html.escape(s)}</li>" for s in v.sources)
-        cards.append(
-            f'<div class="verdict verdict-{css}"><p class="verdict-claim">&ldquo;{html.escape(v.claim)}&rdquo; '
-            f'<span class="verdict-who">{html.escape(v.speaker)}, {html.escape(str(v.date))} '
-            f'({html.escape(v.claim_id)})</span></p><p><span class="verdict-label">{html.escape(v.verdict)}</span> '
-            f'{html.escape(deciding)}</p><details><summary>Rule, numbers and '
-            f'sources</summary><p><strong>Rule:</strong> {html.escape(v.rule)}</p>'
-            + (f'<p><strong>Numbers:</strong> {html.escape(v.numbers)}</p>' if v.summary else "")
-            + f'<p><strong>Independent evidence rows:</strong> {html.escape(independent)}; '
-            f'<strong>datasets analysed:</strong> {html.escape(data)}</p><ul>{sources}</ul></details></div>')
+    groups = grouped_in_order(items)
+    if any(g.label for g, _ in groups):
+        level = "h4" if title else "h3"
+        tally = "".join(f'<li class="verdict-group">{html.escape(g.text)}</li>' for g, _ in groups)
+        body = (f'<div class="verdict-counts"><strong>{len(items)} claims, by kind of claim:</strong>'
+                f'<ul class="verdict-groups">{tally}</ul></div>')
+        for g, members in groups:
+            heading = g.label[:1].upper() + g.label[1:] if g.label else "Other claims"
+            body += (f'<{level} class="verdict-kind">{html.escape(heading)}</{level}>'
+                     + "".join(_verdict_card(v) for v in members))
+    else:
+        body = "".join(_verdict_card(v) for v in items)
     heading = f"<h3>{html.escape(title)}</h3>" if title else ""
     display(HTML(f'<section class="verdicts">{heading}<details class="verdict-scale"><summary>What the verdicts mean'
                  f'</summary><dl>{scale}</dl><p>A claimant, or a source that only quotes the claimant, is never '
-                 f'evidence for their own claim.</p></details>{"".join(cards)}</section>'))
+                 f'evidence for their own claim. Where the only records of a claim, besides the claim itself, are the '
+                 f"claimant's own or a provider's report on itself, the label says so.</p></details>{body}</section>"))
 
 
 def subject(text: str | None) -> None:

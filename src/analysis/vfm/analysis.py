@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import data, plots
-from analysis.claims import Verdict, verdict_count_phrase, verdict_table
+from analysis.claims import Verdict, verdict_groups, verdict_table
 from analysis.findings import Finding
 from analysis.precision import decimals, fmt, fmt_interval, round_to, table_format
 from analysis.vfm import assessment, claims, failure, inputs, model
@@ -695,11 +695,13 @@ def key_findings(results: VfmResults) -> list[Finding]:
             no_interval_reason="arithmetic on published figures for scale, not an estimate"))
     findings.append(Finding(
         key="vfm_verdicts",
-        text=(f"Of the {len(results.verdicts)} claims about the programme in the source articles: "
-              f"{verdict_count_phrase(results.verdicts)}."),
+        # Tallied by kind of claim, as the verdict section and the run index tally them (analysis.claims).
+        text=(f"Of the {len(results.verdicts)} claims about the programme in the source articles, "
+              f"{'; '.join(g.text for g in verdict_groups(results.verdicts))}."),
         source="data/evidence/claims.csv and figures.csv; rules in analysis.vfm.claims",
         limitation="A verdict judges the claim as worded against public evidence; the contracts themselves are not "
-                   "public.",
+                   "public. On the National Audit Office's findings, 'supported' means independent sources bear out "
+                   "the auditor's criticism, not that the programme worked.",
         value=float(len(results.verdicts)), no_interval_reason="a count of claims"))
     return findings
 
