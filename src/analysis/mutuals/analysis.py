@@ -350,7 +350,8 @@ def key_findings(results: MutualsResults) -> list[Finding]:
         text += "." + _care_home_finding(results)
         findings.append(Finding(
             "mutuals_cqc_third_sector", text, SOURCE_CQC + "; " + SOURCE_CARE_HOMES, "The third sector is "
-            "charities, social enterprises and mutuals together, so this says nothing about mutuals; ownership was not randomly assigned.",
+            "charities, social enterprises and mutuals together, so this says nothing about mutuals; ownership was "
+            "not randomly assigned.",
             value=float(ts["difference_pp"]), low=float(ts["diff_ci_low"]), high=float(ts["diff_ci_high"]),
             level=results.level, unit="pp"))
     if results.verdicts:
