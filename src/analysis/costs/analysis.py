@@ -788,7 +788,7 @@ def within_figure(results: ProvisionResults):
     return plots.forest(p, "label", "ratio", "ci_low", "ci_high", title,
                         SOURCE_COSTS + f". Ratio of unit costs, own provision / external; {results.level:.0%} "
                         "intervals clustered by council. Right of 1 = own provision dearer (not worse or better "
-                        "quality).", xlabel="Own provision unit cost / external unit cost (1 = the same)", null=1.0,
+                        "quality).", xlabel="Own / external unit cost (1 = the same)", null=1.0,
                         n=f"{int(p['n_councils'].max())} councils at most", better="neither",
                         sides=("own provision cheaper", "own provision dearer"), title_basis=basis)
 
