@@ -95,6 +95,7 @@ for setting in ("care homes", "community services"):
 report.md(mutuals.cqc_measures_text(results))
 report.show(mutuals.ratings_display(results.cqc_models["table"]), "Ownership against council in-house provision: community-based services, all rated inspections",
             source=mutuals.SOURCE_CQC + f"; {results.cqc_models['table'].attrs['n_reports']:,} reports of {results.cqc_models['table'].attrs['n_locations']:,} locations")
+report.md(mutuals.care_home_measures_text(results))
 report.show(mutuals.ratings_display(results.care_homes), "Care homes with a recorded rating: ownership, size and service mix",
             source=mutuals.SOURCE_CARE_HOMES + f"; {results.care_homes.attrs['n_homes']:,} rated homes; robust standard errors")
 report.md("### Clustering at the council")

@@ -68,19 +68,44 @@ def clear_difference(low: float | None, high: float | None) -> bool:
 
 def difference_phrase(what: str, group: str, reference: str, estimate: float, low: float, high: float, *,
                       unit: str = "pp", level: float | None = None, higher: str = "higher",
-                      lower: str = "lower") -> str:
+                      lower: str = "lower", directional: bool = False) -> str:
     """A sentence or chart title that states a difference only when its interval supports it.
 
-    ``estimate`` is a difference (zero means none); express a ratio as a percentage difference first.
+    ``estimate`` is a difference, ``group`` minus ``reference`` (zero means none); express a ratio as a
+    percentage difference first.
 
-    'Burnout: community social enterprises 3.2 pp lower than community trusts (95% interval 1.0 to 5.4 pp)'
+    'Burnout: community social enterprises 3.2 pp lower than community trusts (95% interval -5.4 pp to -1.0 pp)'
     or 'Burnout: no clear difference between community social enterprises and community trusts (95%
-    interval -1.1 to +2.0 pp)'. ``higher``/``lower`` let the caller say 'more expensive'/'cheaper'.
+    interval -1.1 pp to +2.0 pp)'. ``higher``/``lower`` let the caller say 'more expensive'/'cheaper'.
+
+    ``directional=True`` words the interval in the same direction as the sentence, so a reader cannot take a
+    signed bound the wrong way round: 'third-sector providers 4.6 pp lower than council-run providers (95%
+    interval 1.6 to 7.3 pp lower)', or 'no clear difference between third-sector providers and council-run
+    providers (third-sector providers 0.8 pp lower; 95% interval 4.3 pp lower to 3.3 pp higher)'.
     """
     from analysis.precision import decimals, fmt
 
     lvl = f"{level:.0%} " if level else ""
     places = decimals(estimate, low, high)
+    if directional:
+        def size_of(value: float) -> str:
+            return fmt(abs(value), "" if unit == "pp" else unit, places=places) + (" pp" if unit == "pp" else "")
+
+        def bare(value: float) -> str:
+            return fmt(abs(value), "" if unit in ("pp", "%") else unit, places=places)
+
+        def side(value: float) -> str:
+            return higher if value > 0 else lower if value < 0 else ""
+
+        if not clear_difference(low, high):
+            said = f"{group} {size_of(estimate)} {side(estimate)}; " if side(estimate) else ""
+            return (f"{what}: no clear difference between {group} and {reference} ({said}{lvl}interval "
+                    f"{size_of(low)} {lower} to {size_of(high)} {higher})")
+        direction = side(estimate)
+        near, far = sorted((abs(low), abs(high)))
+        end = " pp" if unit == "pp" else ("%" if unit == "%" else "")
+        return (f"{what}: {group} {size_of(estimate)} {direction} than {reference} ({lvl}interval "
+                f"{bare(near)} to {bare(far)}{end} {direction})")
     interval = f"{lvl}interval {fmt(low, unit, places=places)} to {fmt(high, unit, places=places)}"
     if not clear_difference(low, high):
         return f"{what}: no clear difference between {group} and {reference} ({interval})"

@@ -165,16 +165,17 @@ def assert_difference(fig: Figure, estimate: float, low: float, high: float, lev
 
 def difference_title(what: str, group: str, reference: str, estimate: float, low: float, high: float, *,
                      unit: str = "pp", level: float | None = None, higher: str = "higher",
-                     lower: str = "lower") -> tuple[str, dict[str, float]]:
+                     lower: str = "lower", directional: bool = False) -> tuple[str, dict[str, float]]:
     """A chart title and its basis: states the difference only when the interval excludes zero.
 
     Returns ``(title, basis)`` for ``title=`` and ``title_basis=`` of any plot function; the
-    wording is :func:`analysis.findings.difference_phrase`.
+    wording is :func:`analysis.findings.difference_phrase` (``directional=True`` words the interval in the
+    sentence's direction: '... 4.6 pp lower than ... (95% interval 1.6 to 7.3 pp lower)').
     """
     from analysis.findings import difference_phrase
 
     title = difference_phrase(what, group, reference, estimate, low, high, unit=unit, level=level, higher=higher,
-                              lower=lower)
+                              lower=lower, directional=directional)
     return title, normalise_basis((estimate, low, high, level))
 
 

@@ -510,3 +510,104 @@ def test_parameters_reject_an_inverted_rule_and_reversed_years():
         validate_parameters("provision_costs", {"service": ["home_care"]})
     params = validate_parameters("provision_costs", {"real_terms_base": "2022-23", "services": ["home_care"]})
     assert params.year_range == (2009, 2014) and params.min_activity["home care"] == 5200
+
+
+@pytest.fixture(scope="module")
+def all_services():
+    from analysis.costs import analysis as costs
+    from analysis.costs.params import ProvisionCostsParameters
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return costs.analyse(ProvisionCostsParameters(n_bootstrap=199))
+
+
+def test_the_small_count_threshold_is_one_named_constant():
+    assert comparisons.MIN_COUNCILS == 10 and "fewer than 10 councils" == comparisons.SUPPRESSED
+    import inspect
+
+    source = inspect.getsource(comparisons)
+    assert "MIN_COUNCILS = 10\n\"\"\"" in source and "Wilson interval of 70% to 100%" in source
+    shown = comparisons.share_of_councils(pd.Series([1.0, 0.5, np.nan]), pd.Series([9, 10, 40]))
+    assert shown[0] == comparisons.SUPPRESSED and shown[1] == 50.0 and np.isnan(shown[2])
+
+
+@pytest.mark.data
+def test_shares_of_fewer_than_ten_councils_are_suppressed_with_their_count_beside_them(all_services):
+    """Residential care for mental health (18-64): 8 councils both ran and bought it above the minimum activity in
+    2008-09 to 2013-14, and 3 in 2013-14 alone; their shares 'where own was dearer' are not shown as percentages.
+    Counts recomputed from the council-year pairs; shares of large services recomputed from the same pairs."""
+    from analysis.costs import analysis as costs
+
+    pairs = all_services.within.pairs
+    mh = pairs[pairs["series"] == "residential_mh"]
+    assert mh["dh_code"].nunique() == 8
+    within = costs.within_display(all_services.within, all_services.level).set_index("Service")
+    columns = list(within.columns)
+    share = "Council-years where own was dearer (%)"
+    assert columns.index(share) - columns.index("Council-years") == 1  # the counts sit beside the share
+    row = within.loc["Residential care, mental health (18-64)"]
+    assert row[share] == "fewer than 10 councils" and int(row["Councils"]) == mh["dh_code"].nunique()
+    older = pairs[pairs["series"] == "residential_older"]
+    assert float(within.loc["Residential care, older people", share]) == pytest.approx(
+        100 * (older["log_ratio"] > 0).mean(), abs=0.05)
+
+    last = pairs[pairs["year"] == all_services.params.year_range[1]]
+    spread = costs.distribution_display(all_services).set_index("Service")
+    for key, label in comparisons.LABELS.items():
+        both = last[last["series"] == key]
+        shown = spread.loc[label]
+        assert int(shown["Councils with both (ratio)"]) == both["dh_code"].nunique()
+        if both["dh_code"].nunique() < 10:
+            assert shown["Councils where own was dearer (%)"] == "fewer than 10 councils"
+        else:
+            assert float(shown["Councils where own was dearer (%)"]) == pytest.approx(
+                100 * (both["log_ratio"] > 0).mean(), rel=0.01)
+    assert (spread["Councils where own was dearer (%)"] == "fewer than 10 councils").sum() >= 2
+
+
+@pytest.mark.data
+def test_headline_counts_of_services_name_the_one_resting_on_few_councils(all_services):
+    from analysis import plots
+    from analysis.costs import analysis as costs
+
+    pooled = all_services.within.pooled
+    above = pooled[pooled["ci_low"] > 1]
+    few = above[above["n_councils"] < 10]
+    assert list(few["series"]) == ["residential_mh"] and len(above) == 8 and len(pooled) == 9
+    finding = next(f for f in costs.key_findings(all_services) if f.key == "within_council_all_services")
+    assert finding.text.startswith("Own provision cost more per unit than buying in for 8 of the 9 services "
+                                   "compared")
+    assert "; one of the 8, residential care, mental health (18-64), rests on only 8 councils;" in finding.text
+    assert ("Residential care, mental health (18-64) rests on only 8 councils: below 10 councils the tables give "
+            "the count of councils") in costs.within_text(all_services)
+    fig = costs.within_figure(all_services)
+    title = plots.chart_meta(fig)["title"]
+    assert "for 8 of 9 services" in title and "residential care, mental health (18-64), rests on only 8 councils" \
+        in title
+    assert "Residential care, mental health (18-64) (8 councils)" in set(plots.chart_data(fig)["label"])
+
+
+@pytest.mark.data
+def test_the_quality_verdict_words_every_gap_third_sector_minus_council_run_and_sets_the_care_home_model_beside_it(
+        all_services):
+    """Care homes 2024 snapshot: no clear difference, said as 'third sector 0.8 pp lower; 95% interval 4.3 pp lower
+    to 3.3 pp higher' (never '-0.8 pp, -4.3 to +3.3'); the adjusted care-home model's 3.6 pp gap beside it, with the
+    correlation at which it stops being clear, so the verdict does not read 'no clear difference' alone."""
+    from analysis.mutuals import ratings
+
+    nine = next(v for v in all_services.verdicts if v.claim_id == "CL-MUT-09")
+    g3 = data.load("cqc_ratings_by_year")
+    part = g3[(g3["setting"] == "care homes") & (g3["year"] == 2024)]
+    good = part[part["rating"].isin(["Good", "Outstanding"])].groupby(part["ownership"].astype(str))["n"].sum()
+    total = part.groupby(part["ownership"].astype(str))["total"].first()
+    diff = 100 * (good["third sector"] / total["third sector"] - good["local authority"] / total["local authority"])
+    assert f"care homes, no clear difference between third sector and council-run (third sector {abs(diff):.1f} pp " \
+           "lower; 95% interval 4.3 pp lower to 3.3 pp higher)" in nine.summary
+    homes = ratings.care_home_models(data.load("cqc_care_home_closures"), data.load("provision_shares"))
+    rho = homes["clustering"].query("term == 'third sector' and correlation == 0")["break_even_correlation"].iloc[0]
+    assert ("finds third-sector homes 3.6 pp less likely to be rated Good or Outstanding (95% interval 0.4 to 6.8 pp "
+            f"less), but that gap stops being clear above a correlation of {rho:.2f} between a council's homes") \
+        in nine.summary
+    assert "cqc_care_home_closures" in nine.datasets and nine.verdict == "mixed evidence"
+    assert "-0.8 pp" not in nine.summary + nine.numbers and "+3.3 pp" not in nine.summary + nine.numbers

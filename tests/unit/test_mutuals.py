@@ -369,3 +369,90 @@ def test_navigo_finding_names_the_randomisation_floor_at_the_default_permutation
     assert "none stays clearly different once the comparisons are allowed for, though" in finding
     assert "no randomisation p-value can fall much below 1/52 (0.019)" in finding
     assert "the most extreme of the 52) on 5 items" in finding
+
+
+def _raw_good(setting: str, year: int, ownership: str) -> tuple[float, float]:
+    """Good-or-Outstanding count and total from the raw CQC year-end file (not through the library's shares)."""
+    raw = data.load("cqc_ratings_by_year")
+    part = raw[(raw["setting"] == setting) & (raw["year"] == year) & (raw["ownership"].astype(str) == ownership)]
+    return float(part.loc[part["rating"].isin(["Good", "Outstanding"]), "n"].sum()), float(part["total"].iloc[0])
+
+
+@pytest.mark.data
+def test_cqc_chart_titles_give_third_sector_minus_council_run_in_words_that_cannot_be_misread(review_results):
+    """One direction for CQC gaps across the suite: third sector minus council-run. Community services 2024:
+    717/787 against 381/398, 4.6 pp lower (Newcombe 1.6 to 7.3 lower); care homes: no clear difference, with the
+    interval said as 'pp lower to pp higher' rather than signed bounds a reader could take the wrong way round."""
+    import matplotlib.pyplot as plt
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    from analysis import plots
+    from analysis.mutuals import analysis as mutuals
+
+    for setting in ("community services", "care homes"):
+        g3, n3 = _raw_good(setting, 2024, "third sector")
+        g0, n0 = _raw_good(setting, 2024, "local authority")
+        low, high = confint_proportions_2indep(g3, n3, g0, n0, method="newcomb", compare="diff")
+        fig = mutuals.cqc_share_figure(review_results, setting)
+        basis = plots.chart_meta(fig)["title_basis"]
+        assert basis["estimate"] == pytest.approx(100 * (g3 / n3 - g0 / n0))
+        assert (basis["low"], basis["high"]) == pytest.approx((100 * low, 100 * high))
+        title = plots.chart_meta(fig)["title"]
+        assert "third-sector providers" in title.split(":")[1].split("council-run")[0]
+        if setting == "community services":
+            assert (g3, n3, g0, n0) == (717, 787, 381, 398)
+            assert title.endswith("third-sector providers 4.6 pp lower than council-run providers (95% interval "
+                                  "1.6 to 7.3 pp lower)")
+        else:
+            assert 100 * low < 0 < 100 * high
+            places = 1
+            assert title.endswith(
+                "no clear difference between third-sector providers and council-run providers (third-sector providers "
+                f"{abs(100 * (g3 / n3 - g0 / n0)):.{places}f} pp lower; 95% interval {abs(100 * low):.{places}f} pp "
+                f"lower to {100 * high:.{places}f} pp higher)")
+        plt.close(fig)
+    # The models' tables say which way round their difference is.
+    shown = mutuals.ratings_display(review_results.care_homes)
+    assert mutuals.DIFFERENCE_COLUMN in shown and "minus council in-house" in mutuals.DIFFERENCE_COLUMN
+
+
+@pytest.mark.data
+def test_care_homes_get_the_snapshot_and_the_model_side_by_side_with_the_clustering_check(review_results):
+    """Care homes: the 2024 snapshot shows no clear difference, the model (one rating per home in the closures
+    file, adjusted for beds, nursing and dementia care) finds third-sector homes 3.6 pp less likely to be rated
+    Good or Outstanding, and that gap stops being clear at a correlation of about 0.05 between a council's homes.
+    The paragraph gives the file's unadjusted shares and median beds, recomputed here from the file itself."""
+    from analysis.mutuals import analysis as mutuals
+
+    homes = data.load("cqc_care_home_closures").dropna(subset=["rating", "beds"])
+    homes = homes[homes["beds"] > 0]
+    own = homes["ownership"].astype(str)
+    good = homes["rating"].isin(["Good", "Outstanding"])
+    third, council = 100 * good[own == "third sector"].mean(), 100 * good[own == "local authority"].mean()
+    assert (round(third, 1), round(council, 1)) == (83.4, 85.8)
+    beds = homes["beds"].groupby(own).median()
+    model = review_results.care_homes.set_index("term").loc["third sector"]
+    assert model["difference_pp"] == pytest.approx(-3.6, abs=0.05) and model["diff_ci_high"] < 0
+    base = review_results.care_home_clustering.query("term == 'third sector' and correlation == 0").iloc[0]
+    assert 0.04 < base["break_even_correlation"] < 0.06
+    g3, n3 = _raw_good("care homes", 2024, "third sector")
+    g0, n0 = _raw_good("care homes", 2024, "local authority")
+
+    text = mutuals.care_home_measures_text(review_results)
+    assert text.startswith("**Two measures for care homes, which disagree.** At the end of 2024")
+    assert f"{100 * g3 / n3:.1f}% of third-sector care homes" in text
+    assert f"{100 * g0 / n0:.1f}% of council-run ones: not clearly different" in text
+    assert "finds third-sector homes 3.6 percentage points less likely (95% interval 0.4 to 6.8 points less)" in text
+    assert f"{len(homes):,} homes registered at any time from 2010 to 2023" in text
+    assert f"{third:.1f}% of third-sector homes against {council:.1f}% of council-run ones" in text
+    assert (f"median {beds['third sector']:.0f} beds against {beds['local authority']:.0f}" in text
+            and beds["third sector"] < beds["local authority"])
+    assert f"above a correlation of {base['break_even_correlation']:.2f} between a council's homes" in text
+    assert "Neither measure, then, clearly shows" in text
+
+    finding = next(f for f in mutuals.key_findings(review_results) if f.key == "mutuals_cqc_third_sector")
+    assert ("For care homes the evidence is weaker: a model of the one rating recorded for each home registered "
+            "2010-2023, adjusted for size and type of care, finds third-sector homes 3.6 percentage points less "
+            f"likely (95% interval 0.4 to 6.8 points less) to be rated Good or Outstanding, a gap that stops being "
+            f"clear above a correlation of {base['break_even_correlation']:.2f} between a council's homes, and at the "
+            "end of 2024 there was no clear difference.") in finding.text

@@ -106,3 +106,19 @@ def test_aligned_columns_take_the_decimals_of_an_estimates_interval():
 
     with pytest.raises(ValueError, match="interval"):
         table_format(df, aligned={"median": "other"})
+
+
+def test_a_directional_difference_says_its_interval_the_same_way_round():
+    """'4.6 pp lower ... (95% interval 1.6 to 7.3 pp lower)': no signed bound to misread; an unclear difference
+    says its estimate and both ends in words."""
+    clear = difference_phrase("Community services", "third-sector providers", "council-run providers", -4.62,
+                              -7.31, -1.58, level=0.95, directional=True)
+    assert clear == ("Community services: third-sector providers 4.6 pp lower than council-run providers (95% "
+                     "interval 1.6 to 7.3 pp lower)")
+    unclear = difference_phrase("Care homes", "third-sector providers", "council-run providers", -0.8, -4.3, 3.3,
+                                level=0.95, directional=True)
+    assert unclear == ("Care homes: no clear difference between third-sector providers and council-run providers "
+                       "(third-sector providers 0.8 pp lower; 95% interval 4.3 pp lower to 3.3 pp higher)")
+    dearer = difference_phrase("Cost", "own", "external", 12.0, 3.0, 20.0, unit="%", directional=True,
+                               higher="dearer", lower="cheaper")
+    assert dearer == "Cost: own 12.0% dearer than external (interval 3.0 to 20.0% dearer)"

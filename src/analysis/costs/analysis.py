@@ -108,8 +108,10 @@ def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
                                                                     int(year))
                 for setting, year in quality_years[["setting", "year"]].drop_duplicates().itertuples(index=False)
                 if setting in ratings.COUNCIL_SETTINGS}
+    homes = ratings.care_home_models(data.load("cqc_care_home_closures"), provision, level)
     verdicts = claims.assess_claims(data.load_claims(), data.load_figures(), within=pooled_all, cic=sector,
-                                    quality=quality_years, level=level, councils=councils)
+                                    quality=quality_years, level=level, councils=councils,
+                                    care_home_model=ratings.model_gap(homes["table"], homes["clustering"]))
     # Home care: the 2008-09 in-house hours were rescaled (the table's weekly figure x 52) and reablement moved
     # into in-house home care around then, so the trend in the gap is also estimated without that first year.
     home_care_later = None
@@ -198,7 +200,8 @@ def within_text(results: ProvisionResults) -> str:
             f"provision cost twice as much per week, hour or client. With {len(p)} services compared, a Bonferroni "
             f"adjustment leaves {adjusted} of them with intervals wholly above one. Weighting council-years by "
             "activity "
-            "and resampling councils (below) give similar answers." + _home_care_trend_text(results))
+            "and resampling councils (below) give similar answers." + few_councils_sentence(p)
+            + _home_care_trend_text(results))
 
 
 def _home_care_trend_text(results: ProvisionResults) -> str:
@@ -375,6 +378,7 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
         text = (f"Own provision cost more per unit than buying in for {len(above)} of the {len(pooled)} services "
                 f"compared ({len(above_adj)} once the {len(pooled)} comparisons are allowed for)"
                 + (f", by {fmt(span[0], places=1)} to {fmt(span[1], places=1)} times" if span else "")
+                + few_councils_clause(above, len(above))
                 + (f"; {len(below)} cost less" if len(below) else "")
                 + ((f"; {'the other shows' if rest == 1 else f'the other {rest} show'} no clear difference")
                    if rest else "")
@@ -410,6 +414,42 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
         "staff mutual.",
         value=s.total_gbp / 1e9, unit="£bn", no_interval_reason="a total of the published spend files, not a sample"))
     return out[:6]
+
+
+def _lower_first(label: str) -> str:
+    return label[0].lower() + label[1:]
+
+
+def few_councils_clause(services: pd.DataFrame, count: int) -> str:
+    """'; one of the 8, residential care, mental health (18-64), rests on only 8 councils' for the services in a
+    headline count that rest on fewer than ``comparisons.MIN_COUNCILS`` councils ('' when none does)."""
+    few = comparisons.few_councils(services)
+    if few.empty:
+        return ""
+    named = [f"{_lower_first(r.label)} ({int(r.n_councils)} councils)" for r in few.itertuples()]
+    if len(named) == 1:
+        r = few.iloc[0]
+        return (f"; {'it' if count == 1 else f'one of the {count}'}, {_lower_first(r['label'])}, rests on only "
+                f"{int(r['n_councils'])} councils")
+    return (f"; {len(named)} of the {count} rest on fewer than {comparisons.MIN_COUNCILS} councils: "
+            + ", ".join(named[:-1]) + " and " + named[-1])
+
+
+def few_councils_sentence(pooled: pd.DataFrame) -> str:
+    """Which compared services rest on fewer than ``comparisons.MIN_COUNCILS`` councils, and what the report does
+    about them ('' when none does)."""
+    few = comparisons.few_councils(pooled)
+    if few.empty:
+        return ""
+    limit = comparisons.MIN_COUNCILS
+    if len(few) == 1:
+        r = few.iloc[0]
+        said = f"{r['label']} rests on only {int(r['n_councils'])} councils"
+    else:
+        named = [f"{r.label} ({int(r.n_councils)})" for r in few.itertuples()]
+        said = ", ".join(named[:-1]) + " and " + named[-1] + f" rest on fewer than {limit} councils each"
+    return (f" {said}: below {limit} councils the tables give the count of councils, not the share of them where "
+            "own provision was dearer, and a count of services names such a service.")
 
 
 def trend_phrase(row, level: float, detail: str = "") -> str:
@@ -537,8 +577,9 @@ def within_display(within: comparisons.WithinCouncil, level: float) -> pd.DataFr
         "Ratio (own / external)": p["ratio"], f"{lv}% low": p["ci_low"], f"{lv}% high": p["ci_high"],
         "Change in ratio a year (%)": p["trend_pct_per_year"], "Change low": p["trend_ci_low"],
         "Change high": p["trend_ci_high"],
-        "Council-years where own was dearer (%)": 100 * p["share_pairs_in_house_dearer"],
         "Councils": p["n_councils"], "Council-years": p["n_council_years"],
+        "Council-years where own was dearer (%)": comparisons.share_of_councils(p["share_pairs_in_house_dearer"],
+                                                                               p["n_councils"]),
     })
     if p["trend_ci_low"].isna().all():  # one year: no trend to show
         out = out.drop(columns=["Change in ratio a year (%)", "Change low", "Change high"])
@@ -588,9 +629,11 @@ def distribution_display(results: ProvisionResults, *, all_years: bool = False) 
         "External upper quartile (£)": d["external_q3"], "Councils (external)": d["external_n"],
         "Council ratio, median": d["ratio_median"], "Council ratio, lower quartile": d["ratio_q1"],
         "Council ratio, upper quartile": d["ratio_q3"],
-        "Councils where own was dearer (%)": 100 * d["share_councils_in_house_dearer"],
+        "Councils with both (ratio)": d["ratio_n"],
+        "Councils where own was dearer (%)": comparisons.share_of_councils(d["share_councils_in_house_dearer"],
+                                                                          d["ratio_n"]),
     })
-    return table_format(out, counts=("Councils (in-house)", "Councils (external)"))
+    return table_format(out, counts=("Councils (in-house)", "Councils (external)", "Councils with both (ratio)"))
 
 
 def real_change_display(results: ProvisionResults) -> pd.DataFrame:
@@ -736,14 +779,16 @@ def within_figure(results: ProvisionResults):
     p = results.within.pooled.copy()
     above = int((p["ci_low"] > 1).sum())
     first, last = results.params.years
+    few = few_councils_clause(p[p["ci_low"] > 1], above)
     title = (f"Councils' own provision cost more per unit than what they bought in for {above} of {len(p)} services "
-             f"({first} to {last}; same council, same year)")
+             f"({first} to {last}; same council, same year{few})")
+    p["label"] = [f"{label} ({int(n)} councils)" for label, n in zip(p["label"], p["n_councils"])]
     basis = (f"a count of services whose own {results.level:.0%} interval (drawn) lies wholly above a ratio of 1; no "
              "single difference is stated")
     return plots.forest(p, "label", "ratio", "ci_low", "ci_high", title,
                         SOURCE_COSTS + f". Ratio of unit costs, own provision / external; {results.level:.0%} "
                         "intervals clustered by council. Right of 1 = own provision dearer (not worse or better "
-                        "quality).", xlabel="Own provision unit cost / external unit cost (1 = the same)", null=1.0,
+                        "quality).", xlabel="Own / external unit cost (1 = the same)", null=1.0,
                         n=f"{int(p['n_councils'].max())} councils at most", better="neither",
                         sides=("own provision cheaper", "own provision dearer"), title_basis=basis)
 

@@ -129,9 +129,37 @@ def _difference_text(r, lvl: str) -> str:
         elif getattr(r, "break_even_correlation", np.nan) == np.inf:
             text += ", clear even if each council's services counted as one"
         return text
-    return (f"{r.setting}, no clear difference between third sector and council-run "
-            f"({fmt(r.diff, places=places, signed=True)} pp, {lvl} interval {fmt(r.ci_low, places=places, signed=True)}"
-            f" to {fmt(r.ci_high, places=places, signed=True)} pp)")
+    side = "lower" if r.diff < 0 else "higher"
+    return (f"{r.setting}, no clear difference between third sector and council-run (third sector "
+            f"{fmt(abs(r.diff), places=places)} pp {side}; {lvl} interval {fmt(abs(r.ci_low), places=places)} pp "
+            f"{'lower' if r.ci_low < 0 else 'higher'} to {fmt(abs(r.ci_high), places=places)} pp "
+            f"{'higher' if r.ci_high > 0 else 'lower'})")
+
+
+def _care_home_model_text(model: dict | None, lvl: str) -> str:
+    """The adjusted care-home model beside the snapshot: its gap, third sector minus council-run, said in the
+    same direction as its interval, and the correlation between a council's homes above which it stops being
+    clear ('' without the model)."""
+    if model is None:
+        return ""
+    d, low, high = model["difference_pp"], model["ci_low"], model["ci_high"]
+    places = decimals(d, low, high)
+    is_clear = low > 0 or high < 0
+    head = ("The mutuals report's adjusted care-home model (the one rating recorded for each home registered "
+            "2010-2023, comparing homes of the same size and type of care) finds third-sector homes ")
+    if not is_clear:
+        return (head + f"not clearly different from council-run ones ({lvl} interval {fmt(abs(low), places=places)} "
+                f"pp {'less' if low < 0 else 'more'} to {fmt(abs(high), places=places)} pp "
+                f"{'more' if high > 0 else 'less'} likely to be rated Good or Outstanding).")
+    word = "less" if d < 0 else "more"
+    near, far = sorted((abs(low), abs(high)))
+    text = (head + f"{fmt(abs(d), places=places)} pp {word} likely to be rated Good or Outstanding ({lvl} interval "
+            f"{fmt(near, places=places)} to {fmt(far, places=places)} pp {word})")
+    rho = model.get("break_even_correlation", np.nan)
+    if np.isfinite(rho) and rho <= 1:
+        text += (f", but that gap stops being clear above a correlation of {rho:.2f} between a council's "
+                 "homes")
+    return text + "."
 
 
 def _value(rows: pd.DataFrame, fid: str) -> float:
@@ -145,14 +173,17 @@ def _ratio_text(pooled: pd.DataFrame, series: str) -> str:
 
 
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.DataFrame, cic, quality: pd.DataFrame,
-                  level: float, councils: dict[tuple[str, int], tuple[int, int]] | None = None) -> list[Verdict]:
+                  level: float, councils: dict[tuple[str, int], tuple[int, int]] | None = None,
+                  care_home_model: dict | None = None) -> list[Verdict]:
     """Verdicts on CL-MUT-01, 03, 08, 09 and 10.
 
     ``within``: pooled within-council ratios (``comparisons.within_council(...).pooled``); ``cic``:
     a :class:`analysis.costs.cic.CicSector`; ``quality``: CQC share rated Good/Outstanding by setting
     and ownership (``ratings.good_share_by_year``), for the latest CQC year and optionally earlier ones:
     CL-MUT-09 is judged on the latest year, earlier years are shown as context; ``councils`` (see
-    :func:`rating_differences`) adds the council clustering check to it.
+    :func:`rating_differences`) adds the council clustering check to it. ``care_home_model``
+    (``ratings.model_gap`` of the care-home model, as the mutuals report fits it) is set beside the care-home
+    snapshot, so the verdict does not read 'no clear difference' where the adjusted model finds one.
     """
     out = []
     ratios = within.set_index("series")
@@ -257,6 +288,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
                       + "; ".join(f"{r.setting}, {r.n_council:,} council-run services among about {int(r.councils)} "
                                   f"councils running them in-house ({int(r.councils_year)} activity returns), about "
                                   f"{fmt(r.per_council, places=1)} each" for r in checked.itertuples()) + ".")
+    model_text = _care_home_model_text(care_home_model, lvl)
     if lower and not robustly_lower:
         better = not any(r.ci_low > 0 for r in latest.itertuples())
         settings = " and ".join(r.setting for r in fragile)
@@ -286,11 +318,13 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         f"rated Good or Outstanding at the year end, third sector minus council-run, unadjusted ({lvl} Newcombe "
         f"intervals): {quality_text}"
         + (f". Earlier snapshot, nearest the cost data ({context})" if context else "") + "." + clustering
+        + (f" {model_text}" if model_text else "")
         + " The cost gap may reflect pay and conditions, case mix and overhead allocation rather than efficiency, "
         "the cost and rating years differ, and ownership was not assigned at random.",
         rows, datasets=COST_DATASETS + ("cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year")
-        + (("asc_activity",) if len(checked) else ()),
-        summary=(f"{lead}. {quality_text[0].upper()}{quality_text[1:]}. On cost, "
+        + (("asc_activity",) if len(checked) else ()) + (("cqc_care_home_closures",) if model_text else ()),
+        summary=(f"{lead}. {quality_text[0].upper()}{quality_text[1:]}. " + (f"{model_text} " if model_text else "")
+                 + "On cost, "
                  f"{cost_text}; but that compares "
                  "all external providers (mostly for-profit), not social enterprises, and unit cost is not value "
                  "for money. 'More responsive' is untested, and no public data separate social enterprises from "

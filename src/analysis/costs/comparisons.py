@@ -58,6 +58,32 @@ LABELS = {
 }
 UNIT_WORDS = {"residential care": "per week", "day care": "per client week", "home care": "per contact hour"}
 
+MIN_COUNCILS = 10
+"""The fewest councils a share of councils (or of their council-years) is shown for, and a service is counted
+in a headline count of services without being named.
+
+With fewer than 10 councils one council moves a share by more than 10 percentage points, and even a unanimous
+result is uncertain: 9 councils of 9 has a 95% Wilson interval of 70% to 100%, and 3 of 3 only 44% to 100%, so
+'100% of councils' on a handful of councils reads as far firmer than it is. Below this the report gives the
+count of councils and says "fewer than 10 councils" instead of the percentage (the published CSV keeps the count
+and says the same), and a headline count of services names any service that rests on fewer councils. It is a
+reporting convention like the small-cell rules of official statistics, not a statistical boundary; the ratios
+themselves keep their intervals, which already widen with few councils.
+"""
+SUPPRESSED = f"fewer than {MIN_COUNCILS} councils"
+
+
+def share_of_councils(share: pd.Series, councils: pd.Series) -> list:
+    """A share (0-1) as a percentage, or :data:`SUPPRESSED` when it rests on fewer than :data:`MIN_COUNCILS`
+    councils (missing stays missing)."""
+    return [np.nan if pd.isna(v) else (SUPPRESSED if pd.isna(n) or n < MIN_COUNCILS else 100 * float(v))
+            for v, n in zip(share, councils)]
+
+
+def few_councils(frame: pd.DataFrame, column: str = "n_councils") -> pd.DataFrame:
+    """The rows (services) that rest on fewer than :data:`MIN_COUNCILS` councils."""
+    return frame[frame[column] < MIN_COUNCILS]
+
 
 def series_frame(unit_costs: pd.DataFrame, series: str, collection: str = "PSS-EX1") -> pd.DataFrame:
     """Council (and England) x year x provider rows of one series, summed over support reasons.

@@ -112,6 +112,8 @@ class MutualsResults:
     verdicts: list[Verdict]
     claims_judged_in_costs: int = 0  # claims about mutuals whose verdict is in the provision-costs report
     snapshot_check: dict | None = None  # last year-end snapshot, community services: third sector minus council-run
+    care_home_snapshot: dict | None = None  # the same for care homes
+    care_home_unadjusted: dict | None = None  # the care-home model's own file, unadjusted: third sector minus council
 
     @property
     def level(self) -> float:
@@ -151,13 +153,8 @@ def analyse(params: MutualsParameters) -> MutualsResults:
     cqc_clustering = ratings.council_clustering_sensitivity(
         models["logit"], models["design"], models["clusters"], models["ownership"], community_councils["median"], level)
     cqc_clustering.attrs["councils"] = community_councils
-    closures = data.load("cqc_care_home_closures")
-    homes = ratings.care_home_cross_section(closures, level)
-    fit, X, rated = ratings._care_home_fit(closures)
-    home_councils = ratings.councils_with_inhouse(provision, CARE_HOME_SETTINGS, (2010, 2023))
-    home_clustering = ratings.council_clustering_sensitivity(
-        fit, X, None, rated["ownership"].astype(str).to_numpy(), home_councils["median"], level)
-    home_clustering.attrs["councils"] = home_councils
+    care_home_models = ratings.care_home_models(data.load("cqc_care_home_closures"), provision, level)
+    homes, home_clustering = care_home_models["table"], care_home_models["clustering"]
     national = externalisation.national_inhouse_share(data.load("national_expenditure"))
     councils = externalisation.council_distribution(provision)
     change = externalisation.change_within_era(national, "in_house_share", "setting")
@@ -188,13 +185,15 @@ def analyse(params: MutualsParameters) -> MutualsResults:
                     & claims_table["analysis"].astype(str).str.startswith("analysis.costs")).sum())
     return MutualsResults(params, comparisons, patterns, robustness, shares, focus, spread, shares_by_year, models,
                           cqc_clustering, homes, home_clustering, national, councils, change, panel_results, simulated,
-                          verdicts, in_costs, _snapshot_check(shares_by_year, provision, level))
+                          verdicts, in_costs, _snapshot_check(shares_by_year, provision, level),
+                          _snapshot_check(shares_by_year, provision, level, "care homes"),
+                          care_home_models["unadjusted"])
 
 
-def _snapshot_check(shares: pd.DataFrame, provision: pd.DataFrame, level: float) -> dict | None:
-    """The last year-end snapshot's community-services difference, third sector minus council-run (unadjusted,
+def _snapshot_check(shares: pd.DataFrame, provision: pd.DataFrame, level: float,
+                    setting: str = "community services") -> dict | None:
+    """The last year-end snapshot's difference in one setting, third sector minus council-run (unadjusted,
     Newcombe), with its council clustering check: the measure the provision-costs verdict on CL-MUT-09 uses."""
-    setting = "community services"
     last = shares[(shares["setting"] == setting) & (shares["year"] == shares["year"].max())].set_index("ownership")
     if not {"third sector", "local authority"} <= set(last.index):
         return None
@@ -348,9 +347,11 @@ def key_findings(results: MutualsResults) -> list[Finding]:
         if np.isfinite(break_even) and clear_difference(ts["diff_ci_low"], ts["diff_ci_high"]):
             text += (f"; but the gap stops being clear if the services one council runs are rated alike (a "
                      f"correlation between them above {break_even:.2f}), which the data cannot rule out")
+        text += "." + _care_home_finding(results)
         findings.append(Finding(
-            "mutuals_cqc_third_sector", text + ".", SOURCE_CQC, "The third sector is charities, social enterprises "
-            "and mutuals together, so this says nothing about mutuals; ownership was not randomly assigned.",
+            "mutuals_cqc_third_sector", text, SOURCE_CQC + "; " + SOURCE_CARE_HOMES, "The third sector is "
+            "charities, social enterprises and mutuals together, so this says nothing about mutuals; ownership was "
+            "not randomly assigned.",
             value=float(ts["difference_pp"]), low=float(ts["diff_ci_low"]), high=float(ts["diff_ci_high"]),
             level=results.level, unit="pp"))
     if results.verdicts:
@@ -366,6 +367,31 @@ def key_findings(results: MutualsResults) -> list[Finding]:
             "A verdict judges the claim as worded against the evidence found, not the policy.",
             value=float(len(results.verdicts)), no_interval_reason="a count of claims"))
     return findings
+
+
+def _care_home_finding(results: MutualsResults) -> str:
+    """The key finding's care-home sentence: the model's gap, where it stops being clear, and the snapshot."""
+    model, snap = _care_home_gap(results), results.care_home_snapshot
+    if model is None:
+        return ""
+    said = _points_phrase(model["difference_pp"], model["ci_low"], model["ci_high"], results.level,
+                          more="more likely", less="less likely")
+    rho = model["break_even_correlation"]
+    clear = clear_difference(model["ci_low"], model["ci_high"])
+    fragile = clear and np.isfinite(rho) and rho <= 1
+    text = (f" For care homes{' the evidence is weaker:' if fragile or not clear else ','} a model of the one "
+            "rating recorded for each home registered "
+            f"2010-2023, adjusted for size and type of care, finds third-sector homes {said} to be rated Good or "
+            "Outstanding")
+    if fragile:
+        text += f", a gap that stops being clear above a correlation of {rho:.2f} between a council's homes"
+    if snap is not None:
+        snap_clear = clear_difference(snap["ci_low"], snap["ci_high"])
+        text += (f", and at the end of {snap['year']} there was no clear difference" if not snap_clear else
+                 f"; at the end of {snap['year']} third-sector homes were " + _points_phrase(
+                     snap["difference_pp"], snap["ci_low"], snap["ci_high"], results.level, more="higher",
+                     less="lower"))
+    return text + "."
 
 
 def _items(row, *, verb: bool = False) -> str:
@@ -400,7 +426,8 @@ def headlines(results: MutualsResults) -> list[dict]:
         table = results.cqc_models["table"]
         first, last = table.attrs.get("years", ("?", "?"))
         out.append(dict(key="mutuals_cqc_third_sector", label="Third-sector community services against council-run "
-                        f"ones: difference in the chance of a Good or Outstanding rating at inspection, adjusted for "
+                        "ones: difference (third sector minus council-run) in the chance of a Good or Outstanding "
+                        "rating at inspection, adjusted for "
                         f"year, re-inspection and years registered (percentage points; every rated inspection "
                         f"{first}-{last}, not the unadjusted year-end snapshot)",
                         value=ts["difference_pp"], unit="pp", period=_years(table),
@@ -597,16 +624,21 @@ def _newcombe(good1: float, n1: float, good2: float, n2: float, level: float) ->
 
 
 def cqc_share_figure(results: MutualsResults, setting: str):
+    """Year-end shares rated Good or Outstanding by ownership; the title gives the last year's gap as third sector
+    minus council-run (the suite's one direction for CQC gaps), with its Newcombe interval worded the same way."""
     df = results.cqc_shares[results.cqc_shares["setting"] == setting].copy()
     df["ownership"] = df["ownership"].astype(str)
-    last = df[df["year"] == df["year"].max()].sort_values("share", ascending=False)
-    first, second = last.iloc[0], last.iloc[1]
+    last = df[df["year"] == df["year"].max()].set_index("ownership")
+    group, reference = "third sector", ratings.REFERENCE
+    if not {group, reference} <= set(last.index):  # not in the CQC files; kept for a partial extract
+        group, reference = last.sort_values("share", ascending=False).index[:2]
+    first, second = last.loc[group], last.loc[reference]
     diff, lo, hi = _newcombe(first["good"], first["total"], second["good"], second["total"], results.level)
     year = int(first["year"])
     title, basis = plots.difference_title(
         f"{setting.capitalize()} rated Good or Outstanding at the end of {year}",
-        f"{OWNERSHIP_NAMES.get(first['ownership'], first['ownership'])} providers",
-        f"{OWNERSHIP_NAMES.get(second['ownership'], second['ownership'])} providers", diff, lo, hi, level=results.level)
+        f"{OWNERSHIP_NAMES.get(group, group)} providers", f"{OWNERSHIP_NAMES.get(reference, reference)} providers",
+        diff, lo, hi, level=results.level, directional=True)
     return plots.line_with_band(df, "year", "share", "ownership", title, SOURCE_CQC + "; year-end snapshots; "
                                 "intervals: Wilson (shares), Newcombe (difference in title)",
                                 low="ci_low", high="ci_high", ylabel="Rated Good or Outstanding (%)", xlabel="Year",
@@ -796,14 +828,18 @@ def ratings_display(table: pd.DataFrame) -> pd.DataFrame:
         "Odds ratio": table["odds_ratio"],
         "Odds ratio low": table["ci_low"],
         "Odds ratio high": table["ci_high"],
-        "Difference (pp)": points("difference_pp"),
+        DIFFERENCE_COLUMN: points("difference_pp"),
         f"Difference {level}% low": points("diff_ci_low"),
         f"Difference {level}% high": points("diff_ci_high"),
         "p": table["p_value"],
     })
     return table_format(out, intervals={"Odds ratio": ("Odds ratio low", "Odds ratio high"),
-                                        "Difference (pp)": (f"Difference {level}% low", f"Difference {level}% high")},
-                        signed=["Difference (pp)"], p_values=["p"])
+                                        DIFFERENCE_COLUMN: (f"Difference {level}% low", f"Difference {level}% high")},
+                        signed=[DIFFERENCE_COLUMN], p_values=["p"])
+
+
+# The ratings tables' difference, in the suite's one direction for CQC gaps (negative: the term is rated lower).
+DIFFERENCE_COLUMN = "Difference, term minus council in-house (pp)"
 
 
 def clustering_display(table: pd.DataFrame) -> pd.DataFrame:
@@ -879,6 +915,66 @@ def cqc_measures_text(results: MutualsResults) -> str:
             f"{stops(model['break_even_correlation'])}. The two differ because they count different things: the "
             f"ratings held on one date, unadjusted, against the ratings given at inspections over {last - first + 1} "
             "years, adjusted.")
+
+
+def _care_home_gap(results: MutualsResults) -> dict | None:
+    """The care-home model's third-sector difference and where it stops being clear (None without the model)."""
+    if results.care_homes is None or results.care_homes.empty or results.care_home_clustering.empty:
+        return None
+    return ratings.model_gap(results.care_homes, results.care_home_clustering)
+
+
+def care_home_measures_text(results: MutualsResults) -> str:
+    """The care-home counterpart of :func:`cqc_measures_text`: the unadjusted year-end snapshot (the chart) and the
+    adjusted care-home model (the table below it), why they can differ, and the council clustering check."""
+    snap, model, raw = results.care_home_snapshot, _care_home_gap(results), results.care_home_unadjusted
+    if snap is None or model is None or raw is None:
+        return ""
+    level = results.level
+    councils = results.care_home_clustering.attrs["councils"]
+
+    def said(d: dict, low: str = "ci_low", high: str = "ci_high") -> str:
+        return _points_phrase(d["difference_pp"], d[low], d[high], level, more="more likely", less="less likely")
+
+    def gap(d: dict) -> str:
+        return _points_phrase(d["difference_pp"], d["ci_low"], d["ci_high"], level, more="higher", less="lower")
+
+    snap_clear = clear_difference(snap["ci_low"], snap["ci_high"])
+    disagree = snap_clear != clear_difference(model["ci_low"], model["ci_high"])
+    text = (f"**Two measures for care homes{', which disagree' if disagree else ''}.** At the end of "
+            f"{snap['year']} (every rated care home on one date, unadjusted: the care-home chart above, and the "
+            "measure the provision-costs report's verdict on "
+            f"CL-MUT-09 uses), {fmt(snap['third_share'], '%')} of third-sector care homes held a Good or Outstanding "
+            f"rating against {fmt(snap['council_share'], '%')} of council-run ones: {gap(snap)}"
+            + (", even treating every home as independent" if not snap_clear else "")
+            + ". The care-home model (the table below) finds third-sector homes "
+            f"{said(model)} to be rated Good or Outstanding ({_p_clause(model['p_value'])}). The two count different "
+            f"homes and ratings: the model uses {results.care_homes.attrs['n_homes']:,} homes registered at any time "
+            "from 2010 to 2023, including homes since closed, each with the one rating its file records (which may "
+            "be the last before closure), and compares homes of the same size (beds) and type (nursing, dementia "
+            f"care). Unadjusted, that file gives {fmt(raw['share'], '%')} of third-sector homes against "
+            f"{fmt(raw['share_council'], '%')} of council-run ones, {gap(raw)}")
+    if "median_beds" in raw:
+        text += (f"; third-sector homes are smaller (median {fmt(raw['median_beds'], count=True)} beds against "
+                 f"{fmt(raw['median_beds_council'], count=True)}), and in the model larger homes are less often "
+                 "rated Good or Outstanding, so comparing homes of the same size widens the gap")
+    rho = model["break_even_correlation"]
+    if clear_difference(model["ci_low"], model["ci_high"]) and np.isfinite(rho) and rho <= 1:
+        text += (f". The model's gap stops being clear above a correlation of {rho:.2f} between a council's homes "
+                 f"(about {fmt(model['per_council'], places=1)} council-run homes for each of about "
+                 f"{fmt(councils['median'], count=True)} councils running homes in-house; the clustering table "
+                 "further down): it holds only if the homes one council runs are rated almost independently of one "
+                 "another, which the data cannot check."
+                 + ("" if snap_clear else " Neither measure, then, clearly shows third-sector care homes rated "
+                    "differently from council-run ones once a council's homes may be even slightly alike."))
+    else:
+        text += "."
+    return text
+
+
+def _p_clause(p: float) -> str:
+    shown = fmt_p(p)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
 
 
 def clustering_text(table: pd.DataFrame, what: str) -> str:

@@ -163,6 +163,55 @@ def care_home_cross_section(closures: pd.DataFrame, level: float = 0.95) -> pd.D
     return table
 
 
+def rated_share_difference(rated: pd.DataFrame, level: float = 0.95, group: str = "third sector") -> dict | None:
+    """Unadjusted share rated Good or Outstanding in a file of rated homes, ``group`` minus council-run, in
+    percentage points with Newcombe's hybrid-score interval (the care-home model's own file, before adjustment)."""
+    good = rated["rating"].isin(["Good", "Outstanding"])
+    own = rated["ownership"].astype(str)
+    if not ({group, REFERENCE} <= set(own)):
+        return None
+    g1, n1 = float(good[own == group].sum()), float((own == group).sum())
+    g0, n0 = float(good[own == REFERENCE].sum()), float((own == REFERENCE).sum())
+    low, high = confint_proportions_2indep(g1, n1, g0, n0, method="newcomb", compare="diff", alpha=1 - level)
+    out = {"difference_pp": 100 * (g1 / n1 - g0 / n0), "ci_low": 100 * float(low), "ci_high": 100 * float(high),
+           "share": 100 * g1 / n1, "share_council": 100 * g0 / n0, "n": int(n1), "n_council": int(n0)}
+    if "beds" in rated:
+        out.update(median_beds=float(rated.loc[own == group, "beds"].median()),
+                   median_beds_council=float(rated.loc[own == REFERENCE, "beds"].median()))
+    return out
+
+
+def care_home_models(closures: pd.DataFrame, provision: pd.DataFrame, level: float = 0.95) -> dict:
+    """The care-home model, its council clustering check and the same file's unadjusted gap, computed once.
+
+    ``table``: :func:`care_home_cross_section`; ``clustering``: :func:`council_clustering_sensitivity` with the
+    councils that ran care homes in-house 2010-2023 (the file's registration years); ``unadjusted``:
+    :func:`rated_share_difference` on the homes the model uses.
+    """
+    table = care_home_cross_section(closures, level)
+    fit, X, rated = _care_home_fit(closures)
+    councils = councils_with_inhouse(provision, COUNCIL_SETTINGS["care homes"], (2010, 2023))
+    clustering = council_clustering_sensitivity(fit, X, None, rated["ownership"].astype(str).to_numpy(),
+                                                councils["median"], level)
+    clustering.attrs["councils"] = councils
+    return {"table": table, "clustering": clustering, "unadjusted": rated_share_difference(rated, level)}
+
+
+def model_gap(table: pd.DataFrame, clustering: pd.DataFrame, term: str = "third sector") -> dict | None:
+    """One ownership term's model difference (percentage points, against council-run) with its interval and the
+    correlation between a council's services above which it stops being clear (``break_even_correlation``)."""
+    rows = table[(table["term"] == term)
+                 & (table["model"].str.startswith("logit") if "model" in table else True)]
+    base = clustering[(clustering["term"] == term) & (clustering["correlation"] == 0)]
+    if rows.empty or base.empty:
+        return None
+    r = rows.iloc[0]
+    return {"difference_pp": float(r["difference_pp"]), "ci_low": float(r["diff_ci_low"]),
+            "ci_high": float(r["diff_ci_high"]), "p_value": float(r["p_value"]),
+            "break_even_correlation": float(base["break_even_correlation"].iloc[0]),
+            "per_council": float(clustering.attrs.get("per_council", np.nan))}
+
+
 # --- Clustering at the level that holds the correlation --------------------------------------------
 
 CORRELATIONS = (0.05, 0.2, 0.5, 1.0)
