@@ -84,8 +84,9 @@ TERMS: tuple[Term, ...] = (
     Term("Deterministic case", r"deterministic case",
          "The model run once with every input at its most likely value."),
     Term("Present value", r"present value",
-         "Future costs and savings converted to today's money by discounting at the Treasury's rate, so amounts "
-         "in different years can be added."),
+         "Costs and savings in later years converted to their worth at the start (here, when the contracts began, "
+         "in the money of the contract value) by discounting at the Treasury's rate of 3.5% a year, so amounts in "
+         "different years can be added."),
     Term("Failure hazard", r"(?:failure |closure )?hazards?",
          "The chance, each year, that a provider fails (here measured by care-home closures)."),
     Term("Switching value", r"switching values?|break[- ]even",
