@@ -85,8 +85,8 @@ TERMS: tuple[Term, ...] = (
          "The model run once with every input at its most likely value."),
     Term("Present value", r"present value",
          "Costs and savings in later years converted to their worth at the start (here, when the contracts began, "
-         "in the money of the contract value) by discounting at the Treasury's rate (the report gives it), so amounts in "
-         "different years can be added."),
+         "in the money of the contract value) by discounting at the Treasury's rate (the report gives it), so "
+         "amounts in different years can be added."),
     Term("Failure hazard", r"(?:failure |closure )?hazards?",
          "The chance, each year, that a provider fails (here measured by care-home closures)."),
     Term("Switching value", r"switching values?|break[- ]even",
