@@ -301,6 +301,12 @@ def _mean_only(row: pd.Series) -> str:
     return fmt(row["mean"], "£m", places=min(places, 0))
 
 
+def _component(row: pd.Series) -> str:
+    """A component of the total in words: 'about £0m' below half a million, whose sign (the simulations' mean and
+    the deterministic case can differ in it) means nothing at this scale; otherwise as :func:`_mean_only`."""
+    return "about £0m" if abs(row["mean"]) < 0.5 else _mean_only(row)
+
+
 def scenario_numbers(results: VfmResults) -> pd.DataFrame:
     """The scenario table's numbers unrounded, for readers who want to check them."""
     rows = []
@@ -797,8 +803,8 @@ def summary_text(results: VfmResults) -> str:
     return (f"In {res.scenario.ref}, the contracts put "
             f"**{fmt_interval(total['mean'], total['low'], total['high'], '£m', level=results.level, word='range')}** "
             f"at risk against in-house provision (present value at {_pct(res.inputs.terms.discount_rate)} a year): "
-            f"foregone savings {_mean_only(res.component('foregone_savings'))}, extra failure cost "
-            f"{_mean_only(res.component('extra_failure_cost'))}, set-up support "
+            f"foregone savings {_component(res.component('foregone_savings'))}, extra failure cost "
+            f"{_component(res.component('extra_failure_cost'))}, set-up support "
             f"{fmt(res.component('setup_cost')['mean'], '£m')}. Positive values mean the contracts cost more; the "
             "table compares the three scenarios. The set-up support is a published figure and the foregone savings "
             "follow from published productivity rates. The failure cost is not measured: the total counts "
