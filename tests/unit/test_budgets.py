@@ -410,7 +410,7 @@ def test_huge_benefit_verdict_rests_on_the_independent_evaluations_only(budget_r
     assert {"PB-012", "PB-031", "PB-003", "PB-111"} <= set(verdict.independent_ids)
     assert "NHS England, which runs personal health budgets" in verdict.summary
     assert "so it is not counted here" in verdict.summary
-    assert "the two trials that measured costs found no saving overall" in verdict.summary
+    assert "the two trials that measured costs found no evidence of a saving overall" in verdict.summary
     assert "A figure from the body that runs the programme does not count." in verdict.rule
 
     # Without NHS England's row the verdict and its independent evidence are unchanged: it rests on nothing else.
