@@ -233,11 +233,20 @@ def pilots_pattern(results: BudgetResults, concept: str) -> str | None:
         direction = f"lower in {n} of {n} years ({span})"
     else:
         direction = f"higher in {higher} of {n} years and lower in {n - higher} ({span})"
-    single = ("no single year was clearly different" if clear == 0 else
+    single = ("no clear difference in any single year" if clear == 0 else
               f"clearly different in {clear} of {n} years on its own")
     name = SHORT_NAMES.get(concept, CONCEPTS_BY_KEY[concept].label)
     return (f"{name[0].upper()}{name[1:]}: the pilot councils' mean was {direction}, but {single} with only "
             f"{pilots} pilot councils.")
+
+
+def _pilots_basis(results: BudgetResults, concept: str) -> list[tuple]:
+    """What a pilots chart title rests on: every year's difference and interval, or, when some years are clearly
+    different on their own, those years."""
+    v = results.pilots_vs_rest[results.pilots_vs_rest["concept"] == concept]
+    rows = [(d, lo, hi, results.level) for d, lo, hi in zip(v["difference"], v["ci_low"], v["ci_high"])]
+    clear = [r for r in rows if clear_difference(r[1], r[2])]
+    return clear or rows
 
 
 def pilots_text(results: BudgetResults) -> str:
@@ -315,7 +324,7 @@ def headlines(results: BudgetResults) -> list[dict]:
                     digits=max(decimals(row["slope"], row["ci_low"], row["ci_high"]), 0)))
     rtc = results.pilots.set_index("outcome").loc["control over daily life (as much as wanted)"]
     out.append(dict(key="budgets_rtc_control", label="Right to Control: difference in people with as much control as "
-                    "they wanted (trailblazer minus comparison areas; the interval is " + OUR_CALCULATION + ")",
+                    "they wanted, trailblazer minus comparison areas; the interval is " + OUR_CALCULATION,
                     value=rtc["estimate"], unit="pp",
                     low=rtc["ci_low"], high=rtc["ci_high"], level=results.level,
                     source="PB-031 (evidence register); the interval is ours"))
@@ -337,8 +346,8 @@ def key_findings(results: BudgetResults) -> list[Finding]:
         + f": {rtc['budget_arm']} of people in trailblazer areas had as much control as they wanted, against "
         f"{rtc['comparison_arm']} in comparison areas, " + ("no clear difference" if not clear else "a difference")
         + f" ({fmt(rtc['estimate'], places=places, signed=True)} percentage points, {results.level:.0%} interval "
-        f"{fmt(rtc['ci_low'], places=places, signed=True)} to {fmt(rtc['ci_high'], places=places, signed=True)}, "
-        f"{OUR_CALCULATION}).",
+        f"{fmt(rtc['ci_low'], places=places, signed=True)} to {fmt(rtc['ci_high'], places=places, signed=True)}); "
+        f"the interval is {OUR_CALCULATION}.",
         "Right to Control evaluation (2013), via Community Care (PB-031); the interval is ours",
         "Areas were compared, not randomly assigned people, and not everyone in a trailblazer area used the new "
         f"rights; {rtc['rounding_note']}.",
@@ -358,8 +367,8 @@ def key_findings(results: BudgetResults) -> list[Finding]:
                        else "a difference")
         + f" in deaths within a year ({mort['budget_arm']} against {mort['comparison_arm']}, {results.level:.0%} "
         f"interval {fmt(mort['ci_low'], places=mplaces, signed=True)} to "
-        f"{fmt(mort['ci_high'], places=mplaces, signed=True)} percentage points, {OUR_CALCULATION}, from the "
-        f"published p = {figure(figures, 'PB-015')['value']:g}).",
+        f"{fmt(mort['ci_high'], places=mplaces, signed=True)} percentage points); that interval is "
+        f"{OUR_CALCULATION}, derived from the published p = {figure(figures, 'PB-015')['value']:g}.",
         f"PHBE (Forder et al. 2012; Jones et al. {ghq['year']}), via the evidence register (PB-012 to PB-016, "
         f"{ghq['id']}, {value_for_money['id']})",
         "Allocation was only partly random, and critics (Greaves and Millett, in the BMJ) say the evaluation judged "
@@ -589,7 +598,7 @@ def pilots_figure(results: BudgetResults, concept: str):
     return plots.line_with_band(v, "year_end", "difference", "series", title,
                                 SOURCE_ASCOF + "; Welch intervals; pilots chose to pilot", low="ci_low", high="ci_high",
                                 ylabel="Difference (points)", xlabel="Year ending", n=f"{int(last['pilots'])} pilots, "
-                                f"{int(last['rest'])} other councils")
+                                f"{int(last['rest'])} other councils", title_basis=_pilots_basis(results, concept))
 
 
 def cea_figures(results: BudgetResults) -> list:
