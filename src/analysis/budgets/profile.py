@@ -13,6 +13,14 @@ the voluntary 2020-21 survey). A warm kernel rendering a batch of councils re-us
 then only picks out its council, its peers' median and quartiles (peers exclude the council itself,
 so the statistics are the council's own comparison group) and its gaps.
 
+**What the findings say.** The council's biggest change over the period (its change against the spread of
+its peers' values) leads, with a line when it was one of the 13 IBSEN pilot councils (evidence register PB-048).
+Outcome measures are ranked in ASCOF's direction of better, ties shown as joint; the administrative shares
+(direct payments, self-directed support) are placed by size ("135th highest of 152"), never called best or worst
+nor counted in the best/worst-quarter summary. Each survey measure's caveat is in its own unit and lists its ranks
+year by year. A move larger than :data:`BREAK_THRESHOLDS` in the year ASCOF changed its framework and codes is
+flagged as a possible recording change, with how many councils moved as far that year and before.
+
 Peers are councils of the same type in the Oflog council-types table; a council that post-dates the
 table (it did not exist when the table was made) is compared with all councils, and says so.
 """
