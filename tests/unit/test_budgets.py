@@ -479,6 +479,9 @@ def test_intervals_we_computed_from_published_figures_are_labelled_ours_everywhe
     verdict = {v.claim_id: v for v in budget_results.verdicts}["CL-PB-03"]
     assert "(-2.0 pp, interval -5.1 to +1.1 pp), an interval that is " + OURS in verdict.summary
     assert "an interval that is " + OURS in verdict.numbers
+    # Right to Control, PHBE mortality and the POET proportion: three intervals, none published by the studies.
+    assert "3 an interval (all of them our calculations from the published figures)" in budgets.synthesis_text(
+        budget_results)
 
 
 @pytest.mark.data

@@ -528,11 +528,14 @@ def synthesis_text(results: BudgetResults) -> str:
     clear = controlled[[clear_difference(lo, hi) for lo, hi in zip(controlled["ci_low"], controlled["ci_high"])]]
     unclear = controlled[controlled["ci_low"].notna() & ~controlled.index.isin(clear.index)]
     per_study = controlled.groupby("outcome")["study"].nunique()
+    ours = int((p["ci_low"].notna() & p["our_calculation"]).sum())
+    whose = ("all of them our calculations from the published figures" if ours == with_ci else
+             f"{ours} of them our calculations from the published figures" if ours else "all published")
     text = (f"The register holds {len(p)} comparable pilot outcomes; {quantified} have a number and {with_ci} an "
-            f"interval. {'No' if per_study.max() < 2 else 'Some'} outcome has two comparable controlled studies, so "
+            f"interval ({whose}). {'No' if per_study.max() < 2 else 'Some'} outcome has two comparable controlled studies, so "
             "each study is reported as one study, not pooled. ")
     if not unclear.empty:
-        text += ("Where an interval exists, the controlled studies show no clear difference in "
+        text += ("Where there is an interval, the controlled studies show no clear difference in "
                  + "; ".join(f"{o} ({s.split(' (')[0]})" for o, s in zip(unclear["outcome"], unclear["study"])) + ". ")
     significant = controlled[controlled["ci_method"].str.contains("P<", regex=False) & (controlled["estimate"] > 0)]
     if not significant.empty:
