@@ -532,8 +532,8 @@ def synthesis_text(results: BudgetResults) -> str:
     whose = ("all of them our calculations from the published figures" if ours == with_ci else
              f"{ours} of them our calculations from the published figures" if ours else "all published")
     text = (f"The register holds {len(p)} comparable pilot outcomes; {quantified} have a number and {with_ci} an "
-            f"interval ({whose}). {'No' if per_study.max() < 2 else 'Some'} outcome has two comparable controlled studies, so "
-            "each study is reported as one study, not pooled. ")
+            f"interval ({whose}). {'No' if per_study.max() < 2 else 'Some'} outcome has two comparable controlled "
+            "studies, so each study is reported as one study, not pooled. ")
     if not unclear.empty:
         text += ("Where there is an interval, the controlled studies show no clear difference in "
                  + "; ".join(f"{o} ({s.split(' (')[0]})" for o, s in zip(unclear["outcome"], unclear["study"])) + ". ")
