@@ -100,6 +100,7 @@ report.show(budgets.within_table(results), "Within-council association of outcom
 # The individual-budget pilot councils (named in the Department of Health's 2005 announcement) against all other councils, year by year, with Welch confidence intervals. The pilots volunteered, so any difference mixes selection with any lasting effect of piloting.
 
 # %%
+report.md(budgets.pilots_text(results))
 for concept in params.exposures:
     fig = budgets.pilots_figure(results, concept)
     if fig is not None:

@@ -14,7 +14,7 @@ two sentences a minister's adviser can follow.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,14 @@ class Term:
     pattern: str  # a regular expression; whole words
     meaning: str
     ignore_case: bool = True
+    extras: tuple[tuple[str, str], ...] = ()  # (pattern, sentence): sentences added only when the text uses them
+
+    def for_text(self, text: str) -> Term:
+        """The term with only the extra sentences whose words ``text`` uses (so a report's glossary never
+        mentions, say, adjusted p-values or TWFE when the report does not)."""
+        added = [sentence for pattern, sentence in self.extras
+                 if re.search(rf"(?<![\w-])(?:{pattern})(?![\w-])", text)]
+        return replace(self, meaning=" ".join([self.meaning, *added]), extras=())
 
     @property
     def regex(self) -> re.Pattern:
@@ -43,7 +51,9 @@ TERMS: tuple[Term, ...] = (
          "threshold that 'value at risk' means in finance."),
     Term("p-value (p < 0.05)", r"p-values?|p (?:<|=) ?0\.\d+|p adjusted",
          "How surprising the data would be if there were no real difference; below 0.05 is conventionally called "
-         "significant. With many comparisons some fall below 0.05 by chance, hence the adjusted p-values."),
+         "significant.",
+         extras=((r"[Aa]djusted|p adjusted|false[- ]discovery[- ]rate|Benjamini-Hochberg|FDR|Bonferroni",
+                  "With many comparisons some fall below 0.05 by chance, hence the adjusted p-values."),)),
     Term("False-discovery-rate adjustment (Benjamini-Hochberg)", r"false[- ]discovery[- ]rate|Benjamini-Hochberg|FDR",
          "A correction for making many comparisons at once: it raises each p-value so that, of the differences "
          "called significant, few are expected to be flukes."),
@@ -72,9 +82,11 @@ TERMS: tuple[Term, ...] = (
     Term("Interquartile range (IQR)", r"interquartile range|IQR|middle half|quartiles?",
          "The middle half of a group: a quarter of the values lie below the lower quartile and a quarter above "
          "the upper one."),
-    Term("Wilson and Newcombe intervals", r"Wilson|Newcombe",
-         "Standard ways of computing intervals for a percentage (Wilson) and for the difference between two "
-         "percentages (Newcombe) that behave well with small numbers."),
+    Term("Wilson interval", r"Wilson",
+         "A standard way of computing the interval for a percentage that behaves well with small numbers."),
+    Term("Newcombe interval", r"Newcombe",
+         "A standard way of computing the interval for the difference between two percentages that behaves well "
+         "with small numbers."),
     Term("Exact Poisson and score intervals", r"(?:exact )?Poisson|score method",
          "Intervals for rates of rare events (closures per 100 homes a year) that stay valid when there are "
          "few events."),
@@ -93,7 +105,7 @@ TERMS: tuple[Term, ...] = (
          "The value an input would need for the contracts to cost the same as in-house provision."),
     Term("Fixed effects", r"(?:council and year |year |two-way )?fixed[- ]effects|TWFE",
          "Comparing each council with itself over time (and each year with itself), so fixed differences between "
-         "councils do not drive the result. TWFE is two-way fixed effects."),
+         "councils do not drive the result.", extras=((r"TWFE", "TWFE is two-way fixed effects."),)),
     Term("Callaway-Sant'Anna and event study", r"Callaway(?:-| and )Sant'Anna|event stud(?:y|ies)",
          "Methods that compare councils that changed (closed their homes) with councils that did not, year by "
          "year before and after the change, without the biases of simple before-and-after regressions when "
@@ -133,8 +145,9 @@ TERMS: tuple[Term, ...] = (
 
 
 def terms_used(text: str) -> list[Term]:
-    """The terms whose words appear in ``text``, in the glossary's order."""
-    return [term for term in TERMS if term.regex.search(text)]
+    """The terms whose words appear in ``text``, in the glossary's order, each with only the extra sentences of
+    its meaning that ``text`` uses (:meth:`Term.for_text`)."""
+    return [term.for_text(text) for term in TERMS if term.regex.search(text)]
 
 
 def glossary_html(terms: list[Term]) -> str:

@@ -410,7 +410,7 @@ def test_huge_benefit_verdict_rests_on_the_independent_evaluations_only(budget_r
     assert {"PB-012", "PB-031", "PB-003", "PB-111"} <= set(verdict.independent_ids)
     assert "NHS England, which runs personal health budgets" in verdict.summary
     assert "so it is not counted here" in verdict.summary
-    assert "the two trials that measured costs found no saving overall" in verdict.summary
+    assert "the two trials that measured costs found no evidence of a saving overall" in verdict.summary
     assert "A figure from the body that runs the programme does not count." in verdict.rule
 
     # Without NHS England's row the verdict and its independent evidence are unchanged: it rests on nothing else.
@@ -435,3 +435,159 @@ def test_huge_benefit_verdict_refuses_a_counted_row_that_is_not_independent(budg
     figures.loc[figures["id"] == "PB-111", "originator"] = "Cabinet Office"
     with pytest.raises(DataError, match="PB-111"):
         _assess_cl_pb_03(budget_results, figures, data.load_claims())
+
+
+OURS = ("our calculation from the published figures (simple random sampling assumed; the evaluation's own interval "
+        "is not published)")
+
+
+def _rd_interval(p1: float, n1: int, p2: float, n2: int) -> tuple[float, float]:
+    """The risk-difference Wald interval (pp) from percentages and arm sizes, events rounded as published."""
+    a, c = round(p1 / 100 * n1), round(p2 / 100 * n2)
+    r1, r2 = a / n1, c / n2
+    se = (r1 * (1 - r1) / n1 + r2 * (1 - r2) / n2) ** 0.5
+    return 100 * (r1 - r2 - 1.959964 * se), 100 * (r1 - r2 + 1.959964 * se)
+
+
+@pytest.mark.data
+def test_intervals_we_computed_from_published_figures_are_labelled_ours_everywhere(budget_results):
+    """Right to Control publishes 29% of 1,624 against 31% of 1,658 and no interval; PHBE's mortality has only
+    p = 0.109. Both intervals are ours, and every place that shows them says so; rounding alone moves the Right to
+    Control interval (28.5% against 31.5% gives about -6.1 to +0.2)."""
+    from scipy import stats
+
+    from analysis.budgets import analysis as budgets
+
+    lo, hi = _rd_interval(29, 1624, 31, 1658)
+    assert (round(lo, 1), round(hi, 1)) == (-5.1, 1.1)
+    lo_r, hi_r = _rd_interval(28.5, 1624, 31.5, 1658)
+    assert (round(lo_r, 1), round(hi_r, 1)) == (-6.1, 0.2)
+    findings = {f.key: f for f in budgets.key_findings(budget_results)}
+    rtc = findings["budgets_rtc_control"]
+    assert "95% interval -5.1 to +1.1); the interval is " + OURS in rtc.text
+    assert "28.5% against 31.5% gives -6.1 to +0.2" in rtc.limitation
+    z = stats.norm.isf(0.109 / 2)
+    se = 2.1 / z
+    assert (round(2.1 - 1.96 * se, 1), round(2.1 + 1.96 * se, 1)) == (-0.5, 4.7)
+    assert ("95% interval -0.5 to +4.7 percentage points); that interval is " + OURS
+            + ", derived from the published p = 0.109") in findings["budgets_phbe"].text
+    heads = {h["key"]: h for h in budgets.headlines(budget_results)}
+    assert heads["budgets_rtc_control"]["label"].endswith("the interval is " + OURS)
+    methods = budget_results.pilots.set_index("outcome")["ci_method"]
+    assert methods["control over daily life (as much as wanted)"].startswith(OURS)
+    assert methods["mortality at 12 months"].startswith(OURS)
+    verdict = {v.claim_id: v for v in budget_results.verdicts}["CL-PB-03"]
+    assert "(-2.0 pp, interval -5.1 to +1.1 pp), an interval that is " + OURS in verdict.summary
+    assert "an interval that is " + OURS in verdict.numbers
+    # Right to Control, PHBE mortality and the POET proportion: three intervals, none published by the studies.
+    assert "3 an interval (all of them our calculations from the published figures)" in budgets.synthesis_text(
+        budget_results)
+
+
+@pytest.mark.data
+def test_the_pilot_findings_state_the_positive_results_beside_the_nulls(budget_results):
+    """IBSEN budget holders felt more in control (PB-112, the evaluators' LSE release); PHBE found a significant
+    gain in psychological wellbeing and its evaluators judged budgets cost-effective (PB-113, PB-114, Jones et al.
+    2013); the 90% confidence point is the critics' (Greaves and Millett, BMJ, PB-016)."""
+    from analysis import data
+    from analysis.budgets import analysis as budgets
+
+    reg = data.load_figures().set_index("id")
+    assert "more likely to feel in control of their daily lives" in reg.loc["PB-112", "quote_excerpt"]
+    assert "psychological wellbeing" in reg.loc["PB-113", "quote_excerpt"]
+    assert "cost-effective" in reg.loc["PB-114", "quote_excerpt"]
+    assert set(reg.loc[["PB-112", "PB-113", "PB-114"], "verification"]) == {"found_in_source"}
+    assert "Greaves & Millett" in reg.loc["PB-016", "source_org"]
+    findings = {f.key: f for f in budgets.key_findings(budget_results)}
+    ibsen, phbe = findings["budgets_ibsen"], findings["budgets_phbe"]
+    assert "budget holders felt more in control of their daily lives" in ibsen.text and "PB-112" in ibsen.source
+    assert "a significant gain in psychological wellbeing" in phbe.text
+    assert "its evaluators judged budgets cost-effective" in phbe.text and "PB-114" in phbe.source
+    assert "critics (Greaves and Millett, in the BMJ) say the evaluation judged some gains at 90% confidence" \
+        in phbe.limitation
+    caveats = " ".join(budgets.pilot_caveats(budget_results))
+    assert "its critics (Greaves and Millett, in the BMJ) say some gains were judged significant at 90%" in caveats
+    # IBSEN's cost: the evaluators' words, the register's figures, no time unit in the located source.
+    assert "No important differences in overall cost" in reg.loc["PB-003", "quote_excerpt"]
+    assert (f"the evaluators reported 'no important differences in overall cost': £{reg.loc['PB-003', 'value']:g} "
+            f"against £{float(reg.loc['PB-003', 'comparator_value']):g}") in ibsen.text
+    assert "no time unit is stated in the located source" in ibsen.text
+
+
+@pytest.mark.data
+def test_england_trend_says_personal_budgets_were_the_norm_throughout(budget_results):
+    from analysis import data
+    from analysis.budgets import analysis as budgets
+
+    ascof = data.load("ascof")
+    sds = ascof[(ascof["geography_level"] == "england") & (ascof["concept"] == "sds_users")
+                & ascof["year_end"].between(2018, 2024)].sort_values("year_end")
+    assert sds["value"].min() > 50 and sds["value"].iloc[0] == 89.7
+    text = {f.key: f for f in budgets.key_findings(budget_results)}["budgets_england_trend"].text
+    assert text.startswith("Personal budgets were the norm throughout 2017-18 to 2023-24 but direct payments did not "
+                           "grow") and "became" not in text
+
+
+@pytest.mark.data
+def test_pilot_comparison_says_the_pattern_across_years_and_the_means_are_unweighted(budget_results):
+    """Direct payments: the 13 pilot councils' unweighted mean is above the rest's in every year, yet no year's
+    Welch interval excludes zero on its own; recomputed here from the ASCOF table."""
+    from analysis import data
+    from analysis.budgets import analysis as budgets
+    from analysis.budgets import councils
+
+    ascof = data.load("ascof")
+    dp = ascof[(ascof["geography_level"] == "council") & (ascof["concept"] == "dp_users")
+               & ascof["year_end"].between(2018, 2024)].dropna(subset=["value"])
+    names = [n.strip() for n in str(data.load_figures().set_index("id").loc["PB-048", "group"]).split(";")]
+    pilots = set(councils.pilot_codes(data.load("council_lookup"), names))
+    diffs = []
+    for _, part in dp.groupby("year_end"):
+        inside = part["area_code"].isin(pilots)
+        diffs.append(part.loc[inside, "value"].mean() - part.loc[~inside, "value"].mean())
+    assert len(diffs) == 7 and all(d > 0 for d in diffs)
+    text = budgets.pilots_text(budget_results)
+    assert (f"Direct payments: the pilot councils' mean was higher in 7 of 7 years (+{min(diffs):.1f} to "
+            f"+{max(diffs):.1f} points), but no clear difference in any single year with only 13 pilot councils."
+            ) in text
+    assert "unweighted council means" in text
+    shown = budgets.pilots_vs_rest_display(budget_results)
+    assert "Pilot councils (unweighted mean)" in shown.columns
+    assert "Clear difference in this year alone?" in shown.columns
+
+
+@pytest.mark.data
+def test_the_text_says_why_the_council_counts_differ(budget_results):
+    """156 councils and 893 council-years within councils (councils with control over daily life and direct payments
+    in two or more years, 2020-21 left out); 150 in the 2023-24 cross-section; 151 and 152 in the pilot comparison."""
+    from analysis import data
+    from analysis.budgets import analysis as budgets
+
+    ascof = data.load("ascof")
+    c = ascof[(ascof["geography_level"] == "council") & ascof["year_end"].between(2018, 2024)
+              & ascof["concept"].isin(["control_daily_life", "dp_users"]) & (ascof["year_end"] != 2021)]
+    wide = c.pivot_table(index=["area_code", "year_end"], columns="concept", values="value").dropna()
+    years = wide.groupby(level="area_code").size()
+    kept = years[years >= 2]
+    latest = wide.xs(2024, level="year_end")
+    text = budgets.council_counts_text(budget_results)
+    assert (f"The within-council estimates use {len(kept)} councils and {int(kept.sum())} council-years: the "
+            f"{len(years)} councils with both control over daily life and direct payments in at least one year, less "
+            f"the {len(years) - len(kept)} seen in only one year") in text
+    assert "2020-21 is left out, because the survey was voluntary that year" in text
+    assert f"The 2023-24 cross-section has {len(latest)} councils" in text
+    all_dp = ascof[(ascof["geography_level"] == "council") & (ascof["concept"] == "dp_users")
+                   & (ascof["year_end"] == 2024)].dropna(subset=["value"])
+    assert f"{len(all_dp)} for direct payments and self-directed support" in text
+    assert text in budgets.associations_text(budget_results)
+
+
+@pytest.mark.data
+def test_scatter_title_says_its_unit_in_words(budget_results):
+    from analysis import plots
+    from analysis.budgets import analysis as budgets
+
+    fig = budgets.scatter_figure(budget_results)
+    title = plots.chart_meta(fig)["title"]
+    assert "percentage points for each extra percentage point of uptake" in title and "per point" not in title
+    plots.close_all()

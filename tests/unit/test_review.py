@@ -298,3 +298,18 @@ def test_glossary_finds_terms_as_whole_words_only():
     assert terms_used("the ascof-style app") == [] and glossary_html([]) == ""
     box = glossary_html(terms_used("p < 0.05"))
     assert "<dt>p-value (p &lt; 0.05)</dt>" in box and "Terms used in this report (1)" in box
+
+
+def test_glossary_meanings_carry_only_what_the_text_uses():
+    """A report that adjusts no p-values and never says TWFE gets neither in its glossary (the personal_budgets
+    report did); a report that does gets both."""
+    from analysis.glossary import terms_used
+
+    plain = {t.name: t.meaning for t in terms_used("p = 0.109; council and year fixed effects; a Wilson interval")}
+    assert "adjusted" not in plain["p-value (p < 0.05)"] and "TWFE" not in plain["Fixed effects"]
+    assert "Newcombe interval" not in plain and "Newcombe" not in plain["Wilson interval"]
+    full = {t.name: t.meaning for t in terms_used("p adjusted (Benjamini-Hochberg) 0.03; a TWFE fit")}
+    assert "hence the adjusted p-values" in full["p-value (p < 0.05)"]
+    assert "TWFE is two-way fixed effects" in full["Fixed effects"]
+    for term in terms_used("p = 0.109; council and year fixed effects; a Wilson interval"):
+        assert term.regex.search("p = 0.109; council and year fixed effects; a Wilson interval")

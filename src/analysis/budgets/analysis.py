@@ -25,10 +25,11 @@ from analysis import data, plots, provenance
 from analysis.budgets import cea, claims, councils, synthesis
 from analysis.budgets.claims import difference_text
 from analysis.budgets.params import PersonalBudgetsParameters
+from analysis.budgets.synthesis import OUR_CALCULATION
 from analysis.claims import Verdict, verdict_groups, verdict_table
 from analysis.data.ascof import CONCEPTS_BY_KEY
 from analysis.data.evidence import figure
-from analysis.findings import Finding, clear_difference, difference_phrase
+from analysis.findings import Finding, clear_difference
 from analysis.precision import decimals, fmt, table_format
 
 SOURCE_ASCOF = "NHS England, Adult Social Care Outcomes Framework 2017-18 to 2023-24 (council values)"
@@ -157,8 +158,104 @@ ECOLOGICAL = ("These compare councils' shares over time; they cannot say whether
 
 
 def associations_text(results: BudgetResults) -> str:
-    """Every outcome's within-council association with the first exposure, in the reader's units, then the caveat."""
-    return " ".join(association_sentence(results, o, caveat=False) for o in results.params.outcomes) + " " + ECOLOGICAL
+    """Every outcome's within-council association with the first exposure, in the reader's units, then the caveat
+    and why the council counts differ between the analyses."""
+    return (" ".join(association_sentence(results, o, caveat=False) for o in results.params.outcomes) + " "
+            + ECOLOGICAL + " " + council_counts_text(results))
+
+
+def council_counts_text(results: BudgetResults) -> str:
+    """Why the within-council, cross-section and pilot comparisons use different numbers of councils, from the
+    panel: the within-council sample keeps councils with both measures in two or more years (2020-21's survey
+    measures blanked), the cross-section the councils with both in the latest year."""
+    row = within_row(results)
+    outcome, exposure = row["outcome"], row["exposure"]
+    both = results.panel.dropna(subset=[outcome, exposure])
+    years_seen = both.groupby("area_code").size()
+    once = years_seen[years_seen < 2]
+    names = both.drop_duplicates("area_code").set_index("area_code")["council"]
+    survey_gap = (outcome in councils.SURVEY_CONCEPTS
+                  and councils.THIN_SURVEY_YEAR in set(results.panel["year_end"]))
+    text = (f"Why the council counts differ. The within-council estimates use {row['councils']} councils and "
+            f"{row['observations']} council-years: the {len(years_seen)} councils with both "
+            f"{SHORT_NAMES.get(outcome, outcome)} and {SHORT_NAMES.get(exposure, exposure)} in at least one year")
+    if len(once):
+        dropped = ", ".join(sorted(names.get(c, c) for c in once.index))
+        text += (f", less the {len(once)} seen in only one year ({dropped}), because a council needs two years to be "
+                 "compared with itself")
+    if survey_gap:
+        text += f"; {_period(councils.THIN_SURVEY_YEAR)} is left out, because the survey was voluntary that year"
+    text += "."
+    cross = results.cross.sort_values("year_end")
+    if not cross.empty:
+        last = cross.iloc[-1]
+        text += (f" The {_period(last['year_end'])} cross-section has {int(last['councils'])} councils, those with "
+                 "both measures that year.")
+    v = results.pilots_vs_rest
+    if not v.empty:
+        year = int(v["year_end"].max())
+        latest = v[v["year_end"] == year].assign(total=lambda d: d["pilots"] + d["rest"])
+        parts = [f"{int(total)} for {_and(SHORT_NAMES.get(c, c) for c in part['concept'])}"
+                 for total, part in latest.groupby("total", sort=False)]
+        text += (f" The pilot comparison in {_period(year)} counts every council with a value for the measure: "
+                 + "; ".join(parts) + ".")
+    return text
+
+
+def _and(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def pilots_pattern(results: BudgetResults, concept: str) -> str | None:
+    """The pattern of the pilot-minus-rest differences across years for one measure: how many years the pilots'
+    mean was higher, the range of the differences, and how many years were clearly different on their own."""
+    v = results.pilots_vs_rest[results.pilots_vs_rest["concept"] == concept]
+    if v.empty:
+        return None
+    n, higher = len(v), int((v["difference"] > 0).sum())
+    clear = sum(clear_difference(lo, hi) for lo, hi in zip(v["ci_low"], v["ci_high"]))
+    pilots = int(v["pilots"].max())
+    places = min(decimals(d, lo, hi) for d, lo, hi in zip(v["difference"], v["ci_low"], v["ci_high"]))
+
+    def signed(value: float) -> str:
+        # A difference that rounds to zero keeps its sign with one more place (the rule's places would show "0").
+        for extra in range(3):
+            text = fmt(value, places=places + extra, signed=True)
+            if text.strip("+-0.") or value == 0:
+                return text
+        return text
+
+    span = f"{signed(v['difference'].min())} to {signed(v['difference'].max())} points"
+    if higher == n:
+        direction = f"higher in {n} of {n} years ({span})"
+    elif higher == 0:
+        direction = f"lower in {n} of {n} years ({span})"
+    else:
+        direction = f"higher in {higher} of {n} years and lower in {n - higher} ({span})"
+    single = ("no clear difference in any single year" if clear == 0 else
+              f"clearly different in {clear} of {n} years on its own")
+    name = SHORT_NAMES.get(concept, CONCEPTS_BY_KEY[concept].label)
+    return (f"{name[0].upper()}{name[1:]}: the pilot councils' mean was {direction}, but {single} with only "
+            f"{pilots} pilot councils.")
+
+
+def _pilots_basis(results: BudgetResults, concept: str) -> list[tuple]:
+    """What a pilots chart title rests on: every year's difference and interval, or, when some years are clearly
+    different on their own, those years."""
+    v = results.pilots_vs_rest[results.pilots_vs_rest["concept"] == concept]
+    rows = [(d, lo, hi, results.level) for d, lo, hi in zip(v["difference"], v["ci_low"], v["ci_high"])]
+    clear = [r for r in rows if clear_difference(r[1], r[2])]
+    return clear or rows
+
+
+def pilots_text(results: BudgetResults) -> str:
+    """Each measure's pilot-minus-rest pattern across years, and what the means are."""
+    order = list(results.params.exposures) + [c for c in dict.fromkeys(results.pilots_vs_rest["concept"])
+                                              if c not in results.params.exposures]
+    sentences = [t for t in (pilots_pattern(results, c) for c in order) if t]
+    return (" ".join(sentences) + " The means are unweighted council means: each council counts once, whatever "
+            "its number of service users, so they differ from England's figures.")
 
 
 def association_sentence(results: BudgetResults, outcome: str | None = None, exposure: str | None = None, *,
@@ -227,8 +324,10 @@ def headlines(results: BudgetResults) -> list[dict]:
                     digits=max(decimals(row["slope"], row["ci_low"], row["ci_high"]), 0)))
     rtc = results.pilots.set_index("outcome").loc["control over daily life (as much as wanted)"]
     out.append(dict(key="budgets_rtc_control", label="Right to Control: difference in people with as much control as "
-                    "they wanted (trailblazer minus comparison areas)", value=rtc["estimate"], unit="pp",
-                    low=rtc["ci_low"], high=rtc["ci_high"], level=results.level, source="PB-031 (evidence register)"))
+                    "they wanted, trailblazer minus comparison areas; the interval is " + OUR_CALCULATION,
+                    value=rtc["estimate"], unit="pp",
+                    low=rtc["ci_low"], high=rtc["ci_high"], level=results.level,
+                    source="PB-031 (evidence register); the interval is ours"))
     return out
 
 
@@ -247,36 +346,48 @@ def key_findings(results: BudgetResults) -> list[Finding]:
         + f": {rtc['budget_arm']} of people in trailblazer areas had as much control as they wanted, against "
         f"{rtc['comparison_arm']} in comparison areas, " + ("no clear difference" if not clear else "a difference")
         + f" ({fmt(rtc['estimate'], places=places, signed=True)} percentage points, {results.level:.0%} interval "
-        f"{fmt(rtc['ci_low'], places=places, signed=True)} to {fmt(rtc['ci_high'], places=places, signed=True)}).",
-        "Right to Control evaluation (2013), via Community Care (PB-031)",
+        f"{fmt(rtc['ci_low'], places=places, signed=True)} to {fmt(rtc['ci_high'], places=places, signed=True)}); "
+        f"the interval is {OUR_CALCULATION}.",
+        "Right to Control evaluation (2013), via Community Care (PB-031); the interval is ours",
         "Areas were compared, not randomly assigned people, and not everyone in a trailblazer area used the new "
-        "rights.",
+        f"rights; {rtc['rounding_note']}.",
         value=float(rtc["estimate"]), low=float(rtc["ci_low"]), high=float(rtc["ci_high"]), level=results.level,
         unit="pp"))
     ascot, mort = pil.loc["care-related quality of life (ASCOT change)"], pil.loc["mortality at 12 months"]
     mplaces = decimals(mort["estimate"], mort["ci_low"], mort["ci_high"])
+    figures = data.load_figures()
+    ghq, value_for_money = figure(figures, "PB-113"), figure(figures, "PB-114")
     findings.append(Finding(
         "budgets_phbe",
         f"The personal health budget trial (PHBE, {ascot['n']} people) found better care-related quality of life with "
         f"a budget, {fmt(ascot['estimate'])} more on the ASCOT score (which runs up to 1; p < 0.001, no interval "
-        f"published), and " + ("no clear difference" if not clear_difference(mort["ci_low"], mort["ci_high"])
-                              else "a difference")
+        "published), and a significant gain in psychological wellbeing (the GHQ-12 questionnaire; no numbers in the "
+        "located summary); its evaluators judged budgets cost-effective once the quality-of-life gain is counted. "
+        "It found " + ("no clear difference" if not clear_difference(mort["ci_low"], mort["ci_high"])
+                       else "a difference")
         + f" in deaths within a year ({mort['budget_arm']} against {mort['comparison_arm']}, {results.level:.0%} "
         f"interval {fmt(mort['ci_low'], places=mplaces, signed=True)} to "
-        f"{fmt(mort['ci_high'], places=mplaces, signed=True)} percentage points).",
-        "PHBE (Forder et al. 2012), via the evidence register (PB-012 to PB-016)",
-        "Allocation was only partly random, and the evaluation judged some gains at 90% confidence.",
+        f"{fmt(mort['ci_high'], places=mplaces, signed=True)} percentage points); that interval is "
+        f"{OUR_CALCULATION}, derived from the published p = {figure(figures, 'PB-015')['value']:g}.",
+        f"PHBE (Forder et al. 2012; Jones et al. {ghq['year']}), via the evidence register (PB-012 to PB-016, "
+        f"{ghq['id']}, {value_for_money['id']})",
+        "Allocation was only partly random, and critics (Greaves and Millett, in the BMJ) say the evaluation judged "
+        "some gains at 90% confidence rather than the usual 95%.",
         value=float(ascot["estimate"]), no_interval_reason="only 'p < 0.001' is published, no standard error"))
     cost = pil.loc["cost of support"]
+    control = pil.loc["feeling in control of daily life"]
     findings.append(Finding(
         "budgets_ibsen",
-        f"The individual-budget trial (IBSEN, 13 councils, randomised) found costs about the same, "
-        f"{cost['budget_arm']} against {cost['comparison_arm']} for standard services ({claims.IBSEN_COST_UNIT}), "
-        "with better quality of life for mental-health service users and for carers, but not for older people, who "
-        "found the budgets less easy to use.",
-        "IBSEN (Glendinning et al. 2008), via the evidence register (PB-003, PB-005, PB-006)",
-        "The located summaries give no dispersion, so there is no interval; results by user group need copying from "
-        "the final report.", value=float(cost["estimate"]),
+        "The individual-budget trial (IBSEN, 13 councils, randomised) found that budget holders "
+        + ("felt more in control of their daily lives" if str(control["budget_arm"]).startswith("higher") else
+           "did not feel more in control of their daily lives")
+        + ", with better quality of life for mental-health service users and for carers, but not for older people, "
+        "who found the budgets less easy to use. On cost, the evaluators reported 'no important differences in "
+        f"overall cost': {cost['budget_arm']} against {cost['comparison_arm']} for standard services "
+        f"({claims.IBSEN_COST_UNIT}).",
+        "IBSEN (Glendinning et al. 2008), via the evidence register (PB-003, PB-005, PB-006, PB-112)",
+        "The located summaries give no numbers for control or quality of life and no dispersion for costs, so there "
+        "is no interval; results by user group need copying from the final report.", value=float(cost["estimate"]),
         no_interval_reason="the located summaries publish no dispersion for costs"))
     row = within_row(results)
     findings.append(Finding(
@@ -290,10 +401,14 @@ def key_findings(results: BudgetResults) -> list[Finding]:
     if not dp.empty and not sds.empty:
         findings.append(Finding(
             "budgets_england_trend",
-            f"Personal budgets became the norm but direct payments did not grow: in England, self-directed support "
+            (f"Personal budgets were the norm throughout {sds['year'].iloc[0]} to {sds['year'].iloc[-1]} "
+             if sds["value"].min() > 50 else "Personal budgets did not become the norm ")
+            + ("but direct payments did not grow" if dp["value"].iloc[-1] <= dp["value"].iloc[0] else
+               "and direct payments grew")
+            + f": in England, self-directed support "
             f"covered {fmt(sds['value'].iloc[0], '%')} of service users in {sds['year'].iloc[0]} and "
             f"{fmt(sds['value'].iloc[-1], '%')} in {sds['year'].iloc[-1]}, while the share taking a direct payment "
-            "fell "
+            + ("fell" if dp["value"].iloc[-1] < dp["value"].iloc[0] else "went") + " "
             f"from {fmt(dp['value'].iloc[0], '%')} to {fmt(dp['value'].iloc[-1], '%')}.", SOURCE_ASCOF,
             "Says how support is arranged, not whether people are better off.", value=float(dp["value"].iloc[-1]),
             no_interval_reason="an administrative count of all service users, not a sample"))
@@ -313,7 +428,11 @@ def pilot_caveats(results: BudgetResults) -> list[str]:
     points = [
         "IBSEN arm-level results (feeling in control, GHQ-12, satisfaction by user group) are in the final report's "
         "tables, not in any located summary; they need copying out by hand (the project provides a template).",
-        "PHBE allocation was only partly random, and significance was judged at 90% confidence.",
+        "PHBE allocation was only partly random, and its critics (Greaves and Millett, in the BMJ) say some gains were "
+        "judged significant at 90% confidence rather than the usual 95%.",
+        "Intervals said to be 'our calculation' are computed here from the published (rounded) figures, assuming "
+        "simple random sampling with no survey weights or clustering; the evaluations publish no interval of their "
+        "own for these outcomes.",
         "Right to Control compared trailblazer areas with other areas, not randomised groups.",
         "POET surveys are self-selected budget holders with no comparison group.",
     ]
@@ -333,11 +452,12 @@ def pilots_vs_rest_display(results: BudgetResults, *, latest_only: bool = False)
     out = pd.DataFrame({
         "Measure": [CONCEPTS_BY_KEY[c].label for c in v["concept"]],
         "Year": [_period(y) for y in v["year_end"]],
-        "Pilot councils (mean)": v["pilots_mean"].to_numpy(),
-        "Other councils (mean)": v["rest_mean"].to_numpy(),
+        "Pilot councils (unweighted mean)": v["pilots_mean"].to_numpy(),
+        "Other councils (unweighted mean)": v["rest_mean"].to_numpy(),
         "Difference (points)": v["difference"].to_numpy(),
         f"{level} low": v["ci_low"].to_numpy(), f"{level} high": v["ci_high"].to_numpy(),
-        "Clear difference?": ["yes" if clear_difference(lo, hi) else "no" for lo, hi in zip(v["ci_low"], v["ci_high"])],
+        "Clear difference in this year alone?": ["yes" if clear_difference(lo, hi) else "no"
+                                                 for lo, hi in zip(v["ci_low"], v["ci_high"])],
         "Pilot councils": v["pilots"].astype(int).to_numpy(), "Other councils": v["rest"].astype(int).to_numpy(),
     })
     return table_format(out, intervals={"Difference (points)": (f"{level} low", f"{level} high")},
@@ -408,17 +528,26 @@ def synthesis_text(results: BudgetResults) -> str:
     clear = controlled[[clear_difference(lo, hi) for lo, hi in zip(controlled["ci_low"], controlled["ci_high"])]]
     unclear = controlled[controlled["ci_low"].notna() & ~controlled.index.isin(clear.index)]
     per_study = controlled.groupby("outcome")["study"].nunique()
+    ours = int((p["ci_low"].notna() & p["our_calculation"]).sum())
+    whose = ("all of them our calculations from the published figures" if ours == with_ci else
+             f"{ours} of them our calculations from the published figures" if ours else "all published")
     text = (f"The register holds {len(p)} comparable pilot outcomes; {quantified} have a number and {with_ci} an "
-            f"interval. {'No' if per_study.max() < 2 else 'Some'} outcome has two comparable controlled studies, so "
-            "each study is reported as one study, not pooled. ")
+            f"interval ({whose}). {'No' if per_study.max() < 2 else 'Some'} outcome has two comparable controlled "
+            "studies, so each study is reported as one study, not pooled. ")
     if not unclear.empty:
-        text += ("Where an interval exists, the controlled studies show no clear difference in "
+        text += ("Where there is an interval, the controlled studies show no clear difference in "
                  + "; ".join(f"{o} ({s.split(' (')[0]})" for o, s in zip(unclear["outcome"], unclear["study"])) + ". ")
     significant = controlled[controlled["ci_method"].str.contains("P<", regex=False) & (controlled["estimate"] > 0)]
     if not significant.empty:
         text += ("Reported as significant without an interval: "
                  + "; ".join(f"{o} ({s.split(' (')[0]})" for o, s in zip(significant["outcome"], significant["study"]))
                  + ". ")
+    direction = controlled[controlled["measure"] == "direction only"]
+    better = direction[direction["budget_arm"].astype(str).str.startswith("higher")]
+    if not better.empty:
+        text += ("Reported as better with a budget, with no numbers in the located summaries: "
+                 + "; ".join(f"{o} ({s.split(' (')[0]}{'' if g.startswith(('four', 'mixed')) else ', ' + g})"
+                             for o, s, g in zip(better["outcome"], better["study"], better["user_group"])) + ". ")
     return text + "No controlled study in the register shows savings with a measure of uncertainty."
 
 
@@ -445,16 +574,18 @@ def scatter_figure(results: BudgetResults):
     slope = cross.loc[year] if year in cross.index else None
     x_name = SHORT_NAMES.get(exposure, CONCEPTS_BY_KEY[exposure].label.lower().split(" (")[0])
     y_name = SHORT_NAMES.get(outcome, CONCEPTS_BY_KEY[outcome].label.lower().split(" (")[0])
+    per = (("percentage points" if CONCEPTS_BY_KEY[outcome].unit == "percent" else "points")
+           + " for each extra percentage point of " + ("uptake" if exposure == "dp_users" else x_name))
     if slope is None:
         title = f"{_period(year)}: too few councils to estimate how {y_name} varies with {x_name}"
     else:
         interval = difference_text(slope["slope"], slope["ci_low"], slope["ci_high"], "", results.level)
         if clear_difference(slope["ci_low"], slope["ci_high"]):
             title = (f"{_period(year)}: councils with more {x_name} had {'more' if slope['slope'] > 0 else 'less'} "
-                     f"{y_name} ({interval} points per point)")
+                     f"{y_name} ({interval} {per})")
         else:
             title = (f"{_period(year)}: no clear association between {x_name} and {y_name} across councils "
-                     f"({interval} points per point)")
+                     f"({interval} {per})")
     return plots.scatter_fit(latest, exposure, outcome, title, SOURCE_ASCOF + "; red: the 13 IBSEN pilot councils",
                              highlight="pilot", highlight_label="IBSEN pilot council",
                              xlabel=CONCEPTS_BY_KEY[exposure].label, ylabel=CONCEPTS_BY_KEY[outcome].label)
@@ -466,13 +597,11 @@ def pilots_figure(results: BudgetResults, concept: str):
         return None
     v["series"] = "IBSEN pilot councils minus the rest"
     last = v.iloc[-1]
-    title = difference_phrase(f"{CONCEPTS_BY_KEY[concept].label.split(' (')[0]}, {_period(last['year_end'])}",
-                              "the 13 pilot councils", "the rest", last["difference"], last["ci_low"], last["ci_high"],
-                              unit="pp" if CONCEPTS_BY_KEY[concept].unit == "percent" else "", level=results.level)
+    title = pilots_pattern(results, concept).removesuffix(".")
     return plots.line_with_band(v, "year_end", "difference", "series", title,
                                 SOURCE_ASCOF + "; Welch intervals; pilots chose to pilot", low="ci_low", high="ci_high",
                                 ylabel="Difference (points)", xlabel="Year ending", n=f"{int(last['pilots'])} pilots, "
-                                f"{int(last['rest'])} other councils")
+                                f"{int(last['rest'])} other councils", title_basis=_pilots_basis(results, concept))
 
 
 def cea_figures(results: BudgetResults) -> list:

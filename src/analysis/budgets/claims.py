@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.budgets.synthesis import OUR_CALCULATION
 from analysis.claims import Verdict, claim_row, independent_rows
 from analysis.data.evidence import evidence_rows
 from analysis.errors import DataError
@@ -104,7 +105,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
     c = claim_row(claims, "CL-PB-02")
     rows = evidence_rows(figures, c["evidence_ids"])
     by_id = rows.set_index("id")
-    found = [str(pil.loc["quality of life", "budget_arm"]).startswith("higher"),
+    found = [str(pil.loc["feeling in control of daily life", "budget_arm"]).startswith("higher"),
+             str(pil.loc["quality of life", "budget_arm"]).startswith("higher"),
              str(pil.loc["carers' quality of life", "budget_arm"]).startswith("higher"),
              _saves(by_id.loc["PB-003"])]
     out.append(Verdict.for_claim(
@@ -112,27 +114,31 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
         "Judged on what the evaluation of the same pilots found: 'supported' if it found benefit throughout, "
         "'contradicted' if none, 'mixed evidence' if some. The claim itself came before the evaluation reported "
         "(the IBSEN final report, October 2008), so it rested on no published evidence at the time.",
-        f"IBSEN: costs about £{by_id.loc['PB-003', 'value']:.0f} vs "
-        f"£{float(by_id.loc['PB-003', 'comparator_value']):.0f} for standard services; higher quality of life for "
-        "mental-health users (PB-005) and carers (PB-006); older people found budgets least easy to use.", rows,
-        summary=(f"Judged before the evaluation reported. IBSEN then found better quality of life for mental-health "
-                 "service users and for carers, but not for older people, who found budgets less easy to use; and "
-                 f"costs about the same (£{by_id.loc['PB-003', 'value']:.0f} against "
+        "IBSEN: 'no important differences in overall cost' (the evaluators), about "
+        f"£{by_id.loc['PB-003', 'value']:.0f} vs £{float(by_id.loc['PB-003', 'comparator_value']):.0f} for "
+        "standard services; budget holders more likely to feel in control of their daily lives (PB-112); higher "
+        "quality of life for mental-health users (PB-005) and carers (PB-006); older people found budgets least easy "
+        "to use.", rows,
+        summary=(f"Judged before the evaluation reported. IBSEN then found that budget holders felt more in control "
+                 "of their daily lives, and better quality of life for mental-health service users and for carers, "
+                 "but not for older people, who found budgets less easy to use; on cost, the evaluators reported 'no "
+                 f"important differences in overall cost' (£{by_id.loc['PB-003', 'value']:.0f} against "
                  f"£{float(by_id.loc['PB-003', 'comparator_value']):.0f}; {IBSEN_COST_UNIT}): a mixed result, not a "
                  "clear success.")))
 
     c = claim_row(claims, "CL-PB-03")
     rows = evidence_rows(figures, c["evidence_ids"])
-    # The verdict rests on the independent evaluations only: PHBE (PB-012, PB-111), Right to Control (PB-031) and
-    # IBSEN (PB-003). NHS England's £3,100 (PB-104) is the summary of the body that runs the programme, of a
-    # subgroup, not found in the evaluation's located summaries: shown, never counted.
-    counted = {"PB-012", "PB-031", "PB-003", "PB-111"}
+    # The verdict rests on the independent evaluations only: PHBE (PB-012, PB-113, PB-111), Right to Control
+    # (PB-031) and IBSEN (PB-003). NHS England's £3,100 (PB-104) is the summary of the body that runs the
+    # programme, of a subgroup, not found in the evaluation's located summaries: shown, never counted.
+    counted = {"PB-012", "PB-113", "PB-031", "PB-003", "PB-111"}
     not_independent = counted - set(independent_rows(rows, c["claimant_orgs"])["id"])
     if not_independent:
         raise DataError(f"CL-PB-03 counts {sorted(not_independent)}, which the register does not mark independent")
     phbe_cost = _row(rows, "PB-111")
     promoter = _row(rows, "PB-104") if "PB-104" in set(rows["id"]) else None
-    happiness = [ascot["estimate"] > 0, clear_difference(rtc["ci_low"], rtc["ci_high"]) and rtc["estimate"] > 0]
+    happiness = [ascot["estimate"] > 0, "improvement" in str(_row(rows, "PB-113")["unit"]),
+                 clear_difference(rtc["ci_low"], rtc["ci_high"]) and rtc["estimate"] > 0]
     money = [_saves(_row(rows, "PB-003")), _lower_cost(phbe_cost)]
     verdict = _benefit_verdict(happiness + money)
     within_text = ""
@@ -158,17 +164,22 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
         "did and some did not. A figure from the body that runs the programme does not count.",
         f"PHBE: ASCOT change {ascot['budget_arm']} vs {ascot['comparison_arm']} (p<0.001; critics note 90% confidence "
         f"was used for some judgements), mortality {mort['budget_arm']} vs {mort['comparison_arm']} "
-        f"({difference_text(mort['estimate'], mort['ci_low'], mort['ci_high'])}); no overall difference in the cost "
-        f"of care (PB-111). Right to Control: control over "
+        f"({difference_text(mort['estimate'], mort['ci_low'], mort['ci_high'])}), an interval that is "
+        f"{OUR_CALCULATION}; psychological wellbeing significantly better (PB-113); no overall difference in the cost "
+        "of care (PB-111); judged cost-effective by its evaluators (PB-114). Right to Control: control over "
         f"daily life {rtc['budget_arm']} vs {rtc['comparison_arm']} "
-        f"({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}). IBSEN: costs similar."
+        f"({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}), an interval that is {OUR_CALCULATION}. "
+        "IBSEN: 'no "
+        "important differences in overall cost' (the evaluators)."
         + within_text + promoter_numbers, rows,
         summary=(f"Happiness: the personal health budget trial found better care-related quality of life (ASCOT change "
-                 f"{ascot['budget_arm']} against {ascot['comparison_arm']}, p < 0.001), but Right to Control found no "
-                 "clear difference in control over daily life "
-                 f"({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}). "
-                 "Money: the two trials that measured costs found no saving overall. IBSEN found costs about the "
-                 "same, and the personal health budget trial found no overall difference in the cost of care (lower "
+                 f"{ascot['budget_arm']} against {ascot['comparison_arm']}, p < 0.001) and psychological wellbeing, "
+                 "but Right to Control found no clear difference in control over daily life "
+                 f"({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}), an interval that is "
+                 f"{OUR_CALCULATION}. "
+                 "Money: the two trials that measured costs found no evidence of a saving overall. IBSEN's evaluators "
+                 "reported 'no important differences in overall cost', and the personal health budget trial found "
+                 "no overall difference in the cost of care (lower "
                  "indirect costs such as inpatient care, higher direct costs), though its evaluators judged budgets "
                  "cost-effective once the quality-of-life gain is counted."
                  + promoter_summary)))

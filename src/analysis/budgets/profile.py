@@ -13,6 +13,14 @@ the voluntary 2020-21 survey). A warm kernel rendering a batch of councils re-us
 then only picks out its council, its peers' median and quartiles (peers exclude the council itself,
 so the statistics are the council's own comparison group) and its gaps.
 
+**What the findings say.** The council's biggest change over the period (its change against the spread of
+its peers' values) leads, with a line when it was one of the 13 IBSEN pilot councils (evidence register PB-048).
+Outcome measures are ranked in ASCOF's direction of better, ties shown as joint; the administrative shares
+(direct payments, self-directed support) are placed by size ("135th highest of 152"), never called best or worst
+nor counted in the best/worst-quarter summary. Each survey measure's caveat is in its own unit and lists its ranks
+year by year. A move larger than :data:`BREAK_THRESHOLDS` in the year ASCOF changed its framework and codes is
+flagged as a possible recording change, with how many councils moved as far that year and before.
+
 Peers are councils of the same type in the Oflog council-types table; a council that post-dates the
 table (it did not exist when the table was made) is compared with all councils, and says so.
 """
@@ -33,6 +41,12 @@ from analysis.precision import fmt
 
 DEFAULT_MEASURES = ("dp_users", "sds_users", "control_daily_life", "satisfaction_users", "scrqol")
 NATIONAL_GAP_SHARE = 0.5  # a measure-year with fewer than this share of active councils reporting is a national gap
+ADMINISTRATIVE_SHARES = frozenset({"dp_users", "sds_users", "dp_carers", "sds_carers"})
+"""Shares that say how support is arranged, not whether people are better off: a council is placed by size on them
+("40th highest of 152"), never ranked as better or worse, and they are left out of the best/worst-quarter count."""
+BREAK_THRESHOLDS = {"percent": 10.0, "score": 1.0}
+"""A council's year-on-year move larger than this (percentage points; points on a score) in the year ASCOF changed
+its framework and codes (:data:`analysis.data.ascof.NEW_FRAMEWORK_FROM`) is flagged as a possible recording change."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,7 @@ class PreparedPanel:
     national_gaps: frozenset[tuple[str, int]]  # (concept, year_end) most councils lack
     lookup: pd.DataFrame  # indexed by ons_code: council, first_year, last_year
     council_types: pd.Series | None  # ons_code -> council type (None: no types table)
+    ibsen_pilots: frozenset[str] = frozenset()  # ONS codes of the 13 IBSEN pilot councils (evidence register PB-048)
 
     def peers_of(self, code: str) -> tuple[str | None, set[str]]:
         """The council's type and the codes of councils of that type (all councils if it has no type)."""
@@ -63,10 +78,13 @@ class CouncilProfile:
     council_type: str | None
     table: pd.DataFrame  # concept, label, year_end, council, england, peer_median, peer_q1, peer_q3, peers, rank, of
     gaps: list[str] = field(default_factory=list)  # "no data" statements: measure and years the council lacks
+    tied: dict[tuple[str, int], int] = field(default_factory=dict)  # (concept, year): councils sharing its value
+    breaks: dict[str, str] = field(default_factory=dict)  # concept -> the possible-recording-change flag
+    ibsen_pilot: bool = False  # one of the 13 councils that piloted individual budgets (PB-048)
 
 
 def prepare(ascof: pd.DataFrame, lookup: pd.DataFrame, types: pd.DataFrame | None, measures: tuple[str, ...],
-            years: tuple[int, int]) -> PreparedPanel:
+            years: tuple[int, int], ibsen_pilots: frozenset[str] = frozenset()) -> PreparedPanel:
     """Build the shared part of every profile from the tidy tables (uncached; see :func:`prepared_panel`)."""
     unknown = sorted(set(measures) - set(CONCEPTS_BY_KEY))
     if unknown:
@@ -79,6 +97,11 @@ def prepare(ascof: pd.DataFrame, lookup: pd.DataFrame, types: pd.DataFrame | Non
     signed = councils["value"].where(higher_is_better, -councils["value"])
     councils["rank"] = signed.groupby([councils["concept"], councils["year_end"]]).rank(ascending=False, method="min")
     councils["of"] = councils.groupby(["concept", "year_end"])["value"].transform("size")
+    councils["tied"] = councils.groupby(["concept", "year_end", "value"])["value"].transform("size")
+    # The move from the council's value in the year before (NaN when that year is missing).
+    councils = councils.sort_values(["concept", "area_code", "year_end"])
+    previous = councils.groupby(["concept", "area_code"])[["year_end", "value"]].shift(1)
+    councils["change"] = (councils["value"] - previous["value"]).where(previous["year_end"] == councils["year_end"] - 1)
     england = (df[df["geography_level"] == "england"].groupby(["concept", "year_end"])["value"].first()
                .rename("england").reset_index())
     reporting = councils.dropna(subset=["value"]).groupby(["concept", "year_end"]).size()
@@ -89,7 +112,7 @@ def prepare(ascof: pd.DataFrame, lookup: pd.DataFrame, types: pd.DataFrame | Non
             national_gaps.add((concept, year))
     council_types = None if types is None else types.set_index("ons_code")["council_type"]
     return PreparedPanel(tuple(measures), tuple(years), councils.reset_index(drop=True), england, groups,
-                         frozenset(national_gaps), lookup.set_index("ons_code"), council_types)
+                         frozenset(national_gaps), lookup.set_index("ons_code"), council_types, frozenset(ibsen_pilots))
 
 
 @functools.lru_cache(maxsize=8)
@@ -101,9 +124,13 @@ def prepared_panel(measures: tuple[str, ...] = DEFAULT_MEASURES,
     modify what it returns (it is shared by every report the process renders).
     """
     from analysis import data
+    from analysis.budgets.councils import pilot_codes
 
-    return prepare(data.load("ascof"), data.load("council_lookup"), data.load("council_types"), tuple(measures),
-                   tuple(years))
+    lookup = data.load("council_lookup")
+    figures = data.load_figures()
+    names = [n.strip() for n in str(figures.set_index("id").loc["PB-048", "group"]).split(";")]
+    return prepare(data.load("ascof"), lookup, data.load("council_types"), tuple(measures), tuple(years),
+                   frozenset(pilot_codes(lookup, names)))
 
 
 def council_profile(panel: PreparedPanel, code: str) -> CouncilProfile:
@@ -142,7 +169,65 @@ def council_profile(panel: PreparedPanel, code: str) -> CouncilProfile:
                      "rank": int(rank.loc[key, "rank"]), "of": int(rank.loc[key, "of"])})
     if not rows:
         raise InputError(f"No ASCOF values for council {code} in {panel.years}")
-    return CouncilProfile(code, name, council_type, pd.DataFrame(rows), _gaps(panel, code, name, council_type, missing))
+    tied = {key: int(rank.loc[key, "tied"]) for key in rank.index if np.isfinite(rank.loc[key, "value"])}
+    pilot = code in panel.ibsen_pilots
+    if pilot:
+        from analysis import data
+        from analysis.data.evidence import evidence_rows
+
+        evidence_rows(data.load_figures(), ["PB-048"])  # cited by the pilot line of the key findings
+    return CouncilProfile(code, name, council_type, pd.DataFrame(rows), _gaps(panel, code, name, council_type, missing),
+                          tied, _breaks(panel, code, name), pilot)
+
+
+def framework_movers(panel: PreparedPanel, concept: str) -> pd.DataFrame:
+    """For each year, how many councils' values of ``concept`` fell, and rose, by more than the break threshold
+    since the year before (year_end, fell, rose, threshold)."""
+    threshold = BREAK_THRESHOLDS.get(CONCEPTS_BY_KEY[concept].unit)
+    c = panel.councils[(panel.councils["concept"] == concept) & panel.councils["change"].notna()]
+    if threshold is None or c.empty:
+        return pd.DataFrame(columns=["year_end", "fell", "rose", "threshold"])
+    out = c.groupby("year_end")["change"].agg(fell=lambda s: int((s < -threshold).sum()),
+                                              rose=lambda s: int((s > threshold).sum())).reset_index()
+    return out.assign(threshold=threshold)
+
+
+def _breaks(panel: PreparedPanel, code: str, name: str) -> dict[str, str]:
+    """Each measure on which the council moved by more than the threshold in the year ASCOF changed its framework
+    and codes, with how many councils moved as far that year and in the two years before, and the lowest values
+    that year: a possible recording change, to check before quoting."""
+    from analysis.data.ascof import NEW_FRAMEWORK_FROM
+
+    year = NEW_FRAMEWORK_FROM
+    out = {}
+    own = panel.councils[(panel.councils["area_code"] == code) & (panel.councils["year_end"] == year)]
+    for r in own.itertuples():
+        threshold = BREAK_THRESHOLDS.get(CONCEPTS_BY_KEY[r.concept].unit)
+        if threshold is None or not np.isfinite(r.change) or abs(r.change) <= threshold:
+            continue
+        concept = CONCEPTS_BY_KEY[r.concept]
+        movers = framework_movers(panel, r.concept).set_index("year_end")
+        column, verb = ("fell", "fell") if r.change < 0 else ("rose", "rose")
+        before = movers.loc[movers.index < year, column]
+        span = (f"{int(before.min())}" if before.min() == before.max() else
+                f"between {int(before.min())} and {int(before.max())}")
+        counts = (f"; {int(movers.loc[year, column])} councils' values {verb} by more than {threshold:g} "
+                  f"{'percentage points' if concept.unit == 'percent' else 'points'} that year ({span} in each of the "
+                  f"{len(before)} years before)" if year in movers.index and len(before) else "")
+        year_rows = panel.councils[(panel.councils["concept"] == r.concept) & (panel.councils["year_end"] == year)]
+        lowest = year_rows.nsmallest(2, "value")
+        names = panel.lookup["council"]
+        extremes = ("; the lowest values that year are " + " and ".join(
+            f"{names.get(a, a)}'s {_value(r.concept, v)}" for a, v in zip(lowest["area_code"], lowest["value"]))
+            if r.concept in ADMINISTRATIVE_SHARES else "")
+        short = SHORT_LABELS.get(r.concept, concept.label).split(" (")[0]
+        out[r.concept] = (
+            f"Possible data break: {name}'s {short[0].lower()}{short[1:]} {verb} from "
+            f"{_value(r.concept, r.value - r.change)} to {_value(r.concept, r.value)} between {period(year - 1)} and "
+            f"{period(year)}, the year ASCOF changed its framework and measure codes ({concept.old_code} became "
+            f"{concept.new_code}){counts}{extremes}. A possible recording change: check the council's return before "
+            "quoting it.")
+    return out
 
 
 def _gaps(panel: PreparedPanel, code: str, name: str, council_type: str | None,
@@ -173,6 +258,9 @@ SHORT_LABELS = {"dp_users": "Direct payments (% of service users)",
                 "control_daily_life": "Service users with control over their daily life (%)",
                 "satisfaction_users": "Service users very or extremely satisfied with their care (%)",
                 "scrqol": "Social care-related quality of life (score out of 24)"}
+
+
+RANK_COLUMN = "Rank (1 = best; on the administrative shares, 1 = highest)"
 
 
 def period(year_end: int) -> str:
@@ -213,39 +301,164 @@ def _quarter(rank: int, of: int) -> str:
             "second quarter" if share <= 0.5 else "third quarter")
 
 
+def ordinal(n: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def position(profile: CouncilProfile, concept: str, year: int, rank: int, of: int, value: float) -> str:
+    """Where the council stands: '40th highest of 152 councils' on an administrative share (placed by size, not
+    ranked as better or worse); 'joint 10th of 151 councils (1 = best; 4 councils score 19.7)' on an outcome."""
+    tied = profile.tied.get((concept, year), 1)
+    same = (f"{tied} councils {'score' if CONCEPTS_BY_KEY[concept].unit != 'percent' else 'have'} "
+            f"{_value(concept, value)}")
+    if concept in ADMINISTRATIVE_SHARES:
+        return (f"{'joint ' if tied > 1 else ''}{ordinal(rank)} highest of {of} councils"
+                + (f" ({same})" if tied > 1 else ""))
+    return (f"{'joint ' if tied > 1 else ''}{ordinal(rank)} of {of} councils (1 = best"
+            + (f"; {same})" if tied > 1 else ")"))
+
+
+def _position_of(profile: CouncilProfile, concept: str, row: pd.Series) -> str:
+    return position(profile, concept, int(row["year_end"]), int(row["rank"]), int(row["of"]), row["council"])
+
+
+def _rank_history(profile: CouncilProfile, concept: str) -> str:
+    t = profile.table[profile.table["concept"] == concept].sort_values("year_end")
+    ranks = [str(int(r)) for r in t["rank"]]
+    listed = ", ".join(ranks[:-1]) + " and " + ranks[-1] if len(ranks) > 1 else ranks[0]
+    return (f"{profile.name}'s ranks on it were {listed} from {period(t['year_end'].iloc[0])} to "
+            f"{period(t['year_end'].iloc[-1])}")
+
+
+def _caveat(profile: CouncilProfile, r) -> str:
+    """What a measure's value cannot show, in its own unit: survey percentages move by a point or two from
+    sampling alone, a score's peers may span only a few tenths, survey ranks swing from year to year."""
+    if r.concept in ADMINISTRATIVE_SHARES:
+        return "An administrative share: it says how support is arranged, not whether people are better off."
+    if r.concept in SURVEY_CONCEPTS:
+        if CONCEPTS_BY_KEY[r.concept].unit == "percent":
+            noise = "a difference of a percentage point or two may be sampling noise"
+        else:
+            spread = (f"the middle half of the {_peer_name(profile)} spans only "
+                      f"{fmt(r.peer_q3 - r.peer_q1, places=1)} points on this score, so "
+                      if r.peers and np.isfinite(r.peer_q1) else "")
+            noise = f"{spread}a difference of a few tenths of a point may be sampling noise"
+        return (f"From a sample survey of service users: {noise}; survey ranks can swing from year to year "
+                f"({_rank_history(profile, r.concept)}).")
+    return "Council values are published without margins of error; a rank places a council, it does not explain it."
+
+
+def biggest_change(profile: CouncilProfile) -> dict | None:
+    """The measure on which the council changed most between its first and latest year, measured against how much
+    councils differ (the change divided by the spread of councils' values, the interquartile range of its peers in
+    the first year), with the values and positions at both ends."""
+    t = profile.table.sort_values("year_end")
+    best = None
+    for concept, part in t.groupby("concept", sort=False):
+        if len(part) < 2:
+            continue
+        first, last = part.iloc[0], part.iloc[-1]
+        spread = first["peer_q3"] - first["peer_q1"]
+        if not np.isfinite(spread) or spread <= 0:
+            continue
+        size = abs(last["council"] - first["council"]) / spread
+        if best is None or size > best["size"]:
+            best = {"concept": concept, "first": first, "last": last, "size": size}
+    return best
+
+
+def _change_finding(profile: CouncilProfile):
+    from analysis.findings import Finding
+
+    change = biggest_change(profile)
+    pilot = (f" {profile.name} was one of the 13 councils that piloted individual budgets from 2005 (the IBSEN "
+             "evaluation; Department of Health list, evidence register PB-048)." if profile.ibsen_pilot else "")
+    if change is None:
+        return None
+    c, first, last = change["concept"], change["first"], change["last"]
+    short = SHORT_LABELS.get(c, CONCEPTS_BY_KEY[c].label).split(" (")[0]
+    diff = last["council"] - first["council"]
+    places = 1 if CONCEPTS_BY_KEY[c].unit == "percent" else 2
+    england = (f"; England's went from {_value(c, first['england'])} to {_value(c, last['england'])}"
+               if np.isfinite(first["england"]) and np.isfinite(last["england"]) else "")
+    flag = f" {profile.breaks[c]}" if c in profile.breaks else ""
+    threshold = BREAK_THRESHOLDS.get(CONCEPTS_BY_KEY[c].unit)
+    series = profile.table[profile.table["concept"] == c].sort_values("year_end")
+    consecutive = series["year_end"].diff() == 1
+    jumps = int((series["council"].diff().abs()[consecutive] > threshold).sum()) if threshold else 0
+    if jumps and not flag:
+        flag = (f" Its value moved by more than {threshold:g} "
+                f"{'percentage points' if CONCEPTS_BY_KEY[c].unit == 'percent' else 'points'} from one year to the "
+                f"next {jumps} time{'s' if jumps > 1 else ''} out of {int(consecutive.sum())}, which may be changes in "
+                "how the council records support: check its returns before quoting.")
+    text = (f"{profile.name}'s biggest change from {period(first['year_end'])} to {period(last['year_end'])} "
+            f"(measured against the spread of its peers' values) was in {short[0].lower()}{short[1:]}: "
+            f"{'down' if diff < 0 else 'up'} from {_value(c, first['council'])} to {_value(c, last['council'])}, "
+            f"a change of {fmt(diff, places=places, signed=True)} "
+            f"{'percentage points' if CONCEPTS_BY_KEY[c].unit == 'percent' else 'points'}{england}. Its position "
+            f"went from {_position_of(profile, c, first)} to {_position_of(profile, c, last)}.{flag}{pilot}")
+    return Finding("profile_change", text, SOURCE_ASCOF + ("; evidence register PB-048" if pilot else ""),
+                   "A change in a council's value can reflect how it records support as well as what it does.",
+                   value=float(diff), no_interval_reason=f"a change between two published values; {NO_MARGIN}")
+
+
 def key_findings(profile: CouncilProfile, order: list[str] | None = None) -> list:
-    """A summary of where the council stands, then each measure's latest value against England and its peers with
-    its rank; no intervals, because council values are published without margins of error."""
+    """The council's biggest change over the period (and whether it piloted individual budgets), where it stands on
+    the outcome measures (administrative shares are placed by size, not counted as better or worse), then each
+    measure's latest value against England and its peers with its position; no intervals, because council values
+    are published without margins of error. At most six: when there are more, the administrative shares share one
+    finding."""
     from analysis.findings import Finding
 
     latest = _latest(profile)
     if order:
         latest = latest.set_index("concept").loc[[c for c in order if c in set(latest["concept"])]].reset_index()
-    quarters = [_quarter(int(r.rank), int(r.of)) for r in latest.itertuples()]
+    outcomes = latest[~latest["concept"].isin(ADMINISTRATIVE_SHARES)]
+    shares = latest[latest["concept"].isin(ADMINISTRATIVE_SHARES)]
+    quarters = [_quarter(int(r.rank), int(r.of)) for r in outcomes.itertuples()]
     best, worst = quarters.count("best quarter"), quarters.count("worst quarter")
     years = sorted(set(latest["year_end"]))
     when = period(years[-1]) if len(years) == 1 else f"{period(years[0])} to {period(years[-1])}"
-    findings = [Finding(
-        "profile_summary",
-        f"{profile.name} ranked in the best quarter of English councils on {best} of its {len(latest)} measures and "
-        f"in the worst quarter on {worst} (latest year, {when}; ranks use ASCOF's direction of better).",
-        SOURCE_ASCOF, "A rank places a council, it does not explain it, and survey measures move by a point or two "
-        "from sampling alone.", value=float(best), no_interval_reason=f"a count of measures; {NO_MARGIN}")]
+    share_names = [SHORT_LABELS.get(c, CONCEPTS_BY_KEY[c].label).split(" (")[0].lower() for c in shares["concept"]]
+    placed = (f" {' and '.join(share_names).capitalize()} {'are shares' if len(share_names) > 1 else 'is a share'} "
+              "of how support is arranged, so they are placed by size, not counted as better or worse."
+              if share_names else "")
+    findings = []
+    change = _change_finding(profile)
+    if change is not None:
+        findings.append(change)
+    if len(outcomes):
+        findings.append(Finding(
+            "profile_summary",
+            f"On its {len(outcomes)} outcome measure{'s' if len(outcomes) != 1 else ''} ({when}), {profile.name} "
+            f"ranked in the best quarter of English councils on {best} and in the worst quarter on {worst} (ranks "
+            f"use ASCOF's direction of better).{placed}",
+            SOURCE_ASCOF, "A rank places a council, it does not explain it, and survey ranks can swing from year to "
+            "year.", value=float(best), no_interval_reason=f"a count of measures; {NO_MARGIN}"))
+    per_measure = []
     for r in latest.itertuples():
         peers = (f"a median of {_value(r.concept, r.peer_median)} (middle half {_value(r.concept, r.peer_q1)} to "
                  f"{_value(r.concept, r.peer_q3)}) among the {int(r.peers)} {_peer_name(profile)}"
                  if r.peers and np.isfinite(r.peer_median) else f"no {_peer_name(profile)} to compare")
-        findings.append(Finding(
+        flag = f" {profile.breaks[r.concept]}" if r.concept in profile.breaks else ""
+        per_measure.append(Finding(
             f"profile_{r.concept}",
             f"{SHORT_LABELS.get(r.concept, CONCEPTS_BY_KEY[r.concept].label)}, {period(r.year_end)}: "
-            f"{profile.name} {_value(r.concept, r.council)}, England {_value(r.concept, r.england)}, {peers}; rank "
-            f"{int(r.rank)} of {int(r.of)} councils (1 = best).",
-            SOURCE_ASCOF,
-            ("From a sample survey of service users: a difference of a point or two may be sampling noise."
-             if r.concept in SURVEY_CONCEPTS else
-             "An administrative share: it says how support is arranged, not whether people are better off."),
-            value=float(r.council), no_interval_reason=NO_MARGIN))
-    return findings[:6]
+            f"{profile.name} {_value(r.concept, r.council)}, England {_value(r.concept, r.england)}, {peers}; "
+            f"{position(profile, r.concept, int(r.year_end), int(r.rank), int(r.of), r.council)}.{flag}",
+            SOURCE_ASCOF, _caveat(profile, r), value=float(r.council), no_interval_reason=NO_MARGIN))
+    if len(findings) + len(per_measure) > 6 and len(shares) > 1:
+        merged = [f for f in per_measure if f.key.removeprefix("profile_") in set(shares["concept"])]
+        rest = [f for f in per_measure if f not in merged]
+        first = merged[0]
+        per_measure = [Finding(
+            "profile_shares", "How support is arranged. " + " ".join(f.text for f in merged), SOURCE_ASCOF,
+            "Administrative shares: they say how support is arranged, not whether people are better off.",
+            value=first.value,
+            no_interval_reason=NO_MARGIN)] + rest
+    return (findings + per_measure)[:6]
 
 
 def headlines(profile: CouncilProfile) -> list[dict]:
@@ -259,7 +472,8 @@ def headlines(profile: CouncilProfile) -> list[dict]:
         when = period(r["year_end"])
         out.append(dict(key=f"profile_{concept}", label=f"{profile.name}: {r['label']} ({when}; England "
                         f"{fmt(r['england'])})", value=float(r["council"]), unit="", source=SOURCE_ASCOF,
-                        note=f"rank {int(r['rank'])} of {int(r['of'])}", column=f"{r['label']}, latest year",
+                        note=position(profile, concept, int(r["year_end"]), int(r["rank"]), int(r["of"]), r["council"]),
+                        column=f"{r['label']}, latest year",
                         period=when, no_interval_reason=NO_MARGIN))
     return out
 
@@ -315,5 +529,5 @@ def table(profile: CouncilProfile, *, latest_only: bool = False, order: list[str
                         profile.name: t["council"].to_numpy(), "England": t["england"].to_numpy(),
                         "Peer median": t["peer_median"].to_numpy(), "Peer lower quartile": t["peer_q1"].to_numpy(),
                         "Peer upper quartile": t["peer_q3"].to_numpy(), "Peer councils": t["peers"].to_numpy(),
-                        "Rank (1 = best)": t["rank"].to_numpy(), "Councils ranked": t["of"].to_numpy()})
-    return table_format(out, counts=("Peer councils", "Rank (1 = best)", "Councils ranked"))
+                        RANK_COLUMN: t["rank"].to_numpy(), "Councils ranked": t["of"].to_numpy()})
+    return table_format(out, counts=("Peer councils", RANK_COLUMN, "Councils ranked"))

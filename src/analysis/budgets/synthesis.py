@@ -26,7 +26,13 @@ from scipy import stats
 from analysis.budgets import effects, meta
 from analysis.data.evidence import evidence_rows, figure
 from analysis.errors import InputError
-from analysis.precision import fmt
+from analysis.precision import decimals, fmt
+
+OUR_CALCULATION = ("our calculation from the published figures (simple random sampling assumed; the evaluation's own "
+                   "interval is not published)")
+"""How every interval this module computes from published summaries is labelled wherever it is shown: the
+evaluations publish no interval for these outcomes, and the calculation assumes a simple random sample with no
+survey weights or clustering, which the evaluations' designs need not match."""
 
 PILOT_COLUMNS = ["study", "outcome", "user_group", "measure", "events1", "n1", "events2", "n2", "mean1", "sd1",
                  "mean2", "sd2", "source", "evidence_id"]
@@ -60,7 +66,8 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                  "design": "controlled trial (partly randomised)", "user_group": "mixed (NHS conditions)",
                  "budget_arm": f"{f14['value']:g}%", "comparison_arm": f"{float(f14['comparator_value']):g}%",
                  "measure": "risk difference (pp)", "estimate": rd, "ci_low": lo, "ci_high": hi,
-                 "ci_method": f"derived from the published p = {f15['value']:g}",
+                 "ci_method": f"{OUR_CALCULATION}: derived from the published p = {f15['value']:g}",
+                 "our_calculation": True,
                  "n": f"about {f10['value']:,.0f} per arm", "evidence": "PB-014; PB-015; PB-010"})
 
     f31 = figure(figures, "PB-031")
@@ -68,12 +75,14 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     n2 = int("".join(ch for ch in str(f31["comparator"]).split("n=")[1] if ch.isdigit()))
     es, note = effects.from_percentages("RD", f31["value"], n1, float(f31["comparator_value"]), n2)
     lo, hi = es.ci(level)
+    rounding = rounding_note(f31["value"], n1, float(f31["comparator_value"]), n2, level)
     rows.append({"outcome": "control over daily life (as much as wanted)", "study": "Right to Control trailblazers "
                                                                                     "(2013)",
                  "design": "comparison areas (not randomised)", "user_group": "disabled adults",
                  "budget_arm": f"{f31['value']:g}%", "comparison_arm": f"{float(f31['comparator_value']):g}%",
                  "measure": "risk difference (pp)", "estimate": 100 * es.yi[0], "ci_low": 100 * lo[0],
-                 "ci_high": 100 * hi[0], "ci_method": note, "n": f"{n1:,} vs {n2:,}", "evidence": "PB-031"})
+                 "ci_high": 100 * hi[0], "ci_method": f"{OUR_CALCULATION}: {note}; {rounding}",
+                 "our_calculation": True, "rounding_note": rounding, "n": f"{n1:,} vs {n2:,}", "evidence": "PB-031"})
 
     f32 = figure(figures, "PB-032")
     rows.append({"outcome": "mental wellbeing (WEMWBS)", "study": "Right to Control trailblazers (2013)",
@@ -92,13 +101,22 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                  "ci_method": "no data: no dispersion published in the located source", "n": "no data",
                  "evidence": "PB-003"})
 
-    for fid, outcome, group in (("PB-005", "quality of life", "mental health"),
+    for fid, outcome, group in (("PB-112", "feeling in control of daily life", "four user groups combined"),
+                                ("PB-005", "quality of life", "mental health"),
                                 ("PB-006", "carers' quality of life", "carers")):
         rows.append({"outcome": outcome, "study": "IBSEN (Glendinning et al. 2008)", "design": "randomised trial",
                      "user_group": group, "budget_arm": "higher (reported)", "comparison_arm": "",
                      "measure": "direction only", "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                      "ci_method": "no data: the located source reports significance, not numbers", "n": "no data",
                      "evidence": fid})
+
+    evidence_rows(figures, ["PB-113"])
+    rows.append({"outcome": "psychological wellbeing (GHQ-12)", "study": "PHBE (Forder et al. 2012)",
+                 "design": "controlled trial (partly randomised)", "user_group": "mixed (NHS conditions)",
+                 "budget_arm": "higher (reported)", "comparison_arm": "", "measure": "direction only",
+                 "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                 "ci_method": "no data: the located summary reports a significant improvement, not numbers",
+                 "n": "about 2,000", "evidence": "PB-113; PB-016"})
 
     f30 = figure(figures, "PB-030")
     p, n = f30["value"] / 100, int(f30["n"])
@@ -109,12 +127,32 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                  "design": "uncontrolled survey of budget holders", "user_group": "personal health budget holders",
                  "budget_arm": f"{f30['value']:g}%", "comparison_arm": "none", "measure": "proportion (%)",
                  "estimate": f30["value"], "ci_low": 100 * (centre - half), "ci_high": 100 * (centre + half),
-                 "ci_method": "Wilson interval; no comparison group, self-selected respondents", "n": f"{n}",
+                 "ci_method": f"{OUR_CALCULATION.replace('evaluation', 'survey')}: Wilson interval; no comparison "
+                              "group, self-selected respondents",
+                 "our_calculation": True, "n": f"{n}",
                  "evidence": "PB-030"})
     evidence_rows(figures, ["PB-016", "PB-004", "PB-033", "PB-034"])
     df = pd.DataFrame(rows)
+    df["our_calculation"] = df["our_calculation"].astype("boolean").fillna(False).astype(bool)
     df.attrs["level"] = level
     return df
+
+
+def rounding_note(p1: float, n1: int, p2: float, n2: int, level: float = 0.95) -> str:
+    """How far rounding of two published whole-number percentages alone moves the interval of their difference:
+    the interval recomputed with each percentage at the opposite ends of its rounding (half a point either way)."""
+    def interval(a: float, b: float) -> tuple[float, float]:
+        es, _ = effects.from_percentages("RD", a, n1, b, n2)
+        lo, hi = es.ci(level)
+        return 100 * lo[0], 100 * hi[0]
+
+    low_end, high_end = (p1 - 0.5, p2 + 0.5), (p1 + 0.5, p2 - 0.5)
+    (a_lo, a_hi), (b_lo, b_hi) = interval(*low_end), interval(*high_end)
+    places = decimals((a_lo + a_hi) / 2, a_lo, a_hi)
+    return (f"the published {p1:g}% and {p2:g}% are rounded, and rounding alone moves the interval: "
+            f"{low_end[0]:g}% against {low_end[1]:g}% gives {fmt(a_lo, places=places, signed=True)} to "
+            f"{fmt(a_hi, places=places, signed=True)}, {high_end[0]:g}% against {high_end[1]:g}% gives "
+            f"{fmt(b_lo, places=places, signed=True)} to {fmt(b_hi, places=places, signed=True)}")
 
 
 def read_pilot_outcomes(path: str) -> pd.DataFrame:
