@@ -196,8 +196,8 @@ def england_definition_text(results: ProvisionResults) -> str:
 def publisher_outside_text(results: ProvisionResults) -> str:
     """A sentence for each row of the England table whose publisher's ratio lies outside this report's interval,
     with why the two can differ ('' when none does)."""
-    f = results.england
-    if f.empty:
+    f = getattr(results, "england", None)
+    if f is None or f.empty:
         return ""
     f = f[f["year"].isin(results.params.year_range)]
     out = f[(f["ratio_published"] < f["ci_low"]) | (f["ratio_published"] > f["ci_high"])]
@@ -535,19 +535,6 @@ def few_councils_sentence(pooled: pd.DataFrame) -> str:
         said = ", ".join(named[:-1]) + " and " + named[-1] + f" rest on fewer than {limit} councils each"
     return (f" {said}: below {limit} councils the tables give the count of councils, not the share of them where "
             "own provision was dearer, and a count of services names such a service.")
-
-
-def trend_phrase(row, level: float, detail: str = "") -> str:
-    """'widened by 7.3% a year (95% interval 4.5% to 10.1%; detail)', or 'did not clearly change (...)'."""
-    change, low, high = row["trend_pct_per_year"], row["trend_ci_low"], row["trend_ci_high"]
-    extra = f"; {detail}" if detail else ""
-    if clear_difference(low, high):
-        near, far = sorted((abs(low), abs(high)))
-        places = decimals(abs(change), near, far)
-        return (f"{'widened' if change > 0 else 'narrowed'} by {fmt(abs(change), '%', places=places)} a year "
-                f"({level:.0%} interval {fmt(near, '%', places=places)} to {fmt(far, '%', places=places)}{extra})")
-    return (f"did not clearly change ({fmt_interval(change, low, high, '%', level=level, signed=True)} a year"
-            f"{extra})")
 
 
 def home_care_path(results: ProvisionResults) -> dict | None:
@@ -895,10 +882,10 @@ def cic_display(results: ProvisionResults) -> pd.DataFrame:
         "Rank": t["rank"], "Organisation": t["organisation"].map(organisation_name),
         "Company number": t["company_number"],
         "Paid c. 2010-2020 (£m)": t["total_paid_gbp"] / 1e6, "Share of all CIC payments (%)": t["share_pct"],
-        "Payments": t["n_payments"], "Supplier spellings merged": t["n_spellings"],
+        "Payments": t["n_payments"], "Supplier spellings": t["n_spellings"],
         "Documented NHS spin-out (register row)": t["documented_spinout"].fillna(
             "not yet transcribed in the evidence register")}),
-        counts=("Payments", "Supplier spellings merged"))
+        counts=("Payments", "Supplier spellings"))
 
 
 def cic_summary_display(results: ProvisionResults) -> pd.DataFrame:
