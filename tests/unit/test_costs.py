@@ -743,8 +743,8 @@ def test_closure_charts_cite_each_estimators_pretest_and_leave_out_event_times_o
         shown = plots.chart_data(fig)
         assert shown["event_time"].max() == 2
         title = plots.chart_meta(fig)["title"]
-        assert f"Callaway-Sant'Anna pre-trend test ({costs.p_text(est.cs_pretest_p)})" in title
-        assert f"TWFE event study's own test of its leads gives {costs.p_text(est.es_pretest_p)}" in title
+        assert f"(Callaway-Sant'Anna pre-trend test {costs.p_text(est.cs_pretest_p)}; TWFE event study leads " \
+               f"{costs.p_text(est.es_pretest_p)})" in title
     ps = [costs.p_text(e.es_pretest_p) for e in all_services.closures.estimates.values()]
     assert ps == ["p = 0.055", "p = 0.082"]
     table = costs.closure_estimates_display(all_services)

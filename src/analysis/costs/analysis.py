@@ -1010,14 +1010,11 @@ def closure_figures(results: ProvisionResults) -> list:
         both = closure_event_times(results, est)
         left_out = both[~both["drawn"]]
         shown = both[both["drawn"]].drop(columns="drawn")
-        pre, es_p = est.cs_pretest_p, est.es_pretest_p
-        if pre is not None and pre < 0.05:
-            verdict = (f"the councils were already on different paths before closing by the Callaway-Sant'Anna "
-                       f"pre-trend test ({p_text(pre)}); the TWFE event study's own test of its leads gives "
-                       f"{p_text(es_p)}")
-        else:
-            verdict = f"no clear sign of different paths before closing ({pretest_phrase(est)})"
-        title = f"{est.label.split(' (')[0]}: difference by years since closure; {verdict}"
+        pre = est.cs_pretest_p
+        tests = pretest_phrase(est)
+        verdict = ("paths differed before closing" if pre is not None and pre < 0.05
+                   else "no clear sign of different paths before closing")
+        title = f"{est.label.split(' (')[0]} by years since closure: {verdict} ({tests})"
         note = ""
         if len(left_out):
             times = sorted(int(x) for x in left_out["event_time"].unique())
