@@ -3,7 +3,7 @@
 #
 # Ministers said public service mutuals "improved productivity by up to 45%" and that social enterprises deliver "cost effectively". The question behind those claims is what a unit of service costs when a council provides it itself and when it buys it from others, and what that money buys. This report uses the official council unit-cost tables for 2008-09 to 2014-15, the years of those claims, sets CQC quality ratings by ownership beside them, follows councils that closed or sold their own care homes, and measures the NHS money paid to community interest companies (CICs).
 #
-# **Read it as cost, not productivity.** "External" provision means every other provider (for-profit firms, charities, social enterprises and mutuals together); a unit cost is not adjusted for quality or for the people served; and councils load their own services with overheads that external fees hide.
+# **Read it as cost, not productivity.** "External" provision means every other provider (for-profit firms, charities, social enterprises and mutuals together); a unit cost is not adjusted for quality or for the people served; and in-house costs may include council overheads that an external fee does not show.
 
 # %% tags=["parameters"]
 # Parameters, checked against ProvisionCostsParameters before anything runs.
@@ -97,12 +97,18 @@ report.figure(costs.within_figure(results))
 report.md(costs.within_text(results))
 report.show(costs.within_display(results.within, results.level), "Within-council ratio of own to external unit cost, pooled over years, with the change in the ratio a year",
             source=costs.SOURCE_COSTS)
+if "home_care" in params.services:
+    report.show(costs.home_care_by_year_display(results), "Home care, all adults: within-council ratio of own to external hourly cost, year by year",
+                source=costs.SOURCE_COSTS)
+    fig = costs.home_care_by_year_figure(results)
+    if fig is not None:
+        report.figure(fig)
 report.show(costs.sensitivity_display(results), "The pooled ratio three ways: council-years equal, weighted by activity, and a council bootstrap",
             source=costs.SOURCE_COSTS)
 report.caveat("What the within-council ratio cannot show", [
-    "Case mix: council homes and day centres often take people with higher needs, and run respite, intermediate and dementia care that the independent sector declines.",
-    "Overheads: councils allocate central costs to their own services; an external fee carries the provider's overheads and profit but none of the council's.",
-    "Pay and conditions: much of the gap is wages, pensions and terms of council staff, a choice about employment rather than a measure of efficiency.",
+    "Case mix: council homes and day centres may take people with higher needs, and may run respite, intermediate and dementia care that other providers do not offer.",
+    "Overheads: in-house unit costs may include central council costs allocated to the service; an external fee carries the provider's overheads and profit but none of the council's.",
+    "Pay and conditions: part of the gap may be the wages, pensions and terms of council staff, a choice about employment rather than a measure of efficiency; these tables do not split the cost.",
     "Selection: councils that kept provision may be those where it was dearest to replace; the ratio describes the councils that did both.",
 ])
 
@@ -126,7 +132,7 @@ report.show(costs.quality_difference_display(results), "Share rated Good or Outs
             source=costs.SOURCE_CQC + "; councils running the setting in-house from the council activity returns (PSS-EX1/ASC-FR, harmonised by B. Goodair), nearest year; design effect (Moulton) applied to the council-run counts")
 report.caveat("Why this is not productivity", [
     "Case mix: the people in council homes and on council home-care rounds differ from those in bought-in care; neither cost nor rating is adjusted for it.",
-    "Overhead allocation: in-house unit costs carry council overheads; external fees do not show the provider's cost at all, only its price.",
+    "Overhead allocation: in-house unit costs may carry council overheads; external fees do not show the provider's cost at all, only its price.",
     "Different years: the costs are for 2013-14, the ratings for the first full year of CQC ratings; services changed hands in between.",
     "Different splits: 'external' in the costs mixes the third-sector and for-profit providers that the ratings keep apart.",
 ])

@@ -199,7 +199,8 @@ def test_provision_costs_runs_end_to_end_with_a_stricter_treatment_rule(tmp_path
     assert "not testable with public data" in text and "Callaway-Sant'Anna" in text
     assert "TWFE (two-way fixed effects)" in text and "Callaway and Sant'Anna's method compares" in text
     assert "third sector minus council-run" in text.lower() and "Newcombe" in text
-    assert "a year on average, a floor from partial files" in text and "leaving out 2008-09" in text
+    assert "a year (if the files span 9 to 11 years), a floor from partial files" in text
+    assert "year by year the ratio rose from 2 in 2008-09" in text and "then flat" in text
     assert "below 5% of its first-year (2008-09) level" in text and "2022-23 prices" in text
     assert "Traceback" not in text and "SIMULATED" not in text
     assert {h["key"] for h in report["headlines"]} >= {"costs_within_residential_older", "costs_within_home_care"}

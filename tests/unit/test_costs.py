@@ -325,12 +325,18 @@ def test_claims_moved_here_get_their_verdicts_and_the_mutuals_module_no_longer_j
     # correlation of about 0.46 between them): mixed evidence, with that caveat said first.
     nine = verdicts["CL-MUT-09"]
     assert nine.verdict == "mixed evidence" and "asc_activity" in nine.datasets
-    # What agrees with 'quality services' is the share rated Good or Outstanding: community services 717 of 787
-    # (91%) at the 2024 year end (the counts tested below).
-    assert nine.summary.startswith("Mixed evidence: most third-sector services were rated Good or Outstanding (")
-    assert f"{round(100 * 717 / 787)}% of community services in 2024), which agrees with 'quality services', but no " \
-           "better than council-run ones, and lower in community services, a gap that holds only if the services " \
-           "one council runs are rated independently of one another." in nine.summary
+    # The verdict depends on the CQC year: said first, with the third sector named as the stand-in.
+    assert nine.summary.startswith("Mixed evidence on the 2024 CQC ratings, with the third sector as a stand-in for "
+                                   "social enterprises; on 2015's, the nearest to the claim, no setting is clearly "
+                                   "lower, which the rule would call partly supported.")
+    assert "In 2024 the third sector was no better than council-run services, and lower in community services, a " \
+           "gap that holds only if the services one council runs are rated independently of one another." \
+           in nine.summary
+    # A high share rated Good or Outstanding is not set out as agreeing with 'quality services' on its own: it is
+    # given beside for-profit's (community services 2024: third sector 717 of 787, 91%).
+    assert "which agrees with 'quality services'" not in nine.summary + nine.numbers
+    assert f"community services: third sector {round(100 * 717 / 787)}%, for-profit" in nine.numbers
+    assert "says little about 'quality services'" in nine.numbers
     assert "In the 2024 CQC ratings" in nine.summary and "community services, third sector 4.6 pp lower" in nine.summary
     assert "(a correlation between them above 0.46), which the data cannot rule out" in nine.summary
     assert "398 council-run services among about 98 councils running them in-house (2023" in nine.numbers
@@ -352,15 +358,17 @@ def test_claims_moved_here_get_their_verdicts_and_the_mutuals_module_no_longer_j
     closure = by_key["closure_unit_cost"]
     assert "cannot give an interpretable estimate" in closure.text and "p < 0.001" in closure.text
     assert "mechanical" in closure.text and "%" not in closure.text and not closure.has_interval
-    # Home care: the trend with and without 2008-09, and the caveat on the mix of in-house work.
+    # Home care: the ratio year by year (rose, then flat), not a straight-line trend; the caveat on the mix of
+    # in-house work. The by-year ratios are recomputed from the raw table in test_home_care_ratio_by_year_...
     home = by_key["within_council_home_care"].text
-    assert "widened by 7.3% a year (95% interval 4.5% to 10.1%" in home
-    assert "leaving out 2008-09" in home and "widened by 5.7% a year (95% interval 2.3% to 9.2%)" in home
-    assert "reablement" in home
+    assert "year by year the ratio rose from 2 in 2008-09 to 2.76 by 2011-12, then flat (2.79 in 2012-13 and 2.81 " \
+           "in 2013-14; no two of the years from 2011-12 on differ clearly" in home
+    assert "widened" not in home and "a year" not in home
+    assert "reablement" in home and "may reflect lower pay" in by_key["within_council_home_care"].limitation
     later = results.home_care_without_first_year.set_index("series").loc["home_care"]
     assert later["first_year"] == 2010 and later["trend_ci_low"] < later["trend_pct_per_year"] < later["trend_ci_high"]
-    # CIC money a year is a floor.
-    assert "at least about £250m-£310m a year on average" in by_key["cic_sector"].text
+    # CIC money a year is a floor, over a stated span.
+    assert "at least £250m to £310m a year (if the files span 9 to 11 years)" in by_key["cic_sector"].text
     assert "floor" in by_key["cic_sector"].text
 
 
@@ -611,3 +619,218 @@ def test_the_quality_verdict_words_every_gap_third_sector_minus_council_run_and_
         in nine.summary
     assert "cqc_care_home_closures" in nine.datasets and nine.verdict == "mixed evidence"
     assert "-0.8 pp" not in nine.summary + nine.numbers and "+3.3 pp" not in nine.summary + nine.numbers
+
+
+# --- Review 4: year dependence, the home-care path, closure charts, tables and wording ---------------
+
+def test_the_snapshot_nearest_a_claim_and_the_claim_year():
+    assert claims_mod.claim_year("c.2011") == 2011 and claims_mod.claim_year("2013-02-08") == 2013
+    assert claims_mod.claim_year("c.2014-15") == 2014 and claims_mod.claim_year("n.d.") is None
+    diffs = pd.DataFrame({"year": [2015, 2024, 2015, 2024]})
+    assert claims_mod.nearest_snapshot(diffs, 2011) == 2015 and claims_mod.nearest_snapshot(diffs, 2023) == 2024
+    assert claims_mod.nearest_snapshot(diffs, None) is None
+
+
+def test_quality_verdict_says_when_the_year_nearest_the_claim_would_change_it():
+    """Latest year (2024) clearly lower (1,700/2,000 against 1,750/2,000), the year nearest c.2011 (2015) equal:
+    mixed evidence on 2024, and the summary says first that 2015 would give partly supported."""
+    latest = _quality("community services", 2024, (1700, 2000), (1750, 2000))
+    earlier = _quality("community services", 2015, (1750, 2000), (1750, 2000))
+    nine = {v.claim_id: v for v in claims_mod.assess_claims(
+        data.load_claims(), data.load_figures(), within=_within(1.3, 2.5), cic=_fake_cic(),
+        quality=pd.concat([earlier, latest], ignore_index=True), level=0.95)}["CL-MUT-09"]
+    assert nine.verdict == "mixed evidence"
+    assert nine.summary.startswith("Mixed evidence on the 2024 CQC ratings, with the third sector as a stand-in for "
+                                   "social enterprises; on 2015's, the nearest to the claim, no setting is clearly "
+                                   "lower, which the rule would call partly supported.")
+    both_lower = pd.concat([_quality("community services", 2015, (1700, 2000), (1750, 2000)), latest])
+    same = {v.claim_id: v for v in claims_mod.assess_claims(
+        data.load_claims(), data.load_figures(), within=_within(1.3, 2.5), cic=_fake_cic(), quality=both_lower,
+        level=0.95)}["CL-MUT-09"]
+    assert "the third sector is clearly lower in community services, which the rule would call mixed evidence too" \
+        in same.summary
+
+
+@pytest.mark.data
+def test_the_2015_snapshot_has_no_setting_clearly_lower_from_the_raw_counts(all_services):
+    """CQC year-end 2015 from the raw rating counts: third sector minus council-run, Newcombe intervals for care
+    homes (+5.1 pp, -1.1 to +11.9) and community services (-3.1 pp, -9.2 to +4.7) both include zero, so the rule
+    gives 'partly supported' on the snapshot nearest the claim, and 'mixed evidence' on 2024."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    g3 = data.load("cqc_ratings_by_year")
+    for setting, (diff, low, high) in (("care homes", (5.1, -1.1, 11.9)), ("community services", (-3.1, -9.2, 4.7))):
+        part = g3[(g3["setting"] == setting) & (g3["year"] == 2015)]
+        good = part[part["rating"].isin(["Good", "Outstanding"])].groupby(part["ownership"].astype(str))["n"].sum()
+        total = part.groupby(part["ownership"].astype(str))["total"].first()
+        t, c = "third sector", "local authority"
+        lo, hi = confint_proportions_2indep(good[t], total[t], good[c], total[c], method="newcomb", compare="diff")
+        assert 100 * (good[t] / total[t] - good[c] / total[c]) == pytest.approx(diff, abs=0.05)
+        assert (100 * lo, 100 * hi) == pytest.approx((low, high), abs=0.05) and lo < 0 < hi
+    nine = next(v for v in all_services.verdicts if v.claim_id == "CL-MUT-09")
+    assert nine.verdict == "mixed evidence"
+    assert "on 2015's, the nearest to the claim, no setting is clearly lower, which the rule would call partly " \
+           "supported" in nine.summary
+    part = g3[(g3["setting"] == "care homes") & (g3["year"] == 2024)]
+    good = part[part["rating"].isin(["Good", "Outstanding"])].groupby(part["ownership"].astype(str))["n"].sum()
+    total = part.groupby(part["ownership"].astype(str))["total"].first()
+    assert f"care homes: third sector {round(100 * good['third sector'] / total['third sector'])}%, for-profit " \
+           f"{round(100 * good['for-profit'] / total['for-profit'])}%" in nine.numbers
+
+
+@pytest.mark.data
+def test_home_care_ratio_by_year_rises_then_is_flat_recomputed_from_the_raw_table(all_services):
+    """Home care, PSS-EX1, councils with at least 5,200 in-house and 5,200 bought-in contact hours: the geometric
+    mean of each council's own / external hourly cost, by year, straight from the cost and hours columns (the
+    deflator cancels within a year): 2.00, 2.22, 2.53, 2.76, 2.79, 2.81 for 2008-09 to 2013-14."""
+    from analysis import plots
+    from analysis.costs import analysis as costs
+
+    raw = data.load("unit_costs")
+    home = raw[(raw["collection"] == "PSS-EX1") & (raw["service"] == "home care") & (raw["geography"] == "council")]
+    sums = home.groupby(["dh_code", "year", "provider"])[["cost_real_gbp_thousands", "activity"]].sum(min_count=1)
+    wide = sums.unstack("provider")
+    ok = ((wide[("activity", "in-house")] >= 5200) & (wide[("activity", "external")] >= 5200)
+          & (wide[("cost_real_gbp_thousands", "in-house")] > 0) & (wide[("cost_real_gbp_thousands", "external")] > 0))
+    w = wide[ok]
+    log_ratio = (np.log(w[("cost_real_gbp_thousands", "in-house")] / w[("activity", "in-house")])
+                 - np.log(w[("cost_real_gbp_thousands", "external")] / w[("activity", "external")]))
+    by_year = np.exp(log_ratio.groupby(level="year").mean())
+    assert list(by_year.round(2)) == [2.00, 2.22, 2.53, 2.76, 2.79, 2.81]
+    shown = all_services.within.by_year.query("series == 'home_care'").set_index("year")["ratio"]
+    assert np.allclose(shown.to_numpy(), by_year.to_numpy(), rtol=1e-9)
+    # The path: 2011-12 differs clearly from 2010-11, and no two of 2011-12 to 2013-14 differ clearly.
+    contrasts = all_services.home_care_contrasts.set_index(["year_a", "year_b"])
+    assert contrasts.loc[(2011, 2012), "clear"] and not contrasts.loc[(2012, 2014), "clear"]
+    assert comparisons.plateau_start(all_services.home_care_contrasts) == 2012
+    table = costs.home_care_by_year_display(all_services)
+    assert list(table["Year"]) == ["2008-09", "2009-10", "2010-11", "2011-12", "2012-13", "2013-14"]
+    fig = costs.home_care_by_year_figure(all_services)
+    assert "rose from 2 in 2008-09 to 2.76 by 2011-12, then flat" in plots.chart_meta(fig)["title"]
+    text = costs.within_text(all_services)
+    assert "the ratio of own to bought-in hourly cost rose from 2 in 2008-09 to 2.76 by 2011-12, then flat" in text
+    assert "averages the rise and the flat years and describes neither" in text
+
+
+def test_plateau_start_on_known_contrasts():
+    def contrasts(clear_pairs, years=(2009, 2010, 2011, 2012)):
+        return pd.DataFrame([{"year_a": a, "year_b": b, "clear": (a, b) in clear_pairs}
+                             for i, a in enumerate(years) for b in years[i + 1:]])
+
+    # Rise to 2011, then flat: 2009 and 2010 each differ from the later years, 2011 and 2012 do not.
+    assert comparisons.plateau_start(contrasts({(2009, 2011), (2009, 2012), (2010, 2011), (2010, 2012)})) == 2011
+    assert comparisons.plateau_start(contrasts(set())) == 2009  # flat throughout
+    assert comparisons.plateau_start(contrasts({(2011, 2012)})) is None  # still moving in the last year
+
+
+@pytest.mark.data
+def test_closure_charts_cite_each_estimators_pretest_and_leave_out_event_times_on_few_councils(all_services):
+    """Cohorts 2009-10: 1, 2010-11: 3, 2011-12: 3, 2012-13: 13, 2013-14: 7 councils, years 2008-09 to 2013-14:
+    three years after closure only the 2009-10 and 2010-11 cohorts are seen (1 + 3 = 4 councils), four years after
+    only the 2009-10 one (1); every other event time has at least 7. So +3 and +4 are not drawn."""
+    from analysis import plots
+    from analysis.costs import analysis as costs
+
+    panel = all_services.closures.panel
+    sizes = panel.cohorts.set_index("cohort")["councils"].to_dict()
+    assert sizes == {2010: 1, 2011: 3, 2012: 3, 2013: 13, 2014: 7}
+    expected = {e: sum(n for g, n in sizes.items() if 2009 <= g + e <= 2014) for e in range(-5, 5)}
+    assert closures.event_time_councils(panel).to_dict() == expected
+    assert {e for e, n in expected.items() if n < 5} == {3, 4}
+    assert costs.few_event_times(all_services) == [3, 4]
+    figs = costs.closure_figures(all_services)
+    for fig, est in zip(figs, all_services.closures.estimates.values()):
+        shown = plots.chart_data(fig)
+        assert shown["event_time"].max() == 2
+        title = plots.chart_meta(fig)["title"]
+        assert f"(Callaway-Sant'Anna pre-trend test {costs.p_text(est.cs_pretest_p)}; TWFE event study leads " \
+               f"{costs.p_text(est.es_pretest_p)})" in title
+    ps = [costs.p_text(e.es_pretest_p) for e in all_services.closures.estimates.values()]
+    assert ps == ["p = 0.055", "p = 0.082"]
+    table = costs.closure_estimates_display(all_services)
+    assert "Difference after closure (%)" in table.columns and "Effect (%)" not in table.columns
+    assert "leave out years since closure +3 and +4: fewer than 5 closing councils" in costs.closure_text(all_services)
+
+
+@pytest.mark.data
+def test_cost_and_quality_table_prints_the_external_cost_once(all_services):
+    from analysis.costs import analysis as costs
+
+    t = costs.cost_quality_display(all_services)
+    cost = next(c for c in t.columns if c.startswith("Unit cost"))
+    for service in t["Service (cost data)"].unique():
+        part = t[t["Service (cost data)"] == service].set_index("Provider")
+        e = all_services.england.query("year == 2014").set_index("label").loc[service]
+        assert float(part.loc["all external providers", cost]) == pytest.approx(e["external"])
+        assert part.loc["third sector (external)", cost] == part.loc["for-profit (external)", cost] \
+            == "in 'all external providers'"
+    homes = t[t["Service (cost data)"] == "Home care, all adults"]
+    assert set(homes["CQC setting"]) == {"community-based services (not only home care)"}
+
+
+@pytest.mark.data
+def test_unsourced_assertions_are_said_as_possibilities(all_services):
+    from analysis.costs import analysis as costs
+
+    one = next(v for v in all_services.verdicts if v.claim_id == "CL-MUT-01")
+    assert "Gaps of that size" not in one.numbers
+    assert "may include council overheads" in costs.NOT_PRODUCTIVITY_SHORT
+    assert "load their own services" not in costs.NOT_PRODUCTIVITY + costs.NOT_PRODUCTIVITY_SHORT
+
+
+@pytest.mark.data
+def test_cic_spellings_name_rule_and_register_wording(all_services):
+    """The tidy supplier table: 221 paid CICs with 300 supplier spellings (79 beyond one each); the two unpaid CICs
+    have one spelling each, so dropping them changes nothing. The name rule picks these 13 of the 82 paid over £1m."""
+    from analysis.costs import analysis as costs
+
+    sup = data.load("nhs_cic_suppliers")
+    cics = sup[sup["is_cic"] & ~sup["is_nhs"]]
+    paid = cics[cics["total_paid_gbp"] > 0]
+    unpaid = cics[~(cics["total_paid_gbp"] > 0)]
+    assert len(paid) == 221 and int(paid["n_spellings"].sum()) == 300 and (unpaid["n_spellings"] == 1).all()
+    s = all_services.cic
+    assert (s.n_spellings, s.n_spellings_merged) == (300, 79)
+    over_1m = paid[paid["total_paid_gbp"] > 1e6]
+    named = set(over_1m.loc[cic.primary_care_by_name(over_1m["organisation"]), "organisation"])
+    assert named == {
+        "DHU 111 (EAST MIDLANDS) CIC", "SUFFOLK GP FEDERATION C.I.C.", "BARNSLEY HEALTHCARE FEDERATION CIC",
+        "PRIMARY CARE COMMISSIONING COMMUNITY INTEREST COMPANY",
+        "MILTON KEYNES URGENT CARE SERVICES COMMUNITY INTEREST COMPANY", "SALFORD PRIMARY CARE TOGETHER CIC",
+        "WARRINGTON PRIMARY CARE C.I.C.", "PRIMARY CARE CHESHIRE CIC", "BARNET FEDERATED GPS C.I.C.",
+        "GATEWAY PRIMARY CARE C.I.C.", "GREATER MANCHESTER URGENT PRIMARY CARE ALLIANCE CIC",
+        "CITY & HACKNEY GP CONFEDERATION C.I.C.", "OUT OF HOURS WEST LANCASHIRE C.I.C."}
+    assert (s.n_primary_care_over_1m, s.n_over_1m) == (13, 82)
+    eight = next(v for v in all_services.verdicts if v.claim_id == "CL-MUT-08")
+    assert "13 of the 82 and 7 of the 32 do primary care" in eight.numbers and "many of those" not in eight.numbers
+    table = costs.cic_display(all_services)
+    assert (table["Documented NHS spin-out (register row)"] == "not yet transcribed in the evidence register").sum() \
+        == 9
+    assert "(300 supplier spellings, merged into those 221 companies by company number)" in costs.cic_text(all_services)
+
+
+@pytest.mark.data
+def test_quartiles_of_few_councils_are_suppressed_and_an_outside_publisher_ratio_is_explained(all_services):
+    """2013-14: 3 councils both ran and bought residential care for mental health, so no quartiles; the publisher's
+    England ratio for it, in-house over external unit cost of the England row, is 1.15, below the council
+    bootstrap interval of the councils reporting both (1.18 to 1.85)."""
+    from analysis.costs import analysis as costs
+
+    spread = costs.distribution_display(all_services).set_index("Service")
+    mh = spread.loc["Residential care, mental health (18-64)"]
+    assert int(mh["Councils with both (ratio)"]) == 3 and int(mh["Councils (in-house)"]) == 3
+    assert mh["Council ratio, lower quartile"] == mh["In-house upper quartile (£)"] == "fewer than 10 councils"
+    older = spread.loc["Residential care, older people"]
+    assert float(older["Council ratio, lower quartile"]) > 1
+    raw = data.load("unit_costs")
+    e = raw[(raw["collection"] == "PSS-EX1") & (raw["service"] == "residential care") & (raw["year"] == 2014)
+            & (raw["client_group"] == "mental health (18-64)") & (raw["geography"] == "England")]
+    sums = e.groupby("provider")[["cost_real_gbp_thousands", "activity"]].sum()
+    published = (sums.loc["in-house", "cost_real_gbp_thousands"] / sums.loc["in-house", "activity"]) / (
+        sums.loc["external", "cost_real_gbp_thousands"] / sums.loc["external", "activity"])
+    assert round(published, 2) == 1.15
+    text = costs.publisher_outside_text(all_services)
+    assert "residential care, mental health (18-64) in 2013-14 (1.15, below the interval " in text  # 1.18-1.85 at 1,999
+    row = all_services.england.query("year == 2014 and series == 'residential_mh'").iloc[0]
+    assert row["ci_low"] > published  # the fixture's 199 resamples, not the report's 1,999
+    assert "geometric mean" in text and "older people" not in text

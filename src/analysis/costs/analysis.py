@@ -33,9 +33,8 @@ SOURCE_CQC = "Care Quality Commission ratings by ownership (compiled by B. Gooda
 SOURCE_CIC = ("NHS bodies' spend-over-£25,000 files c. 2010-2020, suppliers audited against Companies House by "
               "Rahal and Mohan (NHSSpend)")
 NOT_PRODUCTIVITY = ("A unit cost is cost per week, hour or client, not productivity: it is not adjusted for quality "
-                    "or "
-                    "for case mix (council homes often take residents with higher needs, respite and intermediate "
-                    "care), and councils load their own services with overheads that external fees hide.")
+                    "or for case mix (council homes may take residents with higher needs, respite and intermediate "
+                    "care), and in-house costs may include council overheads that an external fee does not show.")
 
 
 @dataclass
@@ -59,6 +58,7 @@ class ProvisionResults:
     home_care_without_first_year: pd.DataFrame | None = None  # the home-care gap from the second PSS-EX1 year
     quality_differences: pd.DataFrame | None = None  # third sector minus council-run rating share, by setting and year
     england_gap: dict | None = None  # publisher's England unit cost against ours, in parts (first service, last year)
+    home_care_contrasts: pd.DataFrame | None = None  # home-care ratio, every later year against every earlier one
 
     @property
     def level(self) -> float:
@@ -122,9 +122,12 @@ def analyse(params: ProvisionCostsParameters) -> ProvisionResults:
     reconciliation = data.load("unit_costs_reconciliation")
     spinouts = data.evidence_rows(data.load_figures(), list(cic_mod.DOCUMENTED_SPINOUTS.values()))
     gap = comparisons.published_england_gap(costs, series[0], years[1]) if series else None
+    contrasts = (comparisons.year_contrasts(within.pairs, "home_care", level=level)
+                 if "home_care" in set(within.pairs["series"]) else None)
     return ProvisionResults(params, england, england_2015, distribution, within, weighted, within_2015,
                             pd.DataFrame(checks), trend, change, quality, closure, sector, verdicts, reconciliation,
-                            spinouts, home_care_later, claims.rating_differences(quality_years, level, councils), gap)
+                            spinouts, home_care_later, claims.rating_differences(quality_years, level, councils), gap,
+                            contrasts)
 
 
 # --- Narrative -----------------------------------------------------------------------------------
@@ -160,7 +163,7 @@ def england_definition_text(results: ProvisionResults) -> str:
             "own England row. The publisher's England row for the PSS-EX1 years divides every council's cost by every "
             "council's activity, so a council that reported one without the other moves it")
     if g is None:
-        return text + ". The table gives the publisher's ratio beside ours."
+        return text + ". The table gives the publisher's ratio beside ours." + publisher_outside_text(results)
     unit = UNIT_WORDS[SERIES[g["series"]][0]].removeprefix("per ")
     amount = g["activity_unit"]
     label = LABELS[g["series"]]
@@ -183,10 +186,37 @@ def england_definition_text(results: ProvisionResults) -> str:
     compared = (f"{fmt(g['published'], '£', places=places)} a {unit} against "
                 f"{fmt(g['reporting'], '£', places=places)} here ({g['n_reporting']} councils reporting both)")
     if not parts:
-        return text + f". For {g['provider']} {where} in {year} every council reported both: {compared}."
+        return (text + f". For {g['provider']} {where} in {year} every council reported both: {compared}."
+                + publisher_outside_text(results))
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return (text + f": for {g['provider']} {where} in {year} it includes {listed}, so it comes to {compared}. "
-            "The table gives the publisher's ratio beside ours.")
+            "The table gives the publisher's ratio beside ours." + publisher_outside_text(results))
+
+
+def publisher_outside_text(results: ProvisionResults) -> str:
+    """A sentence for each row of the England table whose publisher's ratio lies outside this report's interval,
+    with why the two can differ ('' when none does)."""
+    f = getattr(results, "england", None)
+    if f is None or f.empty:
+        return ""
+    f = f[f["year"].isin(results.params.year_range)]
+    out = f[(f["ratio_published"] < f["ci_low"]) | (f["ratio_published"] > f["ci_high"])]
+    if out.empty:
+        return ""
+    said = []
+    for r in out.itertuples():
+        places = decimals(r.ratio, r.ci_low, r.ci_high)
+        side = "below" if r.ratio_published < r.ci_low else "above"
+        said.append(f"{_lower_first(r.label)} in {r.financial_year} ({fmt(r.ratio_published, places=places)}, "
+                    f"{side} the interval {fmt(r.ci_low, places=places)} to {fmt(r.ci_high, places=places)} around "
+                    f"{fmt(r.ratio, places=places)})")
+    listed = said[0] if len(said) == 1 else "; ".join(said[:-1]) + "; and " + said[-1]
+    return (f" The publisher's England ratio lies outside this report's interval for {listed}. The interval is for "
+            "the ratio of total cost over total activity of the councils reporting both, resampling councils; the "
+            "publisher's ratio also counts councils that reported only a cost or only an activity and its own "
+            "estimates for councils that did not report, so where a few councils run the service in-house, those "
+            "few move it. Neither is the within-council ratio below, a geometric mean of each council's own ratio, "
+            "which weights councils equally rather than by activity.")
 
 
 def within_text(results: ProvisionResults) -> str:
@@ -205,19 +235,67 @@ def within_text(results: ProvisionResults) -> str:
 
 
 def _home_care_trend_text(results: ProvisionResults) -> str:
-    """The home-care trend with and without the first year, and why the two can differ."""
+    """The home-care ratio year by year (the table below), the straight-line trend only as a secondary number,
+    with and without the first year, and why the path can change without any change in efficiency."""
     home = _row(results.within.pooled, "home_care")
+    path = home_care_path_phrase(results)
+    if home is None or not path:
+        return ""
     later = results.home_care_without_first_year
     later_row = _row(later, "home_care") if later is not None else None
-    if home is None or later_row is None or not np.isfinite(home["trend_pct_per_year"]):
-        return ""
     first = results.params.years[0]
-    return (f" Home care: the gap between own and bought-in hourly costs {trend_phrase(home, results.level)} from "
-            f"{first}; from the year after, it {trend_phrase(later_row, results.level)}. In {first} the table gave "
-            "in-house hours as a weekly figure (rescaled here x 52, as the published unit cost confirms), and the "
-            "real in-house hourly cost jumps in the following year; a change in the mix of in-house work, such as "
-            "reablement (short intensive support after a hospital stay) moving into councils' own home care, would "
-            "raise the in-house cost of an hour without any change in efficiency, and these tables cannot show it.")
+    text = f" Home care, year by year (table and chart below): the ratio of own to bought-in hourly cost {path}."
+    if np.isfinite(home["trend_pct_per_year"]):
+        text += (" A straight-line trend through every year averages the rise and the flat years and describes "
+                 f"neither: {_trend_number(home, results.level)}"
+                 + (f"; {_trend_number(later_row, results.level)} from the year after {first}"
+                    if later_row is not None else "") + ".")
+    return (text + f" In {first} the table gave in-house hours as a weekly figure (rescaled here x 52, as the "
+            "published unit cost confirms), and the real in-house hourly cost jumps in the following year; a change "
+            "in the mix of in-house work, such as reablement (short intensive support after a hospital stay) moving "
+            "into councils' own home care, would raise the in-house cost of an hour without any change in "
+            "efficiency, and these tables cannot show it.")
+
+
+def _trend_number(row, level: float) -> str:
+    """'+7.3% a year (95% interval +4.5% to +10.1%)', rounded by the rule."""
+    shown = fmt_interval(row["trend_pct_per_year"], row["trend_ci_low"], row["trend_ci_high"], "%", level=level,
+                         signed=True)
+    return f"{shown} a year"
+
+
+def home_care_by_year_display(results: ProvisionResults) -> pd.DataFrame:
+    """The home-care within-council ratio for each year, with its interval and the councils behind it."""
+    b = results.within.by_year
+    b = b[b["series"] == "home_care"]
+    if b.empty:
+        return pd.DataFrame()
+    lv = int(round(100 * results.level))
+    out = pd.DataFrame({"Year": b["financial_year"], "Ratio (own / external hourly cost)": b["ratio"],
+                        f"{lv}% low": b["ci_low"], f"{lv}% high": b["ci_high"], "Councils": b["n_councils"]})
+    return table_format(out, intervals={"Ratio (own / external hourly cost)": (f"{lv}% low", f"{lv}% high")},
+                        counts=("Councils",))
+
+
+def home_care_by_year_figure(results: ProvisionResults):
+    """The home-care within-council ratio by year with its band; the title is the path, its basis the contrast
+    between the first year and the start of the flat run."""
+    path = home_care_path(results)
+    phrase = home_care_path_phrase(results)
+    if path is None or not phrase:
+        return None
+    b = path["by_year"].reset_index()
+    b["line"] = "own / external, same council and year"
+    step = path["step"]
+    return plots.line_with_band(
+        b, "year", "ratio", "line",
+        "Home care, all adults: the ratio of councils' own hourly cost to what they bought in "
+        f"{phrase.split(' (')[0]}",
+        SOURCE_COSTS + f". Geometric mean over councils of own / external hourly cost; {results.level:.0%} intervals "
+        "clustered by council. Year = financial year ending; 2008-09 in-house hours rescaled (x 52).",
+        low="ci_low", high="ci_high", ylabel="Own / external hourly cost (1 = the same)",
+        xlabel="Financial year ending", n=f"{int(b['n_councils'].max())} councils at most",
+        title_basis=(float(step["ratio"]), float(step["ci_low"]), float(step["ci_high"]), results.level))
 
 
 def closure_text(results: ProvisionResults) -> str:
@@ -248,13 +326,20 @@ def closure_text(results: ProvisionResults) -> str:
     if pre is not None and pre < 0.05:
         text += (f"The Callaway-Sant'Anna pre-trend test rejects parallel paths before closure ({p_text(pre)}; "
                  f"{p_text(est.large_cohorts_pretest_p)} without the small cohorts) and the event study's joint test "
-                 f"of leads gives {p_text(es_p)}: councils that closed their homes were already on a different path. "
+                 f"of leads gives {p_text(es_p)}"
+                 + (" (not below 0.05 on its own)" if es_p is not None and es_p >= 0.05 else "")
+                 + ": councils that closed their homes were already on a different path. "
                  "The estimates describe what happened after closure; they are not the effect of closing, and part "
                  "of any fall in the overall unit cost is mechanical (dear in-house weeks leave the average even if "
                  "no price changes).")
     else:
         text += ("The pre-trend tests do not reject parallel paths, which is weak evidence for them (the tests have "
                  "little power with cohorts this small).")
+    few = few_event_times(results)
+    if few:
+        text += (f" The charts below leave out years since closure {_event_times_words(few)}: fewer than "
+                 f"{closures.MIN_EVENT_COUNCILS} closing councils stand behind "
+                 + ("it." if len(few) == 1 else "each."))
     return text
 
 
@@ -264,16 +349,18 @@ def cic_text(results: ProvisionResults) -> str:
     names = ", ".join(organisation_name(n) for n in documented["organisation"]) or "none"
     return (f"NHS trusts, CCGs and NHS England paid {s.n_with_payments} community interest companies "
             f"{fmt(s.total_gbp / 1e9, '£bn')} in payments over £25,000 in the spend files scraped for c. 2010-2020 "
-            f"({s.n_spellings_merged} supplier spellings merged by company number). If the files span "
+            f"({fmt(s.n_spellings, count=True)} supplier spellings, merged into those {s.n_with_payments} companies by "
+            "company number). If the files span "
             f"{s.window_years[0]} to {s.window_years[1]} years, that is at least "
             f"{fmt(s.per_year_gbp[1] / 1e6, '£m', places=0)} to "
             f"{fmt(s.per_year_gbp[2] / 1e6, '£m', places=0)} a year on average (a floor: the files are partial). "
             "The money is concentrated: the largest CIC took "
             f"{fmt(s.top1_share, '%')} and the ten largest {fmt(s.top10_share, '%', places=0)} (Gini {fmt(s.gini)}; "
             f"median total {fmt(s.median_gbp / 1e6, '£m')}). The evidence register documents a primary care trust "
-            f"spin-out origin for {names} (a Department of Health pathfinder that took over NHS Hull's provider arm); "
-            "it has not yet transcribed the NAO's list of Right to Request enterprises, so whether the other large "
-            "CICs are Right to Request spin-outs is not shown here.")
+            f"spin-out origin for {names} (a Department of Health pathfinder that took over NHS Hull's provider arm). "
+            "Many of the other large CICs are widely described as NHS spin-outs, but the NAO's list of Right to "
+            "Request enterprises has not yet been transcribed into the evidence register, so the table below marks "
+            "them 'not yet transcribed in the evidence register' rather than labelling them.")
 
 
 # --- Sentences -----------------------------------------------------------------------------------
@@ -313,8 +400,8 @@ def _row(frame: pd.DataFrame, series: str):
 
 
 NOT_PRODUCTIVITY_SHORT = ("A unit cost is not productivity: it is not adjusted for quality or for the needs of the "
-                          "people served, and councils load their own services with overheads that external fees "
-                          "hide.")
+                          "people served, and in-house costs may include council overheads that an external fee does "
+                          "not show.")
 
 
 def _times(ratio: float, low: float, high: float, level: float) -> tuple[str, str]:
@@ -350,23 +437,20 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
     if home is not None and lead != "home_care":
         clear = clear_difference(home["ci_low"] - 1, home["ci_high"] - 1)
         times, interval = _times(home["ratio"], home["ci_low"], home["ci_high"], level)
-        text = (f"Councils' own home care cost {times} as much per contact hour as the independent sector's "
-                f"({interval})" if clear else
+        detail = f"{interval}; {int(home['n_councils'])} councils, {years}"
+        text = (f"Councils' own home care cost {times} as much per contact hour as the independent sector's, "
+                f"pooled over the years ({detail})" if clear else
                 "Councils' own home care cost no clearly different amount per contact hour from the independent "
-                f"sector's ({interval})")
-        later = results.home_care_without_first_year
-        later_row = _row(later, "home_care") if later is not None else None
-        detail = f"{int(home['n_councils'])} councils, {years}"
-        text += (f", and the gap {trend_phrase(home, level, detail)}"
-                 + (f"; leaving out {results.params.years[0]}, whose in-house hours had to be rescaled, it "
-                    f"{trend_phrase(later_row, level)}" if later_row is not None else "")
-                 + ". The trend may partly reflect a change in what an in-house hour is (reablement, short intensive "
-                 "support after a hospital stay, may have moved into councils' own home care), which these tables "
-                 "cannot show.")
+                f"sector's ({detail})")
+        path = home_care_path_phrase(results)
+        word = "rise" if path.startswith("rose") else "path"
+        text += ((f"; year by year the ratio {path}. The {word} may partly reflect a change in what an in-house hour "
+                  "is (reablement, short intensive support after a hospital stay, may have moved into councils' own "
+                  "home care), which these tables cannot show") if path else "") + "."
         out.append(Finding("within_council_home_care", text,
-                           SOURCE_COSTS, "Independent-sector hourly rates reflect lower pay and shorter visits as "
-                                         "well as any efficiency, and the mix of in-house work changed: this compares "
-                                         "price, not what an hour buys.",
+                           SOURCE_COSTS, "Independent-sector hourly rates may reflect lower pay and shorter visits "
+                                         "as well as any efficiency, and the mix of in-house work may have "
+                                         "changed: this compares price, not what an hour buys.",
                            value=float(home["ratio"]), low=float(home["ci_low"]), high=float(home["ci_high"]),
                            level=level))
     if len(pooled) > 1:
@@ -407,8 +491,9 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
         "cic_sector",
         f"NHS bodies paid {s.n_with_payments} community interest companies {fmt(s.total_gbp / 1e9, '£bn')} in "
         "payments "
-        f"over £25,000 in about 2010-2020: at least about {_floor_text(lo_y, hi_y)} a year on average, a floor from "
-        f"partial files; the ten largest took {fmt(s.top10_share, '%', places=0)}.",
+        f"over £25,000 in about 2010-2020: at least {_floor_text(lo_y, hi_y)} a year (if the files span "
+        f"{s.window_years[0]} to {s.window_years[1]} years), a floor from partial files; the ten largest took "
+        f"{fmt(s.top10_share, '%', places=0)}.",
         SOURCE_CIC,
         "Not every NHS body published every year and smaller payments are absent, and a CIC is a legal form, not a "
         "staff mutual.",
@@ -452,23 +537,51 @@ def few_councils_sentence(pooled: pd.DataFrame) -> str:
             "own provision was dearer, and a count of services names such a service.")
 
 
-def trend_phrase(row, level: float, detail: str = "") -> str:
-    """'widened by 7.3% a year (95% interval 4.5% to 10.1%; detail)', or 'did not clearly change (...)'."""
-    change, low, high = row["trend_pct_per_year"], row["trend_ci_low"], row["trend_ci_high"]
-    extra = f"; {detail}" if detail else ""
-    if clear_difference(low, high):
-        near, far = sorted((abs(low), abs(high)))
-        places = decimals(abs(change), near, far)
-        return (f"{'widened' if change > 0 else 'narrowed'} by {fmt(abs(change), '%', places=places)} a year "
-                f"({level:.0%} interval {fmt(near, '%', places=places)} to {fmt(far, '%', places=places)}{extra})")
-    return (f"did not clearly change ({fmt_interval(change, low, high, '%', level=level, signed=True)} a year"
-            f"{extra})")
+def home_care_path(results: ProvisionResults) -> dict | None:
+    """The home-care ratio year by year: where it started, the first year of the flat final run
+    (:func:`comparisons.plateau_start`) and the contrast between the two, or None without the by-year ratios."""
+    contrasts = results.home_care_contrasts
+    by_year = results.within.by_year
+    if contrasts is None or contrasts.empty or by_year.empty:
+        return None
+    b = by_year[by_year["series"] == "home_care"].sort_values("year").set_index("year")
+    first, last = int(b.index[0]), int(b.index[-1])
+    start = comparisons.plateau_start(contrasts)
+    to = start if start is not None and start != first else last
+    step = contrasts[(contrasts["year_a"] == first) & (contrasts["year_b"] == to)].iloc[0]
+    return {"by_year": b, "first": first, "last": last, "plateau": start, "to": to, "step": step}
+
+
+def home_care_path_phrase(results: ProvisionResults) -> str:
+    """'rose from 2.0 in 2008-09 to 2.8 by 2011-12, then flat (2.8 in 2012-13 and 2.8 in 2013-14; no two of the
+    years from 2011-12 on differ clearly)', every word from the by-year ratios and their contrasts ('' without)."""
+    path = home_care_path(results)
+    if path is None:
+        return ""
+    b, first, last, start, to, step = (path[k] for k in ("by_year", "first", "last", "plateau", "to", "step"))
+
+    def r(year):
+        return fmt(b.loc[year, "ratio"])
+
+    fy = financial_year
+    if start == first:
+        return (f"did not clearly change from year to year ({r(first)} in {fy(first)}, {r(last)} in {fy(last)}; no two "
+                "years differ clearly)")
+    move = "rose" if step["ci_low"] > 1 else "fell" if step["ci_high"] < 1 else "moved, not clearly,"
+    text = f"{move} from {r(first)} in {fy(first)} to {r(to)} {'by' if start is not None else 'in'} {fy(to)}"
+    if start is not None and start != last:
+        later = [y for y in b.index if y > start]
+        listed = ", ".join(f"{r(y)} in {fy(y)}" for y in later[:-1])
+        listed = (listed + " and " if listed else "") + f"{r(later[-1])} in {fy(later[-1])}"
+        text += (f", then flat ({listed}; no two of the years from {fy(start)} on differ clearly, "
+                 f"{results.level:.0%} intervals clustered by council)")
+    return text
 
 
 def _floor_text(low_gbp: float, high_gbp: float) -> str:
-    """'£250m-£310m': a yearly range rounded to £10m, because it is a floor over an uncertain window."""
+    """'£250m to £310m': a yearly range rounded to £10m, because it is a floor over an uncertain window."""
     lo, hi = (10 * round(v / 1e7) for v in (low_gbp, high_gbp))
-    return f"£{lo:,.0f}m-£{hi:,.0f}m"
+    return f"£{lo:,.0f}m to £{hi:,.0f}m"
 
 
 def closure_no_estimate_finding(results: ProvisionResults) -> Finding:
@@ -479,8 +592,9 @@ def closure_no_estimate_finding(results: ProvisionResults) -> Finding:
     no_clear_large = len(large) and not clear_difference(large.iloc[0]["pct_low"], large.iloc[0]["pct_high"])
     text = (f"Closing or selling council care homes for older people: this design cannot give an interpretable "
             f"estimate of the effect on the overall weekly cost of residential care. The {closure.panel.n_treated} "
-            "councils that did so were already on a different cost path before closing (pre-trend test "
-            f"{p_text(est.cs_pretest_p)}), part of any fall is mechanical (dear in-house weeks leave the average)"
+            "councils that did so were already on a different cost path before closing (Callaway-Sant'Anna "
+            f"pre-trend test {p_text(est.cs_pretest_p)}), part of any fall is mechanical (dear in-house weeks leave "
+            "the average)"
             + (", and without the cohorts of fewer than five councils there is no clear difference" if no_clear_large
                else "")
             + "; the estimates are in the section on closures.")
@@ -616,19 +730,32 @@ def sensitivity_display(results: ProvisionResults) -> pd.DataFrame:
     return table_format(pd.DataFrame(rows), intervals={"Ratio": (f"{lv}% low", f"{lv}% high")})
 
 
+def _quartile(values: pd.Series, councils: pd.Series) -> list:
+    """A quartile, or :data:`comparisons.SUPPRESSED` when it rests on fewer than ``comparisons.MIN_COUNCILS``
+    councils (the same rule as for shares of councils; the count is in the table beside it)."""
+    return [np.nan if pd.isna(v) else (comparisons.SUPPRESSED if pd.isna(n) or n < comparisons.MIN_COUNCILS
+                                       else float(v)) for v, n in zip(values, councils)]
+
+
 def distribution_display(results: ProvisionResults, *, all_years: bool = False) -> pd.DataFrame:
-    """Council quartiles; by default the last PSS-EX1 year only."""
+    """Council quartiles; by default the last PSS-EX1 year only. Quartiles of fewer than
+    ``comparisons.MIN_COUNCILS`` councils are not shown (the median and the count are)."""
     d = results.distribution
     if not all_years:
         d = d[d["year"] == results.params.year_range[1]]
     out = pd.DataFrame({
         "Service": d["label"], "Year": d["financial_year"],
-        "In-house median (£)": d["in_house_median"], "In-house lower quartile (£)": d["in_house_q1"],
-        "In-house upper quartile (£)": d["in_house_q3"], "Councils (in-house)": d["in_house_n"],
-        "External median (£)": d["external_median"], "External lower quartile (£)": d["external_q1"],
-        "External upper quartile (£)": d["external_q3"], "Councils (external)": d["external_n"],
-        "Council ratio, median": d["ratio_median"], "Council ratio, lower quartile": d["ratio_q1"],
-        "Council ratio, upper quartile": d["ratio_q3"],
+        "In-house median (£)": d["in_house_median"],
+        "In-house lower quartile (£)": _quartile(d["in_house_q1"], d["in_house_n"]),
+        "In-house upper quartile (£)": _quartile(d["in_house_q3"], d["in_house_n"]),
+        "Councils (in-house)": d["in_house_n"],
+        "External median (£)": d["external_median"],
+        "External lower quartile (£)": _quartile(d["external_q1"], d["external_n"]),
+        "External upper quartile (£)": _quartile(d["external_q3"], d["external_n"]),
+        "Councils (external)": d["external_n"],
+        "Council ratio, median": d["ratio_median"],
+        "Council ratio, lower quartile": _quartile(d["ratio_q1"], d["ratio_n"]),
+        "Council ratio, upper quartile": _quartile(d["ratio_q3"], d["ratio_n"]),
         "Councils with both (ratio)": d["ratio_n"],
         "Councils where own was dearer (%)": comparisons.share_of_councils(d["share_councils_in_house_dearer"],
                                                                           d["ratio_n"]),
@@ -646,31 +773,40 @@ def real_change_display(results: ProvisionResults) -> pd.DataFrame:
     return table_format(out, signed=["Real change (%)"])
 
 
+CQC_SETTING_WORDS = {"care homes": "care homes", "community services": "community-based services (not only home care)"}
+
+
 def cost_quality_display(results: ProvisionResults) -> pd.DataFrame:
-    """Unit cost by provider type next to the CQC rating share by ownership (different years, said so)."""
+    """Unit cost by provider type next to the CQC rating share by ownership (different years, said so). The cost
+    data have one external figure for every external provider, so it is printed once, on its own row, never beside
+    the third-sector or for-profit rating; home-care costs sit beside the CQC's community-based services, which
+    include more than home care."""
     rows = []
     last_pss = results.params.year_range[1]
+    cost_col = f"Unit cost {financial_year(last_pss)} (£, {results.base} prices)"
+    share = f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)"
+    lv = f"{results.level:.0%}"
+    in_external = "in 'all external providers'"
     for key, setting in (("residential_older", "care homes"), ("home_care", "community services")):
         e = _row(results.england[results.england["year"] == last_pss], key)
         if e is None:
             continue
         q = results.quality[results.quality["setting"] == setting].set_index("ownership")
         unit = UNIT_WORDS[SERIES[key][0]]
-        for own, provider, cost in (("local authority", "in-house", e["in_house"]),
-                                    ("third sector", "external", e["external"]),
-                                    ("for-profit", "external", e["external"])):
-            r = q.loc[own] if own in q.index else None
+        for provider, cost, own in (("in-house (council-run)", e["in_house"], "local authority"),
+                                    ("all external providers", e["external"], None),
+                                    ("third sector (external)", in_external, "third sector"),
+                                    ("for-profit (external)", in_external, "for-profit")):
+            r = q.loc[own] if own is not None and own in q.index else None
             rows.append({
-                "Service": LABELS[key], f"Unit cost {financial_year(last_pss)} (£, {results.base} prices)": cost,
-                "Unit": unit,
-                "Cost data's provider type": provider, "CQC ownership": own,
-                f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)": np.nan if r is None else r["share"],
-                f"{results.level:.0%} low": np.nan if r is None else r["ci_low"],
-                f"{results.level:.0%} high": np.nan if r is None else r["ci_high"],
-                "Rated services": np.nan if r is None else r["total"]})
-    share = f"CQC {results.params.cqc_year}: rated Good or Outstanding (%)"
+                "Service (cost data)": LABELS[key], "Provider": provider, cost_col: cost, "Unit": unit,
+                "CQC setting": CQC_SETTING_WORDS[setting],
+                share: "see the two rows below" if own is None else np.nan if r is None else r["share"],
+                f"{lv} low": "" if own is None else np.nan if r is None else r["ci_low"],
+                f"{lv} high": "" if own is None else np.nan if r is None else r["ci_high"],
+                "Rated services": "" if own is None else np.nan if r is None else r["total"]})
     return table_format(pd.DataFrame(rows), counts=("Rated services",),
-                        intervals={share: (f"{results.level:.0%} low", f"{results.level:.0%} high")})
+                        intervals={share: (f"{lv} low", f"{lv} high")})
 
 
 def quality_difference_display(results: ProvisionResults) -> pd.DataFrame:
@@ -712,18 +848,21 @@ def closure_cohorts_display(results: ProvisionResults) -> pd.DataFrame:
     return pd.DataFrame({"First year below the closure threshold": c["financial_year"], "Councils": c["councils"]})
 
 
+DIFF_AFTER = "Difference after closure (%)"
+
+
 def closure_estimates_display(results: ProvisionResults) -> pd.DataFrame:
     lv = int(round(100 * results.level))
     frames = []
     for est in results.closures.estimates.values():
         s = est.summary
-        frames.append(pd.DataFrame({"Outcome": est.label, "Method": s["method"], "Effect (%)": s["pct"],
+        frames.append(pd.DataFrame({"Outcome": est.label, "Method": s["method"], DIFF_AFTER: s["pct"],
                                     f"{lv}% low": s["pct_low"], f"{lv}% high": s["pct_high"],
                                     "Councils closed": s["n_treated"], "Councils kept": s["n_controls"]}))
     if not frames:
         return pd.DataFrame()
-    return table_format(pd.concat(frames, ignore_index=True), intervals={"Effect (%)": (f"{lv}% low", f"{lv}% high")},
-                        counts=("Councils closed", "Councils kept"), signed=["Effect (%)"])
+    return table_format(pd.concat(frames, ignore_index=True), intervals={DIFF_AFTER: (f"{lv}% low", f"{lv}% high")},
+                        counts=("Councils closed", "Councils kept"), signed=[DIFF_AFTER])
 
 
 def pretrend_display(results: ProvisionResults) -> pd.DataFrame:
@@ -743,9 +882,10 @@ def cic_display(results: ProvisionResults) -> pd.DataFrame:
         "Rank": t["rank"], "Organisation": t["organisation"].map(organisation_name),
         "Company number": t["company_number"],
         "Paid c. 2010-2020 (£m)": t["total_paid_gbp"] / 1e6, "Share of all CIC payments (%)": t["share_pct"],
-        "Payments": t["n_payments"], "Supplier spellings merged": t["n_spellings"],
-        "Documented NHS spin-out (register row)": t["documented_spinout"].fillna("not documented in the register")}),
-        counts=("Payments", "Supplier spellings merged"))
+        "Payments": t["n_payments"], "Supplier spellings": t["n_spellings"],
+        "Documented NHS spin-out (register row)": t["documented_spinout"].fillna(
+            "not yet transcribed in the evidence register")}),
+        counts=("Payments", "Supplier spellings"))
 
 
 def cic_summary_display(results: ProvisionResults) -> pd.DataFrame:
@@ -760,7 +900,7 @@ def cic_summary_display(results: ProvisionResults) -> pd.DataFrame:
             ("Median CIC total", fmt(s.median_gbp / 1e6, "£m")),
             ("CICs paid more than £10m", fmt(s.n_over_10m, count=True)),
             ("CICs paid more than £1m", fmt(s.n_over_1m, count=True)),
-            ("Supplier spellings merged into organisations", fmt(s.n_spellings_merged, count=True))]
+            ("Supplier spellings behind the paid CICs (merged by company number)", fmt(s.n_spellings, count=True))]
     return pd.DataFrame(rows, columns=["Measure", "Value"])
 
 
@@ -809,7 +949,7 @@ def trend_figure(results: ProvisionResults, series: str):
                      f" and external {fmt(c.loc['external', 'change_pct'], '%', places=0)} from "
                      f"{results.params.years[0]} to {results.params.years[1]} (England, councils reporting both "
                      "cost and activity)"
-                     + ("; partly the rescaled 2008-09 hours and a changed mix of in-house work"
+                     + ("; the rescaled 2008-09 hours and a changed mix of in-house work may account for part"
                         if series == "home_care" else ""))
     colours = {f"{p} ({c})": plots.PALETTE[1] if p == "in-house" else plots.PALETTE[0]
                for p in ("in-house", "external") for c in ("PSS-EX1", "ASC-FR")}
@@ -822,26 +962,67 @@ def trend_figure(results: ProvisionResults, series: str):
                                 xlabel="Financial year ending", colours=colours)
 
 
+def pretest_phrase(est) -> str:
+    """Each estimator's own pre-trend test: 'Callaway-Sant'Anna pre-trend test p < 0.001; TWFE event study leads
+    p = 0.055'."""
+    return (f"Callaway-Sant'Anna pre-trend test {p_text(est.cs_pretest_p)}; TWFE event study leads "
+            f"{p_text(est.es_pretest_p)}")
+
+
+def closure_event_times(results: ProvisionResults, est) -> pd.DataFrame:
+    """Both estimators' estimates by event time (percent), with the closing councils behind each, and whether it
+    is drawn (at least ``closures.MIN_EVENT_COUNCILS`` councils)."""
+    cs_n = closures.cs_event_time_councils(est.group_time)
+    es_n = closures.event_time_councils(results.closures.panel)
+    dyn = est.dynamic.assign(estimator="Callaway-Sant'Anna")
+    dyn["councils"] = dyn["event_time"].map(cs_n)
+    es = est.event_study.rename(columns={"relative_time": "event_time"}).assign(estimator="TWFE event study")
+    es["councils"] = es["event_time"].map(es_n)
+    cols = ["event_time", "estimate", "ci_low", "ci_high", "estimator", "councils"]
+    both = pd.concat([dyn[cols], es[cols]], ignore_index=True)
+    for col in ("estimate", "ci_low", "ci_high"):
+        both[col] = 100 * (np.exp(both[col]) - 1)
+    both["drawn"] = both["councils"].fillna(0) >= closures.MIN_EVENT_COUNCILS
+    return both
+
+
+def few_event_times(results: ProvisionResults) -> list[int]:
+    """Event times left out of the closure charts because fewer than ``closures.MIN_EVENT_COUNCILS`` closing councils
+    stand behind them (either estimator)."""
+    if not results.closures.supported or not results.closures.estimates:
+        return []
+    est = next(iter(results.closures.estimates.values()))
+    t = closure_event_times(results, est)
+    return sorted(int(x) for x in t.loc[~t["drawn"], "event_time"].unique())
+
+
+def _event_times_words(times: list[int]) -> str:
+    words = [f"{t:+d}" for t in times]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def closure_figures(results: ProvisionResults) -> list:
     figs = []
     closure = results.closures
     if not closure.supported:
         return figs
     for est in closure.estimates.values():
-        dyn = est.dynamic.assign(estimator="Callaway-Sant'Anna")
-        es = est.event_study.rename(columns={"relative_time": "event_time"}).assign(estimator="TWFE event study")
-        both = pd.concat([dyn[["event_time", "estimate", "ci_low", "ci_high", "estimator"]],
-                          es[["event_time", "estimate", "ci_low", "ci_high", "estimator"]]])
-        for col in ("estimate", "ci_low", "ci_high"):
-            both[col] = 100 * (np.exp(both[col]) - 1)
+        both = closure_event_times(results, est)
+        left_out = both[~both["drawn"]]
+        shown = both[both["drawn"]].drop(columns="drawn")
         pre = est.cs_pretest_p
-        verdict = ("the councils were already on different paths before closing" if pre is not None and pre < 0.05
+        tests = pretest_phrase(est)
+        verdict = ("paths differed before closing" if pre is not None and pre < 0.05
                    else "no clear sign of different paths before closing")
-        title = (f"{est.label.split(' (')[0]}: difference by years since closure; {verdict} "
-                 f"(pre-trend test {p_text(pre)})" if pre is not None else est.label)
-        figs.append(plots.event_study(both, title, SOURCE_COSTS + f". {closure.panel.n_treated} councils closed or "
+        title = f"{est.label.split(' (')[0]} by years since closure: {verdict} ({tests})"
+        note = ""
+        if len(left_out):
+            times = sorted(int(x) for x in left_out["event_time"].unique())
+            note = (f" Years since closure {_event_times_words(times)} are not drawn: fewer than "
+                    f"{closures.MIN_EVENT_COUNCILS} closing councils stand behind them.")
+        figs.append(plots.event_study(shown, title, SOURCE_COSTS + f". {closure.panel.n_treated} councils closed or "
                                       f"sold their homes, {closure.panel.n_controls} kept them; "
-                                      f"{results.level:.0%} intervals.", series="estimator",
+                                      f"{results.level:.0%} intervals." + note, series="estimator",
                                       ylabel="Difference from councils that kept their homes (%)",
                                       n=closure.panel.n_treated + closure.panel.n_controls))
     return figs

@@ -11,6 +11,7 @@ small charities' trading arms, and some staff mutuals are not CICs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,18 @@ import pandas as pd
 # Largest CICs whose origin as an NHS spin-out is documented in the evidence register
 # (company number -> register row). Others may be spin-outs too; the register does not say.
 DOCUMENTED_SPINOUTS = {"06273905": "MUT-201"}
+
+# A transparent name rule for GP federations and out-of-hours or urgent-care services: the company name contains
+# 'GP' or 'GPs', 'federat' (federation, federated, confederation), 'primary care', 'urgent care', 'out of hours' or
+# '111'. Names miss some (a GP federation called 'One Care' is not caught), so counts by it are floors.
+PRIMARY_CARE_NAME = re.compile(r"\bGPS?\b|FEDERAT|PRIMARY CARE|URGENT|OUT[ -]OF[ -]HOURS|\b111\b", re.IGNORECASE)
+PRIMARY_CARE_RULE = ("'GP', 'federat-', 'primary care', 'urgent care', 'out of hours' or '111' in the company name")
+
+
+def primary_care_by_name(names: pd.Series) -> pd.Series:
+    """True where a CIC's name marks it as a GP federation or an out-of-hours or urgent-care service
+    (:data:`PRIMARY_CARE_NAME`)."""
+    return names.astype(str).str.contains(PRIMARY_CARE_NAME)
 
 
 @dataclass
@@ -38,7 +51,10 @@ class CicSector:
     n_over_10m: int
     per_year_gbp: tuple[float, float, float]  # central (mid span), low (longest span), high (shortest span)
     window_years: tuple[int, int]
-    n_spellings_merged: int
+    n_spellings_merged: int  # supplier spellings beyond one per paid CIC (merged by company number)
+    n_spellings: int = 0  # supplier spellings of the paid CICs in all
+    n_primary_care_over_1m: int = 0  # paid more than £1m, GP federation or out-of-hours by the name rule
+    n_primary_care_over_10m: int = 0
 
 
 def gini(values: np.ndarray) -> float:
@@ -68,4 +84,7 @@ def cic_sector(suppliers: pd.DataFrame, *, window_years: tuple[int, int] = (9, 1
         gini=gini(paid["total_paid_gbp"].to_numpy()), median_gbp=float(paid["total_paid_gbp"].median()),
         n_over_1m=int((paid["total_paid_gbp"] > 1e6).sum()), n_over_10m=int((paid["total_paid_gbp"] > 1e7).sum()),
         per_year_gbp=(total / middle, total / long_, total / short), window_years=(short, long_),
-        n_spellings_merged=int(cics["n_spellings"].sum() - len(cics)))
+        n_spellings_merged=int(paid["n_spellings"].sum() - len(paid)), n_spellings=int(paid["n_spellings"].sum()),
+        n_primary_care_over_1m=int((primary_care_by_name(paid["organisation"]) & (paid["total_paid_gbp"] > 1e6)).sum()),
+        n_primary_care_over_10m=int((primary_care_by_name(paid["organisation"])
+                                     & (paid["total_paid_gbp"] > 1e7)).sum()))

@@ -38,11 +38,14 @@ count as independent evidence (``datasets=``).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis.claims import Verdict, claim_row, independent_rows
+from analysis.costs.cic import PRIMARY_CARE_RULE
 from analysis.data.evidence import evidence_rows
 from analysis.mutuals import ratings
 from analysis.precision import decimals, fmt, fmt_interval
@@ -172,6 +175,46 @@ def _ratio_text(pooled: pd.DataFrame, series: str) -> str:
             f"({int(row['n_councils'])} councils)")
 
 
+def quality_verdict(part: pd.DataFrame, external_cheaper: bool) -> str:
+    """The CL-MUT-09 rule on one CQC year's differences: mixed evidence when the third sector is rated clearly lower
+    in any setting or external providers are not cheaper per unit, else partly supported."""
+    lower = any(r.ci_high < 0 for r in part.itertuples())
+    return "mixed evidence" if lower or not external_cheaper else "partly supported"
+
+
+def claim_year(date: object) -> int | None:
+    """The year of a claim's date as the register gives it ('c.2011', '2013-02-08', 'c.2014-15' -> first year)."""
+    found = re.search(r"(19|20)\d{2}", str(date))
+    return int(found.group(0)) if found else None
+
+
+def nearest_snapshot(diffs: pd.DataFrame, year: int | None) -> int | None:
+    """The CQC year in ``diffs`` nearest ``year`` (the earlier on a tie); None without either."""
+    if year is None or diffs is None or diffs.empty:
+        return None
+    years = sorted(int(y) for y in diffs["year"].unique())
+    return min(years, key=lambda y: (abs(y - year), y))
+
+
+def _shares_text(quality: pd.DataFrame, year: int | None) -> str:
+    """'Most services of every ownership were rated Good or Outstanding in 2024 (care homes: third sector 87%,
+    for-profit 80%, council-run 88%; ...), so a high share alone says little about 'quality services'.'"""
+    if year is None or quality.empty:
+        return ""
+    q = quality[quality["year"] == year]
+    names = {"third sector": "third sector", "for-profit": "for-profit", "local authority": "council-run"}
+    parts = []
+    for setting in SETTINGS:
+        s = q[q["setting"] == setting].set_index("ownership")
+        shown = [f"{word} {fmt(s.loc[own, 'share'], '%', places=0)}" for own, word in names.items() if own in s.index]
+        if shown:
+            parts.append(f"{setting}: " + ", ".join(shown))
+    if not parts:
+        return ""
+    return (f"Most services of every ownership were rated Good or Outstanding in {year} ({'; '.join(parts)}), so a "
+            "high share alone says little about 'quality services'.")
+
+
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.DataFrame, cic, quality: pd.DataFrame,
                   level: float, councils: dict[tuple[str, int], tuple[int, int]] | None = None,
                   care_home_model: dict | None = None) -> list[Verdict]:
@@ -207,8 +250,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         f"Council data 2008-09 to 2013-14 ({lvl} intervals, clustered by council): councils' own provision cost "
         f"{low:.1f} to {high:.1f} times what they paid other providers for the same service in the same year, e.g. "
         + "; ".join(_ratio_text(within, s) for s in ("residential_older", "home_care") if s in ratios.index)
-        + ". Gaps of that size between providers exist, but they measure cost per week or hour, not output per "
-        "input, and say nothing about mutuals.",
+        + ". These ratios measure cost per week or hour, not output per input, and say nothing about mutuals.",
         rows, datasets=COST_DATASETS,
         summary=("The minister cited no study; the only figure of that size found is one mutual's own report of "
                  f"{csh['lower']:.0f}-{csh['upper']:.0f}% gains. Public cost data cannot isolate mutuals: councils' "
@@ -236,8 +278,9 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         summary=("No public register of mutuals exists, so the count can only be set against other government counts "
                  f"(BCG counted {_value(rows, 'MUT-040'):.0f} in 2013). NHS payments to all CICs in public spend "
                  "files come "
-                 f"to at least {fmt(lo_y / 1e6, '£m', places=0)}-{fmt(hi_y / 1e6, '£m', places=0)} a year on "
-                 "average, a partial figure for a different set of organisations.")))
+                 f"to at least {fmt(lo_y / 1e6, '£m', places=0)} to {fmt(hi_y / 1e6, '£m', places=0)} a year (if "
+                 f"the files span {cic.window_years[0]} to {cic.window_years[1]} years), a partial figure for a "
+                 "different set of organisations.")))
 
     c = claim_row(claims, "CL-MUT-08")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -248,8 +291,11 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         f"Cabinet Office figure {_value(rows, 'MUT-059'):.0f}; {_value(rows, 'MUT-060'):.0f} new mutuals formed from "
         "the "
         f"NHS 2009-2014 (MUT-060). NHS bodies paid {cic.n_with_payments} CICs (payments over £25,000, c. 2010-2020): "
-        f"{cic.n_over_10m} received more than £10m in total and {cic.n_over_1m} more than £1m; many of those are GP "
-        "federations or out-of-hours services, not staff spin-outs.",
+        f"{cic.n_over_10m} received more than £10m in total and {cic.n_over_1m} more than £1m"
+        + (f"; by their names ({PRIMARY_CARE_RULE}), {cic.n_primary_care_over_1m} of the {cic.n_over_1m} and "
+           f"{cic.n_primary_care_over_10m} of the {cic.n_over_10m} do primary care, GP federation, urgent-care or "
+           "out-of-hours work, a floor because names miss some" if getattr(cic, "n_primary_care_over_1m", 0) else "")
+        + ".",
         rows, datasets=CIC_DATASET,
         summary=(f"Untestable: no public register of NHS mutuals. NHS spend files show {cic.n_with_payments} CICs "
                  "paid over the decade, "
@@ -271,7 +317,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
     else:
         # A lower rating counts against the claim even when it holds only if a council's services are rated
         # independently: that it might not survive is a caveat, said first, not evidence for the claim.
-        verdict = "mixed evidence" if lower or not external_cheaper else "partly supported"
+        verdict = quality_verdict(latest, external_cheaper)
         quality_text = (f"in the {latest_year} CQC ratings: " + "; ".join(_difference_text(r, lvl)
                                                                            for r in latest.itertuples()))
     context = "; ".join(f"{int(year)}: " + "; ".join(_difference_text(r, lvl) for r in part.itertuples())
@@ -289,17 +335,30 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
                                   f"councils running them in-house ({int(r.councils_year)} activity returns), about "
                                   f"{fmt(r.per_council, places=1)} each" for r in checked.itertuples()) + ".")
     model_text = _care_home_model_text(care_home_model, lvl)
+    nearest = nearest_snapshot(diffs, claim_year(c["date"]))
+    year_text = ""
+    if latest_year is not None:
+        year_text = (f"{verdict[0].upper()}{verdict[1:]} on the {latest_year} CQC ratings, with the third sector as "
+                     "a stand-in for social enterprises")
+        if nearest is not None and nearest != latest_year:
+            near = diffs[diffs["year"] == nearest]
+            near_lower = [r.setting for r in near.itertuples() if r.ci_high < 0]
+            near_verdict = quality_verdict(near, external_cheaper)
+            found = (f"the third sector is clearly lower in {' and '.join(near_lower)}" if near_lower
+                     else "no setting is clearly lower")
+            year_text += (f"; on {nearest}'s, the nearest to the claim, {found}, which the rule would "
+                          + (f"call {near_verdict} too" if near_verdict == verdict else f"call {near_verdict}"))
+        year_text += "."
     if lower and not robustly_lower:
         better = not any(r.ci_low > 0 for r in latest.itertuples())
         settings = " and ".join(r.setting for r in fragile)
-        shares = " and ".join(f"{fmt(r.share_third, '%', places=0)} of {r.setting}" for r in latest.itertuples())
-        lead = ("Mixed evidence: most third-sector services were rated Good or Outstanding "
-                f"({shares} in {latest_year}), which agrees with 'quality services', but "
-                + ("no better than council-run ones, and lower" if better else "lower")
+        lead = (f"{year_text} In {latest_year} the third sector was "
+                + ("no better than council-run services, and lower" if better else "lower")
                 + f" in {settings}, a gap that holds only if the services one council runs are rated independently "
-                "of one another")
+                "of one another.")
     else:
-        lead = f"{verdict[0].upper()}{verdict[1:]}"
+        lead = year_text or f"{verdict[0].upper()}{verdict[1:]}."
+    shares_text = _shares_text(quality, latest_year)
     out.append(Verdict.for_claim(
         c, verdict,
         "Judged on the difference in the share rated Good or Outstanding, third sector minus council-run, with its "
@@ -308,8 +367,9 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         "cannot measure. Mixed evidence when the third sector is rated clearly lower in either setting (with how "
         "strong a correlation between one council's services would erase the gap said first), or external "
         "providers do not cost councils less per unit; partly supported when external providers as a whole cost "
-        "less per unit and no setting is rated clearly lower; the share of third-sector services rated Good or "
-        "Outstanding is what agrees with 'quality services'. Either way a weaker claim than the one made: "
+        "less per unit and no setting is rated clearly lower. The verdict the same rule gives on the CQC year "
+        "nearest the claim is stated beside it. The third sector (charities, social enterprises and mutuals "
+        "together) stands in for social enterprises. Either way a weaker claim than the one made: "
         "public data cannot separate social enterprises from other third-sector providers, the cost comparison is "
         "of all external providers (mostly for-profit), unit cost is not value for money, and 'more responsive' is "
         "untested.",
@@ -317,13 +377,14 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
         "(2008-09 to 2013-14); 'external' is every other provider, mostly for-profit firms. Quality, CQC share "
         f"rated Good or Outstanding at the year end, third sector minus council-run, unadjusted ({lvl} Newcombe "
         f"intervals): {quality_text}"
-        + (f". Earlier snapshot, nearest the cost data ({context})" if context else "") + "." + clustering
+        + (f". Earlier snapshot, nearest the cost data and the claim ({context})" if context else "") + "."
+        + (f" {shares_text}" if shares_text else "") + clustering
         + (f" {model_text}" if model_text else "")
         + " The cost gap may reflect pay and conditions, case mix and overhead allocation rather than efficiency, "
         "the cost and rating years differ, and ownership was not assigned at random.",
         rows, datasets=COST_DATASETS + ("cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year")
         + (("asc_activity",) if len(checked) else ()) + (("cqc_care_home_closures",) if model_text else ()),
-        summary=(f"{lead}. {quality_text[0].upper()}{quality_text[1:]}. " + (f"{model_text} " if model_text else "")
+        summary=(f"{lead} {quality_text[0].upper()}{quality_text[1:]}. " + (f"{model_text} " if model_text else "")
                  + "On cost, "
                  f"{cost_text}; but that compares "
                  "all external providers (mostly for-profit), not social enterprises, and unit cost is not value "

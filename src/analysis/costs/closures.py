@@ -250,3 +250,22 @@ def status_counts(panel: ClosurePanel) -> pd.DataFrame:
     """How many councils fall under each status of the treatment rule."""
     counts = panel.status["status"].value_counts().rename_axis("status").rename("councils").reset_index()
     return counts
+
+
+MIN_EVENT_COUNCILS = 5
+"""Event times (years since closure) resting on fewer closing councils than this are not drawn: with one to four
+councils an estimate is that handful of councils' own path and its analytic standard error is unreliable (the
+same floor as the small-cohort check in :func:`estimate`)."""
+
+
+def event_time_councils(panel: ClosurePanel) -> pd.Series:
+    """TWFE event study: closing councils observed at each event time (year minus closure year)."""
+    treated = panel.data[panel.data["cohort"] > 0]
+    rel = treated["year"] - treated["cohort"]
+    return treated.groupby(rel)["dh_code"].nunique().rename("councils").rename_axis("event_time")
+
+
+def cs_event_time_councils(group_time: pd.DataFrame) -> pd.Series:
+    """Callaway-Sant'Anna dynamic aggregation: closing councils in the group-time effects at each event time."""
+    rel = group_time["time"] - group_time["group"]
+    return group_time.groupby(rel)["n_group"].sum().rename("councils").rename_axis("event_time")

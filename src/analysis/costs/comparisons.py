@@ -392,3 +392,48 @@ def real_change(trend: pd.DataFrame, years: tuple[int, int]) -> pd.DataFrame:
 def with_price_base(unit_costs: pd.DataFrame, deflators: pd.DataFrame, base: str) -> pd.DataFrame:
     """The table rebased to ``base`` prices (GDP deflator); cash columns are unchanged."""
     return rebase(unit_costs, deflators, base)
+
+
+# --- The path of a within-council ratio over the years --------------------------------------------
+
+def year_contrasts(pairs: pd.DataFrame, series: str, *, level: float = 0.95) -> pd.DataFrame:
+    """Every later year's within-council ratio against every earlier year's, for one series.
+
+    The same regression as :func:`within_council`'s by-year ratios (log in-house minus log external unit cost on
+    year dummies, standard errors clustered by council), so each contrast uses the covariance of the two year
+    coefficients: councils seen in both years count once. Returns year_a, year_b (later), ratio (b over a),
+    ci_low, ci_high and ``clear`` (the interval excludes 1).
+    """
+    part = pairs[pairs["series"] == series].reset_index(drop=True)
+    if part.empty or part["year"].nunique() < 2:
+        return pd.DataFrame(columns=["year_a", "year_b", "ratio", "ci_low", "ci_high", "clear"])
+    dummies = pd.get_dummies(part["year"], prefix="y", dtype=float)
+    fit = _clustered(part["log_ratio"], dummies, part["dh_code"])
+    crit = _crit(level, part["dh_code"].nunique() - 1)
+    cov, b = fit.cov_params(), fit.params
+    cols = list(dummies.columns)
+    rows = []
+    for i, a in enumerate(cols):
+        for c in cols[i + 1:]:
+            diff = float(b[c] - b[a])
+            se = float(np.sqrt(cov.loc[a, a] + cov.loc[c, c] - 2 * cov.loc[a, c]))
+            low, high = np.exp(diff - crit * se), np.exp(diff + crit * se)
+            rows.append({"year_a": int(a[2:]), "year_b": int(c[2:]), "ratio": np.exp(diff), "ci_low": low,
+                         "ci_high": high, "clear": bool(low > 1 or high < 1)})
+    return pd.DataFrame(rows)
+
+
+def plateau_start(contrasts: pd.DataFrame) -> int | None:
+    """The first year of the longest final run of years (two or more) no two of which differ clearly from each
+    other (:func:`year_contrasts`); None when even the last two years differ clearly or there are fewer than two."""
+    if contrasts.empty:
+        return None
+    years = sorted(set(contrasts["year_a"]) | set(contrasts["year_b"]))
+    clear = {(r.year_a, r.year_b) for r in contrasts.itertuples() if r.clear}
+    start = None
+    for k in range(len(years) - 2, -1, -1):
+        run = years[k:]
+        if any((a, b) in clear for i, a in enumerate(run) for b in run[i + 1:]):
+            break
+        start = years[k]
+    return start
