@@ -48,7 +48,8 @@ class UnitCostExplorer(base.Explorer):
     title = "In-house against external provision: what a unit of care cost, service by service"
     intro = ("A ratio of 2 means a council's own provision cost twice as much per week, hour or client as what it "
              "bought from others in the same year. That is cost, not productivity: it is not adjusted for quality "
-             "or for the people served, and councils load their own services with overheads that external fees hide.")
+             "or for the people served, and in-house costs may include council overheads that an external fee does not "
+             "show.")
 
     @classmethod
     def control_names(cls) -> list[str]:
