@@ -58,9 +58,9 @@ VERDICT_SCALE: dict[str, str] = {
 VERDICTS = tuple(VERDICT_SCALE)
 
 INDEPENDENCE_RULE = ("A claimant, or a source that only quotes the claimant, is never evidence for their own claim; "
-                     "the rule runs one way, so a claimant's own records can contradict its claim (an admission against "
-                     "interest) but never support it. Where the only records of a claim, besides the claim itself, are "
-                     "the claimant's own or a provider's report on itself, the label says so.")
+                     "the rule runs one way, so a claimant's own records can contradict its claim (an admission "
+                     "against interest) but never support it. Where the only records of a claim, besides the claim "
+                     "itself, are the claimant's own or a provider's report on itself, the label says so.")
 """The source-independence rule as printed under the verdict scale in every report."""
 NEEDS_INDEPENDENT_EVIDENCE = ("supported", "partly supported")
 

@@ -279,7 +279,7 @@ def key_findings(results: MutualsResults) -> list[Finding]:
         n_orgs = n_trusts + 1
         at_floor, exact = randomisation_floor(results, "mental health")
         floor = 1 / n_orgs
-        bound = "cannot fall below" if exact else "cannot fall much below"
+        bound = "can fall below" if exact else "can fall much below"
         floor_clause = (f", though with one organisation among {n_orgs} no randomisation p-value {bound} "
                         f"1/{n_orgs} ({floor:.3f}), and it was at that floor (the most extreme of the {n_orgs}) "
                         f"on {at_floor} item{'s' if at_floor != 1 else ''}" if remain == 0 and at_floor else "")
@@ -369,8 +369,8 @@ def staff_pattern_finding(results: MutualsResults, service: str, *, period: str)
     else:
         text = f"{who}: only the clustered model could be run."
     remain = clustered.worse_adjusted + clustered.better_adjusted
-    after = (f"none once the {clustered.tested} comparisons are allowed for" if remain == 0 else
-             f"{remain} once the {clustered.tested} comparisons are allowed for")
+    after = (f"on none once the {clustered.tested} comparisons are allowed for" if remain == 0 else
+             f"on {remain} once the {clustered.tested} comparisons are allowed for")
     text += (f" In the clustered model, whose standard errors can be too small with so few organisations, they "
              f"scored worse on {clustered.worse} items and better on {multiplicity._count(clustered.better)} at p < "
              f"{alpha}, {'but ' if remain == 0 and clustered.worse + clustered.better else ''}{after}.")
@@ -585,10 +585,16 @@ def staff_forest(results: MutualsResults, service: str):
                  "(table below)")
     else:
         remain = clustered.worse_adjusted + clustered.better_adjusted
-        title = (f"{service.capitalize()} social enterprises against {reference}: worse on {clustered.worse} and "
-                 f"better on {multiplicity._count(clustered.better)} of {clustered.tested} items at p < {alpha} "
-                 f"(clustered); {multiplicity._count(remain)} once {clustered.tested} comparisons are allowed for; "
-                 f"{multiplicity._count(randomised.worse + randomised.better)} on randomisation inference")
+        valid = [(name, pattern.by_inference[col]) for col, name in VALID_WITH_FEW.items()
+                 if col in pattern.by_inference and pattern.by_inference[col].tested]
+        names = " or ".join(name for name, _ in valid)
+        lead = (f"no item clearly different on {names} at p < {alpha}" if all(p.worse + p.better == 0 for _, p in valid)
+                else "; ".join(f"{name}: worse on {p.worse}, better on {multiplicity._count(p.better)}"
+                               for name, p in valid))
+        title = (f"{service.capitalize()} social enterprises against {reference}: {lead}; clustered, worse on "
+                 f"{clustered.worse} and better on {multiplicity._count(clustered.better)} of {clustered.tested} "
+                 f"items at p < {alpha}, {multiplicity._count(remain)} once {clustered.tested} comparisons are "
+                 "allowed for")
         basis = ("counts of items by their p-values (clustered, adjusted for the number of items, and randomisation); "
                  "each item's interval is drawn")
     n_se = int(results.comparisons[service]["n_social_enterprises"].max())
