@@ -177,8 +177,11 @@ def test_staff_findings_lead_with_the_tests_valid_with_few_organisations(review_
     text = findings["mutuals_staff_robustness"]
     assert text.startswith(f"In {int((survived == 0).sum())} of the 24 leave-one-out runs (each of the 8 social "
                            "enterprises and 16 trusts left out in turn), no item stays clearly different")
-    for _, row in loo[survived > 0].iterrows():
+    changed = loo[survived > 0].assign(n=survived[survived > 0]).sort_values("n", ascending=False)
+    for _, row in changed.head(3).iterrows():
         assert f"leaving out {row['analysis'].removeprefix('Without ')}" in text
+    if len(changed) > 3:
+        assert f"and {len(changed) - 3} other runs give" in text
     assert "unstable in both directions" not in text
     pattern = review_results.patterns["community"]
     valid = [pattern.by_inference[c] for c in ("p_randomisation", "p_wild_bootstrap")]

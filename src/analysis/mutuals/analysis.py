@@ -404,9 +404,10 @@ def leave_one_out_finding(results: MutualsResults, service: str) -> tuple[str, i
             kind = "an NHS trust" if row["group"] == "NHS trust" else "a social enterprise"
             return f"{row['analysis'].removeprefix('Without ')} ({kind}) gives {int(row['adjusted'])} ({way}{test})"
         shown = [one(r) for _, r in changed.head(3).iterrows()]
-        more = len(changed) - len(shown)
+        rest = changed["adjusted"].iloc[3:]
+        span = (f"{int(rest.min())}" if rest.min() == rest.max() else f"{int(rest.min())} to {int(rest.max())}")
         text += ("; leaving out " + " and leaving out ".join(shown)
-                 + (f", and {more} more runs give some" if more > 0 else ""))
+                 + (f", and {len(rest)} other runs give {span} each" if len(rest) else ""))
     text += "."
     equal = robust[robust["analysis"] == sensitivity.EQUAL].iloc[0]
     largest = results.shares[service].query("social_enterprise == 1").iloc[0]
