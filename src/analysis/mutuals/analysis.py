@@ -405,9 +405,10 @@ def leave_one_out_finding(results: MutualsResults, service: str) -> tuple[str, i
             return f"{row['analysis'].removeprefix('Without ')} ({kind}) gives {int(row['adjusted'])} ({way}{test})"
         shown = [one(r) for _, r in changed.head(3).iterrows()]
         rest = changed["adjusted"].iloc[3:]
-        span = (f"{int(rest.min())}" if rest.min() == rest.max() else f"{int(rest.min())} to {int(rest.max())}")
-        text += ("; leaving out " + " and leaving out ".join(shown)
-                 + (f", and {len(rest)} other runs give {span} each" if len(rest) else ""))
+        text += "; leaving out " + " and leaving out ".join(shown)
+        if len(rest):
+            span = f"{int(rest.min())}" if rest.min() == rest.max() else f"{int(rest.min())} to {int(rest.max())}"
+            text += f", and {len(rest)} other runs give {span} each"
     text += "."
     equal = robust[robust["analysis"] == sensitivity.EQUAL].iloc[0]
     largest = results.shares[service].query("social_enterprise == 1").iloc[0]
