@@ -396,7 +396,7 @@ def test_navigo_finding_names_the_randomisation_floor_at_the_default_permutation
     assert "no randomisation p-value can fall below 1/52 (0.019)" in finding
     assert "the most extreme of the 52) on 5 items. Before that allowance it scored better on 8 items" in finding
     assert "randomisation): exact, from all 52 ways" in mutuals.staff_source(results, "mental health")
-    assert "Monte Carlo estimate from 1,999 random relabellings of the 735,471 possible" in mutuals.staff_source(
+    assert "estimated from 1,999 random relabellings of the 735,471 possible" in mutuals.staff_source(
         results, "community")
 
 
@@ -566,7 +566,7 @@ def test_fourth_review_verdict_wording(review_results):
     forecast = verdicts["CL-MUT-21"]
     assert forecast.verdict == "contradicted"
     assert forecast.summary.startswith("'Will empower' is a forecast made in 2012, judged here against the "
-                                       "government's own later counts, the last 2 years on")
+                                       "government's own counts up to 2 years later")
     stake = verdicts["CL-MUT-28"]
     assert stake.verdict == "unsourced" and stake.kind == "outcome" and not stake.independent_ids
     assert "68% of mutuals developing new products or services" in stake.summary

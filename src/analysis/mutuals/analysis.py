@@ -223,8 +223,11 @@ def pattern_text(results: MutualsResults, service: str) -> str:
     pattern = results.patterns[service]
     one = int(results.comparisons[service]["n_social_enterprises"].max()) < 2
     subject = _group_names(results, service)[0].split(" (")[0] if one else "the social enterprises"
-    sentences = [multiplicity.inference_sentence(p, pattern.alpha, subject=subject, reference="the trusts")
-                 for p in pattern.by_inference.values() if p.tested]
+    # The tests that stay valid with few organisations first, then the clustered model (fourth cold review).
+    order = [*VALID_WITH_FEW, *(c for c in pattern.by_inference if c not in VALID_WITH_FEW)]
+    sentences = [multiplicity.inference_sentence(pattern.by_inference[c], pattern.alpha, subject=subject,
+                                                 reference="the trusts")
+                 for c in order if c in pattern.by_inference and pattern.by_inference[c].tested]
     sentences.append(multiplicity.lean_sentence(pattern, subject=subject))
     return " ".join(sentences)
 
@@ -447,8 +450,8 @@ def randomisation_note(results: MutualsResults, service: str) -> str:
         return (f"p (randomisation): exact, from all {possible:,} ways of putting the social-enterprise label on "
                 "the organisations")
     used = int(table["randomisation_relabellings"].max())
-    return (f"p (randomisation): a Monte Carlo estimate from {used:,} random relabellings of the {possible:,} "
-            "possible")
+    return (f"p (randomisation): estimated from {used:,} random relabellings of the {possible:,} possible (too many "
+            "to enumerate), so it carries a little sampling error of its own")
 
 
 def staff_source(results: MutualsResults, service: str) -> str:
@@ -861,7 +864,8 @@ def staff_display(results: MutualsResults, service: str) -> pd.DataFrame:
     out = _drop_empty(out)
     has_interval = f"{level}% low" in out
     return table_format(out, intervals={worse: (f"{level}% low", f"{level}% high")} if has_interval else {},
-                        signed=[raw, worse], p_values=[c for c in p_columns if c in out])
+                        signed=[raw, worse], p_values=[c for c in p_columns if c in out],
+                        aligned={raw: worse} if has_interval else None)
 
 
 WORSE_COLUMN = "Worse for social-enterprise staff by (pp; below 0 = better)"

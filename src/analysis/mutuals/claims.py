@@ -279,7 +279,7 @@ def _stake_in_the_business(c: dict, figures: pd.DataFrame) -> Verdict:
     independent = independent_rows(rows, c["claimant_orgs"])
     verdict = "unsourced" if independent.empty else "not testable with public data"
     summary = ("The article cites no evidence for 'the evidence is clear', and none independent of the government was "
-               "found: the nearest figures are surveys of mutuals for the government's own programme, without a "
+               "found. The nearest figures are surveys of mutuals for the government's own programme, without a "
                f"comparison group: productivity up {_value(rows, 'MUT-012'):g}% (Social Enterprise UK for DCMS, "
                f"{_row(rows, 'MUT-012')['year']}, base period not stated), {_value(rows, 'MUT-015'):.0f}% of mutuals "
                "developing new products or services in the last year (innovation, the same survey), and staff absence "
@@ -321,8 +321,8 @@ def seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, survey: pd.DataF
         + "; ".join(f"{k}: {v:,.0f}" for k, v in counts.items())
         + f". The NAO (2011): {_value(rows, 'NAO-002'):.0f} NHS spin-outs, the largest employing more than "
         f"{_value(rows, 'NAO-004'):,.0f} staff.", rows,
-        summary=(f"'Will empower' is a forecast made in {claim_year}, judged here against the government's own later "
-                 f"counts, the last {later} years on: fewer than {counts['June 2012 (Mutuals Taskforce)']:,.0f} "
+        summary=(f"'Will empower' is a forecast made in {claim_year}, judged here against the government's own counts "
+                 f"up to {later} years later: fewer than {counts['June 2012 (Mutuals Taskforce)']:,.0f} "
                  f"public servants in mutuals in June 2012 and {counts['July 2014 (Cabinet Office)']:,.0f} in July "
                  f"2014, against its own target of {target:,.0f} by 2015: tens of thousands, not millions. These are "
                  "the claimant's own records, which can count against its claim, never for it.")))
