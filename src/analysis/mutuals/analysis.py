@@ -556,6 +556,11 @@ def comparison_summary(results: MutualsResults, service: str) -> str:
     if int(table["n_social_enterprises"].max()) < 2:
         text += (" This is one organisation against a benchmark, not a comparison of models of provision: its "
                  "clustered confidence intervals are not valid, so only the randomisation test is used.")
+        n_orgs = int(table["n_trusts"].max()) + 1
+        if bool(table.get("randomisation_exact", pd.Series([False])).all()):
+            text += (f" Its p-values are exact (all {n_orgs} relabellings enumerated), so none can fall below "
+                     f"1/{n_orgs} ({1 / n_orgs:.3f}); with {len(table)} items, the adjustment for many comparisons "
+                     "can be passed only by several items at that floor.")
     return text
 
 
@@ -1109,10 +1114,10 @@ def clustering_text(table: pd.DataFrame, what: str) -> str:
             "(the council) is the right one. The table shows how the intervals widen under that correlation: "
             f"{table.attrs['reference_clusters']:,} council-run {'locations' if 'ommunity' in what else 'homes'} "
             f"shared among at least {councils['count']} councils, about "
-            f"{fmt(table.attrs['per_council'], places=1)} per council. The ratings span {councils['years']}, so they "
-            f"come from every council that ran such {unit}s in-house at some point in those years: at least the "
-            f"{councils['count']} that did in {councils['count_year']}, the most in any one year ({councils['low']} "
-            f"to {councils['high']} a year, council activity returns; a median of the yearly counts would understate "
+            f"{fmt(table.attrs['per_council'], places=1)} per council. The ratings were given over many years, so "
+            f"they come from every council that ran such {unit}s in-house at some point: at least the "
+            f"{councils['count']} that did in {councils['count_year']}, the most in any one year of {councils['years']} "
+            f"({councils['low']} to {councils['high']} a year, council activity returns; a median of the yearly counts would understate "
             "the councils, and a count of distinct council names would overstate them, as names change and councils "
             "merge). ")
     for term, part in table.groupby("term", sort=False):
