@@ -560,7 +560,8 @@ def comparison_summary(results: MutualsResults, service: str) -> str:
         if bool(table.get("randomisation_exact", pd.Series([False])).all()):
             text += (f" Its p-values are exact (all {n_orgs} relabellings enumerated), so none can fall below "
                      f"1/{n_orgs} ({1 / n_orgs:.3f}); with {len(table)} items, the adjustment for many comparisons "
-                     "can be passed only by several items at that floor.")
+                     f"can be passed only if at least {int(np.ceil(len(table) / n_orgs / results.alpha - 1e-9))} "
+                     "items sit at that floor.")
     return text
 
 
@@ -1116,8 +1117,8 @@ def clustering_text(table: pd.DataFrame, what: str) -> str:
             f"shared among at least {councils['count']} councils, about "
             f"{fmt(table.attrs['per_council'], places=1)} per council. The ratings were given over many years, so "
             f"they come from every council that ran such {unit}s in-house at some point: at least the "
-            f"{councils['count']} that did in {councils['count_year']}, the most in any one year of {councils['years']} "
-            f"({councils['low']} to {councils['high']} a year, council activity returns; a median of the yearly counts would understate "
+            f"{councils['count']} that did in {councils['count_year']}, the most in any one year of "
+            f"{councils['years']} ({councils['low']} to {councils['high']} a year, council activity returns; a median of the yearly counts would understate "
             "the councils, and a count of distinct council names would overstate them, as names change and councils "
             "merge). ")
     for term, part in table.groupby("term", sort=False):
