@@ -1118,7 +1118,8 @@ def clustering_text(table: pd.DataFrame, what: str) -> str:
             f"{fmt(table.attrs['per_council'], places=1)} per council. The ratings were given over many years, so "
             f"they come from every council that ran such {unit}s in-house at some point: at least the "
             f"{councils['count']} that did in {councils['count_year']}, the most in any one year of "
-            f"{councils['years']} ({councils['low']} to {councils['high']} a year, council activity returns; a median of the yearly counts would understate "
+            f"{councils['years']} ({councils['low']} to {councils['high']} a year, council activity returns; a median "
+            "of the yearly counts would understate "
             "the councils, and a count of distinct council names would overstate them, as names change and councils "
             "merge). ")
     for term, part in table.groupby("term", sort=False):
