@@ -862,14 +862,15 @@ def staff_display(results: MutualsResults, service: str) -> pd.DataFrame:
         f"NHS trusts ({pooled}, %)": t["trust_rate"],
         raw: t["difference_pp"],
         worse: t["worse_pp"],
-        f"{level}% low": t["worse_low"],
-        f"{level}% high": t["worse_high"],
+        f"Worse by: {level}% low": t["worse_low"],
+        f"Worse by: {level}% high": t["worse_high"],
         "Leans": [lean_label(w, lo, hi) for w, lo, hi in zip(t["worse_pp"], t["worse_low"], t["worse_high"])],
         **{name: t[column] for name, column in p_columns.items() if column in t},
     })
     out = _drop_empty(out)
-    has_interval = f"{level}% low" in out
-    return table_format(out, intervals={worse: (f"{level}% low", f"{level}% high")} if has_interval else {},
+    low, high = f"Worse by: {level}% low", f"Worse by: {level}% high"
+    has_interval = low in out
+    return table_format(out, intervals={worse: (low, high)} if has_interval else {},
                         signed=[raw, worse], p_values=[c for c in p_columns if c in out],
                         aligned={raw: worse} if has_interval else None)
 
