@@ -570,3 +570,12 @@ def test_fourth_review_verdict_wording(review_results):
     stake = verdicts["CL-MUT-28"]
     assert stake.verdict == "unsourced" and stake.kind == "outcome" and not stake.independent_ids
     assert "68% of mutuals developing new products or services" in stake.summary
+
+
+def test_the_introduction_says_what_the_navigo_item_measures():
+    """The quoted item is staff believing their trust's priority is patient care, not staff rating patient care."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "notebooks" / "mutuals_vs_inhouse.py").read_text(encoding="utf-8")
+    assert "rated patient care" not in text
+    assert "believed their trust's priority is patient care" in text
