@@ -541,11 +541,11 @@ def test_in_house_change_is_shown_to_a_tenth_of_a_point():
 
 
 def test_regional_totals_are_not_counted_as_councils():
-    shares = pd.DataFrame({"council_key": ["leeds", "york", "northeast", "southwest"], "year": [2015] * 4,
+    shares = pd.DataFrame({"council_key": ["leeds", "london", "northeast", "southwest"], "year": [2015] * 4,
                            "setting": ["Residential"] * 4, "in_house": [5.0, 3.0, 100.0, 80.0],
                            "in_house_share": [10.0, 0.0, 20.0, 30.0], "collection": ["ASC-FR"] * 4})
     counted = ratings.councils_with_inhouse(shares, ("Residential",), (2015, 2015))
-    assert counted["count"] == 2
+    assert counted["count"] == 2  # "london" is the City of London's key, a council
     assert externalisation.council_distribution(shares)["councils"].iloc[0] == 2
 
 

@@ -20,8 +20,9 @@ import pandas as pd
 from analysis.errors import InputError
 
 REGION_KEYS = frozenset({"northeast", "northwest", "yorkshireandhumber", "eastmidlands", "westmidlands", "east",
-                         "eastofengland", "london", "southeast", "southwest", "england"})
-"""Keys of the English regions (and England): the 2014-15 ASC-FR file adds their totals as if they were councils."""
+                         "eastofengland", "southeast", "southwest", "england"})
+"""Keys of the English regions (and England): the 2014-15 ASC-FR file adds their totals as if they were councils.
+Not "london": in these files that key is the City of London, a council."""
 
 
 def councils_only(shares: pd.DataFrame) -> pd.DataFrame:
