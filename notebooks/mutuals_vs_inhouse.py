@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Mutuals and social enterprises against in-house provision
 #
-# Ministers said staff-led mutuals and social enterprises spun out of the NHS and councils "improved productivity by up to 45%", that staff at one mutual (NAViGO) rated patient care far above the national average, and that mutuals multiplied after 2010. This report sets out what public data can and cannot say about those claims.
+# Ministers said staff-led mutuals and social enterprises spun out of the NHS and councils "improved productivity by up to 45%", that a far larger share of staff at one mutual (NAViGO) than nationally believed their trust's priority is patient care, and that mutuals multiplied after 2010. This report sets out what public data can and cannot say about those claims.
 #
 # It opens with its key findings and a verdict on each claim, then the evidence: NHS staff outcomes in social enterprises against NHS trusts doing the same work; CQC quality ratings by ownership (council in-house, third sector, for-profit); and the trend in councils' in-house provision. Researchers with their own organisation-by-year data can add it as a panel (a parameter of this report) to run difference-in-differences, staggered-adoption, event-study and synthetic-control designs.
 #
@@ -60,7 +60,7 @@ for service in params.comparisons:
     report.md(mutuals.comparison_summary(results, service))
     report.figure(mutuals.staff_forest(results, service))
     report.show(mutuals.staff_display(results, service), f"Social enterprises against NHS {service} trusts, by staff-survey item",
-                source=mutuals.SOURCE_STAFF + ". Difference: social enterprises minus trusts, in percentage points (pp). p adjusted: Benjamini-Hochberg false-discovery rate across the items.")
+                source=mutuals.staff_source(results, service))
     if service in results.sensitivity:
         report.md("### Does the pattern depend on weighting, or on one organisation?")
         report.show(mutuals.sensitivity_display(results, service),

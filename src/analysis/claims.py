@@ -13,6 +13,8 @@ only quotes the claimant, is *not independent*; nor is a provider's report on it
 ``source_org`` marked "self-reported"). A verdict of ``supported`` or
 ``partly supported`` needs at least one independent register row or an
 analysis of a catalogued public dataset; :class:`Verdict` refuses otherwise.
+The rule is asymmetric: the claimant's own records can count *against* its
+claim (``contradicted``: an admission against interest), never for it.
 
 Every rule that produces a verdict is written next to the claim it judges, in
 the domain's ``claims`` module, and is printed with the verdict.
@@ -45,7 +47,8 @@ VERDICT_SCALE: dict[str, str] = {
     "partly supported": "Independent evidence agrees with part of the claim or with a weaker version of it; the "
                         "rest is untested or overstated.",
     "mixed evidence": "Independent evidence points both ways: some findings agree with the claim and others do not.",
-    "contradicted": "Independent evidence disagrees with the claim as worded.",
+    "contradicted": "Independent evidence, or the claimant's own records, disagree with the claim as worded (a "
+                    "claimant's own records can count against its claim, never for it).",
     "misattributed": "The figure exists, but it belongs to a different organisation, programme, period or "
                      "population from the one the claim gives it.",
     "not testable with public data": "Neither a public dataset nor an independent published figure can test the "
@@ -53,6 +56,12 @@ VERDICT_SCALE: dict[str, str] = {
     "unsourced": "The claim cites no study, and no source independent of the claimant has been found for it.",
 }
 VERDICTS = tuple(VERDICT_SCALE)
+
+INDEPENDENCE_RULE = ("A claimant, or a source that only quotes the claimant, is never evidence for their own claim; "
+                     "the rule runs one way, so a claimant's own records can contradict its claim (an admission "
+                     "against interest) but never support it. Where the only records of a claim, besides the claim "
+                     "itself, are the claimant's own or a provider's report on itself, the label says so.")
+"""The source-independence rule as printed under the verdict scale in every report."""
 NEEDS_INDEPENDENT_EVIDENCE = ("supported", "partly supported")
 
 KIND_RANK = {"outcome": 0, "audit finding": 1, "programme": 2}

@@ -39,6 +39,8 @@ SEED_SENTENCES = [
     ("CL-MUT-26", "002_463ac49f40f875ac.txt", "With around 1,600 visits per week"),
     ("CL-MUT-27", "002_463ac49f40f875ac.txt",
      "a joint venture between three London boroughs and an independent partner"),
+    ("CL-MUT-28", "002_463ac49f40f875ac.txt",
+     "giving people a stake in their business improves productivity and innovation"),
     ("CL-PB-01", "004_c36367df501afeb4.txt", "have been piloted by 13 councils from Gateshead to West Sussex"),
     ("CL-PB-02", "004_c36367df501afeb4.txt", "judged a success"),
     ("CL-PB-03", "000_32d738a6db4d1b68.txt", "has a huge benefit, both in terms of money being spent better"),
@@ -55,7 +57,14 @@ SEED_SENTENCES = [
 def _normal(text: str) -> str:
     """Case, curly quotes, dashes and whitespace normalised, so wording is compared, not typography."""
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-").replace("\u2014", "-")
-    return re.sub(r"\s+", " ", text).casefold()
+    text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u00a0", " ")
+    return re.sub(r"\s+", " ", text).casefold().strip()
+
+
+def _quoted_parts(claim_text: str) -> list[str]:
+    """The verbatim passages of a claim text: split on '...' (an omission), less any [editorial note]."""
+    text = re.sub(r"\s*\[[^\]]*\]", "", claim_text)
+    return [part for part in (p.strip() for p in re.split(r"\s*\.\.\.\s*", text)) if part]
 
 
 def test_every_judged_seed_sentence_is_in_its_article_and_in_the_register():
@@ -68,6 +77,33 @@ def test_every_judged_seed_sentence_is_in_its_article_and_in_the_register():
         path = SHARED / "seeds" / seed
         if path.is_file():
             assert _normal(words) in _normal(path.read_text(encoding="utf-8")), f"{claim_id}: not in {seed}"
+
+
+def test_every_claim_text_quotes_its_article_verbatim():
+    """Each passage of every claim text (split on '...', editorial [notes] left out) is in its seed article word for
+    word, punctuation included: no stitched or reworded paraphrase, no full stop the article does not have."""
+    claims = data.load_claims()
+    checked = 0
+    for row in claims.itertuples():
+        path = SHARED / "seeds" / str(row.seed_file)
+        if not path.is_file():
+            continue
+        article = _normal(path.read_text(encoding="utf-8"))
+        for part in _quoted_parts(row.claim_text):
+            assert _normal(part) in article, f"{row.claim_id}: {part!r} is not verbatim in {row.seed_file}"
+        checked += 1
+    if (SHARED / "seeds").is_dir():
+        assert checked == len(claims)
+
+
+def test_the_verbatim_check_catches_a_reworded_or_cut_quotation():
+    article = _normal("with thousands of public servants working in new mutuals with contracts worth almost £1 "
+                      "billion. We have extended")
+    assert _normal("mutuals in community healthcare hold contracts worth almost £1 billion") not in article
+    cut = _quoted_parts("with thousands of public servants working in new mutuals.")
+    assert _normal(cut[0]) not in article  # a full stop the article does not have
+    assert all(_normal(p) in article for p in _quoted_parts("with thousands of public servants ... worth almost £1 "
+                                                            "billion. [note]"))
 
 
 def test_every_claim_of_these_topics_is_in_the_seed_list():

@@ -264,3 +264,19 @@ def test_claim_kinds_in_the_register_follow_the_wording_of_the_claims():
     assert {kind[c] for c in claims.index if claims.loc[c, "speaker"] in {"National Audit Office", "Amyas Morse"}} \
         == {"audit finding"}
     assert kind["CL-MUT-25"] == kind["CL-MUT-04"] == kind["CL-MUT-03"] == "programme"
+
+
+def test_contradicted_can_rest_on_the_claimants_own_records_but_support_cannot():
+    """A claimant's own records can contradict its claim (an admission against interest), never support it: the
+    printed definition and the independence rule say so, and Verdict still refuses 'supported' on such rows."""
+    from analysis.claims import INDEPENDENCE_RULE, VERDICT_SCALE
+
+    assert VERDICT_SCALE["contradicted"].startswith("Independent evidence, or the claimant's own records, disagree "
+                                                    "with the claim as worded")
+    assert "can contradict its claim" in INDEPENDENCE_RULE and "never support it" in INDEPENDENCE_RULE
+    rows = pd.DataFrame({"id": ["X-1"], "source_org": ["Ministry"], "originator": ["Ministry"],
+                         "source_title": ["t"], "year": ["2014"], "verification": ["found_in_source"]})
+    claim = {**CLAIM, "claimant_orgs": "Ministry"}
+    assert Verdict.for_claim(claim, "contradicted", "r", "n", rows).verdict == "contradicted"
+    with pytest.raises(ValueError):
+        Verdict.for_claim(claim, "supported", "r", "n", rows)

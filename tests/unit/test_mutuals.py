@@ -162,19 +162,39 @@ def review_results():
 
 
 @pytest.mark.data
-def test_staff_robustness_finding_says_the_result_is_unstable_in_both_directions(review_results):
+def test_staff_findings_lead_with_the_tests_valid_with_few_organisations(review_results):
+    """Fourth cold review: the key finding leads with what the randomisation and wild-bootstrap tests show (they stay
+    valid with 8 against 16 organisations), then the clustered model's raw pattern; the leave-one-out finding counts
+    the runs in which no item survives the adjustment and names the runs that differ, from the sensitivity table."""
     from analysis.mutuals import analysis as mutuals
     from analysis.mutuals import sensitivity
 
     robust = review_results.sensitivity["community"]
-    adverse = sensitivity.most_adverse_leave_one_out(robust, "social enterprise")
-    main = robust[robust["analysis"] == sensitivity.MAIN].iloc[0]
-    assert adverse is not None and adverse["clustered_worse"] > main["clustered_worse"]
-    text = {f.key: f.text for f in mutuals.key_findings(review_results)}["mutuals_staff_robustness"]
-    assert text.startswith("The staff-survey result is unstable in both directions.")
-    name = adverse["analysis"].removeprefix("Without ")
-    assert f"but without {name}" in text
-    assert f"{int(adverse['clustered_worse'])} items are worse" in text
+    loo = robust[robust["left_out"] != ""]
+    survived = loo["clustered_worse_adjusted"] + loo["clustered_better_adjusted"]
+    assert len(loo) == 8 + 16
+    findings = {f.key: f.text for f in mutuals.key_findings(review_results)}
+    text = findings["mutuals_staff_robustness"]
+    assert text.startswith(f"In {int((survived == 0).sum())} of the 24 leave-one-out runs (each of the 8 social "
+                           "enterprises and 16 trusts left out in turn), no item stays clearly different")
+    changed = loo[survived > 0].assign(n=survived[survived > 0]).sort_values("n", ascending=False)
+    for _, row in changed.head(3).iterrows():
+        assert f"leaving out {row['analysis'].removeprefix('Without ')}" in text
+    if len(changed) > 3:
+        assert f"and {len(changed) - 3} other runs give" in text
+    assert "unstable in both directions" not in text
+    pattern = review_results.patterns["community"]
+    valid = [pattern.by_inference[c] for c in ("p_randomisation", "p_wild_bootstrap")]
+    lead = findings["mutuals_staff_pattern"]
+    if all(p.worse + p.better == 0 for p in valid):
+        assert lead.startswith("Staff in 8 community social enterprises and 16 NHS community trusts (2021-24) showed "
+                               "no clear difference on any of the 7 survey items under the tests that stay valid with "
+                               "few organisations (randomisation and wild bootstrap).")
+    clustered = pattern.by_inference["p_value"]
+    assert (f"In the clustered model, whose standard errors can be too small with so few organisations, they scored "
+            f"worse on {clustered.worse} items") in lead
+    assert lead.index("randomisation") < lead.index("clustered model")
+    assert sensitivity.MAIN in set(robust["analysis"])
 
 
 @pytest.mark.data
@@ -202,7 +222,11 @@ def test_the_hundred_firms_claim_is_shown_as_reported_speech(review_results):
     assert "[Public Finance's reported speech, not a quotation" in claim
     verdict = {v.claim_id: v for v in review_results.verdicts}["CL-MUT-06"]
     assert verdict.verdict == "misattributed"
-    assert verdict.summary.startswith("Reported speech: Public Finance's paraphrase")
+    assert verdict.summary.startswith("As reported: the verdict is on Public Finance's paraphrase")
+    # The 67 helped and 16 live come from an undated Cabinet Office story: the inferred year is said where used.
+    assert "By about 2014 (the Cabinet Office's undated 'two years on' story; the year is inferred" in verdict.summary
+    programme = {v.claim_id: v for v in review_results.verdicts}["CL-MUT-04"]
+    assert "the year is inferred from the programme's 2012 launch) the programme had helped 67" in programme.summary
     assert "attributable to the minister" in verdict.rule and "journalist" in verdict.rule
 
 
@@ -276,15 +300,11 @@ def test_navigo_benchmark_is_one_comparison_defined_once(review_results):
     assert "the average of the 51 mental-health trusts surveyed in 2021-24 (each trust counted once)" in navigo.summary
     finding = {f.key: f.text for f in mutuals.key_findings(review_results)}["mutuals_mental_health_one_organisation"]
     assert "the average NHS mental-health trust (51 trusts surveyed in 2021-24, each counted once)" in finding
-    # Third cold review: with one organisation among 52 the randomisation p-value cannot fall much below 1/52, so
-    # "none after the adjustment" is partly the test's floor; the finding says so and counts the items at it.
-    p_values = review_results.comparisons["mental health"]["p_randomisation"]
-    at_floor = int((p_values <= 1.5 / 52).sum())  # 5 items at the report's default 2,000 permutations
-    if at_floor:
-        assert (f"no randomisation p-value can fall much below 1/52 (0.019), and it was at that floor (the most "
-                f"extreme of the 52) on {at_floor} items") in finding
-    else:
-        assert "floor" not in finding
+    # With one organisation among 52 the 52 relabellings are enumerated: p is exactly k/52, so at least 1/52.
+    table = review_results.comparisons["mental health"]
+    p_values = table["p_randomisation"]
+    assert table["randomisation_exact"].all() and (table["randomisation_possible"] == 52).all()
+    assert np.allclose(p_values * 52, np.round(p_values * 52)) and p_values.min() == pytest.approx(1 / 52)
 
 
 @pytest.mark.data
@@ -295,7 +315,10 @@ def test_headlines_and_cqc_years_say_only_what_the_report_supports(review_result
     assert keys[0] == "mutuals_cqc_third_sector" and "mutuals_burnout_gap" not in keys
     assert review_results.cqc_models["table"].attrs["years"] == tuple(review_results.params.cqc_years)
     text = {f.key: f.text for f in mutuals.key_findings(review_results)}["mutuals_cqc_third_sector"]
-    assert "(inspections 2015-2024)" in text
+    assert "(every rated inspection 2015-2024, adjusted for year, re-inspection and years registered)" in text
+    # Each of the two community-services numbers is named as its measure (fourth cold review).
+    assert ("On the unadjusted year-end 2024 snapshot, the measure the provision-costs report's verdict on CL-MUT-09 "
+            "uses, they were 4.6 percentage points lower") in text
 
 
 def test_the_in_house_share_table_leaves_out_direct_payments():
@@ -353,9 +376,9 @@ def test_the_two_cqc_gaps_are_named_as_different_measures(review_results):
 
 @pytest.mark.data
 def test_navigo_finding_names_the_randomisation_floor_at_the_default_permutations():
-    """With one organisation among 52, p = (count + 1) / (permutations + 1) cannot fall much below 1/52. At the
-    report's defaults (18 items, 2,000 permutations) NAViGO sits there (p about 0.023) on 5 items, none survives
-    the allowance for 18 comparisons, and the finding says the floor is part of why."""
+    """With one organisation among 52 the 52 relabellings are enumerated, so p = k/52 and cannot fall below 1/52. At
+    the report's defaults (18 items) NAViGO sits there on 5 items, none survives the allowance for 18 comparisons,
+    and the finding leads with that and says the floor is part of why."""
     from analysis.mutuals import analysis as mutuals
     from analysis.mutuals.params import MutualsParameters
 
@@ -363,12 +386,18 @@ def test_navigo_finding_names_the_randomisation_floor_at_the_default_permutation
         warnings.simplefilter("ignore")
         results = mutuals.analyse(MutualsParameters())
     p_values = results.comparisons["mental health"]["p_randomisation"]
-    at_floor = int((p_values <= 1.5 / 52).sum())
-    assert at_floor == 5 and p_values.min() > 1 / 52 - 0.005
+    at_floor = int(np.isclose(p_values, 1 / 52).sum())
+    assert at_floor == 5 and p_values.min() == pytest.approx(1 / 52)
+    # Exact: every p-value is a whole number of 52ths, so the table shows 1/52 = 0.019, not a Monte Carlo estimate.
+    assert np.allclose(p_values * 52, np.round(p_values * 52))
     finding = {f.key: f.text for f in mutuals.key_findings(results)}["mutuals_mental_health_one_organisation"]
-    assert "none stays clearly different once the comparisons are allowed for, though" in finding
-    assert "no randomisation p-value can fall much below 1/52 (0.019)" in finding
-    assert "the most extreme of the 52) on 5 items" in finding
+    assert finding.startswith("NAViGO Health and Social Care CIC, the only mental-health social enterprise in the "
+                              "survey, is not clearly different from the average NHS mental-health trust")
+    assert "no randomisation p-value can fall below 1/52 (0.019)" in finding
+    assert "the most extreme of the 52) on 5 items. Before that allowance it scored better on 8 items" in finding
+    assert "randomisation): exact, from all 52 ways" in mutuals.staff_source(results, "mental health")
+    assert "estimated from 1,999 random relabellings of the 735,471 possible" in mutuals.staff_source(
+        results, "community")
 
 
 def _raw_good(setting: str, year: int, ownership: str) -> tuple[float, float]:
@@ -434,7 +463,17 @@ def test_care_homes_get_the_snapshot_and_the_model_side_by_side_with_the_cluster
     model = review_results.care_homes.set_index("term").loc["third sector"]
     assert model["difference_pp"] == pytest.approx(-3.6, abs=0.05) and model["diff_ci_high"] < 0
     base = review_results.care_home_clustering.query("term == 'third sector' and correlation == 0").iloc[0]
-    assert 0.04 < base["break_even_correlation"] < 0.06
+    # One council count for every clustering check: the most councils running homes in-house in any one year of
+    # 2010-2023 (119, in 2010, from the council activity returns), not the median yearly count (76).
+    provision = data.load("provision_shares")
+    care = provision[provision["setting"].isin(["Residential", "Nursing"]) & provision["year"].between(2010, 2023)
+                     & (provision["in_house"] > 0)]
+    yearly = care.groupby("year")["council_key"].nunique()
+    assert (yearly.max(), yearly.idxmax()) == (119, 2010)
+    councils = review_results.care_home_clustering.attrs["councils"]
+    assert (councils["count"], councils["count_year"]) == (119, 2010)
+    assert review_results.care_home_clustering.attrs["per_council"] == pytest.approx(627 / 119)
+    assert 0.08 < base["break_even_correlation"] < 0.10
     g3, n3 = _raw_good("care homes", 2024, "third sector")
     g0, n0 = _raw_good("care homes", 2024, "local authority")
 
@@ -451,8 +490,92 @@ def test_care_homes_get_the_snapshot_and_the_model_side_by_side_with_the_cluster
     assert "Neither measure, then, clearly shows" in text
 
     finding = next(f for f in mutuals.key_findings(review_results) if f.key == "mutuals_cqc_third_sector")
-    assert ("For care homes the evidence is weaker: a model of the one rating recorded for each home registered "
-            "2010-2023, adjusted for size and type of care, finds third-sector homes 3.6 percentage points less "
-            f"likely (95% interval 0.4 to 6.8 points less) to be rated Good or Outstanding, a gap that stops being "
-            f"clear above a correlation of {base['break_even_correlation']:.2f} between a council's homes, and at the "
-            "end of 2024 there was no clear difference.") in finding.text
+    assert ("For care homes, neither measure clearly shows third-sector homes rated differently from council-run ones "
+            "once a council's homes may be even slightly alike: at the end of 2024 there was no clear difference (the "
+            "year-end snapshot), and a model of the one rating recorded for each home registered 2010-2023, adjusted "
+            "for size and type of care, finds third-sector homes 3.6 percentage points less likely (95% interval 0.4 "
+            "to 6.8 points less) to be rated Good or Outstanding, a gap that stops being clear above a correlation of "
+            f"{base['break_even_correlation']:.2f} between a council's homes.") in finding.text
+    assert "5.3 council-run homes for each of at least 119 councils" in text
+
+
+def test_randomisation_is_exact_when_the_relabellings_are_few():
+    """One social enterprise among 6 organisations: 6 relabellings, enumerated, so p is k/6 exactly (the most
+    extreme of 6 gives 1/6); 4 among 16 has 1,820 relabellings, above 499, so a Monte Carlo estimate is used."""
+    one = _toy_survey(n_trusts=5, n_se=1, effect=-10.0)
+    out = staff.compare_items(one, "community", ["burnout"], (2021, 2022), n_permutations=499).iloc[0]
+    assert out["randomisation_exact"] and out["randomisation_possible"] == 6
+    assert out["p_randomisation"] == pytest.approx(1 / 6)
+    many = staff.compare_items(_toy_survey(), "community", ["burnout"], (2021, 2022), n_permutations=499).iloc[0]
+    assert not many["randomisation_exact"] and many["randomisation_possible"] == 1820
+    assert many["randomisation_relabellings"] == 499
+
+
+@pytest.mark.data
+def test_staff_tables_turn_the_difference_as_the_charts_do(review_results):
+    """'Worse for social-enterprise staff by' is the difference with its sign turned for items where more is better
+    (autonomy: social enterprises 4.2 points lower is 4.2 worse); 'Leans' is 'neither' when the difference rounds to
+    0 at the precision shown."""
+    from analysis.mutuals import analysis as mutuals
+
+    table = review_results.comparisons["community"].set_index("item")
+    shown = mutuals.staff_display(review_results, "community").set_index("Staff-survey item")
+    autonomy = table.loc["autonomy"]
+    assert autonomy["higher_is_better"] and autonomy["difference_pp"] < 0
+    row = shown.loc[autonomy["label"]]
+    assert row[mutuals.WORSE_COLUMN] == pytest.approx(-autonomy["difference_pp"]) and row["Leans"] == "worse"
+    assert row["Difference, social enterprises minus trusts (pp)"] == pytest.approx(autonomy["difference_pp"])
+    assert mutuals.lean_label(-0.04, -1.2, 1.2) == "neither"
+    assert mutuals.lean_label(0.5, -1.2, 1.2) == "worse" and mutuals.lean_label(-0.5, -1.2, 1.2) == "better"
+
+
+def test_in_house_change_is_shown_to_a_tenth_of_a_point():
+    from analysis.mutuals import analysis as mutuals
+
+    change = pd.DataFrame({"setting": ["Nursing home placements"], "collection": ["PSS-EX1"], "from_year": [2001],
+                           "to_year": [2014], "from": [1.156], "to": [1.503], "change_pp": [0.347]})
+    results = type("R", (), {"national_change": change})()
+    shown = mutuals.change_display(results).iloc[0]
+    assert (shown["In-house share at start (%)"], shown["In-house share at end (%)"]) == (1.2, 1.5)
+    assert shown["Change (percentage points)"] == pytest.approx(0.3)
+
+
+def test_regional_totals_are_not_counted_as_councils():
+    shares = pd.DataFrame({"council_key": ["leeds", "london", "northeast", "southwest"], "year": [2015] * 4,
+                           "setting": ["Residential"] * 4, "in_house": [5.0, 3.0, 100.0, 80.0],
+                           "in_house_share": [10.0, 0.0, 20.0, 30.0], "collection": ["ASC-FR"] * 4})
+    counted = ratings.councils_with_inhouse(shares, ("Residential",), (2015, 2015))
+    assert counted["count"] == 2  # "london" is the City of London's key, a council
+    assert externalisation.council_distribution(shares)["councils"].iloc[0] == 2
+
+
+@pytest.mark.data
+def test_fourth_review_verdict_wording(review_results):
+    verdicts = {v.claim_id: v for v in review_results.verdicts}
+    navigo = verdicts["CL-MUT-02"]
+    assert navigo.verdict == "partly supported"
+    assert navigo.summary.startswith("The item quoted ('79% vs 56%') is not in the public staff-survey data, so the "
+                                     "figures cannot be checked. The evidence is other items, from 2019 and 2021-24, "
+                                     "for a claim made in 2013")
+    satisfaction = verdicts["CL-MUT-05"]
+    assert set(satisfaction.datasets) == {"cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year"}
+    assert "not service users' satisfaction" in satisfaction.summary
+    overnight = verdicts["CL-MUT-07"]
+    assert "nhs_staff_survey" not in overnight.datasets and "scored worse" not in overnight.summary
+    assert "no evidence either way" in overnight.summary and "not productivity" in overnight.summary
+    forecast = verdicts["CL-MUT-21"]
+    assert forecast.verdict == "contradicted"
+    assert forecast.summary.startswith("'Will empower' is a forecast made in 2012, judged here against the "
+                                       "government's own counts up to 2 years later")
+    stake = verdicts["CL-MUT-28"]
+    assert stake.verdict == "unsourced" and stake.kind == "outcome" and not stake.independent_ids
+    assert "68% of mutuals developing new products or services" in stake.summary
+
+
+def test_the_introduction_says_what_the_navigo_item_measures():
+    """The quoted item is staff believing their trust's priority is patient care, not staff rating patient care."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "notebooks" / "mutuals_vs_inhouse.py").read_text(encoding="utf-8")
+    assert "rated patient care" not in text
+    assert "believed their trust's priority is patient care" in text

@@ -87,15 +87,15 @@ def test_mutuals_tallies_split_what_mutuals_achieve_from_programme_facts(mutual_
 
     kinds = data.load_claims().set_index("claim_id")["kind"]
     achieve = [v.verdict for v in mutual_results.verdicts if kinds[v.claim_id] == "outcome"]
-    assert sorted(achieve) == ["partly supported", "unsourced", "unsourced"]   # CL-MUT-02, 05, 07
+    assert sorted(achieve) == ["partly supported", "unsourced", "unsourced", "unsourced"]   # CL-MUT-02, 05, 07, 28
     supported = {v.claim_id for v in mutual_results.verdicts if v.verdict == "supported"}
     assert supported == {"CL-MUT-22", "CL-MUT-27"} and set(kinds[list(supported)]) == {"programme"}
-    lines = [f"3 are {ACHIEVE}: 1 partly supported and 2 unsourced",
+    lines = [f"4 are {ACHIEVE}: 1 partly supported and 3 unsourced",
              f"8 are {PROGRAMME}: 2 supported, 1 contradicted, 1 misattributed and 4 not testable with public data "
              f"(for 2, {OWN})"]
     assert _index_lines("mutuals_vs_inhouse", mutual_results.verdicts) == lines
     finding = next(f for f in mutuals.key_findings(mutual_results) if f.key == "mutuals_verdicts")
-    assert f"Of the 11 claims about mutuals judged here, {'; '.join(lines)}." in finding.text
+    assert f"Of the 12 claims about mutuals judged here, {'; '.join(lines)}." in finding.text
 
 
 def test_provision_costs_tallies_split_what_mutuals_achieve_from_programme_facts(cost_results):

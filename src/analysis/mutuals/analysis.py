@@ -151,7 +151,7 @@ def analyse(params: MutualsParameters) -> MutualsResults:
     provision = data.load("provision_shares")
     community_councils = ratings.councils_with_inhouse(provision, COMMUNITY_SETTINGS, inspection_years)
     cqc_clustering = ratings.council_clustering_sensitivity(
-        models["logit"], models["design"], models["clusters"], models["ownership"], community_councils["median"], level)
+        models["logit"], models["design"], models["clusters"], models["ownership"], community_councils["count"], level)
     cqc_clustering.attrs["councils"] = community_councils
     care_home_models = ratings.care_home_models(data.load("cqc_care_home_closures"), provision, level)
     homes, home_clustering = care_home_models["table"], care_home_models["clustering"]
@@ -223,8 +223,11 @@ def pattern_text(results: MutualsResults, service: str) -> str:
     pattern = results.patterns[service]
     one = int(results.comparisons[service]["n_social_enterprises"].max()) < 2
     subject = _group_names(results, service)[0].split(" (")[0] if one else "the social enterprises"
-    sentences = [multiplicity.inference_sentence(p, pattern.alpha, subject=subject, reference="the trusts")
-                 for p in pattern.by_inference.values() if p.tested]
+    # The tests that stay valid with few organisations first, then the clustered model (fourth cold review).
+    order = [*VALID_WITH_FEW, *(c for c in pattern.by_inference if c not in VALID_WITH_FEW)]
+    sentences = [multiplicity.inference_sentence(pattern.by_inference[c], pattern.alpha, subject=subject,
+                                                 reference="the trusts")
+                 for c in order if c in pattern.by_inference and pattern.by_inference[c].tested]
     sentences.append(multiplicity.lean_sentence(pattern, subject=subject))
     return " ".join(sentences)
 
@@ -254,99 +257,70 @@ def key_findings(results: MutualsResults) -> list[Finding]:
     if "community" in results.comparisons:
         pattern = results.patterns["community"]
         clustered = pattern.by_inference["p_value"]
-        randomised = pattern.by_inference["p_randomisation"]
-        table = results.comparisons["community"]
-        n_se, n_trusts = int(table["n_social_enterprises"].max()), int(table["n_trusts"].max())
-        remain = clustered.worse_adjusted + clustered.better_adjusted
-        survive = ("no item stays clearly different" if remain == 0 else
-                   f"{remain} item{'s' if remain != 1 else ''} stay{'s' if remain == 1 else ''} clearly different")
-        text = (f"Staff in {n_se} community social enterprises reported no better working lives than staff in "
-                f"{n_trusts} NHS community trusts ({period}): they scored worse on {clustered.worse} of "
-                f"{clustered.tested} survey items and better on {multiplicity._count(clustered.better)} (p < "
-                f"{alpha}), "
-                f"but {survive} once the {clustered.tested} comparisons are allowed for"
-                + (", and a randomisation test finds no clear difference on any item." if
-                   randomised.worse + randomised.better == 0 else "."))
         findings.append(Finding(
-            "mutuals_staff_pattern", text, SOURCE_STAFF, "The survey starts years after the spin-outs, so it shows "
-            "differences between organisations, not the effect of spinning out.", value=float(clustered.worse),
+            "mutuals_staff_pattern", staff_pattern_finding(results, "community", period=period),
+            SOURCE_STAFF, "The survey starts years after the spin-outs, so it shows differences between organisations, "
+            "not the effect of spinning out.", value=float(clustered.worse_adjusted + clustered.better_adjusted),
             no_interval_reason=f"a count of items out of {clustered.tested}; each item's interval is in the "
                                "staff-survey table"))
         robust = results.sensitivity.get("community")
         if robust is not None:
-            equal = robust[robust["analysis"] == sensitivity.EQUAL].iloc[0]
-            largest = results.shares["community"].query("social_enterprise == 1").iloc[0]
-            without = robust[robust["left_out"] == largest["ods_code"]]
-            main_n = clustered.worse + clustered.better
-            checks = [("with each organisation counted equally", equal)]
-            if not without.empty:
-                checks.append((f"without {largest['organisation_latest']} "
-                               f"({fmt(100 * largest['group_share'], places=0)}"
-                               "% of social-enterprise responses)", without.iloc[0]))
-            if all(_items(row) == _items(checks[0][1]) for _, row in checks):
-                said = " or ".join(what for what, _ in checks) + f", {_items(checks[0][1], verb=True)}"
-            else:
-                said = "; ".join(f"{what}, {_items(row, verb=True)}" for what, row in checks)
-            text = f"Those {main_n} items depend on how the organisations are weighted: {said}."
-            adverse = sensitivity.most_adverse_leave_one_out(robust, "social enterprise")
-            if adverse is not None:
-                share = fmt(100 * adverse["share_of_group_responses"], places=0)
-                adjusted = int(adverse["clustered_worse_adjusted"] + adverse["clustered_better_adjusted"])
-                randomised_n = int(adverse["randomisation_worse"] + adverse["randomisation_better"])
-                text = (f"The staff-survey result is unstable in both directions. {said[0].upper()}{said[1:]}; but "
-                        f"without {adverse['analysis'].removeprefix('Without ')} ({share}% of social-enterprise "
-                        f"responses), {_items(adverse, verb=True)} at p < {alpha}, "
-                        f"{multiplicity._count(adjusted)} of them still clearly different after allowing for the "
-                        f"{clustered.tested} comparisons, and {multiplicity._count(randomised_n)} on the "
-                        "randomisation test.")
-                trust = sensitivity.most_adverse_leave_one_out(robust, "NHS trust")
-                if trust is not None:
-                    trust_adjusted = int(trust["clustered_worse_adjusted"] + trust["clustered_better_adjusted"])
-                    text += (f" Leaving out a single NHS trust instead gives up to {int(trust['clustered_worse'])} "
-                             f"worse items, {multiplicity._count(trust_adjusted)} of them after the adjustment.")
+            text, kept = leave_one_out_finding(results, "community")
             findings.append(Finding(
                 "mutuals_staff_robustness", text,
                 SOURCE_STAFF, "These checks test the weighting and single organisations, not why organisations "
-                "chose to spin out.", value=float(equal["clustered_worse"] + equal["clustered_better"]),
-                no_interval_reason="a count of items under alternative weightings"))
+                "chose to spin out.", value=float(kept),
+                no_interval_reason="a count of leave-one-out runs"))
     if "mental health" in results.comparisons:
         pattern = results.patterns["mental health"]
         randomised = pattern.by_inference["p_randomisation"]
         subject, _ = _group_names(results, "mental health")
         name = subject.split(" (")[0]
         remain = randomised.better_adjusted + randomised.worse_adjusted
-        n_trusts = int(results.comparisons["mental health"]["n_trusts"].max())
-        # One organisation among n: relabelling picks it with chance 1/n, so no two-sided p-value falls much below
-        # 1/n, and an allowance for many comparisons can only be passed by many items at that floor.
+        table = results.comparisons["mental health"]
+        n_trusts = int(table["n_trusts"].max())
         n_orgs = n_trusts + 1
+        at_floor, exact = randomisation_floor(results, "mental health")
         floor = 1 / n_orgs
-        p_values = results.comparisons["mental health"]["p_randomisation"].dropna()
-        at_floor = int((p_values <= 1.5 * floor).sum())
-        floor_clause = (f", though with one organisation among {n_orgs} no randomisation p-value can fall much below "
+        bound = "can fall below" if exact else "can fall much below"
+        floor_clause = (f", though with one organisation among {n_orgs} no randomisation p-value {bound} "
                         f"1/{n_orgs} ({floor:.3f}), and it was at that floor (the most extreme of the {n_orgs}) "
-                        f"on {at_floor} items" if remain == 0 and at_floor else "")
+                        f"on {at_floor} item{'s' if at_floor != 1 else ''}" if remain == 0 and at_floor else "")
+        benchmark = f"the average NHS mental-health trust ({n_trusts} trusts surveyed in {period}, each counted once)"
+        if remain == 0:
+            lead = (f"{name}, the only mental-health social enterprise in the survey, is not clearly different from "
+                    f"{benchmark} on any of the {randomised.tested} items once the {randomised.tested} comparisons "
+                    f"are allowed for (randomisation test){floor_clause}.")
+        else:
+            lead = (f"{name}, the only mental-health social enterprise in the survey, differs clearly from "
+                    f"{benchmark} on {remain} of {randomised.tested} items once the comparisons are allowed for "
+                    f"(randomisation test): better on {randomised.better_adjusted} and worse on "
+                    f"{multiplicity._count(randomised.worse_adjusted)}.")
+        raw = (f" Before that allowance it scored better on {randomised.better} items and worse on "
+               f"{multiplicity._count(randomised.worse)} (p < {alpha}).")
         findings.append(Finding(
-            "mutuals_mental_health_one_organisation",
-            f"{name}, the only mental-health social enterprise in the survey, scored better than the average NHS "
-            f"mental-health trust ({n_trusts} trusts surveyed in {period}, each counted once) on "
-            f"{randomised.better} of {randomised.tested} items and worse on {multiplicity._count(randomised.worse)} "
-            f"(randomisation test, p < {alpha}); "
-            + (f"none stays clearly different once the comparisons are allowed for{floor_clause}." if remain == 0
-               else f"{remain} stay clearly different once the comparisons are allowed for."),
+            "mutuals_mental_health_one_organisation", lead + raw,
             SOURCE_STAFF, "One organisation says nothing about mental-health social enterprises as a group.",
-            value=float(randomised.better), no_interval_reason="a count of items; one organisation has no "
-                                                               "group-level interval"))
+            value=float(remain), no_interval_reason="a count of items; one organisation has no group-level interval"))
     ts = _cqc_term(results, "third sector")
     if ts is not None:
         clustering = results.cqc_clustering[(results.cqc_clustering["term"] == "third sector")]
         break_even = clustering["break_even_correlation"].iloc[0]
         said = _points_phrase(ts["difference_pp"], ts["diff_ci_low"], ts["diff_ci_high"], results.level,
                               more="more likely", less="less likely")
+        first, last = results.cqc_models["table"].attrs.get("years", ("?", "?"))
         text = (f"Community-based care services run by the third sector were {said} than council-run services to be "
-                f"rated Good or Outstanding by the CQC ({_years(results.cqc_models['table'])})")
+                f"rated Good or Outstanding by the CQC (every rated inspection {first}-{last}, adjusted for year, "
+                "re-inspection and years registered)")
         if np.isfinite(break_even) and clear_difference(ts["diff_ci_low"], ts["diff_ci_high"]):
             text += (f"; but the gap stops being clear if the services one council runs are rated alike (a "
                      f"correlation between them above {break_even:.2f}), which the data cannot rule out")
+        snap = results.snapshot_check
+        if snap is not None:
+            text += (f". On the unadjusted year-end {snap['year']} snapshot, the measure the provision-costs report's "
+                     "verdict on CL-MUT-09 uses, they were "
+                     + _points_phrase(snap["difference_pp"], snap["ci_low"], snap["ci_high"], results.level,
+                                      more="higher", less="lower"))
         text += "." + _care_home_finding(results)
         findings.append(Finding(
             "mutuals_cqc_third_sector", text, SOURCE_CQC + "; " + SOURCE_CARE_HOMES, "The third sector is "
@@ -369,8 +343,128 @@ def key_findings(results: MutualsResults) -> list[Finding]:
     return findings
 
 
+VALID_WITH_FEW = {"p_randomisation": "randomisation", "p_wild_bootstrap": "wild bootstrap"}
+"""The tests that stay valid with few organisations (the clustered standard errors do not)."""
+
+
+def staff_pattern_finding(results: MutualsResults, service: str, *, period: str) -> str:
+    """The staff-survey key finding, led by the tests that stay valid with few organisations (randomisation, wild
+    bootstrap), then the clustered model's raw pattern and what survives the allowance for the comparisons."""
+    pattern = results.patterns[service]
+    clustered = pattern.by_inference["p_value"]
+    table = results.comparisons[service]
+    n_se, n_trusts = int(table["n_social_enterprises"].max()), int(table["n_trusts"].max())
+    alpha = f"{pattern.alpha:g}"
+    valid = [(name, pattern.by_inference[col]) for col, name in VALID_WITH_FEW.items()
+             if col in pattern.by_inference and pattern.by_inference[col].tested]
+    names = " and ".join(name for name, _ in valid)
+    who = (f"Staff in {n_se} {service} social enterprises and {n_trusts} NHS {SERVICE_TRUSTS[service]} "
+           f"({period})")
+    if valid and all(p.worse + p.better == 0 for _, p in valid):
+        text = (f"{who} showed no clear difference on any of the {clustered.tested} survey items under the tests that "
+                f"stay valid with few organisations ({names}).")
+    elif valid:
+        text = (f"{who}: under the tests that stay valid with few organisations, "
+                + "; ".join(f"{name}, the social enterprises scored worse on {p.worse} of {p.tested} items and "
+                            f"better on {multiplicity._count(p.better)} (p < {alpha}), "
+                            f"{multiplicity._count(p.worse_adjusted + p.better_adjusted)} after allowing for the "
+                            f"{p.tested} comparisons" for name, p in valid) + ".")
+    else:
+        text = f"{who}: only the clustered model could be run."
+    remain = clustered.worse_adjusted + clustered.better_adjusted
+    after = (f"on none once the {clustered.tested} comparisons are allowed for" if remain == 0 else
+             f"on {remain} once the {clustered.tested} comparisons are allowed for")
+    text += (f" In the clustered model, whose standard errors can be too small with so few organisations, they "
+             f"scored worse on {clustered.worse} items and better on {multiplicity._count(clustered.better)} at p < "
+             f"{alpha}, {'but ' if remain == 0 and clustered.worse + clustered.better else ''}{after}.")
+    return text
+
+
+def leave_one_out_finding(results: MutualsResults, service: str) -> tuple[str, int]:
+    """The leave-one-out spread in words: in how many runs no item stays clearly different after the adjustment
+    (clustered), which organisations' absence changes that and how, and equal weighting and the largest social
+    enterprise's absence. Returns the text and the number of runs with no item left."""
+    robust = results.sensitivity[service]
+    alpha = f"{robust.attrs.get('alpha', results.alpha):g}"
+    loo = robust[robust["left_out"] != ""]
+    adjusted = (loo["clustered_worse_adjusted"] + loo["clustered_better_adjusted"]).astype(int)
+    kept = int((adjusted == 0).sum())
+    items = int(robust["items"].max())
+    n_se, n_trusts = int((loo["group"] == "social enterprise").sum()), int((loo["group"] == "NHS trust").sum())
+    text = (f"In {kept} of the {len(loo)} leave-one-out runs (each of the {n_se} social enterprises and {n_trusts} "
+            "trusts left out in turn), no item "
+            f"stays clearly different in the clustered model after allowing for the {items} comparisons")
+    changed = loo[adjusted > 0].assign(adjusted=adjusted[adjusted > 0]).sort_values("adjusted", ascending=False)
+    if not changed.empty:
+        def one(row) -> str:
+            worse, better = int(row["clustered_worse_adjusted"]), int(row["clustered_better_adjusted"])
+            way = ("all worse" if better == 0 else "all better" if worse == 0 else f"{worse} worse, {better} better")
+            randomised = int(row["randomisation_worse"] + row["randomisation_better"])
+            randomised_adj = int(row["randomisation_worse_adjusted"] + row["randomisation_better_adjusted"])
+            test = (f"; {randomised} at p < {alpha} on the randomisation test, "
+                    f"{multiplicity._count(randomised_adj)} after the adjustment" if randomised else
+                    "; none on the randomisation test")
+            kind = "an NHS trust" if row["group"] == "NHS trust" else "a social enterprise"
+            return f"{row['analysis'].removeprefix('Without ')} ({kind}) gives {int(row['adjusted'])} ({way}{test})"
+        shown = [one(r) for _, r in changed.head(3).iterrows()]
+        rest = changed["adjusted"].iloc[3:]
+        text += "; leaving out " + " and leaving out ".join(shown)
+        if len(rest):
+            span = f"{int(rest.min())}" if rest.min() == rest.max() else f"{int(rest.min())} to {int(rest.max())}"
+            text += f", and {len(rest)} other runs give {span} each"
+    text += "."
+    equal = robust[robust["analysis"] == sensitivity.EQUAL].iloc[0]
+    largest = results.shares[service].query("social_enterprise == 1").iloc[0]
+    without = robust[robust["left_out"] == largest["ods_code"]]
+    checks = [("With each organisation counted equally", equal)]
+    if not without.empty:
+        checks.append((f"without {largest['organisation_latest']} ({fmt(100 * largest['group_share'], places=0)}% of "
+                       "social-enterprise responses)", without.iloc[0]))
+    if all(_items(row) == _items(checks[0][1]) for _, row in checks):
+        text += (" " + " or ".join(what for what, _ in checks)
+                 + f", {_items(checks[0][1], verb=True)} even at p < {alpha}.")
+    else:
+        text += " " + "; ".join(f"{what}, {_items(row, verb=True)} at p < {alpha}" for what, row in checks) + "."
+    return text, kept
+
+
+def randomisation_floor(results: MutualsResults, service: str) -> tuple[int, bool]:
+    """With one organisation among n, how many items sit at the randomisation test's floor of 1/n (the organisation
+    the most extreme of the n), and whether the p-values are exact (every relabelling enumerated)."""
+    table = results.comparisons[service]
+    n_orgs = int(table["n_trusts"].max()) + 1
+    p = table["p_randomisation"].dropna()
+    exact = bool(table.get("randomisation_exact", pd.Series([False])).all())
+    floor = 1 / n_orgs
+    at = np.isclose(p, floor, rtol=1e-9) if exact else p <= 1.5 * floor
+    return int(np.sum(at)), exact
+
+
+def randomisation_note(results: MutualsResults, service: str) -> str:
+    """How the randomisation p-values were computed: exact over every relabelling, or a Monte Carlo estimate."""
+    table = results.comparisons[service]
+    if "randomisation_exact" not in table or table["p_randomisation"].isna().all():
+        return ""
+    possible = int(table["randomisation_possible"].max())
+    if bool(table["randomisation_exact"].all()):
+        return (f"p (randomisation): exact, from all {possible:,} ways of putting the social-enterprise label on "
+                "the organisations")
+    used = int(table["randomisation_relabellings"].max())
+    return (f"p (randomisation): estimated from {used:,} random relabellings of the {possible:,} possible (too many "
+            "to enumerate), so it carries a little sampling error of its own")
+
+
+def staff_source(results: MutualsResults, service: str) -> str:
+    """The staff table's source line: which way each difference runs and how the p-values were computed."""
+    note = randomisation_note(results, service)
+    return (SOURCE_STAFF + ". Difference: social enterprises minus trusts, in percentage points (pp); 'worse for "
+            "social-enterprise staff by' turns it so that above 0 is worse whichever way the item runs. p adjusted: "
+            "Benjamini-Hochberg false-discovery rate across the items." + (f" {note}." if note else ""))
+
+
 def _care_home_finding(results: MutualsResults) -> str:
-    """The key finding's care-home sentence: the model's gap, where it stops being clear, and the snapshot."""
+    """The key finding's care-home sentence, led by the conclusion: whether either measure clearly shows a gap once
+    a council's homes may be alike, then the year-end snapshot and the model with where it stops being clear."""
     model, snap = _care_home_gap(results), results.care_home_snapshot
     if model is None:
         return ""
@@ -379,18 +473,19 @@ def _care_home_finding(results: MutualsResults) -> str:
     rho = model["break_even_correlation"]
     clear = clear_difference(model["ci_low"], model["ci_high"])
     fragile = clear and np.isfinite(rho) and rho <= 1
-    text = (f" For care homes{' the evidence is weaker:' if fragile or not clear else ','} a model of the one "
-            "rating recorded for each home registered "
-            f"2010-2023, adjusted for size and type of care, finds third-sector homes {said} to be rated Good or "
-            "Outstanding")
+    snap_clear = snap is not None and clear_difference(snap["ci_low"], snap["ci_high"])
+    model_text = (f"a model of the one rating recorded for each home registered 2010-2023, adjusted for size and type "
+                  f"of care, finds third-sector homes {said} to be rated Good or Outstanding")
     if fragile:
-        text += f", a gap that stops being clear above a correlation of {rho:.2f} between a council's homes"
+        model_text += f", a gap that stops being clear above a correlation of {rho:.2f} between a council's homes"
+    if snap is not None and not snap_clear and (fragile or not clear):
+        return (" For care homes, neither measure clearly shows third-sector homes rated differently from council-run "
+                f"ones once a council's homes may be even slightly alike: at the end of {snap['year']} there was no "
+                f"clear difference (the year-end snapshot), and {model_text}.")
+    text = f" For care homes, {model_text}"
     if snap is not None:
-        snap_clear = clear_difference(snap["ci_low"], snap["ci_high"])
-        text += (f", and at the end of {snap['year']} there was no clear difference" if not snap_clear else
-                 f"; at the end of {snap['year']} third-sector homes were " + _points_phrase(
-                     snap["difference_pp"], snap["ci_low"], snap["ci_high"], results.level, more="higher",
-                     less="lower"))
+        text += (f"; at the end of {snap['year']} third-sector homes were " + _points_phrase(
+            snap["difference_pp"], snap["ci_low"], snap["ci_high"], results.level, more="higher", less="lower"))
     return text + "."
 
 
@@ -461,6 +556,12 @@ def comparison_summary(results: MutualsResults, service: str) -> str:
     if int(table["n_social_enterprises"].max()) < 2:
         text += (" This is one organisation against a benchmark, not a comparison of models of provision: its "
                  "clustered confidence intervals are not valid, so only the randomisation test is used.")
+        n_orgs = int(table["n_trusts"].max()) + 1
+        if bool(table.get("randomisation_exact", pd.Series([False])).all()):
+            text += (f" Its p-values are exact (all {n_orgs} relabellings enumerated), so none can fall below "
+                     f"1/{n_orgs} ({1 / n_orgs:.3f}); with {len(table)} items, the adjustment for many comparisons "
+                     f"can be passed only if at least {int(np.ceil(len(table) / n_orgs / results.alpha - 1e-9))} "
+                     "items sit at that floor.")
     return text
 
 
@@ -495,10 +596,16 @@ def staff_forest(results: MutualsResults, service: str):
                  "(table below)")
     else:
         remain = clustered.worse_adjusted + clustered.better_adjusted
-        title = (f"{service.capitalize()} social enterprises against {reference}: worse on {clustered.worse} and "
-                 f"better on {multiplicity._count(clustered.better)} of {clustered.tested} items at p < {alpha} "
-                 f"(clustered); {multiplicity._count(remain)} once {clustered.tested} comparisons are allowed for; "
-                 f"{multiplicity._count(randomised.worse + randomised.better)} on randomisation inference")
+        valid = [(name, pattern.by_inference[col]) for col, name in VALID_WITH_FEW.items()
+                 if col in pattern.by_inference and pattern.by_inference[col].tested]
+        names = " or ".join(name for name, _ in valid)
+        lead = (f"no item clearly different on {names} at p < {alpha}" if all(p.worse + p.better == 0 for _, p in valid)
+                else "; ".join(f"{name}: worse on {p.worse}, better on {multiplicity._count(p.better)}"
+                               for name, p in valid))
+        title = (f"{service.capitalize()} social enterprises against {reference}: {lead}; clustered, worse on "
+                 f"{clustered.worse} and better on {multiplicity._count(clustered.better)} of {clustered.tested} "
+                 f"items at p < {alpha}, {multiplicity._count(remain)} once {clustered.tested} comparisons are "
+                 "allowed for")
         basis = ("counts of items by their p-values (clustered, adjusted for the number of items, and randomisation); "
                  "each item's interval is drawn")
     n_se = int(results.comparisons[service]["n_social_enterprises"].max())
@@ -740,28 +847,46 @@ def staff_display(results: MutualsResults, service: str) -> pd.DataFrame:
 
     A one-organisation comparison has no valid clustered interval or p-value: those columns are left out
     (the sentence above the table says why)."""
-    t = results.comparisons[service]
+    t = _aligned(results.comparisons[service])
     level = int(round(100 * results.level))
     years = results.params.survey_years
     pooled = f"{years[0]}-{str(years[1])[-2:]}, all responses pooled"
-    good = (t["difference_pp"] > 0) == t["higher_is_better"].astype(bool)
     p_columns = {"p (clustered)": "p_value", "p adjusted (clustered)": "p_value_fdr",
                  "p (randomisation)": "p_randomisation", "p adjusted (randomisation)": "p_randomisation_fdr",
                  "p (wild bootstrap)": "p_wild_bootstrap", "p adjusted (wild bootstrap)": "p_wild_bootstrap_fdr"}
+    raw = "Difference, social enterprises minus trusts (pp)"
+    worse = WORSE_COLUMN
     out = pd.DataFrame({
         "Staff-survey item": t["label"],
         f"Social enterprises ({pooled}, %)": t["social_enterprise_rate"],
         f"NHS trusts ({pooled}, %)": t["trust_rate"],
-        "Difference (pp)": t["difference_pp"],
-        f"{level}% low": t["ci_low"],
-        f"{level}% high": t["ci_high"],
-        "Leans": np.where(t["difference_pp"] == 0, "neither", np.where(good, "better", "worse")),
+        raw: t["difference_pp"],
+        worse: t["worse_pp"],
+        f"Worse by: {level}% low": t["worse_low"],
+        f"Worse by: {level}% high": t["worse_high"],
+        "Leans": [lean_label(w, lo, hi) for w, lo, hi in zip(t["worse_pp"], t["worse_low"], t["worse_high"])],
         **{name: t[column] for name, column in p_columns.items() if column in t},
     })
     out = _drop_empty(out)
-    has_interval = f"{level}% low" in out
-    return table_format(out, intervals={"Difference (pp)": (f"{level}% low", f"{level}% high")} if has_interval else {},
-                        signed=["Difference (pp)"], p_values=[c for c in p_columns if c in out])
+    low, high = f"Worse by: {level}% low", f"Worse by: {level}% high"
+    has_interval = low in out
+    return table_format(out, intervals={worse: (low, high)} if has_interval else {},
+                        signed=[raw, worse], p_values=[c for c in p_columns if c in out],
+                        aligned={raw: worse} if has_interval else None)
+
+
+WORSE_COLUMN = "Worse for social-enterprise staff by (pp; below 0 = better)"
+"""The staff tables' difference turned as the charts turn it: above 0 is worse whichever way the item runs."""
+
+
+def lean_label(worse_pp: float, low: float = np.nan, high: float = np.nan) -> str:
+    """'worse' / 'better' as the point estimate leans, 'neither' when it rounds to 0 at the precision shown."""
+    if pd.isna(worse_pp):
+        return "neither"
+    places = decimals(worse_pp, None if pd.isna(low) else low, None if pd.isna(high) else high)
+    if round(float(worse_pp), places) == 0:
+        return "neither"
+    return "worse" if worse_pp > 0 else "better"
 
 
 def sensitivity_display(results: MutualsResults, service: str, *,
@@ -869,9 +994,12 @@ def change_display(results: MutualsResults) -> pd.DataFrame:
     """
     c = results.national_change
     c = c[c["setting"] != "Direct payments"]
+    # Shares of administrative totals: one decimal place (a tenth of a point), the change from the rounded shares'
+    # own values so that start + change = end as shown.
+    start, end = c["from"].round(1), c["to"].round(1)
     out = pd.DataFrame({"Setting": c["setting"], "Collection": c["collection"], "From year": c["from_year"],
-                        "To year": c["to_year"], "In-house share at start (%)": c["from"],
-                        "In-house share at end (%)": c["to"], "Change (percentage points)": c["change_pp"]})
+                        "To year": c["to_year"], "In-house share at start (%)": start,
+                        "In-house share at end (%)": end, "Change (percentage points)": (end - start).round(1)})
     return table_format(out, signed=["Change (percentage points)"])
 
 
@@ -961,10 +1089,10 @@ def care_home_measures_text(results: MutualsResults) -> str:
     rho = model["break_even_correlation"]
     if clear_difference(model["ci_low"], model["ci_high"]) and np.isfinite(rho) and rho <= 1:
         text += (f". The model's gap stops being clear above a correlation of {rho:.2f} between a council's homes "
-                 f"(about {fmt(model['per_council'], places=1)} council-run homes for each of about "
-                 f"{fmt(councils['median'], count=True)} councils running homes in-house; the clustering table "
-                 "further down): it holds only if the homes one council runs are rated almost independently of one "
-                 "another, which the data cannot check."
+                 f"(about {fmt(model['per_council'], places=1)} council-run homes for each of at least "
+                 f"{councils['count']} councils that ran homes in-house over {councils['years']}, the most in any one "
+                 "year; the clustering table further down): it holds only if the homes one council runs are rated "
+                 "almost independently of one another, which the data cannot check."
                  + ("" if snap_clear else " Neither measure, then, clearly shows third-sector care homes rated "
                     "differently from council-run ones once a council's homes may be even slightly alike."))
     else:
@@ -987,9 +1115,14 @@ def clustering_text(table: pd.DataFrame, what: str) -> str:
             "share management, budgets and commissioners, so their ratings are likely correlated; the coarser cluster "
             "(the council) is the right one. The table shows how the intervals widen under that correlation: "
             f"{table.attrs['reference_clusters']:,} council-run {'locations' if 'ommunity' in what else 'homes'} "
-            f"shared among about {fmt(councils['median'], count=True)} councils running such {unit}s in-house "
-            f"(median of {councils['low']}-{councils['high']} a year, {councils['years']}, council activity returns), "
-            f"about {fmt(table.attrs['per_council'], places=1)} per council. ")
+            f"shared among at least {councils['count']} councils, about "
+            f"{fmt(table.attrs['per_council'], places=1)} per council. The ratings were given over many years, so "
+            f"they come from every council that ran such {unit}s in-house at some point: at least the "
+            f"{councils['count']} that did in {councils['count_year']}, the most in any one year of "
+            f"{councils['years']} ({councils['low']} to {councils['high']} a year, council activity returns; a median "
+            "of the yearly counts would understate "
+            "the councils, and a count of distinct council names would overstate them, as names change and councils "
+            "merge). ")
     for term, part in table.groupby("term", sort=False):
         base = part[part["correlation"] == 0].iloc[0]
         break_even = base["break_even_correlation"]

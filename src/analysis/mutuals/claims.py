@@ -14,6 +14,7 @@ with the two or three deciding facts as its ``summary``. General rules:
   claim by more than 10%, *not testable with public data* when the number was never published (website visits,
   councils' approaches), *contradicted* when every count found, including the claimant's own, is far smaller, and
   *misattributed* when the number exists but belongs to another programme, period or group.
+* **Forecasts** ("will empower millions") are judged against the counts found up to the forecast's own target date.
 * The **NAViGO comparison** is judged on what public data can show: the quoted item is not published, so the
   figures cannot be checked; independent readings of NAViGO's staff survey can agree with a weaker version.
 
@@ -51,7 +52,7 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
     out = []
 
     c = claim_row(claims, "CL-MUT-02")
-    out.append(_navigo(c, figures, focus, focus_name, mental_health, benchmark, pooled_benchmark))
+    out.append(_navigo(c, figures, focus, focus_name, mental_health, benchmark, pooled_benchmark, survey_years))
 
     c = claim_row(claims, "CL-MUT-04")
     out.append(_support_programme(c, figures))
@@ -60,7 +61,9 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, community: pd.
     c = claim_row(claims, "CL-MUT-06")
     out.append(_hundred_under_msp(c, figures))
     c = claim_row(claims, "CL-MUT-07")
-    out.append(_overnight_productivity(c, figures, community))
+    out.append(_overnight_productivity(c, figures, survey_years))
+    c = claim_row(claims, "CL-MUT-28")
+    out.append(_stake_in_the_business(c, figures))
 
     out.extend(seed_claims(claims, figures, survey=survey, survey_years=survey_years))
     return out
@@ -80,7 +83,8 @@ def _pattern(table: pd.DataFrame | None, alpha: float = 0.05):
 
 def _navigo(c: dict, figures: pd.DataFrame, focus: pd.DataFrame | None, focus_name: str,
             mental_health: pd.DataFrame | None, benchmark: str = "the median mental-health trust",
-            pooled_benchmark: str = "the average mental-health trust") -> Verdict:
+            pooled_benchmark: str = "the average mental-health trust",
+            survey_years: tuple[int, int] = (2021, 2024)) -> Verdict:
     """79% vs 56%: the quoted item is not public; independent readings of NAViGO's staff survey are the test."""
     rows = evidence_rows(figures, c["evidence_ids"])
     claim = _row(rows, "MUT-028")
@@ -100,8 +104,16 @@ def _navigo(c: dict, figures: pd.DataFrame, focus: pd.DataFrame | None, focus_na
     else:
         verdict = "not testable with public data"
     quoted = f"The item quoted ('{claim['value']:.0f}% vs {claim['comparator_value']}%')"
-    facts = [quoted + (" is not in the public staff-survey file, so the figures cannot be checked" if not item_present
-                       else " is in the public file only from 2021, years after the claim")]
+    said = str(c["date"])[:4]
+    years = [str(cqc["year"])] if cqc is not None else []
+    if randomised is not None:
+        years.append(f"{survey_years[0]}-{str(survey_years[1])[-2:]}")
+    first = quoted + (" is not in the public staff-survey data, so the figures cannot be checked" if not item_present
+                      else f" is in the public file only from {survey_years[0]}, years after the claim")
+    if years:
+        first += (f". The evidence is other items, from {' and '.join(years)}, for a claim made in {said}, so it tests "
+                  "only a weaker version (NAViGO's staff rate it above average)")
+    facts = [first]
     if cqc is not None:
         facts.append(f"the CQC ({cqc['year']}) found NAViGO in the top 10% of providers on {cqc['value']:.0f} of "
                      f"{cqc['n']:.0f} staff-survey key areas")
@@ -110,7 +122,7 @@ def _navigo(c: dict, figures: pd.DataFrame, focus: pd.DataFrame | None, focus_na
                      f"worse on {randomised.worse} of {randomised.tested} items at randomisation p < {pattern.alpha:g} "
                      f"({multiplicity._count(randomised.better_adjusted + randomised.worse_adjusted)} after "
                      f"adjusting for {randomised.tested} comparisons)")
-    summary = "; ".join(facts) + ". One organisation: evidence about NAViGO, not about mutuals."
+    summary = facts[0] + ": " + "; ".join(facts[1:]) + ". One organisation: evidence about NAViGO, not about mutuals."
     numbers = ""
     if focus is not None and not focus.empty:
         latest = focus[focus["year"] == focus["year"].max()]
@@ -166,9 +178,7 @@ def _support_programme(c: dict, figures: pd.DataFrame) -> Verdict:
                   "mutuals, one tranche of support rather than a count of everyone supported, so it measures a "
                   "different thing")
     summary = (f"{CONFIRMED_ONLY_BY_CLAIMANT}. {budget_text[0].upper()}"
-               f"{budget_text[1:]}; {count_text}. By 2014 the programme had helped "
-               f"{_value(rows, 'MUT-031'):.0f} organisations, of which {_value(rows, 'MUT-032'):.0f} were live. No "
-               "independent record was found.")
+               f"{budget_text[1:]}; {count_text}. {_msp_helped(rows)}. No independent record was found.")
     return Verdict.for_claim(
         c, verdict, "Programme facts, each tested by the same 10% rule: supported when a source independent of the "
         "government gives them; contradicted when the government's own records of the same measure disagree with the "
@@ -183,6 +193,17 @@ def _support_programme(c: dict, figures: pd.DataFrame) -> Verdict:
         rows, summary=summary)
 
 
+def _msp_helped(rows: pd.DataFrame) -> str:
+    """'By about 2014 (the Cabinet Office's undated "two years on" story; the year is inferred) the programme had
+    helped 67 organisations, of which 16 were live': the count with its inferred date said where it is used."""
+    helped = _row(rows, "MUT-031")
+    inferred = "inferred" in str(helped["year"]).lower()
+    when = (f"By about {str(helped['year'])[:4]} (the Cabinet Office's undated 'two years on' story; the year is "
+            "inferred from the programme's 2012 launch)" if inferred else f"By {helped['year']}")
+    return (f"{when} the programme had helped {float(helped['value']):.0f} organisations, of which "
+            f"{_value(rows, 'MUT-032'):.0f} were live")
+
+
 def _satisfaction(c: dict, figures: pd.DataFrame, cqc_shares: pd.DataFrame) -> Verdict:
     """'Service users report greater satisfaction': no study cited; only self-reports found."""
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -192,14 +213,17 @@ def _satisfaction(c: dict, figures: pd.DataFrame, cqc_shares: pd.DataFrame) -> V
     csh = _row(rows, "MUT-067")
     summary = ("No study is cited. The figures found are reports by mutuals themselves: "
                f"{_value(rows, 'MUT-014'):.0f}% of mutuals surveyed for DCMS said quality had improved, and CSH Surrey "
-               f"reports {csh['value']:.0f}% patient satisfaction, neither against a comparison group. CQC ratings "
+               f"reports {csh['value']:.0f}% patient satisfaction, neither against a comparison group. The nearest "
+               "public data, CQC ratings, are inspectors' judgements of quality, not service users' satisfaction, and "
                "cannot pick out mutuals within the third sector.")
     return Verdict.for_claim(
         c, "unsourced", "A performance claim is unsourced when no study is cited and the only figures found come from "
-        "the government's programme or the mutuals themselves, without a comparison group.",
+        "the government's programme or the mutuals themselves, without a comparison group. Quality ratings are not "
+        "satisfaction, so they cannot source it either.",
         f"Independent rows: {', '.join(independent['id']) or 'none'} (a provider's self-report is not a comparison). "
-        f"CQC share rated Good/Outstanding, {int(latest['year'].iloc[0])}: " + "; ".join(parts) + ".", rows,
-        summary=summary)
+        f"Nearest public data, not a measure of satisfaction: share rated Good/Outstanding by the CQC, year-end "
+        f"{int(latest['year'].iloc[0])} snapshot: " + "; ".join(parts) + ".", rows,
+        datasets=("cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year"), summary=summary)
 
 
 def _hundred_under_msp(c: dict, figures: pd.DataFrame) -> Verdict:
@@ -207,16 +231,16 @@ def _hundred_under_msp(c: dict, figures: pd.DataFrame) -> Verdict:
     programmes."""
     rows = evidence_rows(figures, c["evidence_ids"])
     claimed, total = _value(rows, "MUT-075"), _value(rows, "MUT-033")
-    helped, live = _value(rows, "MUT-031"), _value(rows, "MUT-032")
+    live = _value(rows, "MUT-032")
     rtr_share = _value(rows, "MUT-073")
     misattributed = abs(total - claimed) <= 0.1 * claimed and live < claimed / 2 and rtr_share > 0
     verdict = "misattributed" if misattributed else ("contradicted" if live < claimed / 2 else "supported")
-    summary = (f"Reported speech: Public Finance's paraphrase ('Maude said that the 100 firms ...'), not a "
-               "quotation, so whether 'under the Mutuals Support Programme' is the minister's wording or the "
+    summary = (f"As reported: the verdict is on Public Finance's paraphrase ('Maude said that the 100 firms ...'), "
+               "not a quotation, so whether 'under the Mutuals Support Programme' is the minister's wording or the "
                f"journalist's cannot be told. As published, the figure is misattributed: {total:.0f} is the Cabinet "
                f"Office's count of all public service mutuals in July 2014; about {rtr_share:.0f}% of them came from "
-               "the Department of Health's Right to Request, begun in 2008 (independent analysis), and the Mutuals "
-               f"Support Programme itself had helped {helped:.0f}, of which {live:.0f} were live.")
+               "the Department of Health's Right to Request, begun in 2008 (independent analysis). "
+               f"{_msp_helped(rows).replace(' the programme had', ' the Mutuals Support Programme itself had')}.")
     return Verdict.for_claim(
         c, verdict, "A count is misattributed when the number exists but belongs to a wider group (all mutuals, from "
         "several programmes and periods) than the one the claim gives it. The claim is a journalist's paraphrase: "
@@ -227,28 +251,48 @@ def _hundred_under_msp(c: dict, figures: pd.DataFrame) -> Verdict:
         f"{total:.0f} (July 2014), up from {_value(rows, 'MUT-038'):.0f} in 2010.", rows, summary=summary)
 
 
-def _overnight_productivity(c: dict, figures: pd.DataFrame, community: pd.DataFrame | None) -> Verdict:
-    """'Almost overnight ... improvement in productivity': no study; the figures are the programme's own surveys."""
+def _overnight_productivity(c: dict, figures: pd.DataFrame, survey_years: tuple[int, int] = (2021, 2024)) -> Verdict:
+    """'Almost overnight ... improvement in productivity': no study; the figures are the programme's own surveys.
+
+    The public NHS Staff Survey is not evidence on this claim either way: it measures staff wellbeing and working
+    conditions, not productivity, and starts in 2021, years after the spin-outs the minister described."""
     rows = evidence_rows(figures, c["evidence_ids"])
     summary = (f"No study is cited. The figures found are surveys of surviving mutuals for the government's own "
                f"programme, with no comparison group: staff absence down {_value(rows, 'MUT-045'):.0f}% and turnover "
                f"down {_value(rows, 'MUT-046'):.0f}% since spin-out (BCG for the Cabinet Office); productivity up "
-               f"{_value(rows, 'MUT-012'):g}% (Social Enterprise UK for DCMS, base period not stated).")
-    pattern = _pattern(community)
-    context = ""
-    if pattern is not None:
-        clustered = pattern.by_inference["p_value"]
-        context = (f" Public staff-survey data do not show a better-off workforce: community social enterprises scored "
-                   f"worse than community trusts on {clustered.worse} and better on {clustered.better} of "
-                   f"{clustered.tested} items at p < {pattern.alpha:g} (clustered; none after adjustment).")
+               f"{_value(rows, 'MUT-012'):g}% (Social Enterprise UK for DCMS, base period not stated). The public NHS "
+               f"Staff Survey is no evidence either way: it measures staff wellbeing and working conditions in "
+               f"{survey_years[0]}-{str(survey_years[1])[-2:]}, not productivity, years after the spin-outs the claim "
+               "describes.")
     return Verdict.for_claim(
         c, "unsourced", "A performance claim is unsourced when no study is cited and the only figures found come from "
         "the government's programme or the mutuals themselves; no public dataset measures productivity before and "
         "after spin-out.", "Register rows: MUT-045 and MUT-046 (BCG for the Cabinet Office, 2013, surviving mutuals' "
         "own figures); MUT-012 (Social Enterprise UK for DCMS, 2019). None compares mutuals with a comparison group.",
-        rows,
-        datasets=("nhs_staff_survey",) if pattern else (),
-        summary=summary + context)
+        rows, summary=summary)
+
+
+def _stake_in_the_business(c: dict, figures: pd.DataFrame) -> Verdict:
+    """'The evidence is clear - giving people a stake in their business improves productivity and innovation': no
+    study is cited, and the only figures found for public service mutuals are the programme's own surveys."""
+    rows = evidence_rows(figures, c["evidence_ids"])
+    independent = independent_rows(rows, c["claimant_orgs"])
+    verdict = "unsourced" if independent.empty else "not testable with public data"
+    summary = ("The article cites no evidence for 'the evidence is clear', and none independent of the government was "
+               "found. The nearest figures are surveys of mutuals for the government's own programme, without a "
+               f"comparison group: productivity up {_value(rows, 'MUT-012'):g}% (Social Enterprise UK for DCMS, "
+               f"{_row(rows, 'MUT-012')['year']}, base period not stated), {_value(rows, 'MUT-015'):.0f}% of mutuals "
+               "developing new products or services in the last year (innovation, the same survey), and staff absence "
+               f"down {_value(rows, 'MUT-045'):.0f}% since spin-out (BCG for the Cabinet Office, "
+               f"{_row(rows, 'MUT-045')['year']}). No public dataset measures the productivity or innovation of "
+               "employee-owned public services against others.")
+    return Verdict.for_claim(
+        c, verdict, "A performance claim is unsourced when no study is cited and the only figures found come from the "
+        "government's programme or the mutuals themselves; figures from the government's own commissioned surveys "
+        "cannot support its claim.",
+        f"Register rows: {', '.join(rows['id'])} (all commissioned by or for the government's mutuals programme; "
+        f"independent rows: {', '.join(independent['id']) or 'none'}). The study-level evidence on employee ownership "
+        "in general is not in this project's evidence register, so it is not used.", rows, summary=summary)
 
 
 def seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, survey: pd.DataFrame | None,
@@ -264,17 +308,24 @@ def seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, survey: pd.DataF
     largest = max(counts.values())
     verdict = ("contradicted" if largest < 1_000_000 / 10
                else "partly supported" if largest < 1_000_000 else "supported")
+    latest = max(counts, key=lambda k: int(k.split(" (")[0].split()[-1]))
+    claim_year = int(str(c["date"])[:4])
+    later = int(latest.split(" (")[0].split()[-1]) - claim_year
     out.append(Verdict.for_claim(
         c, verdict, "A count claimed in millions is contradicted when every count found, including the claimant's own, "
-        "is at least ten times smaller. Read as a right merely made available to millions, the statement is true by "
-        "construction; the government's own target shows it meant take-up.",
+        "is at least ten times smaller; a claimant's own count can count against its claim, never for it. 'Will "
+        "empower' is a forecast, so it is judged on the counts found up to the date of its own target (2015). Read as "
+        "a right merely made available to millions, the statement is true by construction; the government's own "
+        "target shows it meant take-up.",
         f"Government target: {target:,.0f} public servants in mutuals by 2015. Counts: "
         + "; ".join(f"{k}: {v:,.0f}" for k, v in counts.items())
         + f". The NAO (2011): {_value(rows, 'NAO-002'):.0f} NHS spin-outs, the largest employing more than "
         f"{_value(rows, 'NAO-004'):,.0f} staff.", rows,
-        summary=(f"The government's own counts were fewer than {counts['June 2012 (Mutuals Taskforce)']:,.0f} public "
-                 f"servants in mutuals in June 2012 and {counts['July 2014 (Cabinet Office)']:,.0f} in July 2014, "
-                 f"against its own target of {target:,.0f} by 2015: tens of thousands, not millions.")))
+        summary=(f"'Will empower' is a forecast made in {claim_year}, judged here against the government's own counts "
+                 f"up to {later} years later: fewer than {counts['June 2012 (Mutuals Taskforce)']:,.0f} "
+                 f"public servants in mutuals in June 2012 and {counts['July 2014 (Cabinet Office)']:,.0f} in July "
+                 f"2014, against its own target of {target:,.0f} by 2015: tens of thousands, not millions. These are "
+                 "the claimant's own records, which can count against its claim, never for it.")))
 
     c = claim_row(claims, "CL-MUT-22")
     rows = evidence_rows(figures, c["evidence_ids"])

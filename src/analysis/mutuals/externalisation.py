@@ -19,6 +19,16 @@ import pandas as pd
 
 from analysis.errors import InputError
 
+REGION_KEYS = frozenset({"northeast", "northwest", "yorkshireandhumber", "eastmidlands", "westmidlands", "east",
+                         "eastofengland", "southeast", "southwest", "england"})
+"""Keys of the English regions (and England): the 2014-15 ASC-FR file adds their totals as if they were councils.
+Not "london": in these files that key is the City of London, a council."""
+
+
+def councils_only(shares: pd.DataFrame) -> pd.DataFrame:
+    """The council rows of a council activity table, without the regional and England totals some years carry."""
+    return shares[~shares["council_key"].isin(REGION_KEYS)]
+
 
 def national_inhouse_share(expenditure: pd.DataFrame, age_group: str = "65+") -> pd.DataFrame:
     """In-house spend as a percent of total, by year and setting."""
@@ -38,7 +48,7 @@ def national_inhouse_share(expenditure: pd.DataFrame, age_group: str = "65+") ->
 
 def council_distribution(shares: pd.DataFrame, setting: str = "Residential") -> pd.DataFrame:
     """Across councils, per year: median and quartiles of the in-house share and share of councils with none."""
-    df = shares[shares["setting"] == setting]
+    df = councils_only(shares[shares["setting"] == setting])
     if df.empty:
         raise InputError(f"No council activity for setting {setting!r}")
     out = df.groupby(["year", "collection"]).agg(

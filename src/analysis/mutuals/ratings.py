@@ -32,6 +32,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis.data.cqc import OWNERSHIP_ORDER, RATING_ORDER
 from analysis.errors import InputError
+from analysis.mutuals.externalisation import councils_only
 from analysis.mutuals.staff import wilson
 
 REFERENCE = "local authority"
@@ -185,14 +186,15 @@ def care_home_models(closures: pd.DataFrame, provision: pd.DataFrame, level: flo
     """The care-home model, its council clustering check and the same file's unadjusted gap, computed once.
 
     ``table``: :func:`care_home_cross_section`; ``clustering``: :func:`council_clustering_sensitivity` with the
-    councils that ran care homes in-house 2010-2023 (the file's registration years); ``unadjusted``:
+    councils that ran care homes in-house 2010-2023 (the file's registration years; :func:`councils_with_inhouse`
+    says which count); ``unadjusted``:
     :func:`rated_share_difference` on the homes the model uses.
     """
     table = care_home_cross_section(closures, level)
     fit, X, rated = _care_home_fit(closures)
     councils = councils_with_inhouse(provision, COUNCIL_SETTINGS["care homes"], (2010, 2023))
     clustering = council_clustering_sensitivity(fit, X, None, rated["ownership"].astype(str).to_numpy(),
-                                                councils["median"], level)
+                                                councils["count"], level)
     clustering.attrs["councils"] = councils
     return {"table": table, "clustering": clustering, "unadjusted": rated_share_difference(rated, level)}
 
@@ -258,15 +260,23 @@ def sandwich_parts(fit, X: pd.DataFrame, clusters: np.ndarray | None, reference:
 
 
 def councils_with_inhouse(shares: pd.DataFrame, settings: tuple[str, ...], years: tuple[int, int]) -> dict:
-    """How many councils ran any of ``settings`` in-house (ASC-FR/PSS-EX1 activity), per year within ``years``.
+    """How many councils ran any of ``settings`` in-house (ASC-FR/PSS-EX1 activity) over ``years``.
 
-    Returns the median over the years (the cluster count used for the sensitivity), the range and the years used.
+    One definition for every clustering check in the suite: the **most councils running the setting in-house in
+    any one year** the ratings span (``count``). Ratings spread over many years come from the council-run services
+    of every council that ran them at some point, so a median of the yearly counts (``median``, kept for reference)
+    understates the councils and overstates the services per council; the count of distinct council names
+    overstates them (names change between collections and councils merge), so the largest yearly count, a floor on
+    the councils involved, is used. A one-year snapshot gets that year's count (:func:`councils_nearest_year`), the
+    same definition over one year. Regional totals in the files are not councils and are left out.
     """
-    part = shares[shares["setting"].isin(settings) & shares["year"].between(*years) & (shares["in_house"] > 0)]
+    part = councils_only(shares[shares["setting"].isin(settings) & shares["year"].between(*years)
+                                & (shares["in_house"] > 0)])
     if part.empty:
         raise InputError(f"No council in-house activity for {settings} in {years}")
     per_year = part.groupby("year")["council_key"].nunique()
-    return {"median": float(per_year.median()), "low": int(per_year.min()), "high": int(per_year.max()),
+    return {"count": int(per_year.max()), "count_year": int(per_year.idxmax()), "median": float(per_year.median()),
+            "low": int(per_year.min()), "high": int(per_year.max()),
             "years": f"{int(per_year.index.min())}-{int(per_year.index.max())}", "settings": settings}
 
 
@@ -314,7 +324,7 @@ def council_clustering_sensitivity(fit, X: pd.DataFrame, clusters: np.ndarray | 
 def councils_nearest_year(shares: pd.DataFrame, settings: tuple[str, ...], year: int) -> tuple[int, int]:
     """How many councils ran any of ``settings`` in-house in ``year``, or in the nearest year the council activity
     returns cover (the earlier one on a tie): (councils, year used)."""
-    part = shares[shares["setting"].isin(settings) & (shares["in_house"] > 0)]
+    part = councils_only(shares[shares["setting"].isin(settings) & (shares["in_house"] > 0)])
     if part.empty:
         raise InputError(f"No council in-house activity for {settings}")
     per_year = part.groupby("year")["council_key"].nunique()

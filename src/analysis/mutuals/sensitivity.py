@@ -173,7 +173,10 @@ def robustness_sentence(table: pd.DataFrame, shares: pd.DataFrame, *, subject: s
         better = int(others["clustered_better"].max())
         adjusted = int((others["clustered_worse_adjusted"] + others["clustered_better_adjusted"]).max())
         span = f"{lo}" if lo == hi else f"{lo} to {hi}"
+        survived = loo["clustered_worse_adjusted"] + loo["clustered_better_adjusted"]
+        kept, adjusted = int((survived == 0).sum()), int(survived.max())
         text += (f" Leaving out any other single organisation gives {span} worse items and "
                  + (f"at most {better} better" if better else "none better")
-                 + f", with up to {adjusted} surviving the adjustment for multiple comparisons.")
+                 + f" at p < {alpha:g}; in {kept} of the {len(loo)} leave-one-out runs none survives the adjustment "
+                 f"for multiple comparisons" + (f" (up to {adjusted} in the others)." if kept < len(loo) else "."))
     return text

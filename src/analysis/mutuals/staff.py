@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from itertools import combinations
+from math import comb
 
 import numpy as np
 import pandas as pd
@@ -65,25 +67,42 @@ def _ame(fit, X: pd.DataFrame, weights: np.ndarray, column: str = "social_enterp
     return ame, se
 
 
-def _randomisation_p(part: pd.DataFrame, n_permutations: int, seed: int) -> float:
+def randomisation_relabellings(n_organisations: int, n_labelled: int) -> int:
+    """How many distinct ways the social-enterprise label can be put on ``n_labelled`` of ``n_organisations``."""
+    return comb(int(n_organisations), int(n_labelled))
+
+
+def _randomisation_p(part: pd.DataFrame, n_permutations: int, seed: int) -> tuple[float, bool, int]:
     """Permute the social-enterprise label across organisations; statistic: difference in organisation means
-    of year-demeaned rates. Exact two-sided p-value with the +1 correction."""
+    of year-demeaned rates; two-sided.
+
+    When the distinct relabellings number no more than ``n_permutations`` (one organisation among 52 has 52), all
+    are enumerated and the p-value is exact: the share of relabellings at least as extreme as the observed one,
+    the observed included (so k/52). Otherwise ``n_permutations`` random relabellings give a Monte Carlo estimate
+    with the +1 correction. Returns (p-value, exact?, relabellings used)."""
     demeaned = part["rate"] - part.groupby("year")["rate"].transform("mean")
     org = pd.DataFrame({"y": demeaned, "se": part["social_enterprise"], "ods": part["ods_code"]}).groupby("ods").mean()
     y, labels = org["y"].to_numpy(), org["se"].to_numpy().astype(bool)
-    k = labels.sum()
-    if k == 0 or k == len(labels):
-        return float("nan")
-    observed = y[labels].mean() - y[~labels].mean()
-    rng = np.random.default_rng(seed)
-    total = y.sum()
+    k = int(labels.sum())
     n = len(y)
+    if k == 0 or k == n:
+        return float("nan"), False, 0
+    observed = y[labels].mean() - y[~labels].mean()
+    total = y.sum()
+    possible = randomisation_relabellings(n, k)
+    if possible <= n_permutations:
+        groups = np.array(list(combinations(range(n), k)))
+        in_group = y[groups].sum(axis=1)
+        stats_all = in_group / k - (total - in_group) / (n - k)
+        count = int(np.sum(np.abs(stats_all) >= abs(observed) - 1e-12))
+        return count / possible, True, possible
+    rng = np.random.default_rng(seed)
     # Each row of `draws` is a random permutation; its first k positions are the relabelled group.
     draws = np.argsort(rng.random((n_permutations, n)), axis=1)[:, :k]
     in_group = y[draws].sum(axis=1)
     stats_perm = in_group / k - (total - in_group) / (n - k)
     count = int(np.sum(np.abs(stats_perm) >= abs(observed) - 1e-12))
-    return (count + 1) / (n_permutations + 1)
+    return (count + 1) / (n_permutations + 1), False, n_permutations
 
 
 def fit_glm(part: pd.DataFrame, X: pd.DataFrame):
@@ -130,7 +149,7 @@ def compare_items(staff: pd.DataFrame, service: str, items: list[str], years: tu
                        pd.get_dummies(part["year"], prefix="y", drop_first=True, dtype=float)], axis=1)
         fit = fit_glm(part, X)
         ame, se = _ame(fit, X, part["base"].to_numpy(float))
-        p_random = _randomisation_p(part, n_permutations, seed)
+        p_random, exact, relabellings = _randomisation_p(part, n_permutations, seed)
         # Few treated clusters: restricted wild cluster bootstrap of the response-weighted linear model. With one
         # treated cluster the bootstrap is not valid either (MacKinnon & Webb 2017), so no p-value is given.
         p_wild = (wild_cluster_bootstrap(part["rate"], X, part["ods_code"], "social_enterprise",
@@ -156,6 +175,8 @@ def compare_items(staff: pd.DataFrame, service: str, items: list[str], years: tu
             "p_value": float(2 * stats.norm.sf(abs(ame / se))) if se > 0 and n_se >= 2 else np.nan,
             "p_randomisation": p_random,
             "p_wild_bootstrap": p_wild,
+            "randomisation_exact": exact, "randomisation_relabellings": relabellings,
+            "randomisation_possible": randomisation_relabellings(n_se + n_trust, n_se),
             "odds_ratio": float(np.exp(coef)), "or_ci_low": float(np.exp(coef - crit * coef_se)),
             "or_ci_high": float(np.exp(coef + crit * coef_se)),
             "n_social_enterprises": n_se, "n_trusts": n_trust, "n_org_years": len(part),

@@ -131,7 +131,7 @@ def verdicts(items: list, title: str | None = None) -> None:
     that the key findings and the run index give (:func:`analysis.claims.verdict_groups`) and shows the claims kind
     by kind, so a verdict on a programme fact or an auditor's finding is not read as one on what the reform achieves.
     """
-    from analysis.claims import VERDICT_SCALE, grouped_in_order
+    from analysis.claims import INDEPENDENCE_RULE, VERDICT_SCALE, grouped_in_order
 
     provenance.record_verdicts([v.record() for v in items])
     scale = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(d)}</dd>" for k, d in VERDICT_SCALE.items())
@@ -149,9 +149,7 @@ def verdicts(items: list, title: str | None = None) -> None:
         body = "".join(_verdict_card(v) for v in items)
     heading = f"<h3>{html.escape(title)}</h3>" if title else ""
     display(HTML(f'<section class="verdicts">{heading}<details class="verdict-scale"><summary>What the verdicts mean'
-                 f'</summary><dl>{scale}</dl><p>A claimant, or a source that only quotes the claimant, is never '
-                 f'evidence for their own claim. Where the only records of a claim, besides the claim itself, are the '
-                 f"claimant's own or a provider's report on itself, the label says so.</p></details>{body}</section>"))
+                 f'</summary><dl>{scale}</dl><p>{html.escape(INDEPENDENCE_RULE)}</p></details>{body}</section>'))
 
 
 def subject(text: str | None) -> None:
