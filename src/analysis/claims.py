@@ -69,8 +69,8 @@ KIND_RANK = {"outcome": 0, "audit finding": 1, "programme": 2}
 
 KIND_GROUPS: dict[tuple[str, str], str] = {
     ("personal_budgets", "outcome"): "about what budgets do for people (control, quality of life, cost)",
-    ("personal_budgets", "programme"): "programme facts (pilots, counts, take-up, a school), an opinion or a "
-                                       "rhetorical illustration",
+    ("personal_budgets", "programme"): "programme facts (pilots, counts, take-up, a school, a report's date), an "
+                                       "opinion or a rhetorical illustration",
     ("mutuals", "outcome"): "about what mutuals achieve (productivity, satisfaction, staff views, quality, cost)",
     ("mutuals", "programme"): "programme facts and forecasts (counts of mutuals, staff, councils and contracts; what "
                               "the government set up or announced)",

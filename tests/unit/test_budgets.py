@@ -254,7 +254,12 @@ def test_budget_claims_verdicts():
     verdicts = {v.claim_id: v.verdict for v in results.verdicts}
     assert verdicts == {"CL-PB-01": "supported", "CL-PB-02": "mixed evidence", "CL-PB-03": "mixed evidence",
                         "CL-PB-04": "partly supported", "CL-PB-21": "partly supported", "CL-PB-22": "supported",
-                        "CL-PB-23": "supported", "CL-PB-24": "partly supported", "CL-PB-25": "partly supported"}
+                        "CL-PB-23": "supported", "CL-PB-24": "partly supported", "CL-PB-25": "partly supported",
+                        "CL-PB-26": "contradicted"}
+    # CL-PB-26: the article (2008) said the evaluation was due that spring; the evaluators announced the final
+    # report's findings on 21 October 2008 (PB-115).
+    report_due = next(v for v in results.verdicts if v.claim_id == "CL-PB-26")
+    assert "appeared in October 2008, after the spring" in report_due.summary
     # CL-PB-25: Elmgreen opened in September 2007 (PB-107, the Guardian); the claim's article is dated 2008 and says
     # "this September", so the event is right and its timing a year out.
     school = next(v for v in results.verdicts if v.claim_id == "CL-PB-25")
@@ -285,9 +290,10 @@ def test_the_verdict_tally_reports_outcome_claims_apart_from_programme_facts(bud
     assert {v.claim_id for v in outcome} == {"CL-PB-02", "CL-PB-03"}
     assert len(outcome) + len(other) == len(budget_results.verdicts)
     text = {f.key: f.text for f in budgets.key_findings(budget_results)}["budgets_verdicts"]
-    assert text == ("Of the 9 claims about personal budgets in the source articles, 2 are about what budgets do for "
-                    "people (control, quality of life, cost): 2 mixed evidence; 7 are programme facts (pilots, counts, "
-                    "take-up, a school), an opinion or a rhetorical illustration: 3 supported and 4 partly supported.")
+    assert text == ("Of the 10 claims about personal budgets in the source articles, 2 are about what budgets do for "
+                    "people (control, quality of life, cost): 2 mixed evidence; 8 are programme facts (pilots, counts, "
+                    "take-up, a school, a report's date), an opinion or a rhetorical illustration: 3 supported, 4 "
+                    "partly supported and 1 contradicted.")
 
 
 @pytest.mark.data
@@ -314,12 +320,12 @@ def test_the_run_index_tallies_the_budget_verdicts_as_the_reports_key_finding_do
     article = BeautifulSoup(export.render_index(run), "html.parser").find("article", id="report-personal_budgets")
     lines = [li.get_text() for li in article.select("li.verdict-group")]
     assert lines == ["2 are about what budgets do for people (control, quality of life, cost): 2 mixed evidence",
-                     "7 are programme facts (pilots, counts, take-up, a school), an opinion or a rhetorical "
-                     "illustration: 3 supported and 4 partly supported"]
+                     "8 are programme facts (pilots, counts, take-up, a school, a report's date), an opinion or a "
+                     "rhetorical illustration: 3 supported, 4 partly supported and 1 contradicted"]
     finding = next(f["text"] for f in findings if f["key"] == "budgets_verdicts")
     assert "; ".join(lines) in finding  # the same words, in the same order
     tally = article.select_one(".verdict-counts").get_text(" ", strip=True)
-    assert tally.startswith("Verdicts on 9 claims, by kind of claim:")
+    assert tally.startswith("Verdicts on 10 claims, by kind of claim:")
     assert not re.search(r"4 supported\W+3 partly supported\W+2 mixed evidence", tally)  # no one flattering tally
 
 

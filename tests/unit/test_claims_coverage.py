@@ -51,6 +51,7 @@ SEED_SENTENCES = [
     ("CL-PB-23", "004_c36367df501afeb4.txt", "Participatory budgeting is taking place in lots of areas"),
     ("CL-PB-24", "004_c36367df501afeb4.txt", "their child is worth £6,000 a year"),
     ("CL-PB-25", "004_c36367df501afeb4.txt", "the first parent-promoted school opened in Lambeth"),
+    ("CL-PB-26", "004_c36367df501afeb4.txt", "The evaluation report is due this spring"),
 ]
 
 

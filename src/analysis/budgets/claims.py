@@ -310,6 +310,29 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
                  "comprehensive in the country (the Guardian)"
                  + (f"; the article, from {said}, says 'this September', so the event is right and its timing a "
                     "year out if read as written" if late else "") + ".")))
+
+    c = claim_row(claims, "CL-PB-26")
+    rows = evidence_rows(figures, c["evidence_ids"])
+    published = _row(rows, "PB-115")
+    month, year = int(float(published["value"])), int(str(published["year"])[:4])
+    said = int(str(c["date"])[:4])
+    spring = range(3, 6)  # March to May
+    on_time = year == said and month in spring
+    month_name = pd.Timestamp(year=year, month=month, day=1).strftime("%B")
+    if independent_rows(rows, c["claimant_orgs"]).empty:
+        verdict = "unsourced"
+    else:
+        verdict = "supported" if on_time else "contradicted"
+    out.append(Verdict.for_claim(
+        c, verdict,
+        "A forecast of when a report would appear: supported if it appeared in the spring (March to May) of the "
+        "article's year, contradicted if it appeared later; a schedule, not a finding.",
+        f"The evaluators announced the final report's findings in {month_name} {year} (PB-115); the article is "
+        f"dated {said}.", rows,
+        summary=(f"The IBSEN final report appeared in {month_name} {year}, "
+                 + ("as forecast." if on_time else
+                    "after the spring the article gave; the claims it made before then (CL-PB-02) rested on no "
+                    "published evaluation."))))
     return out
 
 
