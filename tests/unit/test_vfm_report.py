@@ -437,3 +437,28 @@ def test_nao_verdict_section_shows_the_tally_and_the_claims_kind_by_kind(results
     order = [p.get_text() for p in section.select("h3.verdict-kind, .verdict-who")]
     assert [t for t in order if "(CL-" in t][0].endswith("(CL-NAO-05)")
     assert order.index(headings[1]) == 2 and len(order) == 7
+
+
+def test_the_first_finding_names_the_span_under_every_closure_definition_and_the_counts_behind_its_own(results):
+    """Final review: the £8m-£330m span holds for one closure definition; the finding says what the three scenarios
+    span under the others, computed by hand as the deterministic total with the failure cost swapped for the
+    definition's (V x k x (rho h_se - h_ih) x annuity, central inputs)."""
+    cmp = results.proxy_comparison.set_index("measure")
+    totals = []
+    for scen in results.scenarios.values():
+        central = scen.inputs.central()
+        annuity = sum(1.035 ** -j for j in range(1, int(central["contract_years"]) + 1))
+        base = scen.deterministic["total"] - scen.deterministic["extra_failure_cost"]
+        for measure in cmp.index:
+            h_se, h_ih = (1 - np.exp(-cmp.loc[measure, c]) for c in ("spinout_rate", "inhouse_rate"))
+            failure = (central["contract_value"] * central["transition_cost"]
+                       * (central["risk_retained"] * h_se - h_ih) * annuity)
+            totals.append(base + failure)
+    text = vfm.key_findings(results)[0].text
+    assert (f"span from {min(totals) * -1:.0f}".replace("from ", "from £") + "m in the contracts' favour to "
+            f"£{max(totals):.0f}m against them") in text
+    inv = cmp.loc["involuntary closures"]
+    assert f"({inv['spinout_closures']} third-sector and {inv['inhouse_closures']} council-run closures" in text
+    summary = vfm.summary_text(results)
+    parts = [results.selected.component(c)["mean"] for c in ("foregone_savings", "extra_failure_cost", "setup_cost")]
+    assert f"£{round(sum(parts))}m in all" in summary and f"foregone savings £{round(parts[0])}m" in summary

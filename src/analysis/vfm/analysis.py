@@ -301,6 +301,35 @@ def _mean_only(row: pd.Series) -> str:
     return fmt(row["mean"], "£m", places=min(places, 0))
 
 
+def _whole(value_gbp_m: float) -> str:
+    """Whole £m, 'about £0m' below half a million: components said this way add up to their total."""
+    return "about £0m" if abs(value_gbp_m) < 0.5 else fmt(value_gbp_m, "£m", places=0)
+
+
+def _involuntary_counts(results: VfmResults) -> str:
+    """'5 third-sector and 1 council-run closures in 2011-2016' for the counted definition, when it is one pooled
+    measure; '' otherwise."""
+    by_def = results.failure_by_definition
+    drawn = by_def[by_def["in_monte_carlo"]]
+    if len(drawn) != 1 or drawn["measure"].iloc[0] not in set(results.proxy_comparison["measure"]):
+        return ""
+    row = results.proxy_comparison.set_index("measure").loc[drawn["measure"].iloc[0]]
+    own_se, own_ih = results.params.failure_proxy_ownership, results.params.inhouse_proxy_ownership
+    return (f"{int(row['spinout_closures'])} {READER_NAMES.get(own_se, own_se)} and {int(row['inhouse_closures'])} "
+            f"{READER_NAMES.get(own_ih, own_ih)} closures in {row['years']}")
+
+
+def _span_all_definitions(results: VfmResults) -> str:
+    """'from £38m in the contracts' favour to £364m against them': the deterministic totals of every scenario
+    under every closure definition."""
+    totals = pd.concat([df["total"] for df in results.definitions_by_scenario.values() if not df.empty])
+    lo, hi = float(totals.min()), float(totals.max())
+    def money(v: float) -> str:
+        return (f"{fmt(abs(v), '£m', places=0)} in the contracts' favour" if round(v) < 0 else
+                f"{fmt(v, '£m', places=0)} against them")
+    return f"from {money(lo)} to {money(hi)}"
+
+
 def _component(row: pd.Series) -> str:
     """A component of the total in words: 'about £0m' below half a million, whose sign (the simulations' mean and
     the deterministic case can differ in it) means nothing at this scale; otherwise as :func:`_mean_only`."""
@@ -354,6 +383,12 @@ def proxy_table(results: VfmResults) -> pd.DataFrame:
         f"Per 100 {name_ih} homes a year": 100 * df["inhouse_rate"],
         "Difference per 100 homes a year": 100 * df["excess_rate"], f"{level} low": 100 * df["excess_ci_low"],
         f"{level} high": 100 * df["excess_ci_high"]})
+    # A definition counting different closures on the two sides differs by construction: no interval for it.
+    sides = df["measure"].map(lambda m: failure.MEASURES.get(m, ("", "")))
+    asymmetric = sides.map(lambda pair: pair[0] != pair[1])
+    for column in (f"{level} low", f"{level} high"):
+        out[column] = out[column].astype(object)
+        out.loc[asymmetric.to_numpy(), column] = "n/a (by construction)"
     return table_format(out, intervals={"Difference per 100 homes a year": (f"{level} low", f"{level} high")},
                         signed=["Difference per 100 homes a year"],
                         counts=(f"Closures, {name_se} homes", f"Closures, {name_ih} homes"))
@@ -537,7 +572,7 @@ def _counted_object(results: VfmResults) -> str:
 
 
 def _why_counted(results: VfmResults) -> str:
-    return (" (the only closures that are failures by definition; the others include planned closures)"
+    return (" (the only closures certainly forced on the provider; the others include planned closures)"
             if results.params.failure_proxy_measure == "involuntary closures"
             and results.params.failure_hazard is None is results.params.inhouse_failure_hazard else "")
 
@@ -639,13 +674,16 @@ def key_findings(results: VfmResults) -> list[Finding]:
               f"provision improved at the NHS's measured rate (about {fmt(100 * eff.central, '%', places=1)} a year); "
               f"{_scenario_sentence(target, level)} only if in-house provision had met the NHS's "
               f"{fmt(100 * target_rate, '%')} a year efficiency target; all three count {_counted_object(results)}"
+              + (f" ({_involuntary_counts(results)})" if _involuntary_counts(results) else "")
               + (", so rare that failure adds almost nothing"
                  if abs(achieved.component("extra_failure_cost")["mean"]) < 0.02 * abs(b["mean"]) else "")
-              + (" (other definitions below)" if other_definitions_phrase(results, "achieved") else "") + "."),
+              + (f"; counting other closures as failures the three would span {_span_all_definitions(results)}"
+                 if other_definitions_phrase(results, "achieved") else "") + "."),
         source="NAO findings (NAO-010, NAO-029); Centre for Health Economics (NAO-040, NAO-042) and ONS (NAO-044) "
                "productivity; NAO-033 target; CQC care-home closures as the failure proxy",
         limitation="The contracts are not public, so which reading applies cannot be checked; NHS productivity is "
-                   f"measured for the whole NHS, mostly hospitals, and the {fmt(100 * target_rate, '%')} is a target, "
+                   f"measured for the whole NHS, most of it hospital care, and the {fmt(100 * target_rate, '%')} is a "
+                   "target, "
                    "not an achieved rate.",
         value=float(b["mean"]), low=float(b["low"]), high=float(b["high"]), level=level, unit="£m"))
 
@@ -672,7 +710,8 @@ def key_findings(results: VfmResults) -> list[Finding]:
               f"with care-home closures as a stand-in, the contracts' extra failure cost (net of in-house closures) "
               f"is {failure_spread_phrase(results)}, so {sign}. The headline totals count "
               f"{_counted_object(results)}{_why_counted(results)}"
-              + (f"; with other definitions the scenario b total would be "
+              + (f"; with other definitions the total in the middle case (contracts required nothing, in-house "
+                 "improved at measured NHS rates) would be "
                  f"{other_definitions_phrase(results, 'achieved')}" if other_definitions_phrase(results, "achieved")
                  else "") + "."),
         source="CQC care-home registrations and closures by ownership (cqc_care_home_closures, cqc_care_homes_count), "
@@ -803,9 +842,10 @@ def summary_text(results: VfmResults) -> str:
     return (f"In {res.scenario.ref}, the contracts put "
             f"**{fmt_interval(total['mean'], total['low'], total['high'], '£m', level=results.level, word='range')}** "
             f"at risk against in-house provision (present value at {_pct(res.inputs.terms.discount_rate)} a year): "
-            f"foregone savings {_component(res.component('foregone_savings'))}, extra failure cost "
-            f"{_component(res.component('extra_failure_cost'))}, set-up support "
-            f"{fmt(res.component('setup_cost')['mean'], '£m')}. Positive values mean the contracts cost more; the "
+            f"foregone savings {_whole(res.component('foregone_savings')['mean'])}, extra failure cost "
+            f"{_whole(res.component('extra_failure_cost')['mean'])} and set-up support "
+            f"{_whole(res.component('setup_cost')['mean'])} (each rounded on its own; {_whole(total['mean'])} in all, "
+            f"about {_mean_only(total)}). Positive values mean the contracts cost more; the "
             "table compares the three scenarios. The set-up support is a published figure and the foregone savings "
             "follow from published productivity rates. The failure cost is not measured: the total counts "
             f"{_counted_object(results)}{_why_counted(results)}, and its range holds only the sampling error of "
