@@ -254,16 +254,19 @@ def test_budget_claims_verdicts():
     verdicts = {v.claim_id: v.verdict for v in results.verdicts}
     assert verdicts == {"CL-PB-01": "supported", "CL-PB-02": "mixed evidence", "CL-PB-03": "mixed evidence",
                         "CL-PB-04": "partly supported", "CL-PB-21": "partly supported", "CL-PB-22": "supported",
-                        "CL-PB-23": "supported", "CL-PB-24": "partly supported", "CL-PB-25": "partly supported",
+                        "CL-PB-23": "supported", "CL-PB-24": "partly supported", "CL-PB-25": "supported",
                         "CL-PB-26": "contradicted"}
     # CL-PB-26: the article (2008) said the evaluation was due that spring; the evaluators announced the final
     # report's findings on 21 October 2008 (PB-115).
     report_due = next(v for v in results.verdicts if v.claim_id == "CL-PB-26")
     assert "appeared in October 2008, after the spring" in report_due.summary
-    # CL-PB-25: Elmgreen opened in September 2007 (PB-107, the Guardian); the claim's article is dated 2008 and says
-    # "this September", so the event is right and its timing a year out.
+    # CL-PB-25: Elmgreen opened in September 2007 (PB-107, the Guardian). The article was written early in 2008: it
+    # says the NHS's 60th anniversary (July 2008) is "this year" and the IBSEN evaluation "is due this spring", so its
+    # past-tense "This September the first parent-promoted school opened" is September 2007.
     school = next(v for v in results.verdicts if v.claim_id == "CL-PB-25")
-    assert "opened in September 2007" in school.summary and "from 2008, says 'this September'" in school.summary
+    assert "opened in September 2007" in school.summary
+    assert "written in 2008, before the spring, so its 'this September' is September 2007" in school.summary
+    assert "the September before" in school.rule
     findings = budgets.key_findings(results)
     assert 3 <= len(findings) <= 6 and all(f.has_interval or f.no_interval_reason for f in findings)
     association = budgets.association_sentence(results)
@@ -292,7 +295,7 @@ def test_the_verdict_tally_reports_outcome_claims_apart_from_programme_facts(bud
     text = {f.key: f.text for f in budgets.key_findings(budget_results)}["budgets_verdicts"]
     assert text == ("Of the 10 claims about personal budgets in the source articles, 2 are about what budgets do for "
                     "people (control, quality of life, cost): 2 mixed evidence; 8 are programme facts (pilots, counts, "
-                    "take-up, a school, a report's date), an opinion or a rhetorical illustration: 3 supported, 4 "
+                    "take-up, a school, a report's date), an opinion or a rhetorical illustration: 4 supported, 3 "
                     "partly supported and 1 contradicted.")
 
 
@@ -321,7 +324,7 @@ def test_the_run_index_tallies_the_budget_verdicts_as_the_reports_key_finding_do
     lines = [li.get_text() for li in article.select("li.verdict-group")]
     assert lines == ["2 are about what budgets do for people (control, quality of life, cost): 2 mixed evidence",
                      "8 are programme facts (pilots, counts, take-up, a school, a report's date), an opinion or a "
-                     "rhetorical illustration: 3 supported, 4 partly supported and 1 contradicted"]
+                     "rhetorical illustration: 4 supported, 3 partly supported and 1 contradicted"]
     finding = next(f["text"] for f in findings if f["key"] == "budgets_verdicts")
     assert "; ".join(lines) in finding  # the same words, in the same order
     tally = article.select_one(".verdict-counts").get_text(" ", strip=True)
@@ -597,3 +600,23 @@ def test_scatter_title_says_its_unit_in_words(budget_results):
     title = plots.chart_meta(fig)["title"]
     assert "percentage points for each extra percentage point of uptake" in title and "per point" not in title
     plots.close_all()
+
+
+def test_article_date_reads_what_an_article_was_written_before():
+    """Final cold review, item 1: the seed article of CL-PB-25/26 says the IBSEN evaluation 'is due this spring', so
+    it was written before March 2008; 'this September' in it is September 2007."""
+    from analysis.budgets.claims import article_date
+
+    assert article_date("2008") == (2008, None)
+    assert article_date("2008 (before spring: the article says the evaluation report is 'due this spring')") == (
+        2008, 3)
+
+
+@pytest.mark.data
+def test_the_claims_register_dates_the_2008_article_before_the_spring():
+    from analysis import data
+
+    claims = data.load_claims().set_index("claim_id")
+    for cid in ("CL-PB-25", "CL-PB-26"):
+        assert claims.loc[cid, "date"].startswith("2008 (before spring")
+        assert int(str(claims.loc[cid, "date"])[:4]) == 2008  # what every consumer of the date field parses

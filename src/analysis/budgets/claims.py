@@ -4,7 +4,10 @@ Every verdict is one word of the scale in :mod:`analysis.claims`, decided by the
 the two or three deciding facts as its ``summary``. Rules:
 
 * A **factual count or event** (13 pilot councils "from Gateshead to West Sussex"; the first parent-promoted
-  school; pilots of participatory budgeting) is *supported* when a source independent of the claimant gives it.
+  school; pilots of participatory budgeting) is *supported* when a source independent of the claimant gives it,
+  its timing included. An article's ``date`` in ``claims.csv`` may say what it was written before ("2008 (before
+  spring: ...)", :func:`article_date`); "this September" in an article written before September of its year means
+  the September before.
 * A claim of **success or benefit** ("judged a success"; a "huge benefit" in money and happiness) is judged on the
   controlled studies: *supported* if they all found benefit, *contradicted* if none did, *mixed evidence* if some
   found benefit and others none.
@@ -24,6 +27,8 @@ the two or three deciding facts as its ``summary``. Rules:
 """
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
@@ -61,6 +66,19 @@ def difference_text(estimate: float, low: float, high: float, unit: str = "pp", 
 
 IBSEN_COST_UNIT = "no time unit is stated in the located source; the evaluation's report tables are weekly"
 """What the evidence register (PB-003) says of the unit of IBSEN's '£280 against £300'."""
+
+
+_SEASON_STARTS = {"spring": 3, "summer": 6, "autumn": 9, "winter": 12}
+_SEASON_OF = {month: season for season, month in _SEASON_STARTS.items()}
+
+
+def article_date(date: object) -> tuple[int, int | None]:
+    """(year, month it was written before) from a claim's ``date`` in ``claims.csv``: "2008" -> (2008, None);
+    "2008 (before spring: ...)" -> (2008, 3), the article being written before March of 2008."""
+    text = str(date)
+    year = int(text[:4])
+    marker = re.search(r"\(before (spring|summer|autumn|winter)\b", text)
+    return year, (_SEASON_STARTS[marker.group(1)] if marker else None)
 
 
 def _row(rows: pd.DataFrame, fid: str) -> pd.Series:
@@ -294,28 +312,34 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
     c = claim_row(claims, "CL-PB-25")
     rows = evidence_rows(figures, c["evidence_ids"])
     school = _row(rows, "PB-107")
-    opened, said = int(str(school["year"])[:4]), int(str(c["date"])[:4])
-    late = said > opened  # "this September" in an article of a later year
+    opened = int(str(school["year"])[:4])
+    said, before_month = article_date(c["date"])
+    meant = said - 1 if before_month is not None and before_month <= 9 else said  # which September "this September" is
     if independent_rows(rows, c["claimant_orgs"]).empty:
         verdict = "unsourced"
     else:
-        verdict = "partly supported" if late else "supported"
+        verdict = "supported" if meant == opened else "partly supported"
+    written = f"{said}, before the {_SEASON_OF[before_month]}" if before_month in _SEASON_OF else f"{said}"
     out.append(Verdict.for_claim(
         c, verdict,
         "An event is supported when an independent source records it as stated, its timing included; partly "
-        "supported when the event happened as described but not when the claim puts it.",
-        f"{school['group']}: opened {school['year']}, {school['value']:.0f} year 7 places. The article is dated "
-        f"{said}.", rows,
+        "supported when the event happened as described but not when the claim puts it. 'This September' in an "
+        "article written before September of its year means the September before; in an article known only by its "
+        "year, the September of that year.",
+        f"{school['group']}: opened {school['year']}, {school['value']:.0f} year 7 places. The article was written in "
+        f"{written}, so its 'this September' is September {meant}.", rows,
         summary=(f"Elmgreen School in Lambeth opened in September {opened} as the first parent-promoted "
-                 "comprehensive in the country (the Guardian)"
-                 + (f"; the article, from {said}, says 'this September', so the event is right and its timing a "
-                    "year out if read as written" if late else "") + ".")))
+                 f"comprehensive in the country (the Guardian); the article was written in {written}"
+                 + (f", so its 'this September' is September {meant}" if meant == opened else
+                    f" and says 'this September', so the event is right and its timing a year out if read as "
+                    "written") + ".")))
 
     c = claim_row(claims, "CL-PB-26")
     rows = evidence_rows(figures, c["evidence_ids"])
     published = _row(rows, "PB-115")
     month, year = int(float(published["value"])), int(str(published["year"])[:4])
-    said = int(str(c["date"])[:4])
+    said, before_month = article_date(c["date"])
+    written = f"{said}, before the {_SEASON_OF[before_month]}" if before_month in _SEASON_OF else f"{said}"
     spring = range(3, 6)  # March to May
     on_time = year == said and month in spring
     month_name = pd.Timestamp(year=year, month=month, day=1).strftime("%B")
@@ -327,8 +351,8 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
         c, verdict,
         "A forecast of when a report would appear: supported if it appeared in the spring (March to May) of the "
         "article's year, contradicted if it appeared later; a schedule, not a finding.",
-        f"The evaluators announced the final report's findings in {month_name} {year} (PB-115); the article is "
-        f"dated {said}.", rows,
+        f"The evaluators announced the final report's findings in {month_name} {year} (PB-115); the article was "
+        f"written in {written}.", rows,
         summary=(f"The IBSEN final report appeared in {month_name} {year}, "
                  + ("as forecast." if on_time else
                     "after the spring the article gave; the claims it made before then (CL-PB-02) rested on no "
