@@ -478,13 +478,14 @@ def test_intervals_we_computed_from_published_figures_are_labelled_ours_everywhe
     z = stats.norm.isf(0.109 / 2)
     se = 2.1 / z
     assert (round(2.1 - 1.96 * se, 1), round(2.1 + 1.96 * se, 1)) == (-0.5, 4.7)
-    assert ("95% interval -0.5 to +4.7 percentage points); that interval is " + OURS
-            + ", derived from the published p = 0.109") in findings["budgets_phbe"].text
+    assert ("95% interval -0.5 to +4.7 percentage points); that interval is our calculation, derived from the "
+            "published p = 0.109 (normal approximation)") in findings["budgets_phbe"].text
     heads = {h["key"]: h for h in budgets.headlines(budget_results)}
     assert heads["budgets_rtc_control"]["label"].endswith("the interval is " + OURS)
     methods = budget_results.pilots.set_index("outcome")["ci_method"]
     assert methods["control over daily life (as much as wanted)"].startswith(OURS)
-    assert methods["mortality at 12 months"].startswith(OURS)
+    assert methods["mortality at 12 months"] == "our calculation, derived from the published p = 0.109 (normal " \
+        "approximation)"
     verdict = {v.claim_id: v for v in budget_results.verdicts}["CL-PB-03"]
     assert "(-2.0 pp, interval -5.1 to +1.1 pp), an interval that is " + OURS in verdict.summary
     assert "an interval that is " + OURS in verdict.numbers
@@ -620,3 +621,62 @@ def test_the_claims_register_dates_the_2008_article_before_the_spring():
     for cid in ("CL-PB-25", "CL-PB-26"):
         assert claims.loc[cid, "date"].startswith("2008 (before spring")
         assert int(str(claims.loc[cid, "date"])[:4]) == 2008  # what every consumer of the date field parses
+
+
+@pytest.mark.data
+def test_2023_24_self_directed_support_carries_the_framework_change_caveat(budget_results):
+    """Final cold review, item 2: 2023-24 is the first year of ASCOF's new codes (1C1A became 3D1A); the England
+    finding and CL-PB-04 quote that year's self-directed support, so they say so, with counts recomputed here."""
+    from analysis import data
+    from analysis.budgets import analysis as budgets
+
+    ascof = data.load("ascof")
+    wide = ascof[(ascof["geography_level"] == "council") & (ascof["concept"] == "sds_users")].pivot_table(
+        index="area_code", columns="year_end", values="value")
+    fell = {y: int((wide[y] - wide[y - 1] < -10).sum()) for y in range(2019, 2025)}
+    before = [fell[y] for y in range(2019, 2024)]
+    england = ascof[(ascof["geography_level"] == "england") & (ascof["concept"] == "sds_users")].set_index(
+        "year_end")["value"]
+    assert (fell[2024], min(before), max(before), england[2023]) == (9, 4, 10, 93.5)
+    note = (f"2023-24 is the first year of ASCOF's new measure codes (1C1A became 3D1A); {fell[2024]} councils' "
+            f"self-directed support fell by more than 10 percentage points that year, against {min(before)} to "
+            f"{max(before)} councils a year in the five years before; in 2022-23 England's share was "
+            f"{england[2023]:g}%")
+    trend = next(f for f in budgets.key_findings(budget_results) if f.key == "budgets_england_trend")
+    assert note in trend.limitation and "92.2% in 2023-24" in trend.text
+    verdicts = {v.claim_id: v for v in budget_results.verdicts}
+    assert note in verdicts["CL-PB-04"].summary and note in verdicts["CL-PB-04"].numbers
+    assert "(1C2A became 3D2A)" in verdicts["CL-PB-21"].summary  # it quotes 2023-24 direct payments
+
+
+@pytest.mark.data
+def test_reader_facing_text_has_no_developer_instructions(budget_results):
+    """Final cold review, item 3."""
+    from analysis.budgets import analysis as budgets
+
+    text = " ".join([f.text + " " + f.limitation for f in budgets.key_findings(budget_results)]
+                    + budgets.pilot_caveats(budget_results))
+    for internal in ("need copying", "by hand", "template", "README", "researcher"):
+        assert internal not in text
+    assert "the located summaries do not report results by user group" in text
+    assert "not in the located summaries, so they are not analysed here" in text
+
+
+@pytest.mark.data
+def test_phbe_size_and_mortality_interval_label(budget_results):
+    """Final cold review, item 4: the PHBE recruited 2,235 patients (PB-011, NIHR), so 'about 2,200' everywhere; the
+    mortality interval is derived from p = 0.109 by a normal approximation, not from sampled counts."""
+    from analysis import data
+    from analysis.budgets import analysis as budgets
+
+    figures = data.load_figures().set_index("id")
+    assert float(figures.loc["PB-011", "value"]) == 2235 and float(figures.loc["PB-015", "value"]) == 0.109
+    phbe = next(f for f in budgets.key_findings(budget_results) if f.key == "budgets_phbe")
+    assert "(PHBE, about 2,200 people)" in phbe.text and "2,000" not in phbe.text
+    assert phbe.text.endswith("that interval is our calculation, derived from the published p = 0.109 (normal "
+                              "approximation).")
+    assert "simple random sampling" not in phbe.text
+    pilots = budget_results.pilots.set_index("outcome")
+    assert pilots.loc["care-related quality of life (ASCOT change)", "n"] == "about 2,200"
+    assert pilots.loc["psychological wellbeing (GHQ-12)", "n"] == "about 2,200"
+    assert "simple random sampling" not in pilots.loc["mortality at 12 months", "ci_method"]

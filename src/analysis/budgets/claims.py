@@ -97,8 +97,13 @@ def _benefit_verdict(found: list[bool]) -> str:
 
 
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.DataFrame, england: pd.DataFrame,
-                  within: pd.DataFrame | None) -> list[Verdict]:
+                  within: pd.DataFrame | None, framework_notes: dict[str, str] | None = None) -> list[Verdict]:
+    """``framework_notes``: per ASCOF share, the caveat for its 2023-24 value, the first year of ASCOF's new measure
+    codes (:func:`analysis.budgets.profile.framework_change_note`), added wherever a verdict quotes that year."""
     out = []
+    notes = framework_notes or {}
+    sds_note = f" {notes['sds_users']}." if "sds_users" in notes else ""
+    dp_note = f" {notes['dp_users']}." if "dp_users" in notes else ""
     pil = pilots.set_index("outcome")
     rtc = pil.loc["control over daily life (as much as wanted)"]
     mort = pil.loc["mortality at 12 months"]
@@ -183,8 +188,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
         f"PHBE: ASCOT change {ascot['budget_arm']} vs {ascot['comparison_arm']} (p<0.001; critics note 90% confidence "
         f"was used for some judgements), mortality {mort['budget_arm']} vs {mort['comparison_arm']} "
         f"({difference_text(mort['estimate'], mort['ci_low'], mort['ci_high'])}), an interval that is "
-        f"{OUR_CALCULATION}; psychological wellbeing significantly better (PB-113); no overall difference in the cost "
-        "of care (PB-111); judged cost-effective by its evaluators (PB-114). Right to Control: control over "
+        f"{mort['ci_method']}; psychological wellbeing significantly better (PB-113); no overall difference in the "
+        "cost of care (PB-111); judged cost-effective by its evaluators (PB-114). Right to Control: control over "
         f"daily life {rtc['budget_arm']} vs {rtc['comparison_arm']} "
         f"({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}), an interval that is {OUR_CALCULATION}. "
         "IBSEN: 'no "
@@ -216,22 +221,23 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
         f"{fmt(sds['value'].iloc[-1], '%')} ({sds['year'].iloc[-1]}); direct payments {fmt(dp['value'].iloc[0], '%')} "
         f"to {fmt(dp['value'].iloc[-1], '%')}. Over 125,000 people had personal budgets by 2012 (PB-024). Eligible "
         f"mental-health service users with a personal budget, {mental_health['year']}: "
-        f"{float(mental_health['value']):g}% (Reform, PB-045).", rows,
+        f"{float(mental_health['value']):g}% (Reform, PB-045).{sds_note}", rows,
         datasets=(ASCOF_DATASET,),
         summary=("An opinion with a forecast. The opinion (the debate is over) cannot be tested. The forecast held: "
                  f"self-directed support covered {fmt(sds['value'].min(), '%')} or more of service users in every "
                  f"year from {sds['year'].iloc[0]} to {sds['year'].iloc[-1]} (ASCOF), and over 125,000 people had "
                  f"personal budgets by 2012; unevenly, since only {float(mental_health['value']):g}% of eligible "
-                 f"mental-health service users had one in {mental_health['year']}."
+                 f"mental-health service users had one in {mental_health['year']}.{sds_note}"
                  if forecast_held else
                  "An opinion with a forecast. The opinion cannot be tested; the forecast failed: self-directed "
                  f"support covered as little as {fmt(sds['value'].min(), '%')} of service users (ASCOF).")))
 
-    out.extend(_seed_claims(claims, figures, sds=sds, dp=dp))
+    out.extend(_seed_claims(claims, figures, sds=sds, dp=dp, dp_note=dp_note))
     return out
 
 
-def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFrame, dp: pd.DataFrame) -> list[Verdict]:
+def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFrame, dp: pd.DataFrame,
+                 dp_note: str = "") -> list[Verdict]:
     """Verdicts on the further quantitative claims in the seed articles (CL-PB-21 onwards)."""
     out = []
 
@@ -252,14 +258,16 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
         f"{_row(rows, 'PB-102')['value']:,.0f} (NHS England). PHBs in 2021-22 to quarter 3: "
         f"{float(later['value']):,.0f} (NHS Digital; over half wheelchair budgets). Social care: self-directed support "
         f"{fmt(sds['value'].iloc[0], '%')} of service users in {sds['year'].iloc[0]}; direct payments "
-        f"{fmt(dp['value'].iloc[0], '%')} then, {fmt(dp['value'].iloc[-1], '%')} in {dp['year'].iloc[-1]} (ASCOF).",
+        f"{fmt(dp['value'].iloc[0], '%')} then, {fmt(dp['value'].iloc[-1], '%')} in {dp['year'].iloc[-1]} (ASCOF)."
+        f"{dp_note}",
         rows, datasets=(ASCOF_DATASET,),
         summary=(f"Health: in 2016 only {float(chc['value']):,.0f} of {float(chc['n']):,.0f} Continuing Healthcare "
                  f"patients ({uptake:.0%}) had a personal health budget (FOI returns), and NHS Digital counted "
                  f"{float(later['value']):,.0f} in 2021-22, so the scope was real. Social care: by "
                  f"{sds['year'].iloc[0]}, {fmt(sds['value'].iloc[0], '%')} of service users already had self-directed "
                  f"support (ASCOF), leaving little room there, and the direct-payment share fell from "
-                 f"{fmt(dp['value'].iloc[0], '%')} to {fmt(dp['value'].iloc[-1], '%')} by {dp['year'].iloc[-1]}.")))
+                 f"{fmt(dp['value'].iloc[0], '%')} to {fmt(dp['value'].iloc[-1], '%')} by {dp['year'].iloc[-1]}."
+                 f"{dp_note}")))
 
     c = claim_row(claims, "CL-PB-22")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -331,7 +339,7 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
         summary=(f"Elmgreen School in Lambeth opened in September {opened} as the first parent-promoted "
                  f"comprehensive in the country (the Guardian); the article was written in {written}"
                  + (f", so its 'this September' is September {meant}" if meant == opened else
-                    f" and says 'this September', so the event is right and its timing a year out if read as "
+                    " and says 'this September', so the event is right and its timing a year out if read as "
                     "written") + ".")))
 
     c = claim_row(claims, "CL-PB-26")
