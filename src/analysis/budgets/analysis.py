@@ -123,7 +123,9 @@ def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
         result_cea.simulated_inputs = True
         cea_note = "SIMULATED person-level data (to demonstrate the method; not evidence about personal budgets)."
 
-    notes = {c: note for c in ("sds_users", "dp_users") if (note := profile.framework_change_note(c, years))}
+    shares = ("sds_users", "dp_users")
+    share_panel = profile.prepare(ascof, lookup, None, shares, years, frozenset())
+    notes = {c: note for c in shares if (note := profile.framework_change_note(c, years, share_panel))}
     verdicts = claims.assess_claims(claims_table, figures, pilots=pilots, england=england, within=within,
                                     framework_notes=notes)
     return BudgetResults(params, pilots, pooled, pilot_effects, subgroup_tests, panel, within, cross, pilot_codes,

@@ -212,17 +212,22 @@ def movers_text(movers: pd.DataFrame, year: int, column: str, subject: str, unit
             f"year in the {years} years before")
 
 
-def framework_change_note(concept: str, years: tuple[int, int] = (2018, 2024)) -> str | None:
+def framework_change_note(concept: str, years: tuple[int, int] = (2018, 2024),
+                          panel: PreparedPanel | None = None) -> str | None:
     """The caveat for an England figure of ``concept`` in the year ASCOF changed its framework and measure codes:
     that it is the first year of the new codes, how many councils' values fell by more than the break threshold that
     year against the years before (:func:`framework_movers`), and England's value the year before. None when
-    ``years`` do not reach that year or the measure has no threshold."""
+    ``years`` do not reach that year or the measure has no threshold. ``panel`` defaults to one prepared from the
+    ASCOF table and the council lookup alone (council types are not needed to count movers)."""
     from analysis.data.ascof import NEW_FRAMEWORK_FROM
 
     year = NEW_FRAMEWORK_FROM
     if not years[0] < year <= years[1]:
         return None
-    panel = prepared_panel(DEFAULT_MEASURES if concept in DEFAULT_MEASURES else (concept,), tuple(years))
+    if panel is None:
+        from analysis import data
+
+        panel = prepare(data.load("ascof"), data.load("council_lookup"), None, (concept,), tuple(years), frozenset())
     movers = framework_movers(panel, concept)
     short = SHORT_LABELS.get(concept, CONCEPTS_BY_KEY[concept].label).split(" (")[0]
     counts = movers_text(movers, year, "fell", short[0].lower() + short[1:], CONCEPTS_BY_KEY[concept].unit)

@@ -64,7 +64,7 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                  "measure": "difference in mean ASCOT change", "estimate": diff, "ci_low": np.nan, "ci_high": np.nan,
                  "ci_method": f"no data: only P<{f13['upper']:g} published (so SE < "
                               f"{fmt(diff / stats.norm.isf(f13['upper'] / 2))})",
-                 "n": phbe_n, "evidence": "PB-012; PB-013; PB-016; PB-011"})
+                 "n": phbe_n, "evidence": "PB-011; PB-012; PB-013; PB-016"})
 
     f14, f15, f10 = figure(figures, "PB-014"), figure(figures, "PB-015"), figure(figures, "PB-010")
     rd = f14["value"] - float(f14["comparator_value"])
@@ -123,7 +123,7 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                  "budget_arm": "higher (reported)", "comparison_arm": "", "measure": "direction only",
                  "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                  "ci_method": "no data: the located summary reports a significant improvement, not numbers",
-                 "n": phbe_n, "evidence": "PB-113; PB-016; PB-011"})
+                 "n": phbe_n, "evidence": "PB-011; PB-113; PB-016"})
 
     f30 = figure(figures, "PB-030")
     p, n = f30["value"] / 100, int(f30["n"])
