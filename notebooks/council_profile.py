@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Council profile: personal budgets and adult social care outcomes
 #
-# One council's Adult Social Care Outcomes Framework (ASCOF) measures, year by year, against England and the median and middle half of councils of the same type, with its rank among all councils. It is the unit of the council batch: `python -m analysis councils` lists every current council and `make council-reports` renders one profile each. The England-level analysis (the pilots, direct payments and outcomes across councils, verdicts on the claims) is in the `personal_budgets` report.
+# One council's Adult Social Care Outcomes Framework (ASCOF) measures, year by year, against England and the median and middle half of councils of the same type, with its rank among all councils. The England-level analysis (the pilots, direct payments and outcomes across councils, verdicts on the claims) is in the `personal_budgets` report.
 #
 # **Read the ranks as a position, not a verdict.** Council values are published without margins of error; the survey measures (control over daily life, satisfaction, quality of life) come from a sample of service users, so small differences may be sampling noise (each key finding says how small, in its measure's unit), and ranks on them can swing from year to year; direct payments and self-directed support are shares of how support is arranged, placed by size rather than ranked as better or worse; and in 2020-21 the survey was voluntary and most councils did not run it.
 

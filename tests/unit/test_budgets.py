@@ -254,16 +254,19 @@ def test_budget_claims_verdicts():
     verdicts = {v.claim_id: v.verdict for v in results.verdicts}
     assert verdicts == {"CL-PB-01": "supported", "CL-PB-02": "mixed evidence", "CL-PB-03": "mixed evidence",
                         "CL-PB-04": "partly supported", "CL-PB-21": "partly supported", "CL-PB-22": "supported",
-                        "CL-PB-23": "supported", "CL-PB-24": "partly supported", "CL-PB-25": "partly supported",
+                        "CL-PB-23": "supported", "CL-PB-24": "partly supported", "CL-PB-25": "supported",
                         "CL-PB-26": "contradicted"}
     # CL-PB-26: the article (2008) said the evaluation was due that spring; the evaluators announced the final
     # report's findings on 21 October 2008 (PB-115).
     report_due = next(v for v in results.verdicts if v.claim_id == "CL-PB-26")
     assert "appeared in October 2008, after the spring" in report_due.summary
-    # CL-PB-25: Elmgreen opened in September 2007 (PB-107, the Guardian); the claim's article is dated 2008 and says
-    # "this September", so the event is right and its timing a year out.
+    # CL-PB-25: Elmgreen opened in September 2007 (PB-107, the Guardian). The article was written early in 2008: it
+    # says the NHS's 60th anniversary (July 2008) is "this year" and the IBSEN evaluation "is due this spring", so its
+    # past-tense "This September the first parent-promoted school opened" is September 2007.
     school = next(v for v in results.verdicts if v.claim_id == "CL-PB-25")
-    assert "opened in September 2007" in school.summary and "from 2008, says 'this September'" in school.summary
+    assert "opened in September 2007" in school.summary
+    assert "written in 2008, before the spring, so its 'this September' is September 2007" in school.summary
+    assert "the September before" in school.rule
     findings = budgets.key_findings(results)
     assert 3 <= len(findings) <= 6 and all(f.has_interval or f.no_interval_reason for f in findings)
     association = budgets.association_sentence(results)
@@ -292,7 +295,7 @@ def test_the_verdict_tally_reports_outcome_claims_apart_from_programme_facts(bud
     text = {f.key: f.text for f in budgets.key_findings(budget_results)}["budgets_verdicts"]
     assert text == ("Of the 10 claims about personal budgets in the source articles, 2 are about what budgets do for "
                     "people (control, quality of life, cost): 2 mixed evidence; 8 are programme facts (pilots, counts, "
-                    "take-up, a school, a report's date), an opinion or a rhetorical illustration: 3 supported, 4 "
+                    "take-up, a school, a report's date), an opinion or a rhetorical illustration: 4 supported, 3 "
                     "partly supported and 1 contradicted.")
 
 
@@ -321,7 +324,7 @@ def test_the_run_index_tallies_the_budget_verdicts_as_the_reports_key_finding_do
     lines = [li.get_text() for li in article.select("li.verdict-group")]
     assert lines == ["2 are about what budgets do for people (control, quality of life, cost): 2 mixed evidence",
                      "8 are programme facts (pilots, counts, take-up, a school, a report's date), an opinion or a "
-                     "rhetorical illustration: 3 supported, 4 partly supported and 1 contradicted"]
+                     "rhetorical illustration: 4 supported, 3 partly supported and 1 contradicted"]
     finding = next(f["text"] for f in findings if f["key"] == "budgets_verdicts")
     assert "; ".join(lines) in finding  # the same words, in the same order
     tally = article.select_one(".verdict-counts").get_text(" ", strip=True)
@@ -475,13 +478,14 @@ def test_intervals_we_computed_from_published_figures_are_labelled_ours_everywhe
     z = stats.norm.isf(0.109 / 2)
     se = 2.1 / z
     assert (round(2.1 - 1.96 * se, 1), round(2.1 + 1.96 * se, 1)) == (-0.5, 4.7)
-    assert ("95% interval -0.5 to +4.7 percentage points); that interval is " + OURS
-            + ", derived from the published p = 0.109") in findings["budgets_phbe"].text
+    assert ("95% interval -0.5 to +4.7 percentage points); that interval is our calculation, derived from the "
+            "published p = 0.109 (normal approximation)") in findings["budgets_phbe"].text
     heads = {h["key"]: h for h in budgets.headlines(budget_results)}
     assert heads["budgets_rtc_control"]["label"].endswith("the interval is " + OURS)
     methods = budget_results.pilots.set_index("outcome")["ci_method"]
     assert methods["control over daily life (as much as wanted)"].startswith(OURS)
-    assert methods["mortality at 12 months"].startswith(OURS)
+    assert methods["mortality at 12 months"] == "our calculation, derived from the published p = 0.109 (normal " \
+        "approximation)"
     verdict = {v.claim_id: v for v in budget_results.verdicts}["CL-PB-03"]
     assert "(-2.0 pp, interval -5.1 to +1.1 pp), an interval that is " + OURS in verdict.summary
     assert "an interval that is " + OURS in verdict.numbers
@@ -597,3 +601,82 @@ def test_scatter_title_says_its_unit_in_words(budget_results):
     title = plots.chart_meta(fig)["title"]
     assert "percentage points for each extra percentage point of uptake" in title and "per point" not in title
     plots.close_all()
+
+
+def test_article_date_reads_what_an_article_was_written_before():
+    """Final cold review, item 1: the seed article of CL-PB-25/26 says the IBSEN evaluation 'is due this spring', so
+    it was written before March 2008; 'this September' in it is September 2007."""
+    from analysis.budgets.claims import article_date
+
+    assert article_date("2008") == (2008, None)
+    assert article_date("2008 (before spring: the article says the evaluation report is 'due this spring')") == (
+        2008, 3)
+
+
+@pytest.mark.data
+def test_the_claims_register_dates_the_2008_article_before_the_spring():
+    from analysis import data
+
+    claims = data.load_claims().set_index("claim_id")
+    for cid in ("CL-PB-25", "CL-PB-26"):
+        assert claims.loc[cid, "date"].startswith("2008 (before spring")
+        assert int(str(claims.loc[cid, "date"])[:4]) == 2008  # what every consumer of the date field parses
+
+
+@pytest.mark.data
+def test_2023_24_self_directed_support_carries_the_framework_change_caveat(budget_results):
+    """Final cold review, item 2: 2023-24 is the first year of ASCOF's new codes (1C1A became 3D1A); the England
+    finding and CL-PB-04 quote that year's self-directed support, so they say so, with counts recomputed here."""
+    from analysis import data
+    from analysis.budgets import analysis as budgets
+
+    ascof = data.load("ascof")
+    wide = ascof[(ascof["geography_level"] == "council") & (ascof["concept"] == "sds_users")].pivot_table(
+        index="area_code", columns="year_end", values="value")
+    fell = {y: int((wide[y] - wide[y - 1] < -10).sum()) for y in range(2019, 2025)}
+    before = [fell[y] for y in range(2019, 2024)]
+    england = ascof[(ascof["geography_level"] == "england") & (ascof["concept"] == "sds_users")].set_index(
+        "year_end")["value"]
+    assert (fell[2024], min(before), max(before), england[2023]) == (9, 4, 10, 93.5)
+    note = (f"2023-24 is the first year of ASCOF's new measure codes (1C1A became 3D1A); {fell[2024]} councils' "
+            f"self-directed support fell by more than 10 percentage points that year, against {min(before)} to "
+            f"{max(before)} councils a year in the five years before; in 2022-23 England's share was "
+            f"{england[2023]:g}%")
+    trend = next(f for f in budgets.key_findings(budget_results) if f.key == "budgets_england_trend")
+    assert note in trend.limitation and "92.2% in 2023-24" in trend.text
+    verdicts = {v.claim_id: v for v in budget_results.verdicts}
+    assert note in verdicts["CL-PB-04"].summary and note in verdicts["CL-PB-04"].numbers
+    assert "(1C2A became 3D2A)" in verdicts["CL-PB-21"].summary  # it quotes 2023-24 direct payments
+
+
+@pytest.mark.data
+def test_reader_facing_text_has_no_developer_instructions(budget_results):
+    """Final cold review, item 3."""
+    from analysis.budgets import analysis as budgets
+
+    text = " ".join([f.text + " " + f.limitation for f in budgets.key_findings(budget_results)]
+                    + budgets.pilot_caveats(budget_results))
+    for internal in ("need copying", "by hand", "template", "README", "researcher"):
+        assert internal not in text
+    assert "the located summaries do not report results by user group" in text
+    assert "not in the located summaries, so they are not analysed here" in text
+
+
+@pytest.mark.data
+def test_phbe_size_and_mortality_interval_label(budget_results):
+    """Final cold review, item 4: the PHBE recruited 2,235 patients (PB-011, NIHR), so 'about 2,200' everywhere; the
+    mortality interval is derived from p = 0.109 by a normal approximation, not from sampled counts."""
+    from analysis import data
+    from analysis.budgets import analysis as budgets
+
+    figures = data.load_figures().set_index("id")
+    assert float(figures.loc["PB-011", "value"]) == 2235 and float(figures.loc["PB-015", "value"]) == 0.109
+    phbe = next(f for f in budgets.key_findings(budget_results) if f.key == "budgets_phbe")
+    assert "(PHBE, about 2,200 people)" in phbe.text and "2,000" not in phbe.text
+    assert phbe.text.endswith("that interval is our calculation, derived from the published p = 0.109 (normal "
+                              "approximation).")
+    assert "simple random sampling" not in phbe.text
+    pilots = budget_results.pilots.set_index("outcome")
+    assert pilots.loc["care-related quality of life (ASCOT change)", "n"] == "about 2,200"
+    assert pilots.loc["psychological wellbeing (GHQ-12)", "n"] == "about 2,200"
+    assert "simple random sampling" not in pilots.loc["mortality at 12 months", "ci_method"]

@@ -177,8 +177,8 @@ def test_a_move_in_the_year_ascof_changed_its_framework_is_flagged_with_the_coun
     flag = prof.breaks["sds_users"]
     before = [fell[y] for y in range(2019, 2024)]
     assert ("fell from 92.5% to 77.7% between 2022-23 and 2023-24" in flag and "(1C1A became 3D1A)" in flag
-            and f"{fell[2024]} councils' values fell by more than 10 percentage points that year "
-                f"(between {min(before)} and {max(before)} in each of the 5 years before)" in flag)
+            and f"{fell[2024]} councils' values fell by more than 10 percentage points that year, "
+                f"against {min(before)} to {max(before)} councils a year in the five years before" in flag)
     lowest = wide[2024].nsmallest(2)
     assert f"{lowest.iloc[0]:g}%" in flag and f"{lowest.iloc[1]:g}%" in flag
     assert "check the council's return before quoting" in flag
@@ -242,3 +242,12 @@ def test_survey_caveats_are_in_each_measures_unit_and_show_ties_and_rank_swings(
     control_caveat = findings["profile_control_daily_life"].limitation
     assert f"Barnsley's ranks on it were {listed} from 2017-18 to 2023-24" in control_caveat
     assert "a percentage point or two" in findings["profile_control_daily_life"].limitation
+
+
+@pytest.mark.data
+def test_the_profile_intro_carries_no_batch_instructions():
+    """Final cold review, item 3: the batch commands are for researchers (README), not for the rendered profile."""
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "notebooks" / "council_profile.py").read_text()
+    assert "make council-reports" not in text and "unit of the council batch" not in text

@@ -16,18 +16,18 @@ between councils' shares, not an effect on people with budgets).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from analysis import data, plots, provenance
-from analysis.budgets import cea, claims, councils, synthesis
+from analysis.budgets import cea, claims, councils, profile, synthesis
 from analysis.budgets.claims import difference_text
 from analysis.budgets.params import PersonalBudgetsParameters
 from analysis.budgets.synthesis import OUR_CALCULATION
 from analysis.claims import Verdict, verdict_groups, verdict_table
-from analysis.data.ascof import CONCEPTS_BY_KEY
+from analysis.data.ascof import CONCEPTS_BY_KEY, NEW_FRAMEWORK_FROM
 from analysis.data.evidence import figure
 from analysis.findings import Finding, clear_difference
 from analysis.precision import decimals, fmt, table_format
@@ -52,6 +52,9 @@ class BudgetResults:
     cea: cea.CEAResult | None
     cea_note: str
     verdicts: list[Verdict]
+    framework_notes: dict[str, str] = field(default_factory=dict)
+    """Per ASCOF share (sds_users, dp_users): the caveat for its 2023-24 value, the first year of ASCOF's new measure
+    codes (:func:`analysis.budgets.profile.framework_change_note`); empty when the years stop before then."""
 
     @property
     def level(self) -> float:
@@ -102,8 +105,8 @@ def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
     versus = pd.concat([councils.pilots_vs_rest(panel, pilot_codes, c, level) for c in concepts], ignore_index=True)
 
     grid = cea.wtp_grid(*params.wtp_range)
-    result_cea, cea_note = None, ("No data: the published pilot summaries give no variances for costs and effects. "
-                                  "The analysis runs when a researcher supplies those data (see the README).")
+    # Researchers can supply person-level data (cea_data_path) or summary inputs (cea_inputs): see the README.
+    result_cea, cea_note = None, "No data: the published pilot summaries give no variances for costs and effects."
     if params.cea_data_path:
         person = pd.read_csv(params.cea_data_path)
         result_cea = cea.from_person_level(person, wtp=grid, n=params.n_simulations, seed=params.seed, level=level)
@@ -120,9 +123,13 @@ def analyse(params: PersonalBudgetsParameters) -> BudgetResults:
         result_cea.simulated_inputs = True
         cea_note = "SIMULATED person-level data (to demonstrate the method; not evidence about personal budgets)."
 
-    verdicts = claims.assess_claims(claims_table, figures, pilots=pilots, england=england, within=within)
+    shares = ("sds_users", "dp_users")
+    share_panel = profile.prepare(ascof, lookup, None, shares, years, frozenset())
+    notes = {c: note for c in shares if (note := profile.framework_change_note(c, years, share_panel))}
+    verdicts = claims.assess_claims(claims_table, figures, pilots=pilots, england=england, within=within,
+                                    framework_notes=notes)
     return BudgetResults(params, pilots, pooled, pilot_effects, subgroup_tests, panel, within, cross, pilot_codes,
-                         versus, england, result_cea, cea_note, verdicts)
+                         versus, england, result_cea, cea_note, verdicts, notes)
 
 
 # --- Headlines, text and tables --------------------------------------------------------------
@@ -368,8 +375,8 @@ def key_findings(results: BudgetResults) -> list[Finding]:
         + f" in deaths within a year ({mort['budget_arm']} against {mort['comparison_arm']}, {results.level:.0%} "
         f"interval {fmt(mort['ci_low'], places=mplaces, signed=True)} to "
         f"{fmt(mort['ci_high'], places=mplaces, signed=True)} percentage points); that interval is "
-        f"{OUR_CALCULATION}, derived from the published p = {figure(figures, 'PB-015')['value']:g}.",
-        f"PHBE (Forder et al. 2012; Jones et al. {ghq['year']}), via the evidence register (PB-012 to PB-016, "
+        f"{synthesis.FROM_P_VALUE} = {figure(figures, 'PB-015')['value']:g} (normal approximation).",
+        f"PHBE (Forder et al. 2012; Jones et al. {ghq['year']}), via the evidence register (PB-011 to PB-016, "
         f"{ghq['id']}, {value_for_money['id']})",
         "Allocation was only partly random, and critics (Greaves and Millett, in the BMJ) say the evaluation judged "
         "some gains at 90% confidence rather than the usual 95%.",
@@ -387,7 +394,7 @@ def key_findings(results: BudgetResults) -> list[Finding]:
         f"({claims.IBSEN_COST_UNIT}).",
         "IBSEN (Glendinning et al. 2008), via the evidence register (PB-003, PB-005, PB-006, PB-112)",
         "The located summaries give no numbers for control or quality of life and no dispersion for costs, so there "
-        "is no interval; results by user group need copying from the final report.", value=float(cost["estimate"]),
+        "is no interval; the located summaries do not report results by user group.", value=float(cost["estimate"]),
         no_interval_reason="the located summaries publish no dispersion for costs"))
     row = within_row(results)
     findings.append(Finding(
@@ -410,7 +417,9 @@ def key_findings(results: BudgetResults) -> list[Finding]:
             f"{fmt(sds['value'].iloc[-1], '%')} in {sds['year'].iloc[-1]}, while the share taking a direct payment "
             + ("fell" if dp["value"].iloc[-1] < dp["value"].iloc[0] else "went") + " "
             f"from {fmt(dp['value'].iloc[0], '%')} to {fmt(dp['value'].iloc[-1], '%')}.", SOURCE_ASCOF,
-            "Says how support is arranged, not whether people are better off.", value=float(dp["value"].iloc[-1]),
+            "Says how support is arranged, not whether people are better off."
+            + (f" {results.framework_notes['sds_users']}." if "sds_users" in results.framework_notes
+               and sds["year_end"].iloc[-1] >= NEW_FRAMEWORK_FROM else ""), value=float(dp["value"].iloc[-1]),
             no_interval_reason="an administrative count of all service users, not a sample"))
     if results.verdicts:
         # The same tally, grouped the same way, as the run index shows (analysis.claims.verdict_groups).
@@ -426,13 +435,16 @@ def key_findings(results: BudgetResults) -> list[Finding]:
 def pilot_caveats(results: BudgetResults) -> list[str]:
     """What the pilot evidence cannot show (and, when it is absent, why there is no cost-effectiveness analysis)."""
     points = [
+        # For researchers: the final report's tables can be copied into the pilot-outcomes template and given as
+        # pilot_data_path (see the README); the rendered report does not say so, its readers do not run it.
         "IBSEN arm-level results (feeling in control, GHQ-12, satisfaction by user group) are in the final report's "
-        "tables, not in any located summary; they need copying out by hand (the project provides a template).",
+        "tables, not in the located summaries, so they are not analysed here.",
         "PHBE allocation was only partly random, and its critics (Greaves and Millett, in the BMJ) say some gains were "
         "judged significant at 90% confidence rather than the usual 95%.",
-        "Intervals said to be 'our calculation' are computed here from the published (rounded) figures, assuming "
-        "simple random sampling with no survey weights or clustering; the evaluations publish no interval of their "
-        "own for these outcomes.",
+        "Intervals said to be 'our calculation from the published figures' are computed here from the published "
+        "(rounded) figures, assuming simple random sampling with no survey weights or clustering; the one derived from "
+        "a published p-value uses a normal approximation; the evaluations publish no interval of their own for these "
+        "outcomes.",
         "Right to Control compared trailblazer areas with other areas, not randomised groups.",
         "POET surveys are self-selected budget holders with no comparison group.",
     ]

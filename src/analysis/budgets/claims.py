@@ -4,7 +4,10 @@ Every verdict is one word of the scale in :mod:`analysis.claims`, decided by the
 the two or three deciding facts as its ``summary``. Rules:
 
 * A **factual count or event** (13 pilot councils "from Gateshead to West Sussex"; the first parent-promoted
-  school; pilots of participatory budgeting) is *supported* when a source independent of the claimant gives it.
+  school; pilots of participatory budgeting) is *supported* when a source independent of the claimant gives it,
+  its timing included. An article's ``date`` in ``claims.csv`` may say what it was written before ("2008 (before
+  spring: ...)", :func:`article_date`); "this September" in an article written before September of its year means
+  the September before.
 * A claim of **success or benefit** ("judged a success"; a "huge benefit" in money and happiness) is judged on the
   controlled studies: *supported* if they all found benefit, *contradicted* if none did, *mixed evidence* if some
   found benefit and others none.
@@ -24,6 +27,8 @@ the two or three deciding facts as its ``summary``. Rules:
 """
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
@@ -63,6 +68,19 @@ IBSEN_COST_UNIT = "no time unit is stated in the located source; the evaluation'
 """What the evidence register (PB-003) says of the unit of IBSEN's '£280 against £300'."""
 
 
+_SEASON_STARTS = {"spring": 3, "summer": 6, "autumn": 9, "winter": 12}
+_SEASON_OF = {month: season for season, month in _SEASON_STARTS.items()}
+
+
+def article_date(date: object) -> tuple[int, int | None]:
+    """(year, month it was written before) from a claim's ``date`` in ``claims.csv``: "2008" -> (2008, None);
+    "2008 (before spring: ...)" -> (2008, 3), the article being written before March of 2008."""
+    text = str(date)
+    year = int(text[:4])
+    marker = re.search(r"\(before (spring|summer|autumn|winter)\b", text)
+    return year, (_SEASON_STARTS[marker.group(1)] if marker else None)
+
+
 def _row(rows: pd.DataFrame, fid: str) -> pd.Series:
     return rows.set_index("id").loc[fid]
 
@@ -79,8 +97,13 @@ def _benefit_verdict(found: list[bool]) -> str:
 
 
 def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.DataFrame, england: pd.DataFrame,
-                  within: pd.DataFrame | None) -> list[Verdict]:
+                  within: pd.DataFrame | None, framework_notes: dict[str, str] | None = None) -> list[Verdict]:
+    """``framework_notes``: per ASCOF share, the caveat for its 2023-24 value, the first year of ASCOF's new measure
+    codes (:func:`analysis.budgets.profile.framework_change_note`), added wherever a verdict quotes that year."""
     out = []
+    notes = framework_notes or {}
+    sds_note = f" {notes['sds_users']}." if "sds_users" in notes else ""
+    dp_note = f" {notes['dp_users']}." if "dp_users" in notes else ""
     pil = pilots.set_index("outcome")
     rtc = pil.loc["control over daily life (as much as wanted)"]
     mort = pil.loc["mortality at 12 months"]
@@ -165,8 +188,8 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
         f"PHBE: ASCOT change {ascot['budget_arm']} vs {ascot['comparison_arm']} (p<0.001; critics note 90% confidence "
         f"was used for some judgements), mortality {mort['budget_arm']} vs {mort['comparison_arm']} "
         f"({difference_text(mort['estimate'], mort['ci_low'], mort['ci_high'])}), an interval that is "
-        f"{OUR_CALCULATION}; psychological wellbeing significantly better (PB-113); no overall difference in the cost "
-        "of care (PB-111); judged cost-effective by its evaluators (PB-114). Right to Control: control over "
+        f"{mort['ci_method']}; psychological wellbeing significantly better (PB-113); no overall difference in the "
+        "cost of care (PB-111); judged cost-effective by its evaluators (PB-114). Right to Control: control over "
         f"daily life {rtc['budget_arm']} vs {rtc['comparison_arm']} "
         f"({difference_text(rtc['estimate'], rtc['ci_low'], rtc['ci_high'])}), an interval that is {OUR_CALCULATION}. "
         "IBSEN: 'no "
@@ -198,22 +221,23 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, pilots: pd.Dat
         f"{fmt(sds['value'].iloc[-1], '%')} ({sds['year'].iloc[-1]}); direct payments {fmt(dp['value'].iloc[0], '%')} "
         f"to {fmt(dp['value'].iloc[-1], '%')}. Over 125,000 people had personal budgets by 2012 (PB-024). Eligible "
         f"mental-health service users with a personal budget, {mental_health['year']}: "
-        f"{float(mental_health['value']):g}% (Reform, PB-045).", rows,
+        f"{float(mental_health['value']):g}% (Reform, PB-045).{sds_note}", rows,
         datasets=(ASCOF_DATASET,),
         summary=("An opinion with a forecast. The opinion (the debate is over) cannot be tested. The forecast held: "
                  f"self-directed support covered {fmt(sds['value'].min(), '%')} or more of service users in every "
                  f"year from {sds['year'].iloc[0]} to {sds['year'].iloc[-1]} (ASCOF), and over 125,000 people had "
                  f"personal budgets by 2012; unevenly, since only {float(mental_health['value']):g}% of eligible "
-                 f"mental-health service users had one in {mental_health['year']}."
+                 f"mental-health service users had one in {mental_health['year']}.{sds_note}"
                  if forecast_held else
                  "An opinion with a forecast. The opinion cannot be tested; the forecast failed: self-directed "
                  f"support covered as little as {fmt(sds['value'].min(), '%')} of service users (ASCOF).")))
 
-    out.extend(_seed_claims(claims, figures, sds=sds, dp=dp))
+    out.extend(_seed_claims(claims, figures, sds=sds, dp=dp, dp_note=dp_note))
     return out
 
 
-def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFrame, dp: pd.DataFrame) -> list[Verdict]:
+def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFrame, dp: pd.DataFrame,
+                 dp_note: str = "") -> list[Verdict]:
     """Verdicts on the further quantitative claims in the seed articles (CL-PB-21 onwards)."""
     out = []
 
@@ -234,14 +258,16 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
         f"{_row(rows, 'PB-102')['value']:,.0f} (NHS England). PHBs in 2021-22 to quarter 3: "
         f"{float(later['value']):,.0f} (NHS Digital; over half wheelchair budgets). Social care: self-directed support "
         f"{fmt(sds['value'].iloc[0], '%')} of service users in {sds['year'].iloc[0]}; direct payments "
-        f"{fmt(dp['value'].iloc[0], '%')} then, {fmt(dp['value'].iloc[-1], '%')} in {dp['year'].iloc[-1]} (ASCOF).",
+        f"{fmt(dp['value'].iloc[0], '%')} then, {fmt(dp['value'].iloc[-1], '%')} in {dp['year'].iloc[-1]} (ASCOF)."
+        f"{dp_note}",
         rows, datasets=(ASCOF_DATASET,),
         summary=(f"Health: in 2016 only {float(chc['value']):,.0f} of {float(chc['n']):,.0f} Continuing Healthcare "
                  f"patients ({uptake:.0%}) had a personal health budget (FOI returns), and NHS Digital counted "
                  f"{float(later['value']):,.0f} in 2021-22, so the scope was real. Social care: by "
                  f"{sds['year'].iloc[0]}, {fmt(sds['value'].iloc[0], '%')} of service users already had self-directed "
                  f"support (ASCOF), leaving little room there, and the direct-payment share fell from "
-                 f"{fmt(dp['value'].iloc[0], '%')} to {fmt(dp['value'].iloc[-1], '%')} by {dp['year'].iloc[-1]}.")))
+                 f"{fmt(dp['value'].iloc[0], '%')} to {fmt(dp['value'].iloc[-1], '%')} by {dp['year'].iloc[-1]}."
+                 f"{dp_note}")))
 
     c = claim_row(claims, "CL-PB-22")
     rows = evidence_rows(figures, c["evidence_ids"])
@@ -294,28 +320,34 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
     c = claim_row(claims, "CL-PB-25")
     rows = evidence_rows(figures, c["evidence_ids"])
     school = _row(rows, "PB-107")
-    opened, said = int(str(school["year"])[:4]), int(str(c["date"])[:4])
-    late = said > opened  # "this September" in an article of a later year
+    opened = int(str(school["year"])[:4])
+    said, before_month = article_date(c["date"])
+    meant = said - 1 if before_month is not None and before_month <= 9 else said  # which September "this September" is
     if independent_rows(rows, c["claimant_orgs"]).empty:
         verdict = "unsourced"
     else:
-        verdict = "partly supported" if late else "supported"
+        verdict = "supported" if meant == opened else "partly supported"
+    written = f"{said}, before the {_SEASON_OF[before_month]}" if before_month in _SEASON_OF else f"{said}"
     out.append(Verdict.for_claim(
         c, verdict,
         "An event is supported when an independent source records it as stated, its timing included; partly "
-        "supported when the event happened as described but not when the claim puts it.",
-        f"{school['group']}: opened {school['year']}, {school['value']:.0f} year 7 places. The article is dated "
-        f"{said}.", rows,
+        "supported when the event happened as described but not when the claim puts it. 'This September' in an "
+        "article written before September of its year means the September before; in an article known only by its "
+        "year, the September of that year.",
+        f"{school['group']}: opened {school['year']}, {school['value']:.0f} year 7 places. The article was written in "
+        f"{written}, so its 'this September' is September {meant}.", rows,
         summary=(f"Elmgreen School in Lambeth opened in September {opened} as the first parent-promoted "
-                 "comprehensive in the country (the Guardian)"
-                 + (f"; the article, from {said}, says 'this September', so the event is right and its timing a "
-                    "year out if read as written" if late else "") + ".")))
+                 f"comprehensive in the country (the Guardian); the article was written in {written}"
+                 + (f", so its 'this September' is September {meant}" if meant == opened else
+                    " and says 'this September', so the event is right and its timing a year out if read as "
+                    "written") + ".")))
 
     c = claim_row(claims, "CL-PB-26")
     rows = evidence_rows(figures, c["evidence_ids"])
     published = _row(rows, "PB-115")
     month, year = int(float(published["value"])), int(str(published["year"])[:4])
-    said = int(str(c["date"])[:4])
+    said, before_month = article_date(c["date"])
+    written = f"{said}, before the {_SEASON_OF[before_month]}" if before_month in _SEASON_OF else f"{said}"
     spring = range(3, 6)  # March to May
     on_time = year == said and month in spring
     month_name = pd.Timestamp(year=year, month=month, day=1).strftime("%B")
@@ -327,8 +359,8 @@ def _seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, sds: pd.DataFra
         c, verdict,
         "A forecast of when a report would appear: supported if it appeared in the spring (March to May) of the "
         "article's year, contradicted if it appeared later; a schedule, not a finding.",
-        f"The evaluators announced the final report's findings in {month_name} {year} (PB-115); the article is "
-        f"dated {said}.", rows,
+        f"The evaluators announced the final report's findings in {month_name} {year} (PB-115); the article was "
+        f"written in {written}.", rows,
         summary=(f"The IBSEN final report appeared in {month_name} {year}, "
                  + ("as forecast." if on_time else
                     "after the spring the article gave; the claims it made before then (CL-PB-02) rested on no "

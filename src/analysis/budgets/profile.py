@@ -192,9 +192,57 @@ def framework_movers(panel: PreparedPanel, concept: str) -> pd.DataFrame:
     return out.assign(threshold=threshold)
 
 
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def movers_text(movers: pd.DataFrame, year: int, column: str, subject: str, unit: str = "percent") -> str:
+    """'9 councils' values fell by more than 10 percentage points that year, against 4 to 10 councils a year in the
+    five years before', from :func:`framework_movers` ('' when ``year`` or the years before it are missing)."""
+    movers = movers.set_index("year_end")
+    before = movers.loc[movers.index < year, column]
+    if year not in movers.index or before.empty:
+        return ""
+    n, threshold = int(movers.loc[year, column]), float(movers.loc[year, "threshold"])
+    span = (f"{int(before.min())}" if before.min() == before.max()
+            else f"{int(before.min())} to {int(before.max())}")
+    years = _NUMBER_WORDS[len(before)] if len(before) < len(_NUMBER_WORDS) else str(len(before))
+    who = "1 council's" if n == 1 else f"{n} councils'"
+    unit_words = "percentage points" if unit == "percent" else "points"
+    return (f"{who} {subject} {column} by more than {threshold:g} {unit_words} that year, against {span} councils a "
+            f"year in the {years} years before")
+
+
+def framework_change_note(concept: str, years: tuple[int, int] = (2018, 2024),
+                          panel: PreparedPanel | None = None) -> str | None:
+    """The caveat for an England figure of ``concept`` in the year ASCOF changed its framework and measure codes:
+    that it is the first year of the new codes, how many councils' values fell by more than the break threshold that
+    year against the years before (:func:`framework_movers`), and England's value the year before. None when
+    ``years`` do not reach that year or the measure has no threshold. ``panel`` defaults to one prepared from the
+    ASCOF table and the council lookup alone (council types are not needed to count movers)."""
+    from analysis.data.ascof import NEW_FRAMEWORK_FROM
+
+    year = NEW_FRAMEWORK_FROM
+    if not years[0] < year <= years[1]:
+        return None
+    if panel is None:
+        from analysis import data
+
+        panel = prepare(data.load("ascof"), data.load("council_lookup"), None, (concept,), tuple(years), frozenset())
+    movers = framework_movers(panel, concept)
+    short = SHORT_LABELS.get(concept, CONCEPTS_BY_KEY[concept].label).split(" (")[0]
+    counts = movers_text(movers, year, "fell", short[0].lower() + short[1:], CONCEPTS_BY_KEY[concept].unit)
+    england = panel.england.set_index(["concept", "year_end"])["england"]
+    if not counts or (concept, year - 1) not in england.index:
+        return None
+    c = CONCEPTS_BY_KEY[concept]
+    share = "share" if c.unit == "percent" else "score"
+    return (f"{period(year)} is the first year of ASCOF's new measure codes ({c.old_code} became {c.new_code}); "
+            f"{counts}; in {period(year - 1)} England's {share} was {_value(concept, england[(concept, year - 1)])}")
+
+
 def _breaks(panel: PreparedPanel, code: str, name: str) -> dict[str, str]:
     """Each measure on which the council moved by more than the threshold in the year ASCOF changed its framework
-    and codes, with how many councils moved as far that year and in the two years before, and the lowest values
+    and codes, with how many councils moved as far that year and in each year before, and the lowest values
     that year: a possible recording change, to check before quoting."""
     from analysis.data.ascof import NEW_FRAMEWORK_FROM
 
@@ -206,14 +254,9 @@ def _breaks(panel: PreparedPanel, code: str, name: str) -> dict[str, str]:
         if threshold is None or not np.isfinite(r.change) or abs(r.change) <= threshold:
             continue
         concept = CONCEPTS_BY_KEY[r.concept]
-        movers = framework_movers(panel, r.concept).set_index("year_end")
-        column, verb = ("fell", "fell") if r.change < 0 else ("rose", "rose")
-        before = movers.loc[movers.index < year, column]
-        span = (f"{int(before.min())}" if before.min() == before.max() else
-                f"between {int(before.min())} and {int(before.max())}")
-        counts = (f"; {int(movers.loc[year, column])} councils' values {verb} by more than {threshold:g} "
-                  f"{'percentage points' if concept.unit == 'percent' else 'points'} that year ({span} in each of the "
-                  f"{len(before)} years before)" if year in movers.index and len(before) else "")
+        column = verb = "fell" if r.change < 0 else "rose"
+        counts = movers_text(framework_movers(panel, r.concept), year, column, "values", concept.unit)
+        counts = f"; {counts}" if counts else ""
         year_rows = panel.councils[(panel.councils["concept"] == r.concept) & (panel.councils["year_end"] == year)]
         lowest = year_rows.nsmallest(2, "value")
         names = panel.lookup["council"]

@@ -34,6 +34,11 @@ OUR_CALCULATION = ("our calculation from the published figures (simple random sa
 evaluations publish no interval for these outcomes, and the calculation assumes a simple random sample with no
 survey weights or clustering, which the evaluations' designs need not match."""
 
+FROM_P_VALUE = "our calculation, derived from the published p"
+"""How an interval derived from a published p-value is labelled ('... p = 0.109 (normal approximation)'): the
+calculation assumes nothing about sampling beyond what the p-value already carries, so it says the method instead
+of :data:`OUR_CALCULATION`'s sampling assumption."""
+
 PILOT_COLUMNS = ["study", "outcome", "user_group", "measure", "events1", "n1", "events2", "n2", "mean1", "sd1",
                  "mean2", "sd2", "source", "evidence_id"]
 
@@ -49,6 +54,8 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """One row per comparable outcome in the register, with effect, interval and how it was obtained."""
     rows = []
 
+    f11 = figure(figures, "PB-011")  # patients recruited to the controlled study
+    phbe_n = f"about {round(float(f11['value']), -2):,.0f}"
     f12, f13 = figure(figures, "PB-012"), figure(figures, "PB-013")
     diff = f12["value"] - float(f12["comparator_value"])
     rows.append({"outcome": "care-related quality of life (ASCOT change)", "study": "PHBE (Forder et al. 2012)",
@@ -57,7 +64,7 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                  "measure": "difference in mean ASCOT change", "estimate": diff, "ci_low": np.nan, "ci_high": np.nan,
                  "ci_method": f"no data: only P<{f13['upper']:g} published (so SE < "
                               f"{fmt(diff / stats.norm.isf(f13['upper'] / 2))})",
-                 "n": "about 2,000", "evidence": "PB-012; PB-013; PB-016"})
+                 "n": phbe_n, "evidence": "PB-011; PB-012; PB-013; PB-016"})
 
     f14, f15, f10 = figure(figures, "PB-014"), figure(figures, "PB-015"), figure(figures, "PB-010")
     rd = f14["value"] - float(f14["comparator_value"])
@@ -66,7 +73,7 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                  "design": "controlled trial (partly randomised)", "user_group": "mixed (NHS conditions)",
                  "budget_arm": f"{f14['value']:g}%", "comparison_arm": f"{float(f14['comparator_value']):g}%",
                  "measure": "risk difference (pp)", "estimate": rd, "ci_low": lo, "ci_high": hi,
-                 "ci_method": f"{OUR_CALCULATION}: derived from the published p = {f15['value']:g}",
+                 "ci_method": f"{FROM_P_VALUE} = {f15['value']:g} (normal approximation)",
                  "our_calculation": True,
                  "n": f"about {f10['value']:,.0f} per arm", "evidence": "PB-014; PB-015; PB-010"})
 
@@ -116,7 +123,7 @@ def pilot_evidence(figures: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                  "budget_arm": "higher (reported)", "comparison_arm": "", "measure": "direction only",
                  "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                  "ci_method": "no data: the located summary reports a significant improvement, not numbers",
-                 "n": "about 2,000", "evidence": "PB-113; PB-016"})
+                 "n": phbe_n, "evidence": "PB-011; PB-113; PB-016"})
 
     f30 = figure(figures, "PB-030")
     p, n = f30["value"] / 100, int(f30["n"])
