@@ -804,7 +804,7 @@ def test_cic_spellings_name_rule_and_register_wording(all_services):
     eight = next(v for v in all_services.verdicts if v.claim_id == "CL-MUT-08")
     assert "13 of the 82 and 7 of the 32 do primary care" in eight.numbers and "many of those" not in eight.numbers
     table = costs.cic_display(all_services)
-    assert (table["Documented NHS spin-out (register row)"] == "not yet transcribed in the evidence register").sum() \
+    assert (table["Documented NHS spin-out (register row)"] == "not documented in the sources used here").sum() \
         == 9
     assert "(300 supplier spellings, merged into those 221 companies by company number)" in costs.cic_text(all_services)
 
