@@ -314,7 +314,7 @@ def _note(total: int, qualifiers: list[str]) -> str:
         tally[q] = tally.get(q, 0) + 1
     if len(tally) == 1 and sum(tally.values()) == total:
         return next(iter(tally))
-    return "; ".join(f"for {n}, {q}" for q, n in tally.items())
+    return "; ".join(f"for {n}, {q}" for q, n in sorted(tally.items(), key=lambda item: -item[1]))
 
 
 def verdict_groups(verdicts: Sequence[Verdict | Mapping[str, Any]]) -> list[VerdictGroup]:
