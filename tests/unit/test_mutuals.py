@@ -217,7 +217,10 @@ def test_programme_facts_confirmed_only_by_the_government_are_not_called_unsourc
     ambassadors = verdicts["CL-MUT-25"]
     assert ambassadors.verdict == "not testable with public data"
     assert ambassadors.summary.startswith(mutual_claims.CONFIRMED_ONLY_BY_CLAIMANT)
-    assert "'Unsourced' is not used" in ambassadors.rule
+    # The rule agrees with the scale's definition of 'unsourced' (fifth cold review): only the government can record
+    # whom it appointed, so no public evidence can test it; no claim that 'unsourced' is never used for such records.
+    assert "'unsourced' is kept for claims that an independent study could test" in ambassadors.rule
+    assert "made up" not in ambassadors.rule + verdicts["CL-MUT-04"].rule
     # 26 claimed; the only later record is support procured for 21, a different measure, which cannot contradict it.
     programme = verdicts["CL-MUT-04"]
     assert programme.verdict == "not testable with public data"
