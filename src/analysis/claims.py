@@ -26,11 +26,13 @@ finding, verdict section and run-index entry tally verdicts by kind
 (:func:`verdict_groups`), so that "supported" on a programme fact or on an
 auditor's finding is not read as support for what the reform achieves.
 
-**Whose records.** "Not testable with public data" says nothing about who holds
-records of the claim. When the only records of it besides the claim itself are
-the claimant's own (or a provider's report on itself), the verdict carries a
-qualifier derived from the evidence register (:func:`own_records_qualifier`),
-shown beside the label wherever the label is shown.
+**Whose records.** "Not testable with public data" and "unsourced" say nothing
+about who holds records of the claim. When the only records of it besides the
+claim itself are the claimant's own (or a provider's report on itself), the
+verdict carries a qualifier derived from the evidence register
+(:func:`own_records_qualifier`), shown beside the label wherever the label is
+shown: "unsourced (the only records are the claimant's own)" reads as a claim
+whose only backing is the claimant's own surveys, not as one made up.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ KIND_GROUPS: dict[tuple[str, str], str] = {
 in the register has one."""
 
 NOT_TESTABLE = "not testable with public data"
+QUALIFIED = (NOT_TESTABLE, "unsourced")
+"""Verdicts that carry the own-records qualifier when the register allows (:func:`own_records_qualifier`)."""
 OWN_RECORDS = {"claimant": "the claimant's own", "provider": "providers' reports on themselves",
                "both": "the claimant's own or providers' reports on themselves"}
 
@@ -100,24 +104,39 @@ def independent_rows(rows: pd.DataFrame, claimant_orgs: Any) -> pd.DataFrame:
         return rows
     origin = rows["originator"] if "originator" in rows else pd.Series(index=rows.index, dtype=object)
     origin = origin.where(origin.notna(), rows["source_org"])
-    # A provider reporting on itself ("CSH Surrey (self-reported)") is an interested party, not independent
-    # evidence about the claims made for providers like it.
+    # A provider reporting on itself ("CSH Surrey (self-reported)", or an outlet passing on a figure whose
+    # originator is the organisation it is about) is an interested party, not independent evidence about the
+    # claims made for providers like it.
     self_reported = rows["source_org"].fillna("").astype(str).str.contains("self-reported", case=False)
-    keep = [not (_orgs(o) & claimants) and not own for o, own in zip(origin, self_reported)]
+    subject = rows["group"] if "group" in rows else pd.Series(index=rows.index, dtype=object)
+    about_itself = [_reports_on_itself(o, g) for o, g in zip(origin, subject)]
+    keep = [not (_orgs(o) & claimants) and not own and not itself
+            for o, own, itself in zip(origin, self_reported, about_itself)]
     return rows[keep]
+
+
+def _reports_on_itself(originator: Any, subject: Any) -> bool:
+    """Whether a figure's originator is the organisation the figure is about ('CSH Surrey' reporting on 'Central
+    Surrey Health (CSH Surrey)'), whoever published it."""
+    if not isinstance(originator, str) or not isinstance(subject, str) or not originator.strip():
+        return False
+    return originator.strip().casefold() in subject.casefold()
 
 
 def own_records_qualifier(verdict: str, rows: pd.DataFrame, claim: Mapping[str, Any],
                           datasets: Sequence[str] = ()) -> str:
-    """'the only records are the claimant's own', for a claim not testable with public data whose only records
-    besides the claim itself originate with the claimant (or are a provider's report on itself); '' otherwise.
+    """'the only records are the claimant's own', for a claim not testable with public data, or unsourced, whose
+    only records besides the claim itself originate with the claimant (or are a provider's report on itself); ''
+    otherwise.
 
     Derived from the evidence register: the rows cited for the claim, less those published at the claim's own
-    address (the article that makes it), must be non-empty and all not independent (:func:`independent_rows`), and
-    no catalogued dataset may have been analysed for it. A label-only reader then knows the claim is not
-    unrecorded or dubious, only recorded by an interested party.
+    address (the article that makes it), must be non-empty and all not independent (:func:`independent_rows`).
+    For 'not testable with public data' no catalogued dataset may have been analysed for it either (the dataset
+    would then be the nearest evidence); an 'unsourced' verdict means no dataset could source the claim, so any
+    analysed are context. A label-only reader then knows the claim is not unrecorded or made up, only recorded by
+    an interested party.
     """
-    if verdict != NOT_TESTABLE or datasets or rows.empty:
+    if verdict not in QUALIFIED or (verdict == NOT_TESTABLE and datasets) or rows.empty:
         return ""
     urls = rows["source_url"] if "source_url" in rows else pd.Series("", index=rows.index)
     records = rows[urls.fillna("").astype(str) != str(claim.get("source_url") or "")]
@@ -295,7 +314,7 @@ def _note(total: int, qualifiers: list[str]) -> str:
         tally[q] = tally.get(q, 0) + 1
     if len(tally) == 1 and sum(tally.values()) == total:
         return next(iter(tally))
-    return "; ".join(f"for {n}, {q}" for q, n in tally.items())
+    return "; ".join(f"for {n}, {q}" for q, n in sorted(tally.items(), key=lambda item: -item[1]))
 
 
 def verdict_groups(verdicts: Sequence[Verdict | Mapping[str, Any]]) -> list[VerdictGroup]:

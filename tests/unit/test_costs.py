@@ -320,18 +320,20 @@ def test_claims_moved_here_get_their_verdicts_and_the_mutuals_module_no_longer_j
     verdicts = {v.claim_id: v for v in results.verdicts}
     assert set(verdicts) == {"CL-MUT-01", "CL-MUT-03", "CL-MUT-08", "CL-MUT-09", "CL-MUT-10"}
     assert verdicts["CL-MUT-01"].verdict == "unsourced" and "one mutual" in verdicts["CL-MUT-01"].summary
-    # CL-MUT-09 on the latest CQC year's difference with its interval: third-sector community services are rated
-    # lower than council-run ones if a council's services are rated independently (the gap stops being clear at a
-    # correlation of about 0.46 between them): mixed evidence, with that caveat said first.
+    # CL-MUT-09 (c.2011) is judged on the CQC year nearest the claim, 2015 (no setting clearly lower: partly
+    # supported); 2024 is later context, where third-sector community services are rated lower than council-run
+    # ones if a council's services are rated independently (the gap stops being clear at a correlation of about
+    # 0.46 between them): the rule would give mixed evidence, said with that caveat.
     nine = verdicts["CL-MUT-09"]
-    assert nine.verdict == "mixed evidence" and "asc_activity" in nine.datasets
-    # The verdict depends on the CQC year: said first, with the third sector named as the stand-in.
-    assert nine.summary.startswith("Mixed evidence on the 2024 CQC ratings, with the third sector as a stand-in for "
-                                   "social enterprises; on 2015's, the nearest to the claim, no setting is clearly "
-                                   "lower, which the rule would call partly supported.")
-    assert "In 2024 the third sector was no better than council-run services, and lower in community services, a " \
-           "gap that holds only if the services one council runs are rated independently of one another." \
-           in nine.summary
+    assert nine.verdict == "partly supported" and "asc_activity" in nine.datasets
+    assert nine.summary.startswith("Partly supported on the 2015 CQC ratings, the first year in the ratings data and "
+                                   "the nearest to the claim, with the third sector as a stand-in for social "
+                                   "enterprises: no setting was clearly lower, and external providers as a whole "
+                                   "cost councils less per unit. In the 2015 CQC ratings: care homes, no clear")
+    assert "The 2024 ratings, later context, would give mixed evidence: the third sector was no better than " \
+           "council-run services, and lower in community services, a gap that holds only if the services one " \
+           "council runs are rated independently of one another." in nine.summary
+    assert "Judged on the CQC ratings nearest the claim" in nine.rule and "latest CQC year" not in nine.rule
     # A high share rated Good or Outstanding is not set out as agreeing with 'quality services' on its own: it is
     # given beside for-profit's (community services 2024: third sector 717 of 787, 91%).
     assert "which agrees with 'quality services'" not in nine.summary + nine.numbers
@@ -340,7 +342,11 @@ def test_claims_moved_here_get_their_verdicts_and_the_mutuals_module_no_longer_j
     assert "In the 2024 CQC ratings" in nine.summary and "community services, third sector 4.6 pp lower" in nine.summary
     assert "(a correlation between them above 0.46), which the data cannot rule out" in nine.summary
     assert "398 council-run services among about 98 councils running them in-house (2023" in nine.numbers
-    assert "mostly for-profit" in nine.summary and "not value for money" in nine.summary
+    # 'External' is mostly for-profit, said from the CQC ownership counts of 2015 (care homes: 7,353 for-profit
+    # against 1,127 third sector; community services 1,559 against 279).
+    assert (f"for-profit firms ran {round(100 * 7353 / (7353 + 1127))}% of the third-sector and for-profit care "
+            f"homes rated by the CQC at the end of 2015 and {round(100 * 1559 / (1559 + 279))}% of such community "
+            "services") in nine.summary and "not value for money" in nine.summary
     assert "'More responsive' is untested" in nine.summary and "overlap" not in nine.numbers
     # CL-MUT-10: only the value is independently confirmed (NAO); the count rests on a government text.
     ten = verdicts["CL-MUT-10"]
@@ -361,8 +367,11 @@ def test_claims_moved_here_get_their_verdicts_and_the_mutuals_module_no_longer_j
     # Home care: the ratio year by year (rose, then flat), not a straight-line trend; the caveat on the mix of
     # in-house work. The by-year ratios are recomputed from the raw table in test_home_care_ratio_by_year_...
     home = by_key["within_council_home_care"].text
-    assert "year by year the ratio rose from 2 in 2008-09 to 2.76 by 2011-12, then flat (2.79 in 2012-13 and 2.81 " \
-           "in 2013-14; no two of the years from 2011-12 on differ clearly" in home
+    # The first step rests on rescaled hours (the 2008-09 table gave in-house hours weekly: x 52), so the finding
+    # says so with the next year's ratio (2009-10: 2.22, recomputed from the raw tables in the by-year test).
+    assert "year by year the ratio rose from 2 in 2008-09 (2008-09's in-house hours had to be rescaled from weekly " \
+           "figures, so the first step is the least certain; from 2009-10, 2.22) to 2.76 by 2011-12, then flat " \
+           "(2.79 in 2012-13 and 2.81 in 2013-14; no two of the years from 2011-12 on differ clearly" in home
     assert "widened" not in home and "a year" not in home
     assert "reablement" in home and "may reflect lower pay" in by_key["within_council_home_care"].limitation
     later = results.home_care_without_first_year.set_index("series").loc["home_care"]
@@ -402,10 +411,11 @@ def _within(low: float, high: float) -> pd.DataFrame:
                          "n_councils": [100, 100]})
 
 
-def test_quality_verdict_uses_the_difference_not_overlapping_intervals_and_the_latest_year():
+def test_quality_verdict_uses_the_difference_not_overlapping_intervals_and_the_year_nearest_the_claim():
     """Third sector 85.0% (1,700/2,000) against council-run 87.5% (1,750/2,000): the two Wilson intervals overlap
     (83.4-86.5% and 86.0-88.9%), but the difference, -2.5 pp, has an interval wholly below zero. The old rule
-    (overlap) said 'partly supported'; the evidence is mixed. An earlier year with no difference does not decide."""
+    (overlap) said 'partly supported'; the evidence is mixed. With an earlier year nearer the claim (c.2011) with
+    no difference, that year decides and the later one is context."""
     latest = _quality("community services", 2024, (1700, 2000), (1750, 2000))
     earlier = _quality("community services", 2015, (1750, 2000), (1750, 2000))
     both = pd.concat([earlier, latest], ignore_index=True)
@@ -414,8 +424,13 @@ def test_quality_verdict_uses_the_difference_not_overlapping_intervals_and_the_l
     verdicts = {v.claim_id: v for v in claims_mod.assess_claims(data.load_claims(), data.load_figures(),
                                                                  within=_within(1.3, 2.5), cic=_fake_cic(),
                                                                  quality=both, level=0.95)}
-    assert verdicts["CL-MUT-09"].verdict == "mixed evidence"
+    assert verdicts["CL-MUT-09"].verdict == "partly supported"
     assert "community services, third sector 2.5 pp lower" in verdicts["CL-MUT-09"].summary
+    assert "The 2024 ratings, later context, would give mixed evidence" in verdicts["CL-MUT-09"].summary
+    only_latest = {v.claim_id: v for v in claims_mod.assess_claims(
+        data.load_claims(), data.load_figures(), within=_within(1.3, 2.5), cic=_fake_cic(), quality=latest,
+        level=0.95)}["CL-MUT-09"]
+    assert only_latest.verdict == "mixed evidence"
     same = _quality("community services", 2024, (1750, 2000), (1750, 2000))
     verdict = {v.claim_id: v for v in claims_mod.assess_claims(
         data.load_claims(), data.load_figures(), within=_within(1.3, 2.5), cic=_fake_cic(), quality=same,
@@ -584,9 +599,14 @@ def test_headline_counts_of_services_name_the_one_resting_on_few_councils(all_se
     few = above[above["n_councils"] < 10]
     assert list(few["series"]) == ["residential_mh"] and len(above) == 8 and len(pooled) == 9
     finding = next(f for f in costs.key_findings(all_services) if f.key == "within_council_all_services")
-    assert finding.text.startswith("Own provision cost more per unit than buying in for 8 of the 9 services "
-                                   "compared")
-    assert "; one of the 8, residential care, mental health (18-64), rests on only 8 councils;" in finding.text
+    unclear = pooled[(pooled["ci_low"] <= 1) & (pooled["ci_high"] >= 1)]
+    assert list(unclear["series"]) == ["residential_pd"]
+    assert finding.text.startswith("Own provision cost 1.3 to 2.5 times as much per unit as bought-in care in 8 of 9 "
+                                   "services (7 once the 9 comparisons are allowed for); the ninth, residential "
+                                   f"care, physical disability (18-64) ({int(unclear['n_councils'].iloc[0])} "
+                                   "councils), shows no clear difference; residential care, mental health (18-64) "
+                                   "rests on only 8 councils.")
+    assert "the other shows" not in finding.text and "one of the 8" not in finding.text
     assert ("Residential care, mental health (18-64) rests on only 8 councils: below 10 councils the tables give "
             "the count of councils") in costs.within_text(all_services)
     fig = costs.within_figure(all_services)
@@ -617,7 +637,7 @@ def test_the_quality_verdict_words_every_gap_third_sector_minus_council_run_and_
     assert ("finds third-sector homes 3.6 pp less likely to be rated Good or Outstanding (95% interval 0.4 to 6.8 pp "
             f"less), but that gap stops being clear above a correlation of {rho:.2f} between a council's homes") \
         in nine.summary
-    assert "cqc_care_home_closures" in nine.datasets and nine.verdict == "mixed evidence"
+    assert "cqc_care_home_closures" in nine.datasets and nine.verdict == "partly supported"
     assert "-0.8 pp" not in nine.summary + nine.numbers and "+3.3 pp" not in nine.summary + nine.numbers
 
 
@@ -631,31 +651,37 @@ def test_the_snapshot_nearest_a_claim_and_the_claim_year():
     assert claims_mod.nearest_snapshot(diffs, None) is None
 
 
-def test_quality_verdict_says_when_the_year_nearest_the_claim_would_change_it():
+def test_quality_verdict_is_judged_on_the_year_nearest_the_claim_with_the_latest_as_context():
     """Latest year (2024) clearly lower (1,700/2,000 against 1,750/2,000), the year nearest c.2011 (2015) equal:
-    mixed evidence on 2024, and the summary says first that 2015 would give partly supported."""
+    partly supported on 2015, said first, and the summary says what 2024 would give (mixed evidence)."""
     latest = _quality("community services", 2024, (1700, 2000), (1750, 2000))
     earlier = _quality("community services", 2015, (1750, 2000), (1750, 2000))
     nine = {v.claim_id: v for v in claims_mod.assess_claims(
         data.load_claims(), data.load_figures(), within=_within(1.3, 2.5), cic=_fake_cic(),
         quality=pd.concat([earlier, latest], ignore_index=True), level=0.95)}["CL-MUT-09"]
-    assert nine.verdict == "mixed evidence"
-    assert nine.summary.startswith("Mixed evidence on the 2024 CQC ratings, with the third sector as a stand-in for "
-                                   "social enterprises; on 2015's, the nearest to the claim, no setting is clearly "
-                                   "lower, which the rule would call partly supported.")
+    assert nine.verdict == "partly supported"
+    assert nine.summary.startswith("Partly supported on the 2015 CQC ratings, the first year in the ratings data and "
+                                   "the nearest to the claim, with the third sector as a stand-in for social "
+                                   "enterprises: no setting was clearly lower")
+    assert "The 2024 ratings, later context, would give mixed evidence: the third sector was no better than " \
+           "council-run services, and clearly lower in community services." in nine.summary
     both_lower = pd.concat([_quality("community services", 2015, (1700, 2000), (1750, 2000)), latest])
     same = {v.claim_id: v for v in claims_mod.assess_claims(
         data.load_claims(), data.load_figures(), within=_within(1.3, 2.5), cic=_fake_cic(), quality=both_lower,
         level=0.95)}["CL-MUT-09"]
-    assert "the third sector is clearly lower in community services, which the rule would call mixed evidence too" \
-        in same.summary
+    assert same.verdict == "mixed evidence"
+    assert same.summary.startswith("Mixed evidence on the 2015 CQC ratings, the first year in the ratings data and "
+                                   "the nearest to the claim, with the third sector as a stand-in for social "
+                                   "enterprises: the third sector was no better than council-run services, and "
+                                   "clearly lower in community services")
+    assert "The 2024 ratings, later context, would give mixed evidence too" in same.summary
 
 
 @pytest.mark.data
 def test_the_2015_snapshot_has_no_setting_clearly_lower_from_the_raw_counts(all_services):
     """CQC year-end 2015 from the raw rating counts: third sector minus council-run, Newcombe intervals for care
     homes (+5.1 pp, -1.1 to +11.9) and community services (-3.1 pp, -9.2 to +4.7) both include zero, so the rule
-    gives 'partly supported' on the snapshot nearest the claim, and 'mixed evidence' on 2024."""
+    gives 'partly supported' on the snapshot nearest the claim, the verdict, and 'mixed evidence' on 2024."""
     from statsmodels.stats.proportion import confint_proportions_2indep
 
     g3 = data.load("cqc_ratings_by_year")
@@ -668,9 +694,9 @@ def test_the_2015_snapshot_has_no_setting_clearly_lower_from_the_raw_counts(all_
         assert 100 * (good[t] / total[t] - good[c] / total[c]) == pytest.approx(diff, abs=0.05)
         assert (100 * lo, 100 * hi) == pytest.approx((low, high), abs=0.05) and lo < 0 < hi
     nine = next(v for v in all_services.verdicts if v.claim_id == "CL-MUT-09")
-    assert nine.verdict == "mixed evidence"
-    assert "on 2015's, the nearest to the claim, no setting is clearly lower, which the rule would call partly " \
-           "supported" in nine.summary
+    assert nine.verdict == "partly supported"
+    assert "on the 2015 CQC ratings, the first year in the ratings data and the nearest to the claim" in nine.summary
+    assert "The 2024 ratings, later context, would give mixed evidence" in nine.summary
     part = g3[(g3["setting"] == "care homes") & (g3["year"] == 2024)]
     good = part[part["rating"].isin(["Good", "Outstanding"])].groupby(part["ownership"].astype(str))["n"].sum()
     total = part.groupby(part["ownership"].astype(str))["total"].first()
@@ -804,7 +830,7 @@ def test_cic_spellings_name_rule_and_register_wording(all_services):
     eight = next(v for v in all_services.verdicts if v.claim_id == "CL-MUT-08")
     assert "13 of the 82 and 7 of the 32 do primary care" in eight.numbers and "many of those" not in eight.numbers
     table = costs.cic_display(all_services)
-    assert (table["Documented NHS spin-out (register row)"] == "not yet transcribed in the evidence register").sum() \
+    assert (table["Documented NHS spin-out (register row)"] == "not documented in the sources used here").sum() \
         == 9
     assert "(300 supplier spellings, merged into those 221 companies by company number)" in costs.cic_text(all_services)
 

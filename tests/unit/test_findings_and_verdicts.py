@@ -197,7 +197,7 @@ def test_a_claim_whose_only_other_record_is_the_claimants_own_gets_the_qualifier
             "(the only records are the claimant&#x27;s own)</span>") in shown[0].data
 
 
-def test_no_qualifier_when_records_are_independent_absent_or_the_verdict_is_not_not_testable():
+def test_no_qualifier_when_records_are_independent_absent_or_the_verdict_is_not_one_that_carries_it():
     claim = {**CLAIM, "source_url": ARTICLE}
     own = ("MUT-002", "Cabinet Office", "Cabinet Office", "https://gov.uk/press-release")
     committee = ("MUT-003", "House of Commons committee", "House of Commons committee", "https://parliament.uk/x")
@@ -206,7 +206,6 @@ def test_no_qualifier_when_records_are_independent_absent_or_the_verdict_is_not_
     assert Verdict.for_claim(claim, nt, "r", "n", _register(own, committee)).qualifier == ""   # an independent row
     assert Verdict.for_claim(claim, nt, "r", "n", _register(article)).qualifier == ""  # only the claim itself
     assert Verdict.for_claim(claim, nt, "r", "n", _register(article, own), datasets=("cqc",)).qualifier == ""
-    assert Verdict.for_claim(claim, "unsourced", "r", "n", _register(article, own)).qualifier == ""
     assert Verdict.for_claim(claim, "contradicted", "r", "n", _register(article, own)).qualifier == ""
     assert "qualifier" not in Verdict.for_claim(claim, nt, "r", "n", _register(article)).record()
     # A provider's report on itself is not the claimant's record, and is said as such.
@@ -215,6 +214,27 @@ def test_no_qualifier_when_records_are_independent_absent_or_the_verdict_is_not_
         "the only records are providers' reports on themselves")
     assert Verdict.for_claim(claim, nt, "r", "n", _register(own, provider)).qualifier == (
         "the only records are the claimant's own or providers' reports on themselves")
+
+
+def test_unsourced_carries_the_qualifier_when_the_claimants_own_surveys_are_all_there_is():
+    """Cold review 5: 'unsourced' on a claim backed only by the programme's own commissioned surveys read as 'made
+    up'. The label now says whose the records are; a dataset analysed as context does not remove it (an unsourced
+    verdict means no dataset could source the claim), but an independent row does."""
+    claim = {**CLAIM, "source_url": ARTICLE}
+    article = ("MUT-001", "Public Finance / minister", "Cabinet Office", ARTICLE)
+    survey = ("MUT-012", "Social Enterprise UK (for DCMS)", "Cabinet Office", "https://seuk.example/survey")
+    committee = ("MUT-003", "House of Commons committee", "House of Commons committee", "https://parliament.uk/x")
+    v = Verdict.for_claim(claim, "unsourced", "r", "n", _register(article, survey), datasets=("cqc",))
+    assert v.label == "unsourced (the only records are the claimant's own)"
+    assert Verdict.for_claim(claim, "unsourced", "r", "n", _register(article)).qualifier == ""
+    assert Verdict.for_claim(claim, "unsourced", "r", "n", _register(article, survey, committee)).qualifier == ""
+    # An outlet passing on a provider's figure about that provider is the provider's report on itself.
+    passed_on = _register(article, ("MUT-063", "GPonline", "CSH Surrey", "https://gponline.example")).assign(
+        group=[None, "Central Surrey Health (CSH Surrey)"])
+    v = Verdict.for_claim(claim, "unsourced", "r", "n", passed_on)
+    assert v.independent_ids == () and v.label == "unsourced (the only records are providers' reports on themselves)"
+    about_others = passed_on.assign(group=[None, "Surrey councils"])
+    assert Verdict.for_claim(claim, "unsourced", "r", "n", about_others).independent_ids == ("MUT-063",)
 
 
 def test_tallies_note_how_many_of_a_verdict_carry_the_qualifier():

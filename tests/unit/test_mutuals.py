@@ -183,6 +183,18 @@ def test_staff_findings_lead_with_the_tests_valid_with_few_organisations(review_
     if len(changed) > 3:
         assert f"and {len(changed) - 3} other runs give" in text
     assert "unstable in both directions" not in text
+    # Fifth cold review: each changed run's randomisation counts are said with their threshold, and the count after
+    # the adjustment is in the leave-one-out table (its own columns), not only in the sentence.
+    assert "none on the randomisation test" not in text
+    for _, row in changed.head(3).iterrows():
+        raw = int(row["randomisation_worse"] + row["randomisation_better"])
+        if raw == 0:
+            assert "none at p < 0.05 on the randomisation test" in text
+    table = mutuals.sensitivity_display(review_results, "community")
+    adjusted = table["Worse after adjustment (randomisation)"].astype(int) + table[
+        "Better after adjustment (randomisation)"].astype(int)
+    assert list(adjusted) == list((robust["randomisation_worse_adjusted"]
+                                   + robust["randomisation_better_adjusted"]).astype(int))
     pattern = review_results.patterns["community"]
     valid = [pattern.by_inference[c] for c in ("p_randomisation", "p_wild_bootstrap")]
     lead = findings["mutuals_staff_pattern"]
@@ -205,7 +217,10 @@ def test_programme_facts_confirmed_only_by_the_government_are_not_called_unsourc
     ambassadors = verdicts["CL-MUT-25"]
     assert ambassadors.verdict == "not testable with public data"
     assert ambassadors.summary.startswith(mutual_claims.CONFIRMED_ONLY_BY_CLAIMANT)
-    assert "'Unsourced' is not used" in ambassadors.rule
+    # The rule agrees with the scale's definition of 'unsourced' (fifth cold review): only the government can record
+    # whom it appointed, so no public evidence can test it; no claim that 'unsourced' is never used for such records.
+    assert "'unsourced' is kept for claims that an independent study could test" in ambassadors.rule
+    assert "made up" not in ambassadors.rule + verdicts["CL-MUT-04"].rule
     # 26 claimed; the only later record is support procured for 21, a different measure, which cannot contradict it.
     programme = verdicts["CL-MUT-04"]
     assert programme.verdict == "not testable with public data"
@@ -317,8 +332,10 @@ def test_headlines_and_cqc_years_say_only_what_the_report_supports(review_result
     text = {f.key: f.text for f in mutuals.key_findings(review_results)}["mutuals_cqc_third_sector"]
     assert "(every rated inspection 2015-2024, adjusted for year, re-inspection and years registered)" in text
     # Each of the two community-services numbers is named as its measure (fourth cold review).
-    assert ("On the unadjusted year-end 2024 snapshot, the measure the provision-costs report's verdict on CL-MUT-09 "
-            "uses, they were 4.6 percentage points lower") in text
+    # The provision-costs verdict on CL-MUT-09 rests on the ratings nearest the claim; 2024 is its later context.
+    assert ("On the unadjusted year-end 2024 snapshot, the measure the provision-costs report gives as later context "
+            "to its verdict on CL-MUT-09 (judged on the ratings nearest the claim), they were 4.6 percentage points "
+            "lower") in text
 
 
 def test_the_in_house_share_table_leaves_out_direct_payments():

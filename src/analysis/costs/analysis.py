@@ -358,9 +358,9 @@ def cic_text(results: ProvisionResults) -> str:
             f"{fmt(s.top1_share, '%')} and the ten largest {fmt(s.top10_share, '%', places=0)} (Gini {fmt(s.gini)}; "
             f"median total {fmt(s.median_gbp / 1e6, '£m')}). The evidence register documents a primary care trust "
             f"spin-out origin for {names} (a Department of Health pathfinder that took over NHS Hull's provider arm). "
-            "Many of the other large CICs are widely described as NHS spin-outs, but the NAO's list of Right to "
-            "Request enterprises has not yet been transcribed into the evidence register, so the table below marks "
-            "them 'not yet transcribed in the evidence register' rather than labelling them.")
+            "For the other large CICs the sources used here do not document an NHS origin, so the table below "
+            "marks them 'not documented in the sources used here' rather than labelling them; a CIC may be a "
+            "spin-out, a GP federation or another company.")
 
 
 # --- Sentences -----------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
                 f"pooled over the years ({detail})" if clear else
                 "Councils' own home care cost no clearly different amount per contact hour from the independent "
                 f"sector's ({detail})")
-        path = home_care_path_phrase(results)
+        path = home_care_path_phrase(results, note_rescaled=True)
         word = "rise" if path.startswith("rose") else "path"
         text += ((f"; year by year the ratio {path}. The {word} may partly reflect a change in what an in-house hour "
                   "is (reablement, short intensive support after a hospital stay, may have moved into councils' own "
@@ -458,14 +458,13 @@ def key_findings(results: ProvisionResults) -> list[Finding]:
         above_adj = pooled[pooled["ci_low_adjusted"] > 1]
         below = pooled[pooled["ci_high"] < 1]
         span = (above["ratio"].min(), above["ratio"].max()) if len(above) else None
-        rest = len(pooled) - len(above) - len(below)
-        text = (f"Own provision cost more per unit than buying in for {len(above)} of the {len(pooled)} services "
-                f"compared ({len(above_adj)} once the {len(pooled)} comparisons are allowed for)"
-                + (f", by {fmt(span[0], places=1)} to {fmt(span[1], places=1)} times" if span else "")
-                + few_councils_clause(above, len(above))
+        text = ((f"Own provision cost {fmt(span[0], places=1)} to {fmt(span[1], places=1)} times as much per unit "
+                 "as bought-in care" if span else "Own provision cost more per unit than bought-in care")
+                + f" in {len(above)} of {len(pooled)} services ({len(above_adj)} once the {len(pooled)} comparisons "
+                "are allowed for)"
                 + (f"; {len(below)} cost less" if len(below) else "")
-                + ((f"; {'the other shows' if rest == 1 else f'the other {rest} show'} no clear difference")
-                   if rest else "")
+                + no_clear_clause(pooled[(pooled["ci_low"] <= 1) & (pooled["ci_high"] >= 1)], len(pooled))
+                + few_councils_named(above)
                 + ".")
         out.append(Finding(
             "within_council_all_services", text, SOURCE_COSTS,
@@ -520,6 +519,36 @@ def few_councils_clause(services: pd.DataFrame, count: int) -> str:
             + ", ".join(named[:-1]) + " and " + named[-1])
 
 
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+            "eleventh", "twelfth")
+
+
+def no_clear_clause(unclear: pd.DataFrame, total: int) -> str:
+    """'; the ninth, residential care, physical disability (18-64) (12 councils), shows no clear difference': the
+    services whose interval includes no difference, named with their councils ('' when none)."""
+    if unclear.empty:
+        return ""
+    named = [f"{_lower_first(r.label)} ({int(r.n_councils)} councils)" for r in unclear.itertuples()]
+    if len(named) == 1:
+        which = f"the {ORDINALS[total - 1]}" if total <= len(ORDINALS) else "the remaining one"
+        return f"; {which}, {named[0]}, shows no clear difference"
+    return f"; the other {len(named)}, " + ", ".join(named[:-1]) + " and " + named[-1] + ", show no clear difference"
+
+
+def few_councils_named(services: pd.DataFrame) -> str:
+    """'; residential care, mental health (18-64) rests on only 8 councils': the services in a headline count that
+    rest on fewer than ``comparisons.MIN_COUNCILS`` councils, named without counting them ('' when none does)."""
+    few = comparisons.few_councils(services)
+    if few.empty:
+        return ""
+    if len(few) == 1:
+        r = few.iloc[0]
+        return f"; {_lower_first(r['label'])} rests on only {int(r['n_councils'])} councils"
+    named = [f"{_lower_first(r.label)} ({int(r.n_councils)} councils)" for r in few.itertuples()]
+    return (f"; {', '.join(named[:-1])} and {named[-1]} rest on fewer than {comparisons.MIN_COUNCILS} councils "
+            "each")
+
+
 def few_councils_sentence(pooled: pd.DataFrame) -> str:
     """Which compared services rest on fewer than ``comparisons.MIN_COUNCILS`` councils, and what the report does
     about them ('' when none does)."""
@@ -552,9 +581,23 @@ def home_care_path(results: ProvisionResults) -> dict | None:
     return {"by_year": b, "first": first, "last": last, "plateau": start, "to": to, "step": step}
 
 
-def home_care_path_phrase(results: ProvisionResults) -> str:
+def rescaled_in_house_hours(year: int) -> bool:
+    """Whether the in-house home-care hours of ``year`` (financial year ending) were rescaled on loading
+    (:data:`analysis.data.unit_costs.DENOMINATOR_CORRECTIONS`: 2008-09's table gave weekly hours)."""
+    from analysis.data.unit_costs import DENOMINATOR_CORRECTIONS
+
+    name = "pss_unit_costs_" + financial_year(year).replace("-", "_")
+    return any(c.dataset == name and "home care" in c.series and "in-house" in c.series
+               for c in DENOMINATOR_CORRECTIONS)
+
+
+def home_care_path_phrase(results: ProvisionResults, note_rescaled: bool = False) -> str:
     """'rose from 2.0 in 2008-09 to 2.8 by 2011-12, then flat (2.8 in 2012-13 and 2.8 in 2013-14; no two of the
-    years from 2011-12 on differ clearly)', every word from the by-year ratios and their contrasts ('' without)."""
+    years from 2011-12 on differ clearly)', every word from the by-year ratios and their contrasts ('' without).
+
+    With ``note_rescaled``, a first year whose in-house hours were rescaled on loading is said to be the least
+    certain step, with the next year's ratio: '(2008-09's in-house hours had to be rescaled from weekly figures, so
+    the first step is the least certain; from 2009-10, 2.22)'."""
     path = home_care_path(results)
     if path is None:
         return ""
@@ -568,7 +611,12 @@ def home_care_path_phrase(results: ProvisionResults) -> str:
         return (f"did not clearly change from year to year ({r(first)} in {fy(first)}, {r(last)} in {fy(last)}; no two "
                 "years differ clearly)")
     move = "rose" if step["ci_low"] > 1 else "fell" if step["ci_high"] < 1 else "moved, not clearly,"
-    text = f"{move} from {r(first)} in {fy(first)} to {r(to)} {'by' if start is not None else 'in'} {fy(to)}"
+    text = f"{move} from {r(first)} in {fy(first)}"
+    second = next((y for y in b.index if y > first), None)
+    if note_rescaled and rescaled_in_house_hours(first) and second is not None and second != to:
+        text += (f" ({fy(first)}'s in-house hours had to be rescaled from weekly figures, so the first step is the "
+                 f"least certain; from {fy(second)}, {r(second)})")
+    text += f" to {r(to)} {'by' if start is not None else 'in'} {fy(to)}"
     if start is not None and start != last:
         later = [y for y in b.index if y > start]
         listed = ", ".join(f"{r(y)} in {fy(y)}" for y in later[:-1])
@@ -884,7 +932,7 @@ def cic_display(results: ProvisionResults) -> pd.DataFrame:
         "Paid c. 2010-2020 (£m)": t["total_paid_gbp"] / 1e6, "Share of all CIC payments (%)": t["share_pct"],
         "Payments": t["n_payments"], "Supplier spellings": t["n_spellings"],
         "Documented NHS spin-out (register row)": t["documented_spinout"].fillna(
-            "not yet transcribed in the evidence register")}),
+            "not documented in the sources used here")}),
         counts=("Payments", "Supplier spellings"))
 
 

@@ -196,6 +196,44 @@ def nearest_snapshot(diffs: pd.DataFrame, year: int | None) -> int | None:
     return min(years, key=lambda y: (abs(y - year), y))
 
 
+def _lower_text(part: pd.DataFrame) -> str:
+    """What one CQC year shows against the claim: 'no setting was clearly lower', or where the third sector was
+    lower, with the caveat when the gap holds only if a council's services are rated independently."""
+    lower = [r for r in part.itertuples() if r.ci_high < 0]
+    if not lower:
+        return "no setting was clearly lower"
+    better = not any(r.ci_low > 0 for r in part.itertuples())
+    robust = [r.setting for r in lower if not _fragile(r)]
+    fragile = [r.setting for r in lower if _fragile(r)]
+    head = "the third sector was " + ("no better than council-run services, and " if better else "")
+    parts = []
+    if robust:
+        parts.append(f"clearly lower in {' and '.join(robust)}")
+    if fragile:
+        parts.append(f"lower in {' and '.join(fragile)}, a gap that holds only if the services one council runs are "
+                     "rated independently of one another")
+    return head + ", and ".join(parts)
+
+
+def _for_profit_text(quality: pd.DataFrame, year: int | None) -> str:
+    """'for-profit firms ran 87% of the third-sector and for-profit care homes rated by the CQC at the end of 2015
+    and 85% of such community services': how far 'external' means for-profit, from the CQC ownership counts."""
+    if year is None or quality.empty:
+        return ""
+    q = quality[quality["year"] == year]
+    shares = []
+    for setting in SETTINGS:
+        s = q[q["setting"] == setting].set_index("ownership")["total"]
+        if {"for-profit", "third sector"} <= set(s.index) and s["for-profit"] + s["third sector"] > 0:
+            shares.append((setting, 100 * s["for-profit"] / (s["for-profit"] + s["third sector"])))
+    if not shares:
+        return ""
+    first, *rest = shares
+    return (f"for-profit firms ran {fmt(first[1], '%', places=0)} of the third-sector and for-profit {first[0]} rated "
+            f"by the CQC at the end of {year}"
+            + "".join(f" and {fmt(v, '%', places=0)} of such {setting}" for setting, v in rest))
+
+
 def _shares_text(quality: pd.DataFrame, year: int | None) -> str:
     """'Most services of every ownership were rated Good or Outstanding in 2024 (care homes: third sector 87%,
     for-profit 80%, council-run 88%; ...), so a high share alone says little about 'quality services'.'"""
@@ -305,23 +343,38 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
     rows = evidence_rows(figures, c["evidence_ids"])
     diffs = rating_differences(quality, level, councils)
     latest_year = int(diffs["year"].max()) if len(diffs) else None
+    # A claim is judged against the evidence of its time: the CQC year nearest the claim; later years are context.
+    judged_year = nearest_snapshot(diffs, claim_year(c["date"])) or latest_year
+    judged = diffs[diffs["year"] == judged_year] if len(diffs) else diffs
     latest = diffs[diffs["year"] == latest_year] if len(diffs) else diffs
-    earlier = diffs[diffs["year"] != latest_year] if len(diffs) else diffs
-    lower = [r for r in latest.itertuples() if r.ci_high < 0]
-    robustly_lower = [r.setting for r in lower if not _fragile(r)]
-    fragile = [r for r in lower if _fragile(r)]
+    other = diffs[~diffs["year"].isin([judged_year, latest_year])] if len(diffs) else diffs
     external_cheaper = low > 1  # own provision dearer per unit in every service compared
-    if latest.empty:
+    cost_basis = ("external providers as a whole cost councils less per unit" if external_cheaper else
+                  "external provision was not cheaper per unit in every service")
+    if judged.empty:
         verdict = "not testable with public data"
         quality_text = "no CQC ratings by ownership were available"
+        lead = "Not testable with public data: no CQC ratings by ownership were available."
     else:
         # A lower rating counts against the claim even when it holds only if a council's services are rated
         # independently: that it might not survive is a caveat, said first, not evidence for the claim.
-        verdict = quality_verdict(latest, external_cheaper)
-        quality_text = (f"in the {latest_year} CQC ratings: " + "; ".join(_difference_text(r, lvl)
-                                                                           for r in latest.itertuples()))
+        verdict = quality_verdict(judged, external_cheaper)
+        first = judged_year == int(diffs["year"].min()) and judged_year != latest_year
+        basis = (f"the {judged_year} CQC ratings, " + ("the first year in the ratings data and " if first else "")
+                 + "the nearest to the claim")
+        lead = (f"{verdict[0].upper()}{verdict[1:]} on {basis}, with the third sector as a stand-in for social "
+                f"enterprises: {_lower_text(judged)}, and {cost_basis}.")
+        quality_text = f"in the {judged_year} CQC ratings: " + "; ".join(_difference_text(r, lvl)
+                                                                         for r in judged.itertuples())
+    later_text, later_lead = "", ""
+    if latest_year is not None and latest_year != judged_year:
+        later_verdict = quality_verdict(latest, external_cheaper)
+        later_text = f"in the {latest_year} CQC ratings: " + "; ".join(_difference_text(r, lvl)
+                                                                        for r in latest.itertuples())
+        later_lead = (f"The {latest_year} ratings, later context, would give {later_verdict}"
+                      + (" too" if later_verdict == verdict else "") + f": {_lower_text(latest)}.")
     context = "; ".join(f"{int(year)}: " + "; ".join(_difference_text(r, lvl) for r in part.itertuples())
-                        for year, part in earlier.groupby("year"))
+                        for year, part in other.groupby("year"))
     cost_text = (f"councils' own services cost {low:.1f}-{high:.1f} times as much per unit as external providers as "
                  "a whole" if external_cheaper else
                  f"councils' own services cost {low:.1f}-{high:.1f} times as much per unit as external providers, so "
@@ -329,67 +382,49 @@ def assess_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, within: pd.Dat
     clustering = ""
     checked = latest.dropna(subset=["councils"]) if len(latest) else latest
     if len(checked):
-        clustering = (" Council clustering (the Moulton design effect on the council-run side, as in the mutuals "
-                      "report; the CQC files do not say which council runs a service): "
+        clustering = (f" Council clustering in {latest_year} (the Moulton design effect on the council-run side, as "
+                      "in the mutuals report; the CQC files do not say which council runs a service): "
                       + "; ".join(f"{r.setting}, {r.n_council:,} council-run services among about {int(r.councils)} "
                                   f"councils running them in-house ({int(r.councils_year)} activity returns), about "
                                   f"{fmt(r.per_council, places=1)} each" for r in checked.itertuples()) + ".")
     model_text = _care_home_model_text(care_home_model, lvl)
-    nearest = nearest_snapshot(diffs, claim_year(c["date"]))
-    year_text = ""
-    if latest_year is not None:
-        year_text = (f"{verdict[0].upper()}{verdict[1:]} on the {latest_year} CQC ratings, with the third sector as "
-                     "a stand-in for social enterprises")
-        if nearest is not None and nearest != latest_year:
-            near = diffs[diffs["year"] == nearest]
-            near_lower = [r.setting for r in near.itertuples() if r.ci_high < 0]
-            near_verdict = quality_verdict(near, external_cheaper)
-            found = (f"the third sector is clearly lower in {' and '.join(near_lower)}" if near_lower
-                     else "no setting is clearly lower")
-            year_text += (f"; on {nearest}'s, the nearest to the claim, {found}, which the rule would "
-                          + (f"call {near_verdict} too" if near_verdict == verdict else f"call {near_verdict}"))
-        year_text += "."
-    if lower and not robustly_lower:
-        better = not any(r.ci_low > 0 for r in latest.itertuples())
-        settings = " and ".join(r.setting for r in fragile)
-        lead = (f"{year_text} In {latest_year} the third sector was "
-                + ("no better than council-run services, and lower" if better else "lower")
-                + f" in {settings}, a gap that holds only if the services one council runs are rated independently "
-                "of one another.")
-    else:
-        lead = year_text or f"{verdict[0].upper()}{verdict[1:]}."
     shares_text = _shares_text(quality, latest_year)
+    for_profit = _for_profit_text(quality, judged_year)
     out.append(Verdict.for_claim(
         c, verdict,
-        "Judged on the difference in the share rated Good or Outstanding, third sector minus council-run, with its "
-        "Newcombe interval, in the latest CQC year (not on whether two separate intervals overlap), and on whether "
-        "that difference survives the correlation between services run by the same council, which the CQC files "
-        "cannot measure. Mixed evidence when the third sector is rated clearly lower in either setting (with how "
-        "strong a correlation between one council's services would erase the gap said first), or external "
-        "providers do not cost councils less per unit; partly supported when external providers as a whole cost "
-        "less per unit and no setting is rated clearly lower. The verdict the same rule gives on the CQC year "
-        "nearest the claim is stated beside it. The third sector (charities, social enterprises and mutuals "
-        "together) stands in for social enterprises. Either way a weaker claim than the one made: "
-        "public data cannot separate social enterprises from other third-sector providers, the cost comparison is "
-        "of all external providers (mostly for-profit), unit cost is not value for money, and 'more responsive' is "
-        "untested.",
+        "Judged on the CQC ratings nearest the claim: a claim is judged against the evidence of its time, so later "
+        "ratings are context, and the verdict the same rule gives on the latest year is stated beside it. The "
+        "test is the difference in the share rated Good or Outstanding, third sector minus council-run, with its "
+        "Newcombe interval (not whether two separate intervals overlap), and whether that difference survives "
+        "the correlation between services run by the same council, which the CQC files cannot measure. Mixed "
+        "evidence when the third sector is rated clearly lower in either setting (with how strong a correlation "
+        "between one council's services would erase the gap said first), or external providers do not cost "
+        "councils less per unit; partly supported when external providers as a whole cost less per unit and no "
+        "setting is rated clearly lower. The third sector (charities, social enterprises and mutuals together) "
+        "stands in for social enterprises. Either way a weaker claim than the one made: public data cannot "
+        "separate social enterprises from other third-sector providers, the cost comparison is of all external "
+        "providers, mostly for-profit, unit cost is not value for money, and 'more responsive' is untested.",
         f"Cost: within-council ratios of own to external unit cost {low:.1f} to {high:.1f} across services "
-        "(2008-09 to 2013-14); 'external' is every other provider, mostly for-profit firms. Quality, CQC share "
+        "(2008-09 to 2013-14); 'external' is every other provider"
+        + (f" ({for_profit})" if for_profit else "") + ". Quality, CQC share "
         f"rated Good or Outstanding at the year end, third sector minus council-run, unadjusted ({lvl} Newcombe "
         f"intervals): {quality_text}"
-        + (f". Earlier snapshot, nearest the cost data and the claim ({context})" if context else "") + "."
+        + (f". Later context, {later_text}" if later_text else "")
+        + (f". Other years: {context}" if context else "") + "."
         + (f" {shares_text}" if shares_text else "") + clustering
         + (f" {model_text}" if model_text else "")
         + " The cost gap may reflect pay and conditions, case mix and overhead allocation rather than efficiency, "
         "the cost and rating years differ, and ownership was not assigned at random.",
         rows, datasets=COST_DATASETS + ("cqc_care_home_ratings_by_year", "cqc_community_ratings_by_year")
         + (("asc_activity",) if len(checked) else ()) + (("cqc_care_home_closures",) if model_text else ()),
-        summary=(f"{lead} {quality_text[0].upper()}{quality_text[1:]}. " + (f"{model_text} " if model_text else "")
-                 + "On cost, "
-                 f"{cost_text}; but that compares "
-                 "all external providers (mostly for-profit), not social enterprises, and unit cost is not value "
-                 "for money. 'More responsive' is untested, and no public data separate social enterprises from "
-                 "other third-sector providers.")))
+        summary=(f"{lead} {quality_text[0].upper()}{quality_text[1:]}."
+                 + (f" {later_lead} {later_text[0].upper()}{later_text[1:]}." if later_text else "")
+                 + (f" {model_text}" if model_text else "")
+                 + " On cost, "
+                 f"{cost_text}; but that compares all external providers"
+                 + (f" ({for_profit})" if for_profit else " (mostly for-profit)")
+                 + ", not social enterprises, and unit cost is not value for money. 'More responsive' is untested, "
+                 "and no public data separate social enterprises from other third-sector providers.")))
 
     c = claim_row(claims, "CL-MUT-10")
     rows = evidence_rows(figures, c["evidence_ids"])

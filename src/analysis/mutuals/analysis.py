@@ -193,7 +193,8 @@ def analyse(params: MutualsParameters) -> MutualsResults:
 def _snapshot_check(shares: pd.DataFrame, provision: pd.DataFrame, level: float,
                     setting: str = "community services") -> dict | None:
     """The last year-end snapshot's difference in one setting, third sector minus council-run (unadjusted,
-    Newcombe), with its council clustering check: the measure the provision-costs verdict on CL-MUT-09 uses."""
+    Newcombe), with its council clustering check: the measure the provision-costs verdict on CL-MUT-09 gives as later
+    context."""
     last = shares[(shares["setting"] == setting) & (shares["year"] == shares["year"].max())].set_index("ownership")
     if not {"third sector", "local authority"} <= set(last.index):
         return None
@@ -317,8 +318,9 @@ def key_findings(results: MutualsResults) -> list[Finding]:
                      f"correlation between them above {break_even:.2f}), which the data cannot rule out")
         snap = results.snapshot_check
         if snap is not None:
-            text += (f". On the unadjusted year-end {snap['year']} snapshot, the measure the provision-costs report's "
-                     "verdict on CL-MUT-09 uses, they were "
+            text += (f". On the unadjusted year-end {snap['year']} snapshot, the measure the provision-costs report "
+                     "gives as later context to its verdict on CL-MUT-09 (judged on the ratings nearest the claim), "
+                     "they were "
                      + _points_phrase(snap["difference_pp"], snap["ci_low"], snap["ci_high"], results.level,
                                       more="higher", less="lower"))
         text += "." + _care_home_finding(results)
@@ -403,7 +405,7 @@ def leave_one_out_finding(results: MutualsResults, service: str) -> tuple[str, i
             randomised_adj = int(row["randomisation_worse_adjusted"] + row["randomisation_better_adjusted"])
             test = (f"; {randomised} at p < {alpha} on the randomisation test, "
                     f"{multiplicity._count(randomised_adj)} after the adjustment" if randomised else
-                    "; none on the randomisation test")
+                    f"; none at p < {alpha} on the randomisation test")
             kind = "an NHS trust" if row["group"] == "NHS trust" else "a social enterprise"
             return f"{row['analysis'].removeprefix('Without ')} ({kind}) gives {int(row['adjusted'])} ({way}{test})"
         shown = [one(r) for _, r in changed.head(3).iterrows()]
@@ -908,6 +910,8 @@ def sensitivity_display(results: MutualsResults, service: str, *,
         "Better after adjustment (clustered)": t["clustered_better_adjusted"].astype(int).to_numpy(),
         "Worse (randomisation)": t["randomisation_worse"].astype(int).to_numpy(),
         "Better (randomisation)": t["randomisation_better"].astype(int).to_numpy(),
+        "Worse after adjustment (randomisation)": t["randomisation_worse_adjusted"].astype(int).to_numpy(),
+        "Better after adjustment (randomisation)": t["randomisation_better_adjusted"].astype(int).to_numpy(),
         f"Point estimates leaning worse (of {int(t['items'].max())})": t["leaning_worse"].astype(int).to_numpy(),
     })
     return table_format(out)
@@ -1015,7 +1019,8 @@ def councils_display(results: MutualsResults) -> pd.DataFrame:
 def cqc_measures_text(results: MutualsResults) -> str:
     """The two measures of the third-sector gap in community services that this report and the provision-costs
     report give, side by side: the adjusted inspection model (key finding, headline) and the unadjusted year-end
-    snapshot (the chart, and the provision-costs verdict on CL-MUT-09), each with where it stops being clear."""
+    snapshot (the chart, and later context to the provision-costs verdict on CL-MUT-09), each with where it stops
+    being clear."""
     ts = _cqc_term(results, "third sector")
     snap = results.snapshot_check
     if ts is None or snap is None:
@@ -1033,7 +1038,8 @@ def cqc_measures_text(results: MutualsResults) -> str:
     gap = _points_phrase(snap["difference_pp"], snap["ci_low"], snap["ci_high"], results.level, more="higher",
                          less="lower")
     return (f"**Two measures of the same gap.** At the end of {snap['year']} (every rated service on one date, "
-            "unadjusted: the chart above, and the measure the provision-costs report's verdict on CL-MUT-09 uses), "
+            "unadjusted: the chart above, and the measure the provision-costs report gives as later context to its "
+            "verdict on CL-MUT-09, judged on the ratings nearest the claim), "
             f"{fmt(snap['third_share'], '%')} of third-sector community services held a Good or Outstanding rating "
             f"against {fmt(snap['council_share'], '%')} of council-run ones, {gap}; that gap "
             f"{stops(snap['break_even_correlation'])}, with about {snap['councils']} councils running such services "
@@ -1071,9 +1077,9 @@ def care_home_measures_text(results: MutualsResults) -> str:
     disagree = snap_clear != clear_difference(model["ci_low"], model["ci_high"])
     text = (f"**Two measures for care homes{', which disagree' if disagree else ''}.** At the end of "
             f"{snap['year']} (every rated care home on one date, unadjusted: the care-home chart above, and the "
-            "measure the provision-costs report's verdict on "
-            f"CL-MUT-09 uses), {fmt(snap['third_share'], '%')} of third-sector care homes held a Good or Outstanding "
-            f"rating against {fmt(snap['council_share'], '%')} of council-run ones: {gap(snap)}"
+            "measure the provision-costs report gives as later context to its verdict on CL-MUT-09, judged on the "
+            f"ratings nearest the claim), {fmt(snap['third_share'], '%')} of third-sector care homes held a Good or "
+            f"Outstanding rating against {fmt(snap['council_share'], '%')} of council-run ones: {gap(snap)}"
             + (", even treating every home as independent" if not snap_clear else "")
             + ". The care-home model (the table below) finds third-sector homes "
             f"{said(model)} to be rated Good or Outstanding ({_p_clause(model['p_value'])}). The two count different "

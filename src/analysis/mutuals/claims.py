@@ -10,10 +10,12 @@ with the two or three deciding facts as its ``summary``. General rules:
   found are surveys of surviving mutuals for the government's programme or the mutuals' own reports.
 * **Counts and programme facts** are *supported* when an independent source gives them, *not testable with public
   data* when only the claimant records them (the summary then opens "Confirmed only by the government's own
-  records"; *unsourced* would read as "made up"), *contradicted* when the claimant's own records differ from the
-  claim by more than 10%, *not testable with public data* when the number was never published (website visits,
-  councils' approaches), *contradicted* when every count found, including the claimant's own, is far smaller, and
-  *misattributed* when the number exists but belongs to another programme, period or group.
+  records"; only the programme can record its own budget or count, so no public evidence can test it, whereas
+  *unsourced* is kept for claims an independent study could test but none is cited or found), *contradicted*
+  when the claimant's own records differ from the claim by more than 10%, *not testable with public data* when
+  the number was never published (website visits, councils' approaches), *contradicted* when every count found,
+  including the claimant's own, is far smaller, and *misattributed* when the number exists but belongs to another
+  programme, period or group.
 * **Forecasts** ("will empower millions") are judged against the counts found up to the forecast's own target date.
 * The **NAViGO comparison** is judged on what public data can show: the quoted item is not published, so the
   figures cannot be checked; independent readings of NAViGO's staff survey can agree with a weaker version.
@@ -142,8 +144,9 @@ def _navigo(c: dict, figures: pd.DataFrame, focus: pd.DataFrame | None, focus_na
 
 CONFIRMED_ONLY_BY_CLAIMANT = "Confirmed only by the government's own records"
 """How a summary opens when the only records of an administrative fact are the claimant's own. The verdict scale
-has no label for this; 'unsourced' would read as 'made up', so the verdict is 'not testable with public data' (no
-independent record can test it) and the summary leads with what the government's records say."""
+has no label for this; only the programme can record its own budget or count, so the verdict is 'not testable with
+public data' (no independent record can test it), not 'unsourced' (kept for claims an independent study could test),
+and the summary leads with what the government's records say."""
 
 
 def _relative_gap(claimed: float, recorded: float) -> float:
@@ -184,8 +187,9 @@ def _support_programme(c: dict, figures: pd.DataFrame) -> Verdict:
         "government gives them; contradicted when the government's own records of the same measure disagree with the "
         "claim by more than 10% (a claimant's own figure can count against its claim; a record of a different measure "
         "cannot); otherwise 'not testable with public data', "
-        "because only the government's records exist and a claimant cannot confirm its own claim. 'Unsourced' is not "
-        "used for records the government published: it would read as 'made up'.",
+        "because only the government's records exist and a claimant cannot confirm its own claim. Only a programme "
+        "can record its own budget and the organisations it supported, so no public evidence can test them; "
+        "'unsourced' is kept for claims that an independent study could test but for which none is cited or found.",
         f"Budget £{_value(rows, 'MUT-029'):.0f}m (minister, 2013), 'more than £{_value(rows, 'MUT-082'):.0f}m' "
         f"(government paper, 2012), £{_value(rows, 'MUT-106'):.0f}m at launch. Organisations: {claimed:.0f} claimed "
         f"(8 February 2013); {recorded:.0f} with support procured (Cabinet Office, 15 February 2013), a different "
@@ -372,8 +376,9 @@ def seed_claims(claims: pd.DataFrame, figures: pd.DataFrame, *, survey: pd.DataF
         c, verdict, "An appointment is supported when a source independent of the government records it; "
         "contradicted when the government's own record differs from the claim by more than 10%; otherwise 'not "
         "testable with public data', because only the government's own announcement exists and a claimant cannot "
-        "confirm its own claim. 'Unsourced' is not used for an appointment the government announced: it would read "
-        "as 'made up'.",
+        "confirm its own claim. Only the government can record whom it appointed, so no public evidence can test "
+        "it; 'unsourced' is kept for claims that an independent study could test but for which none is cited or "
+        "found.",
         f"Cabinet Office press release, 18 October 2012: {announced['value']:.0f} ambassadors.", rows,
         summary=(f"{CONFIRMED_ONLY_BY_CLAIMANT}: the Cabinet Office's press release of 18 October 2012 announced "
                  f"{announced['value']:.0f} ambassadors, as claimed. No independent record was found.")))
