@@ -623,7 +623,7 @@ def counted_phrase(results: VfmResults) -> str:
     return f"counting {_counted_object(results)}"
 
 
-def other_definitions_phrase(results: VfmResults, scenario: str | None = None) -> str:
+def other_definitions_phrase(results: VfmResults, scenario: str | None = None, conjunction: str = "and") -> str:
     """'£87m counting all closures and £176m counting ...': the scenario's deterministic total under each
     closure definition the Monte Carlo does not use ('' when it uses them all)."""
     df = results.definitions_by_scenario.get(scenario or results.params.scenario, pd.DataFrame())
@@ -636,7 +636,7 @@ def other_definitions_phrase(results: VfmResults, scenario: str | None = None) -
     against = " at risk" if (others["total"].round() < 0).any() else ""  # so a mixed list cannot be misread
     parts = [f"{fmt(abs(t), '£m', places=0)}{favour if round(t) < 0 else against} counting {d}"
              for d, t in zip(others["definition"], others["total"])]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" {conjunction} " + parts[-1]
 
 
 def failure_spread_phrase(results: VfmResults) -> str:
@@ -691,9 +691,9 @@ def key_findings(results: VfmResults) -> list[Finding]:
     findings.append(Finding(
         key="vfm_match",
         text=(f"At that most favourable reading the only measured cost is the {fmt(setup, '£m')} of public set-up "
-              f"support; the rest is a provider-failure cost public data cannot measure: {counted_phrase(results)} "
-              f"the total is about {_mean_only(a)}"
-              + (f", with other definitions {other_definitions_phrase(results, 'match')}"
+              f"support; adding provider failure, which public data cannot measure, gives about {_mean_only(a)} "
+              f"{counted_phrase(results)}"
+              + (f", or {other_definitions_phrase(results, 'match', conjunction='or')}"
                  if other_definitions_phrase(results, "match") else "") + "."),
         source="NAO-007 (set-up support); the failure proxy below",
         limitation="It cannot show what the enterprises actually saved or cost: the contracts and their accounts are "

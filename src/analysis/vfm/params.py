@@ -74,7 +74,7 @@ class VfmParameters(NotebookParameters):
     failure_proxy_measure: Literal["every measure", "all closures", "involuntary closures",
                                    "not chosen by the commissioner"] = Field(
         "involuntary closures", description="Which closures the Monte Carlo counts as failures: involuntary CQC "
-        "closures on both sides (the default: the only closures that are failures by definition), all closures on "
+        "closures on both sides (the default: the only closures certainly forced on the provider), all closures on "
         "both sides (includes planned closures), closures not chosen by the commissioner (every spin-out closure, "
         "involuntary in-house closures), or every measure (a draw picks one, so the range mixes definitions). The "
         "tornado and the provider-failure section show every definition whatever is chosen")
