@@ -1,9 +1,9 @@
 # %% [markdown]
 # # Personal budgets: pilot evidence, cost-effectiveness and council outcomes
 #
-# Individual budgets were piloted in English councils (the IBSEN evaluation), personal health budgets in NHS pilot sites (PHBE), and direct payments then spread everywhere. This report brings together what the pilots found, what their published summaries can and cannot support, and what today's council data (the Adult Social Care Outcomes Framework, ASCOF) show about direct payments and outcomes. It opens with its key findings; the England report then gives a verdict on each claim in the source articles.
+# Individual budgets were piloted in English councils (the IBSEN evaluation), personal health budgets in NHS pilot sites (PHBE), and direct payments then spread everywhere. This report brings together what the pilots found, what their published summaries can and cannot support, and what today's council data (the Adult Social Care Outcomes Framework, ASCOF) show about direct payments and outcomes. It opens with its key findings, then gives a verdict on each claim in the source articles.
 #
-# One council's profile against England and its peers is a separate report, the council profile.
+# One council's profile against England and its peers is a separate report (the council profile), rendered for any council on request.
 
 # %% tags=["parameters"]
 # Parameters, checked against PersonalBudgetsParameters before anything runs.

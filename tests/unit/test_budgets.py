@@ -658,7 +658,7 @@ def test_reader_facing_text_has_no_developer_instructions(budget_results):
                     + budgets.pilot_caveats(budget_results))
     for internal in ("need copying", "by hand", "template", "README", "researcher"):
         assert internal not in text
-    assert "the located summaries do not report results by user group" in text
+    assert "the located summaries give the direction of results by user group, with no numbers" in text
     assert "not in the located summaries, so they are not analysed here" in text
 
 

@@ -607,8 +607,8 @@ def test_headline_counts_of_services_name_the_one_resting_on_few_councils(all_se
                                    "councils), shows no clear difference; residential care, mental health (18-64) "
                                    "rests on only 8 councils.")
     assert "the other shows" not in finding.text and "one of the 8" not in finding.text
-    assert ("Residential care, mental health (18-64) rests on only 8 councils: below 10 councils the tables give "
-            "the count of councils") in costs.within_text(all_services)
+    assert ("Residential care, mental health (18-64) rests on only 8 councils: where a service rests on fewer than "
+            "10 councils, the tables show how many councils there are") in costs.within_text(all_services)
     fig = costs.within_figure(all_services)
     title = plots.chart_meta(fig)["title"]
     assert "for 8 of 9 services" in title and "residential care, mental health (18-64), rests on only 8 councils" \
@@ -860,3 +860,19 @@ def test_quartiles_of_few_councils_are_suppressed_and_an_outside_publisher_ratio
     row = all_services.england.query("year == 2014 and series == 'residential_mh'").iloc[0]
     assert row["ci_low"] > published  # the fixture's 199 resamples, not the report's 1,999
     assert "geometric mean" in text and "older people" not in text
+
+
+def test_the_small_cohort_check_counts_its_own_closing_councils(all_services):
+    """Final review: the 'cohorts of 5+ councils only' row said 27 councils closed, the whole treated group; it
+    uses only the councils in cohorts of five or more, counted here from the cohort table."""
+    panel = all_services.closures.panel
+    large = int(panel.cohorts.loc[panel.cohorts["councils"] >= 5, "councils"].sum())
+    for est in all_services.closures.estimates.values():
+        rows = est.summary.set_index("method")
+        small_only = [m for m in rows.index if "cohorts of 5+" in m]
+        assert len(small_only) <= 1
+        for method in rows.index:
+            want = large if method in small_only else panel.n_treated
+            assert rows.loc[method, "n_treated"] == want
+        if small_only:
+            assert f"({large} councils)" in small_only[0] and large < panel.n_treated

@@ -313,3 +313,17 @@ def test_glossary_meanings_carry_only_what_the_text_uses():
     assert "TWFE is two-way fixed effects" in full["Fixed effects"]
     for term in terms_used("p = 0.109; council and year fixed effects; a Wilson interval"):
         assert term.regex.search("p = 0.109; council and year fixed effects; a Wilson interval")
+
+
+def test_unfilled_template_fields_and_missing_values_are_caught(build):
+    """A generated sentence that lost its f-string prefix prints '{m(median)}' (it happened once in the NAO report's
+    'One total' paragraph); a missing value formatted into text prints 'None' or 'nan'. A sentence that begins
+    'None of ...' is English, not a leftover."""
+    steps = _clean_steps() + [lambda: notebook.md("None of the items differs. The median is {m(median)}: half lie "
+                                                  "above it. The council's value was nan and its rank None.")]
+    folder, entry, html = build(steps)
+    found = [p.what for p in _review(folder, entry, html, ["leftovers"])]
+    assert found == ["'{m(median)}' is printed where a value belongs", "'nan' is printed where a value belongs",
+                     "'None' is printed where a value belongs"]
+    clean_folder, clean_entry, clean_html = build(_clean_steps() + [lambda: notebook.md("None of the items differs.")])
+    assert _review(clean_folder, clean_entry, clean_html, ["leftovers"]) == []

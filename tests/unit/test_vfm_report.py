@@ -255,7 +255,7 @@ def test_nao_verdict_labels_say_what_is_confirmed(results):
     assert first.summary.startswith(f"Sources independent of the NAO confirm the conditions behind 3 of the "
                                     f"{len(results.register)} risks")
     # MUT-081's 'almost £1 billion' is 11% above £900m, so it is listed as outside the rule's 10%.
-    assert "£1,000m (11% above, outside 10%)" in first.numbers
+    assert "£1,000m (11% above the claimed £900m, outside 10%)" in first.numbers
     assert not hasattr(claims, "SERIOUS_SHARE")
 
 

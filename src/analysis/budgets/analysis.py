@@ -394,7 +394,8 @@ def key_findings(results: BudgetResults) -> list[Finding]:
         f"({claims.IBSEN_COST_UNIT}).",
         "IBSEN (Glendinning et al. 2008), via the evidence register (PB-003, PB-005, PB-006, PB-112)",
         "The located summaries give no numbers for control or quality of life and no dispersion for costs, so there "
-        "is no interval; the located summaries do not report results by user group.", value=float(cost["estimate"]),
+        "is no interval; the located summaries give the direction of results by user group, with no numbers.",
+        value=float(cost["estimate"]),
         no_interval_reason="the located summaries publish no dispersion for costs"))
     row = within_row(results)
     findings.append(Finding(

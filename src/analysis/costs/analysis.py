@@ -562,8 +562,8 @@ def few_councils_sentence(pooled: pd.DataFrame) -> str:
     else:
         named = [f"{r.label} ({int(r.n_councils)})" for r in few.itertuples()]
         said = ", ".join(named[:-1]) + " and " + named[-1] + f" rest on fewer than {limit} councils each"
-    return (f" {said}: below {limit} councils the tables give the count of councils, not the share of them where "
-            "own provision was dearer, and a count of services names such a service.")
+    return (f" {said}: where a service rests on fewer than {limit} councils, the tables show how many councils "
+            "there are instead of the share where own provision was dearer, and any count of services names it.")
 
 
 def home_care_path(results: ProvisionResults) -> dict | None:

@@ -221,12 +221,14 @@ def estimate(panel: ClosurePanel, *, control_group: str = "nevertreated", level:
             n_large = int(panel.cohorts.loc[panel.cohorts["councils"] >= min_cohort_size, "councils"].sum())
             rows.append({"method": f"Callaway-Sant'Anna: simple, cohorts of {min_cohort_size}+ councils only "
                                    f"({n_large} councils)", "estimate": agg.overall, "se": agg.overall_se,
-                         "ci_low": lo, "ci_high": hi})
+                         "ci_low": lo, "ci_high": hi, "n_treated": n_large})
             large_p = gt_large.pretest_p_value
         summary = pd.DataFrame(rows)
         for col, src in (("pct", "estimate"), ("pct_low", "ci_low"), ("pct_high", "ci_high")):
             summary[col] = summary[src].map(_pct)
-        summary["n_treated"] = n_t
+        # Every row uses every closing council except the small-cohort check, which counts its own.
+        summary["n_treated"] = (summary["n_treated"] if "n_treated" in summary else pd.Series(np.nan, summary.index)
+                                ).fillna(n_t).astype(int)
         summary["n_controls"] = n_c
         if tw.note:
             notes.append(tw.note)

@@ -77,6 +77,8 @@ CHECKS: dict[str, str] = {
     "data-links": "every table and chart links its data as a CSV that exists beside the report",
     "glossary": "every technical term the report uses is explained in its 'Terms used in this report' box",
     "claims": "every claim in the evidence register has exactly one verdict across the reports of a full run",
+    "leftovers": "no unfilled template field ({name}) or missing value printed as a word (None, nan, NaN, "
+                 "<NA>) in the text a reader sees",
 }
 MIN_FINDINGS, MAX_FINDINGS = 3, 6
 MAX_SIGNIFICANT = 4
@@ -440,6 +442,22 @@ def check_glossary(soup: BeautifulSoup, report: str) -> list[Problem]:
             for term in terms_used(_text(page)) if term.name not in defined]
 
 
+# A generated sentence whose f-string prefix was lost prints "{m(median)}"; a missing value formatted into text
+# prints "None" or "nan". Either is a sentence the reader cannot use.
+_LEFTOVER = re.compile(r"\{[A-Za-z_][\w.()\[\]'\", ]*\}|(?<![\w-])(?:nan|NaN|<NA>)(?![\w-])"
+                       r"|(?<![\w-])None(?![\w-])(?!\s+[a-z])")  # English: "None of ...", "None compares ..."
+
+
+def check_leftovers(soup: BeautifulSoup, report: str) -> list[Problem]:
+    """Unfilled template fields and missing values printed as words, anywhere in the visible report."""
+    page = BeautifulSoup(str(_main(soup)), "html.parser")
+    for element in page.find_all(["script", "style"]):
+        element.decompose()
+    text = _text(page)
+    return [Problem(report, "leftovers", f"'{m.group(0)}' is printed where a value belongs",
+                    _snippet(text, m.start(), m.end())) for m in _LEFTOVER.finditer(text)]
+
+
 def _check_href(href: str, folder: Path, report: str, where: str) -> list[Problem]:
     if not href.lower().endswith(".csv"):
         return [Problem(report, "data-links", f"the data link '{href}' is not a CSV", where)]
@@ -475,6 +493,8 @@ def review_report(html_text: str, *, report: str, folder: Path, entry: dict[str,
         problems += check_data_links(soup, Path(folder), report)
     if "glossary" in wanted:
         problems += check_glossary(soup, report)
+    if "leftovers" in wanted:
+        problems += check_leftovers(soup, report)
     return problems
 
 

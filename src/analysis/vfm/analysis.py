@@ -302,7 +302,7 @@ def _mean_only(row: pd.Series) -> str:
 
 
 def _whole(value_gbp_m: float) -> str:
-    """Whole £m, 'about £0m' below half a million: components said this way add up to their total."""
+    """Whole £m, 'about £0m' below half a million: components said this way add up to within £1m of their total."""
     return "about £0m" if abs(value_gbp_m) < 0.5 else fmt(value_gbp_m, "£m", places=0)
 
 
@@ -481,11 +481,12 @@ def assumption_swings_text(results: VfmResults) -> str:
         else:
             other_parts.append(phrase)
     if not counted_parts:
-        return f"Two inputs have no published source: {said}; they move the total by " + "; ".join(other_parts) + "."
+        return (f"Two inputs have no published source: {said}; they move the total by "
+                + " and by ".join(other_parts) + ".")
     text = (f"Two inputs have no published source: {said}. They move the total by {'; '.join(counted_parts)}, the "
             "definition the tornado uses" + (", because the failures it counts are so rare" if idle else ""))
     if other_parts:
-        text += (f"; but by {'; '.join(other_parts)}, so they matter once more closures count as failures")
+        text += (f"; but by {' and by '.join(other_parts)}, so they matter once more closures count as failures")
     return text + "."
 
 
@@ -677,7 +678,8 @@ def key_findings(results: VfmResults) -> list[Finding]:
               + (f" ({_involuntary_counts(results)})" if _involuntary_counts(results) else "")
               + (", so rare that failure adds almost nothing"
                  if abs(achieved.component("extra_failure_cost")["mean"]) < 0.02 * abs(b["mean"]) else "")
-              + (f"; counting other closures as failures the three would span {_span_all_definitions(results)}"
+              + (f"; counting other closures as failures the three deterministic cases would span "
+                 f"{_span_all_definitions(results)}"
                  if other_definitions_phrase(results, "achieved") else "") + "."),
         source="NAO findings (NAO-010, NAO-029); Centre for Health Economics (NAO-040, NAO-042) and ONS (NAO-044) "
                "productivity; NAO-033 target; CQC care-home closures as the failure proxy",
@@ -797,7 +799,8 @@ def reconciliation_text(results: VfmResults) -> str:
                        "that no definition has a hazard of exactly zero)")
     text = (f"**One total.** The headline is the **mean** of the simulations, {m(mean)}: it is the expected cost, and "
             "its components (foregone savings, extra failure cost and set-up support, in the detail table) add up to "
-            f"it. The **median** is {m(median)}: half the simulated outcomes lie "
+            "it before rounding (the table rounds each to the precision its own range allows). "
+            f"The **median** is {m(median)}: half the simulated outcomes lie "
             f"above it. The mean is {'above' if mean > median else 'below'} the median because {why_skew}. "
             f"The **deterministic case**, {m(det)}, puts every input at its central (most likely) value and expects "
             f"the average number of closures. With every input at its average instead it would be {m(at_means)}")

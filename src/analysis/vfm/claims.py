@@ -112,12 +112,13 @@ def _proxy_phrase(row, spinout: str, inhouse: str, level: float) -> str:
 
 
 def _within_ten_percent(value_gbp_m: float) -> str:
-    """'£900m' when within 10% of the NAO's £900m, else '£1,000m (11% above, outside 10%)'."""
+    """'£900m' when within 10% of the claimed £900m, else '£1,000m (11% above the claimed £900m, outside 10%)'.
+    The rule measures from the figure the claim gives, as CL-MUT-10's does from its 'almost £1 billion'."""
     gap = value_gbp_m / 900 - 1
     if abs(gap) <= 0.1:
         return fmt(value_gbp_m, "£m")
-    return (f"{fmt(value_gbp_m, '£m')} ({fmt(100 * abs(gap), '%', places=0)} {'above' if gap > 0 else 'below'}, "
-            "outside 10%)")
+    return (f"{fmt(value_gbp_m, '£m')} ({fmt(100 * abs(gap), '%', places=0)} {'above' if gap > 0 else 'below'} "
+            "the claimed £900m, outside 10%)")
 
 
 def _confirmation(risk: str, by_claim: dict) -> str:
