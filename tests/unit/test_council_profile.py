@@ -251,3 +251,24 @@ def test_the_profile_intro_carries_no_batch_instructions():
 
     text = (Path(__file__).parents[2] / "notebooks" / "council_profile.py").read_text()
     assert "make council-reports" not in text and "unit of the council batch" not in text
+
+
+@pytest.mark.data
+def test_a_council_with_little_published_data_still_opens_with_three_findings_and_says_what_is_missing():
+    """The new Somerset council (E06000066, from 2023-24) has only its two administrative shares published: its
+    profile had two key findings. A coverage finding names the measures with no value, counted from the ASCOF
+    table itself, and says that one year shows no change."""
+    from analysis import data
+    from analysis.budgets import profile
+
+    measures = list(profile.DEFAULT_MEASURES)
+    prof = profile.council_profile(profile.prepared_panel(tuple(measures), (2018, 2024)), "E06000066")
+    ascof = data.load("ascof")
+    published = ascof[(ascof["area_code"] == "E06000066") & ascof["concept"].isin(measures)]
+    have = set(published.dropna(subset=["value"])["concept"])
+    assert set(published.dropna(subset=["value"])["year_end"]) == {2024}
+    findings = profile.key_findings(prof, measures)
+    assert 3 <= len(findings) <= 6
+    coverage = next(f for f in findings if f.key == "profile_coverage")
+    assert coverage.text.startswith(f"Somerset has published values on {len(have)} of the {len(measures)} measures")
+    assert len(have) < 3 and "so no change over time can be shown" in coverage.text

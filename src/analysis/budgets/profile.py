@@ -423,7 +423,7 @@ def _change_finding(profile: CouncilProfile):
     c, first, last = change["concept"], change["first"], change["last"]
     short = SHORT_LABELS.get(c, CONCEPTS_BY_KEY[c].label).split(" (")[0]
     diff = last["council"] - first["council"]
-    places = 1 if CONCEPTS_BY_KEY[c].unit == "percent" else 2
+    places = 1  # the published values (shares and the quality-of-life score) carry one decimal
     england = (f"; England's went from {_value(c, first['england'])} to {_value(c, last['england'])}"
                if np.isfinite(first["england"]) and np.isfinite(last["england"]) else "")
     flag = f" {profile.breaks[c]}" if c in profile.breaks else ""
@@ -439,7 +439,7 @@ def _change_finding(profile: CouncilProfile):
     text = (f"{profile.name}'s biggest change from {period(first['year_end'])} to {period(last['year_end'])} "
             f"(measured against the spread of its peers' values) was in {short[0].lower()}{short[1:]}: "
             f"{'down' if diff < 0 else 'up'} from {_value(c, first['council'])} to {_value(c, last['council'])}, "
-            f"a change of {fmt(diff, places=places, signed=True)} "
+            f"a change of {fmt(round(diff, places), signed=True)} "
             f"{'percentage points' if CONCEPTS_BY_KEY[c].unit == 'percent' else 'points'}{england}. Its position "
             f"went from {_position_of(profile, c, first)} to {_position_of(profile, c, last)}.{flag}{pilot}")
     return Finding("profile_change", text, SOURCE_ASCOF + ("; evidence register PB-048" if pilot else ""),
@@ -501,7 +501,31 @@ def key_findings(profile: CouncilProfile, order: list[str] | None = None) -> lis
             "Administrative shares: they say how support is arranged, not whether people are better off.",
             value=first.value,
             no_interval_reason=NO_MARGIN)] + rest
-    return (findings + per_measure)[:6]
+    result = (findings + per_measure)[:6]
+    if len(result) < 3:
+        result.append(_coverage_finding(profile, latest, order))
+    return result
+
+
+def _coverage_finding(profile: CouncilProfile, latest: pd.DataFrame, measures: list[str] | None = None):
+    """What the data do not cover, for a council with too little published to say more (a council created in the
+    last year, or one whose survey results were not published): a reader should see the gap among the findings,
+    not infer that the measures shown are all there is."""
+    from analysis.findings import Finding
+
+    measures = list(dict.fromkeys(measures or profile.table["concept"]))
+    have = set(latest["concept"])
+    missing = [SHORT_LABELS.get(c, CONCEPTS_BY_KEY[c].label).split(" (")[0].lower() for c in measures if c not in have]
+    years = sorted(set(profile.table.dropna(subset=["council"])["year_end"]))
+    text = (f"{profile.name} has published values on {len(have)} of the {len(measures)} measures in this profile"
+            + (f" (none on {', '.join(missing[:-1]) + ' or ' + missing[-1] if len(missing) > 1 else missing[0]})"
+               if missing else "")
+            + (f", and for {period(years[0])} only, so no change over time can be shown" if len(years) == 1 else "")
+            + ".")
+    return Finding("profile_coverage", text, SOURCE_ASCOF,
+                   "Missing values are not zeros: the section on gaps says which years and measures are missing and "
+                   "why, where that is known.", value=float(len(have)),
+                   no_interval_reason="a count of measures with published values")
 
 
 def headlines(profile: CouncilProfile) -> list[dict]:
