@@ -91,7 +91,7 @@ def test_personal_budgets_england_report_and_its_council_code_pointer(tmp_path):
     summary, report, html = _run(tmp_path, ["personal_budgets"], "england")
     text = _visible_text(html)
     assert "Right to Control" in text and "no data" in text and "Verdicts" in html
-    assert "separate report, the council profile" in text  # the introduction points to the profile report
+    assert "separate report (the council profile)" in text  # the introduction points to the profile report
     proc = run_cli(["run", "personal_budgets", "-p", "council_code=E08000016", "--out", str(tmp_path / "x"),
                     "--no-progress"])
     assert proc.returncode == 2 and "run council_profile -p council_code=E08000016" in proc.stderr
