@@ -330,12 +330,6 @@ def _span_all_definitions(results: VfmResults) -> str:
     return f"from {money(lo)} to {money(hi)}"
 
 
-def _component(row: pd.Series) -> str:
-    """A component of the total in words: 'about £0m' below half a million, whose sign (the simulations' mean and
-    the deterministic case can differ in it) means nothing at this scale; otherwise as :func:`_mean_only`."""
-    return "about £0m" if abs(row["mean"]) < 0.5 else _mean_only(row)
-
-
 def scenario_numbers(results: VfmResults) -> pd.DataFrame:
     """The scenario table's numbers unrounded, for readers who want to check them."""
     rows = []
@@ -675,7 +669,7 @@ def key_findings(results: VfmResults) -> list[Finding]:
               f"provision improved at the NHS's measured rate (about {fmt(100 * eff.central, '%', places=1)} a year); "
               f"{_scenario_sentence(target, level)} only if in-house provision had met the NHS's "
               f"{fmt(100 * target_rate, '%')} a year efficiency target; all three count {_counted_object(results)}"
-              + (f" ({_involuntary_counts(results)})" if _involuntary_counts(results) else "")
+              + (f" ({counts})" if (counts := _involuntary_counts(results)) else "")
               + (", so rare that failure adds almost nothing"
                  if abs(achieved.component("extra_failure_cost")["mean"]) < 0.02 * abs(b["mean"]) else "")
               + (f"; counting other closures as failures the three deterministic cases would span "
